@@ -1,0 +1,101 @@
+//===- Accumulate.h - accumulation modes, reference GEMM/conv ---*- C++ -*-===//
+#ifndef QUANT4_NUMERICS_ACCUMULATE_H
+#define QUANT4_NUMERICS_ACCUMULATE_H
+
+#include "quant4/Numerics/Format.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace quant4::num {
+
+enum class AccumKind : uint8_t { F32, F16, F16Chunked, Exact };
+struct Accumulation {
+  AccumKind kind = AccumKind::F32;
+  int chunk = 0; // F16Chunked only: number of k terms per FP16 chunk (>= 1)
+};
+
+/// "f32", "f16", "f16_chunked", "exact".
+std::string_view accumName(AccumKind k);
+std::optional<AccumKind> parseAccum(std::string_view s);
+/// "" if valid (F16Chunked needs chunk >= 1; others need chunk == 0).
+std::string validateAccumulation(const Accumulation &acc);
+
+/// "" if exact accumulation is possible for this operand pair, else a sentence
+/// why not (C44): operands must be Log/Int/UInt/E2M1/E4M3/E5M2 and the integer
+/// product grid must fit a signed 128-bit accumulator with 2^32 terms of
+/// headroom (bits(maxA) + bits(maxB) <= 94).
+std::string exactAccumulationSupported(const Format &a, const Format &b);
+
+/// Exact decomposition of every value of `f` as integer * 2^lsbExponent(f)
+/// (C43). Valid for the formats exactAccumulationSupported accepts.
+int lsbExponent(const Format &f);
+/// Integer multiple of 2^lsbExponent(f) equal to decode(f, code) (signed).
+int64_t exactInteger(const Format &f, uint32_t code);
+
+/// Round (negative ? -1 : 1) * (hi * 2^64 + lo) * 2^exp to float32 once, to
+/// nearest even, with subnormals and overflow to Inf. Zero gives +0. (The
+/// Exact accumulator is a signed 128-bit integer; this is its final rounding.)
+float roundScaledIntegerToFloat(bool negative, uint64_t hi, uint64_t lo,
+                                int exp);
+
+/// Dot product sum_k decode(fa, a[k*sa]) * decode(fb, b[k*sb]) accumulated by
+/// `acc` (C40..C44). No scales applied. F32: float, k increasing; F16: product
+/// and every partial sum rounded to FP16 (RNE); F16Chunked: FP16 within chunks
+/// of `chunk` terms, chunk sums added in F32 in increasing order; Exact: 128-bit
+/// integer sum, rounded to float once.
+float dotCodes(const Format &fa, const uint32_t *a, ptrdiff_t strideA,
+               const Format &fb, const uint32_t *b, ptrdiff_t strideB, int K,
+               Accumulation acc);
+
+/// How an operand's scales are laid out (C45).
+enum class ScaleLayout : uint8_t {
+  Tensor, // one scale: scales[0]
+  Outer,  // one per non-reduction index: A per row m (M), B per column n (N)
+  BlockK  // one per block of `blockSize` along K: A [M][nb], B [nb][N]
+};
+
+/// A quantized GEMM operand: codes (one uint32 per element, row-major) plus
+/// scales. A is M x K, B is K x N.
+struct QOperand {
+  Format format;
+  const uint32_t *codes = nullptr;
+  ScaleLayout layout = ScaleLayout::Tensor;
+  const float *scales = nullptr;
+  int blockSize = 0;        // BlockK only
+  float tensorScale = 1.0f; // second-level scale (NVFP4), applied last
+};
+
+/// Reference C[M x N] = A[M x K] * B[K x N] (row-major, C written densely).
+/// Non-block rule: C = dot * (sa * sb) in float32 (sa*sb first), then
+///   * (tA * tB) if either tensorScale != 1.
+/// BlockK (either operand, same blockSize): K splits into blocks of bs
+/// (last may be short); p_j = dot over block j (mode applies within the
+/// block; F16Chunked chunks restart at each block); C = sum_j p_j *
+/// (sa_j * sb_j) accumulated in F32 for increasing j, then * (tA * tB).
+/// Returns "" on success, else a sentence (nothing written to C).
+std::string referenceGemm(int M, int N, int K, const QOperand &A,
+                          const QOperand &B, Accumulation acc, float *C);
+
+/// Reference 2-D convolution, NHWC input x HWCF filter -> NHWF output,
+/// no padding: OH = (H - dh*(KH-1) - 1)/sh + 1 (same for W). Defined as the
+/// GEMM above with rows (n,oh,ow), K ordered (kh, kw, c), columns f: input
+/// scale Tensor only; filter scale Tensor, Outer (per f) or BlockK over the
+/// (kh,kw,c) reduction. Returns "" on success, else a sentence.
+struct ConvShape {
+  int N = 1, H = 1, W = 1, C = 1; // input
+  int KH = 1, KW = 1, F = 1;      // filter
+  int strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int outH() const;
+  int outW() const;
+};
+std::string referenceConv2D(const ConvShape &s, const QOperand &input,
+                            const QOperand &filter, Accumulation acc,
+                            float *out);
+
+} // namespace quant4::num
+
+#endif // QUANT4_NUMERICS_ACCUMULATE_H

@@ -1,0 +1,95 @@
+//===- Rounding.h - encode/decode with quant4 rounding modes ----*- C++ -*-===//
+#ifndef QUANT4_NUMERICS_ROUNDING_H
+#define QUANT4_NUMERICS_ROUNDING_H
+
+#include "quant4/Numerics/Format.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace quant4::num {
+
+enum class Rounding : uint8_t {
+  NearestLinear,      // linear midpoint (a+b)/2, ties away from zero (C10)
+  NearestLog,         // geometric midpoint sqrt(a*b), ties away from zero (C11)
+  NearestEven,        // linear midpoint, ties to the even level index (C12)
+  Stochastic,         // unbiased: up with probability (|x|-a)/(b-a) (C13)
+  StochasticUnderflow // LUQ: stochastic underflow + log stochastic rounding (C14)
+};
+
+/// "nearest", "nearest_log", "nearest_even", "stochastic", "stochastic_underflow".
+std::string_view roundingName(Rounding r);
+std::optional<Rounding> parseRounding(std::string_view s);
+
+/// Key of the counter-based generator: seed (per run) and stream (per tensor).
+struct RngKey {
+  uint64_t seed = 0;
+  uint64_t stream = 0;
+};
+
+/// Philox4x32-10 (Salmon et al., SC'11) with counter = (index lo, index hi,
+/// stream lo, stream hi) and key = (seed lo, seed hi); returns output word 0.
+/// Pure function: independent of evaluation order and thread count (C15).
+uint32_t randomBits(RngKey key, uint64_t index);
+/// All four Philox4x32-10 output words for a raw 128-bit counter / 64-bit key.
+void philox4x32x10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/// Encode a real value already divided by its scale (C6..C14). Code layout:
+/// sign in the top bit of the format's width for signed log/fp formats; Int:
+/// two's complement in `bits` bits; UInt: plain. Never fails: NaN, +-Inf,
+/// out-of-range and signed-zero inputs all have defined results (C8, C9).
+uint32_t encode(const Format &f, float x, Rounding r, RngKey key = {},
+                uint64_t index = 0);
+/// Same as encode() for a double input: one rounding from the exact double
+/// value (used for FP16 accumulation so that no double rounding happens).
+uint32_t encodeDouble(const Format &f, double x, Rounding r, RngKey key = {},
+                      uint64_t index = 0);
+/// Exact value of a code (only the low bitWidth() bits are looked at).
+float decode(const Format &f, uint32_t code);
+
+/// THE scale rule (C20): q = encode(f, x / scale) with the division in float32;
+/// a scale that is not (> 0 and finite) behaves as if x were NaN.
+uint32_t quantize(const Format &f, float x, float scale, Rounding r,
+                  RngKey key = {}, uint64_t index = 0);
+/// decode(code) * scale in float32; NaN when scale is not (> 0 and finite).
+float dequantize(const Format &f, uint32_t code, float scale);
+/// dequantize(quantize(...)).
+float fakeQuant(const Format &f, float x, float scale, Rounding r,
+                RngKey key = {}, uint64_t index = 0);
+
+/// True iff `scale` is a legal scale: > 0 and finite (subnormals allowed).
+bool isValidScale(float scale);
+
+/// Counters of what quantization did to an array (C21).
+struct QuantStats {
+  uint64_t total = 0;     // elements processed
+  uint64_t zeroed = 0;    // finite non-zero inputs that became a zero code
+  uint64_t saturated = 0; // finite inputs with |x/scale| > maxValue()
+  uint64_t nan = 0;       // NaN inputs (or invalid scale)
+  uint64_t inf = 0;       // +-Inf inputs
+  QuantStats &operator+=(const QuantStats &o);
+};
+
+/// Element-wise quantize; element i uses RNG index `indexBase + i`.
+void quantizeArray(const Format &f, const float *x, size_t n, float scale,
+                   Rounding r, uint32_t *codes, RngKey key = {},
+                   uint64_t indexBase = 0, QuantStats *stats = nullptr);
+void dequantizeArray(const Format &f, const uint32_t *codes, size_t n,
+                     float scale, float *out);
+void fakeQuantArray(const Format &f, const float *x, size_t n, float scale,
+                    Rounding r, float *out, RngKey key = {},
+                    uint64_t indexBase = 0, QuantStats *stats = nullptr);
+
+/// IEEE binary16 helpers (round to nearest even, subnormals, overflow to Inf).
+uint16_t floatToHalfBits(float x);
+uint16_t doubleToHalfBits(double x);
+float halfBitsToFloat(uint16_t h);
+/// bfloat16 helpers (round to nearest even, NaN kept quiet).
+uint16_t floatToBF16Bits(float x);
+float bf16BitsToFloat(uint16_t h);
+
+} // namespace quant4::num
+
+#endif // QUANT4_NUMERICS_ROUNDING_H

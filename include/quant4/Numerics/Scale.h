@@ -1,0 +1,159 @@
+//===- Scale.h - adaptive scale policies and block formats ------*- C++ -*-===//
+//
+// Pure, deterministic functions over float arrays. Every reduction has a fixed
+// order (sequential in increasing index, accumulated in double unless stated),
+// so results never depend on the thread count. Convention everywhere:
+// real value = decode(code) * scale.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_NUMERICS_SCALE_H
+#define QUANT4_NUMERICS_SCALE_H
+
+#include "quant4/Numerics/Format.h"
+#include "quant4/Numerics/Rounding.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace quant4::num {
+
+//===-- Reductions (C30) --------------------------------------------------===//
+
+/// max |x_i|; NaN if any element is NaN; +Inf if any is infinite; 0 for n == 0.
+float amaxOf(const float *x, size_t n);
+/// max |x_i| over the finite elements only (0 if none).
+float amaxFiniteOf(const float *x, size_t n);
+/// E|x| and E[x^2]: sums in double, sequential in increasing index (0 if n==0).
+double meanAbs(const float *x, size_t n);
+double meanSquare(const float *x, size_t n);
+
+/// Clamp a computed scale into the legal range: NaN/<=0 -> 1 is NOT done here;
+/// this maps 0/subnormal -> 2^-126 and +Inf/overflow -> 2^127 (C31).
+float clampScale(float s);
+/// Smallest power of two >= s (s > 0 finite), clamped to [2^-126, 2^127].
+float roundUpPow2(float s);
+
+//===-- amax (C32) --------------------------------------------------------===//
+
+/// scale = amax / f.maxValue() in float32, then clampScale; rounded UP to a
+/// power of two when pow2. amax == 0 or non-finite -> 1.0f.
+float amaxScale(const Format &f, float amax, bool pow2 = false);
+
+//===-- GradScale (C33) ---------------------------------------------------===//
+
+struct GradScaleOptions {
+  /// false: at most one doubling/halving per update (the paper's rule).
+  /// true: repeat until amax/scale is in (max/2, max] (or the scale clamps).
+  bool untilInRange = false;
+};
+/// Keep amax/scale in (max/2, max]: amax/scale > max -> scale*2; amax/scale <=
+/// max/2 -> scale/2. amax zero or non-finite keeps the scale. An invalid
+/// incoming scale (<= 0, NaN, Inf) is first reset to 1. Result is clamped to
+/// [2^-126, 2^127]. Comparisons are exact (done in double).
+float gradScaleUpdate(const Format &f, float scale, float amax,
+                      GradScaleOptions opts = {});
+
+//===-- Delayed scaling (C34) ---------------------------------------------===//
+
+/// scale = max(history) * 2^margin / f.maxValue() (float32), clampScale'd;
+/// oldScale if max(history) is zero or non-finite.
+float delayedScale(const Format &f, const float *history, size_t n, int margin,
+                   float oldScale, bool pow2 = false);
+
+/// Transformer-Engine-style delayed scaling state. Use scale() to quantize step
+/// t, then record(amax of step t): the amax goes into a ring buffer of length
+/// H (oldest entry overwritten) and the scale for step t+1 is recomputed by
+/// delayedScale over the whole buffer. Non-finite amax values are not recorded
+/// (history and scale unchanged). Initial history: zeros; initial scale: 1.
+class DelayedScaling {
+public:
+  DelayedScaling(Format f, int historyLength, int margin = 0, bool pow2 = false,
+                 float initialScale = 1.0f);
+  float scale() const { return scale_; }
+  void record(float amax);
+  const std::vector<float> &history() const { return hist_; }
+  size_t position() const { return pos_; }
+
+private:
+  Format fmt_;
+  std::vector<float> hist_;
+  size_t pos_ = 0;
+  int margin_;
+  bool pow2_;
+  float scale_;
+};
+
+//===-- SAWB (C35) --------------------------------------------------------===//
+
+/// (c0, c1) for bits 2,3,4,5,8 (IBM fms-model-optimizer table); with
+/// symmetric15 and bits == 4 the 15-level variant (12.035, -12.03).
+std::optional<std::pair<double, double>> sawbCoefficients(int bits,
+                                                          bool symmetric15 = false);
+/// clip = c0*sqrt(E[w^2]) + c1*E|w| (double). If unsupported bits -> NaN.
+/// If clip <= 0 or non-finite (e.g. all |w| equal), falls back to max|w|.
+double sawbClip(const float *w, size_t n, int bits, bool symmetric15 = false);
+/// Scale for int<bits>: float(clip) / (2^(bits-1)-1); 1.0f when clip is 0/NaN.
+float sawbScale(const float *w, size_t n, int bits, bool symmetric15 = false);
+
+//===-- PACT (C36) --------------------------------------------------------===//
+
+/// y = clamp(x, 0, alpha) (NaN x -> 0).
+float pactForward(float x, float alpha);
+/// Scale of the uint<bits> grid: alpha / (2^bits - 1) in float32.
+float pactScale(float alpha, int bits);
+/// code = encode(uint<bits>, clamp(x,0,alpha) / pactScale, r).
+uint32_t pactQuantize(float x, float alpha, int bits,
+                      Rounding r = Rounding::NearestEven, RngKey key = {},
+                      uint64_t index = 0);
+/// Backward: dx_i = dy_i if 0 <= x_i < alpha else 0; returns dL/dalpha =
+/// sum of dy_i over x_i >= alpha (double, sequential, rounded to float once).
+/// Every element's gradient goes to exactly one of dx or dalpha.
+float pactBackward(const float *x, const float *dy, size_t n, float alpha,
+                   float *dx);
+
+//===-- MX block quantization (C37) ---------------------------------------===//
+
+struct MxBlocks {
+  Format elem;                    // element format (E2M1 by default)
+  int blockSize = 32;
+  std::vector<uint32_t> codes;    // one element code per input element
+  std::vector<uint32_t> scales;   // one E8M0 code per block
+  /// Decoded element i: decode(elem, codes[i]) * decode(E8M0, scales[i/bs]).
+  float value(size_t i) const;
+};
+/// Exponent of the largest power of two <= elem.maxValue() (E2M1: 2).
+int mxElemEmax(const Format &elem);
+/// OCP MX: shared_exp = floor(log2(amax_block)) - emax_elem, clamped to
+/// [-127, 127]; scale code = shared_exp + 127; all-zero block -> code 0;
+/// block with NaN/Inf -> code 0xFF (NaN). Elements:
+/// quantize(elem, x, 2^shared_exp, r) (saturating). Last block may be short.
+MxBlocks mxQuantize(const float *x, size_t n, Format elem = Format::fp4e2m1(),
+                    int blockSize = 32, Rounding r = Rounding::NearestLinear,
+                    RngKey key = {}, uint64_t indexBase = 0);
+
+//===-- NVFP4 two-level quantization (C38) --------------------------------===//
+
+struct Nvfp4Blocks {
+  int blockSize = 16;
+  float tensorScale = 1.0f;       // s_t = amax / (6*448), per-tensor FP32
+  std::vector<uint32_t> codes;    // E2M1 element codes
+  std::vector<uint32_t> scales;   // E4M3 block-scale codes
+  /// (decode(e2m1) * decode(e4m3)) * tensorScale: first product exact.
+  float value(size_t i) const;
+  /// Scale actually used to quantize block b: float(decode(e4m3) * s_t).
+  float blockElementScale(size_t b) const;
+};
+/// s_t = clampScale(amaxFinite / 2688) (1 if amaxFinite == 0); block scale
+/// code = encode(E4M3, (amax_b / 6) / s_t, NearestEven) (saturating at 448);
+/// block with NaN/Inf -> scale code 0x7F (NaN); block scale 0 -> element codes
+/// are signed zeros; otherwise element = quantize(E2M1, x, blockElementScale, r).
+Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize = 16,
+                          Rounding r = Rounding::NearestEven, RngKey key = {},
+                          uint64_t indexBase = 0);
+
+} // namespace quant4::num
+
+#endif // QUANT4_NUMERICS_SCALE_H

@@ -1,0 +1,47 @@
+//===- InitAll.cpp - registration of everything quant4 provides -----------===//
+//
+// The only translation unit that includes the heavy upstream InitAll headers.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/InitAll.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/InitAllTranslations.h"
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
+#include "quant4/Dialect/Quant4/Transforms/Passes.h"
+
+void quant4::registerQuant4Dialects(mlir::DialectRegistry &registry) {
+  registry.insert<mlir::quant4::Quant4Dialect>();
+}
+
+void quant4::registerAllDialects(mlir::DialectRegistry &registry) {
+  registerQuant4Dialects(registry);
+  registry.insert<mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::math::MathDialect, mlir::linalg::LinalgDialect,
+                  mlir::tensor::TensorDialect,
+                  mlir::bufferization::BufferizationDialect,
+                  mlir::tosa::TosaDialect, mlir::scf::SCFDialect,
+                  mlir::memref::MemRefDialect, mlir::LLVM::LLVMDialect>();
+  mlir::registerAllExtensions(registry);
+}
+
+void quant4::registerQuant4Passes() { mlir::quant4::registerQuant4Passes(); }
+
+void quant4::registerAllPasses() {
+  mlir::registerAllPasses();
+  registerQuant4Passes();
+}
+
+void quant4::registerAllTranslations() { mlir::registerAllTranslations(); }

@@ -1,0 +1,347 @@
+//===- Accumulate.cpp - accumulation modes, reference GEMM and conv -------===//
+//
+// docs/Formats.md C40..C47.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Numerics/Accumulate.h"
+#include "quant4/Numerics/Rounding.h"
+
+#include <cmath>
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+namespace quant4::num {
+
+namespace {
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
+
+constexpr int kExactProductBits = 94; // 126 magnitude bits - 2^32 headroom
+
+bool exactKind(FormatKind k) {
+  return k == FormatKind::Log || k == FormatKind::Int ||
+         k == FormatKind::UInt || k == FormatKind::FP4E2M1 ||
+         k == FormatKind::FP8E4M3 || k == FormatKind::FP8E5M2;
+}
+
+/// Bit length of the largest |integer| of exactInteger over all codes of f.
+int exactIntegerBits(const Format &f) {
+  return std::ilogb(f.maxValue()) - lsbExponent(f) + 1;
+}
+
+float nanf() { return std::numeric_limits<float>::quiet_NaN(); }
+
+/// Round-to-FP16 of an exact double (one rounding), returned as float.
+float toHalf(double v) { return halfBitsToFloat(doubleToHalfBits(v)); }
+
+} // namespace
+
+std::string_view accumName(AccumKind k) {
+  switch (k) {
+  case AccumKind::F32: return "f32";
+  case AccumKind::F16: return "f16";
+  case AccumKind::F16Chunked: return "f16_chunked";
+  case AccumKind::Exact: return "exact";
+  }
+  return "?";
+}
+
+std::optional<AccumKind> parseAccum(std::string_view s) {
+  for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::F16Chunked,
+                      AccumKind::Exact})
+    if (accumName(k) == s)
+      return k;
+  return std::nullopt;
+}
+
+std::string validateAccumulation(const Accumulation &acc) {
+  if (acc.kind == AccumKind::F16Chunked) {
+    if (acc.chunk < 1)
+      return "f16_chunked accumulation needs chunk >= 1, got " +
+             std::to_string(acc.chunk);
+    return "";
+  }
+  if (acc.chunk != 0)
+    return "chunk is only meaningful for f16_chunked accumulation; " +
+           std::string(accumName(acc.kind)) + " needs chunk 0, got " +
+           std::to_string(acc.chunk);
+  return "";
+}
+
+int lsbExponent(const Format &f) {
+  switch (f.kind) {
+  case FormatKind::Log: return std::ilogb(f.minPositive());
+  case FormatKind::Int:
+  case FormatKind::UInt: return 0;
+  case FormatKind::FP4E2M1: return -1;
+  case FormatKind::FP8E4M3: return -9;
+  case FormatKind::FP8E5M2: return -16;
+  default: return 0;
+  }
+}
+
+int64_t exactInteger(const Format &f, uint32_t code) {
+  double v = double(decode(f, code));
+  if (!std::isfinite(v))
+    return 0;
+  return int64_t(std::ldexp(v, -lsbExponent(f)));
+}
+
+std::string exactAccumulationSupported(const Format &a, const Format &b) {
+  const Format *ops[2] = {&a, &b};
+  const char *names[2] = {"A", "B"};
+  for (int i = 0; i < 2; ++i) {
+    if (!exactKind(ops[i]->kind))
+      return std::string("exact accumulation needs log, int, uint, e2m1, "
+                         "e4m3 or e5m2 operands, but operand ") +
+             names[i] + " is " + ops[i]->str();
+    std::string v = validateFormat(*ops[i]);
+    if (!v.empty())
+      return std::string("operand ") + names[i] +
+             " has an invalid format: " + v;
+  }
+  for (int i = 0; i < 2; ++i) {
+    int w = exactIntegerBits(*ops[i]);
+    if (w > 62)
+      return "exact accumulation needs each operand's values to be integers "
+             "of at most 62 bits times a power of two, but operand " +
+             std::string(names[i]) + " (" + ops[i]->str() + ") needs " +
+             std::to_string(w) + " bits";
+  }
+  int bits = exactIntegerBits(a) + exactIntegerBits(b);
+  if (bits > kExactProductBits)
+    return "exact accumulation of " + a.str() + " x " + b.str() + " needs " +
+           std::to_string(bits) + "-bit integer products, more than the " +
+           std::to_string(kExactProductBits) +
+           " bits a 128-bit accumulator allows with 2^32 terms of headroom";
+  return "";
+}
+
+float roundScaledIntegerToFloat(bool negative, uint64_t hi, uint64_t lo,
+                                int exp) {
+  u128 m = (u128(hi) << 64) | lo;
+  if (m == 0)
+    return 0.0f;
+  int nb = 0;
+  for (u128 t = m; t; t >>= 1)
+    ++nb;
+  int topExp = nb - 1 + exp;                 // exponent of the leading bit
+  int ulpExp = std::max(topExp - 23, -149);  // float ulp at that magnitude
+  int shift = ulpExp - exp;
+  float r;
+  if (shift <= 0) {
+    r = std::ldexp(float(uint64_t(m)), exp); // <= 24 bits: exact
+  } else {
+    u128 q = shift >= 128 ? 0 : (m >> shift);
+    u128 rem = shift >= 128 ? m : (m & ((u128(1) << shift) - 1));
+    u128 half = shift > 128 ? 0 : (u128(1) << (shift - 1));
+    bool up = shift > 128 ? false : (rem > half || (rem == half && (q & 1)));
+    if (up)
+      ++q;
+    r = std::ldexp(float(uint64_t(q)), ulpExp); // q <= 2^24: exact or Inf
+  }
+  return negative ? -r : r;
+}
+
+namespace {
+
+float dotImpl(const Format &fa, const uint32_t *a, ptrdiff_t sa,
+              const Format &fb, const uint32_t *b, ptrdiff_t sb, int K,
+              Accumulation acc) {
+  switch (acc.kind) {
+  case AccumKind::F32: {
+    float s = 0.0f;
+    for (int k = 0; k < K; ++k)
+      s += decode(fa, a[k * sa]) * decode(fb, b[k * sb]);
+    return s;
+  }
+  case AccumKind::F16: {
+    float s = 0.0f; // always an FP16 value
+    for (int k = 0; k < K; ++k) {
+      float p = toHalf(double(decode(fa, a[k * sa])) * decode(fb, b[k * sb]));
+      s = toHalf(double(s) + double(p));
+    }
+    return s;
+  }
+  case AccumKind::F16Chunked: {
+    int c = acc.chunk < 1 ? std::max(K, 1) : acc.chunk;
+    float total = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += c) {
+      float s = 0.0f;
+      for (int k = k0; k < K && k < k0 + c; ++k) {
+        float p = toHalf(double(decode(fa, a[k * sa])) * decode(fb, b[k * sb]));
+        s = toHalf(double(s) + double(p));
+      }
+      total += s;
+    }
+    return total;
+  }
+  case AccumKind::Exact: {
+    i128 s = 0;
+    for (int k = 0; k < K; ++k) {
+      uint32_t ca = a[k * sa], cb = b[k * sb];
+      if (!std::isfinite(decode(fa, ca)) || !std::isfinite(decode(fb, cb)))
+        return dotImpl(fa, a, sa, fb, b, sb, K, Accumulation{AccumKind::F32, 0});
+      s += i128(exactInteger(fa, ca)) * i128(exactInteger(fb, cb));
+    }
+    bool neg = s < 0;
+    u128 m = neg ? u128(-s) : u128(s);
+    return roundScaledIntegerToFloat(neg, uint64_t(m >> 64), uint64_t(m),
+                                     lsbExponent(fa) + lsbExponent(fb));
+  }
+  }
+  return nanf();
+}
+
+float checkedScale(const float *p, size_t i) {
+  if (!p)
+    return 1.0f;
+  float s = p[i];
+  return isValidScale(s) ? s : nanf();
+}
+
+} // namespace
+
+float dotCodes(const Format &fa, const uint32_t *a, ptrdiff_t strideA,
+               const Format &fb, const uint32_t *b, ptrdiff_t strideB, int K,
+               Accumulation acc) {
+  if (acc.kind == AccumKind::Exact &&
+      !exactAccumulationSupported(fa, fb).empty())
+    return nanf();
+  return dotImpl(fa, a, strideA, fb, b, strideB, K, acc);
+}
+
+std::string referenceGemm(int M, int N, int K, const QOperand &A,
+                          const QOperand &B, Accumulation acc, float *C) {
+  char buf[256];
+  if (M < 0 || N < 0 || K < 0) {
+    std::snprintf(buf, sizeof buf,
+                  "GEMM dimensions must be non-negative, got M=%d N=%d K=%d", M,
+                  N, K);
+    return buf;
+  }
+  if (!C || (M * N > 0 && K > 0 && (!A.codes || !B.codes)))
+    return "GEMM operand codes and result pointer must not be null";
+  for (const QOperand *op : {&A, &B}) {
+    std::string v = validateFormat(op->format);
+    if (!v.empty())
+      return std::string("operand ") + (op == &A ? "A" : "B") +
+             " has an invalid format: " + v;
+  }
+  std::string v = validateAccumulation(acc);
+  if (!v.empty())
+    return v;
+  if (acc.kind == AccumKind::Exact) {
+    v = exactAccumulationSupported(A.format, B.format);
+    if (!v.empty())
+      return v;
+  }
+  bool blocked =
+      A.layout == ScaleLayout::BlockK || B.layout == ScaleLayout::BlockK;
+  int bs = 0;
+  for (const QOperand *op : {&A, &B}) {
+    if (op->layout != ScaleLayout::BlockK)
+      continue;
+    if (op->blockSize < 1)
+      return std::string("operand ") + (op == &A ? "A" : "B") +
+             " has block scales but blockSize < 1";
+    if (bs && bs != op->blockSize)
+      return "operands A and B have block scales with different block sizes";
+    bs = op->blockSize;
+    if (!op->scales)
+      return std::string("operand ") + (op == &A ? "A" : "B") +
+             " has block scales but no scale array";
+  }
+  int nb = blocked ? (K + bs - 1) / bs : 1;
+  float tA = isValidScale(A.tensorScale) ? A.tensorScale : nanf();
+  float tB = isValidScale(B.tensorScale) ? B.tensorScale : nanf();
+  float tAB = tA * tB;
+  auto scaleA = [&](int m, int j) {
+    switch (A.layout) {
+    case ScaleLayout::Tensor: return checkedScale(A.scales, 0);
+    case ScaleLayout::Outer: return checkedScale(A.scales, size_t(m));
+    case ScaleLayout::BlockK: return checkedScale(A.scales, size_t(m) * nb + j);
+    }
+    return nanf();
+  };
+  auto scaleB = [&](int n, int j) {
+    switch (B.layout) {
+    case ScaleLayout::Tensor: return checkedScale(B.scales, 0);
+    case ScaleLayout::Outer: return checkedScale(B.scales, size_t(n));
+    case ScaleLayout::BlockK: return checkedScale(B.scales, size_t(j) * N + n);
+    }
+    return nanf();
+  };
+  for (int m = 0; m < M; ++m) {
+    for (int n = 0; n < N; ++n) {
+      const uint32_t *arow = A.codes + size_t(m) * K;
+      const uint32_t *bcol = B.codes + n;
+      float c;
+      if (!blocked) {
+        float d = dotImpl(A.format, arow, 1, B.format, bcol, N, K, acc);
+        c = (d * (scaleA(m, 0) * scaleB(n, 0))) * tAB;
+      } else {
+        float s = 0.0f;
+        for (int j = 0; j < nb; ++j) {
+          int k0 = j * bs, len = std::min(bs, K - k0);
+          float p = dotImpl(A.format, arow + k0, 1, B.format,
+                            bcol + size_t(k0) * N, N, len, acc);
+          s += p * (scaleA(m, j) * scaleB(n, j));
+        }
+        c = s * tAB;
+      }
+      C[size_t(m) * N + n] = c;
+    }
+  }
+  return "";
+}
+
+int ConvShape::outH() const {
+  int eff = dilationH * (KH - 1) + 1;
+  return H < eff ? 0 : (H - eff) / strideH + 1;
+}
+int ConvShape::outW() const {
+  int eff = dilationW * (KW - 1) + 1;
+  return W < eff ? 0 : (W - eff) / strideW + 1;
+}
+
+std::string referenceConv2D(const ConvShape &s, const QOperand &input,
+                            const QOperand &filter, Accumulation acc,
+                            float *out) {
+  if (s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 || s.KH < 1 || s.KW < 1 ||
+      s.F < 1)
+    return "convolution dimensions N, H, W, C, KH, KW, F must all be >= 1";
+  if (s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1)
+    return "convolution strides and dilations must be >= 1";
+  if (input.layout != ScaleLayout::Tensor)
+    return "convolution input scales must be per-tensor";
+  int OH = s.outH(), OW = s.outW();
+  if (OH < 1 || OW < 1)
+    return "convolution window (with dilation) is larger than the input";
+  if (!input.codes || !filter.codes || !out)
+    return "convolution codes and result pointer must not be null";
+  int M = s.N * OH * OW, K = s.KH * s.KW * s.C;
+  std::vector<uint32_t> col(size_t(M) * K);
+  size_t row = 0;
+  for (int n = 0; n < s.N; ++n)
+    for (int oh = 0; oh < OH; ++oh)
+      for (int ow = 0; ow < OW; ++ow, ++row) {
+        uint32_t *dst = col.data() + row * K;
+        for (int kh = 0; kh < s.KH; ++kh)
+          for (int kw = 0; kw < s.KW; ++kw) {
+            int ih = oh * s.strideH + kh * s.dilationH;
+            int iw = ow * s.strideW + kw * s.dilationW;
+            const uint32_t *src =
+                input.codes + ((size_t(n) * s.H + ih) * s.W + iw) * s.C;
+            for (int c = 0; c < s.C; ++c)
+              *dst++ = src[c];
+          }
+      }
+  QOperand A = input;
+  A.codes = col.data();
+  return referenceGemm(M, s.F, K, A, filter, acc, out);
+}
+
+} // namespace quant4::num

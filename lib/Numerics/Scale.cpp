@@ -1,0 +1,309 @@
+//===- Scale.cpp - scale policies and block formats -----------------------===//
+//
+// docs/Formats.md C30..C38. All reductions are sequential in increasing index
+// (in double where a sum is involved): deterministic, thread-count free.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Numerics/Scale.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+namespace quant4::num {
+
+//===----------------------------------------------------------------------===//
+// Reductions (C30)
+//===----------------------------------------------------------------------===//
+
+float amaxOf(const float *x, size_t n) {
+  float m = 0.0f;
+  bool nan = false;
+  for (size_t i = 0; i < n; ++i) {
+    float a = std::fabs(x[i]);
+    if (std::isnan(a))
+      nan = true;
+    else if (a > m)
+      m = a;
+  }
+  return nan ? std::numeric_limits<float>::quiet_NaN() : m;
+}
+
+float amaxFiniteOf(const float *x, size_t n) {
+  float m = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    float a = std::fabs(x[i]);
+    if (std::isfinite(a) && a > m)
+      m = a;
+  }
+  return m;
+}
+
+double meanAbs(const float *x, size_t n) {
+  if (n == 0)
+    return 0.0;
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i)
+    s += std::fabs(double(x[i]));
+  return s / double(n);
+}
+
+double meanSquare(const float *x, size_t n) {
+  if (n == 0)
+    return 0.0;
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i)
+    s += double(x[i]) * double(x[i]);
+  return s / double(n);
+}
+
+float clampScale(float s) {
+  if (std::isnan(s))
+    return s;
+  const float lo = FLT_MIN, hi = std::ldexp(1.0f, 127);
+  if (s < lo)
+    return lo;
+  if (s > hi)
+    return hi;
+  return s;
+}
+
+float roundUpPow2(float s) {
+  s = clampScale(s);
+  int e;
+  float m = std::frexp(s, &e); // s = m * 2^e, m in [0.5, 1)
+  float p = (m == 0.5f) ? s : std::ldexp(1.0f, e);
+  return clampScale(p);
+}
+
+//===----------------------------------------------------------------------===//
+// amax (C32)
+//===----------------------------------------------------------------------===//
+
+float amaxScale(const Format &f, float amax, bool pow2) {
+  if (!(amax > 0.0f) || !std::isfinite(amax))
+    return 1.0f;
+  float s = clampScale(amax / float(f.maxValue()));
+  return pow2 ? roundUpPow2(s) : s;
+}
+
+//===----------------------------------------------------------------------===//
+// GradScale (C33)
+//===----------------------------------------------------------------------===//
+
+float gradScaleUpdate(const Format &f, float scale, float amax,
+                      GradScaleOptions opts) {
+  if (!isValidScale(scale))
+    scale = 1.0f;
+  scale = clampScale(scale);
+  if (!(amax > 0.0f) || !std::isfinite(amax))
+    return scale;
+  const double maxV = f.maxValue();
+  const float lo = FLT_MIN, hi = std::ldexp(1.0f, 127);
+  // amax/scale > max  <=>  amax > max*scale (exact in double for these
+  // operands: max has few significant bits, scale 24).
+  for (int step = 0; step < 512; ++step) {
+    double a = double(amax), s = double(scale);
+    if (a > maxV * s) {
+      if (scale >= hi)
+        break;
+      scale = clampScale(scale * 2.0f);
+    } else if (a <= maxV * 0.5 * s) {
+      if (scale <= lo)
+        break;
+      scale = clampScale(scale * 0.5f);
+    } else {
+      break;
+    }
+    if (!opts.untilInRange)
+      break;
+  }
+  return scale;
+}
+
+//===----------------------------------------------------------------------===//
+// Delayed scaling (C34)
+//===----------------------------------------------------------------------===//
+
+float delayedScale(const Format &f, const float *history, size_t n, int margin,
+                   float oldScale, bool pow2) {
+  float m = amaxOf(history, n);
+  if (!(m > 0.0f) || !std::isfinite(m))
+    return oldScale;
+  float num = std::ldexp(m, margin); // exact unless it leaves the float range
+  float s = clampScale(num / float(f.maxValue()));
+  return pow2 ? roundUpPow2(s) : s;
+}
+
+DelayedScaling::DelayedScaling(Format f, int historyLength, int margin,
+                               bool pow2, float initialScale)
+    : fmt_(f), hist_(size_t(std::max(1, historyLength)), 0.0f),
+      margin_(margin), pow2_(pow2), scale_(initialScale) {}
+
+void DelayedScaling::record(float amax) {
+  if (!std::isfinite(amax))
+    return;
+  hist_[pos_] = std::fabs(amax);
+  pos_ = (pos_ + 1) % hist_.size();
+  scale_ = delayedScale(fmt_, hist_.data(), hist_.size(), margin_, scale_,
+                        pow2_);
+}
+
+//===----------------------------------------------------------------------===//
+// SAWB (C35)
+//===----------------------------------------------------------------------===//
+
+std::optional<std::pair<double, double>> sawbCoefficients(int bits,
+                                                          bool symmetric15) {
+  if (symmetric15)
+    return bits == 4 ? std::optional(std::make_pair(12.035, -12.03))
+                     : std::nullopt;
+  switch (bits) {
+  case 2: return std::make_pair(3.12, -2.064);
+  case 3: return std::make_pair(7.509, -6.892);
+  case 4: return std::make_pair(12.68, -12.80);
+  case 5: return std::make_pair(17.74, -18.64);
+  case 8: return std::make_pair(31.76, -35.04);
+  default: return std::nullopt;
+  }
+}
+
+double sawbClip(const float *w, size_t n, int bits, bool symmetric15) {
+  auto c = sawbCoefficients(bits, symmetric15);
+  if (!c)
+    return std::numeric_limits<double>::quiet_NaN();
+  double clip = c->first * std::sqrt(meanSquare(w, n)) + c->second * meanAbs(w, n);
+  if (!(clip > 0.0) || !std::isfinite(clip))
+    clip = double(amaxOf(w, n));
+  return clip;
+}
+
+float sawbScale(const float *w, size_t n, int bits, bool symmetric15) {
+  double clip = sawbClip(w, n, bits, symmetric15);
+  if (!(clip > 0.0) || !std::isfinite(clip))
+    return 1.0f;
+  return clampScale(float(clip) / float((1 << (bits - 1)) - 1));
+}
+
+//===----------------------------------------------------------------------===//
+// PACT (C36)
+//===----------------------------------------------------------------------===//
+
+float pactForward(float x, float alpha) {
+  if (std::isnan(x))
+    return 0.0f;
+  return std::min(std::max(x, 0.0f), alpha);
+}
+
+float pactScale(float alpha, int bits) {
+  return alpha / float((1u << bits) - 1);
+}
+
+uint32_t pactQuantize(float x, float alpha, int bits, Rounding r, RngKey key,
+                      uint64_t index) {
+  return quantize(Format::uint(bits), pactForward(x, alpha),
+                  pactScale(alpha, bits), r, key, index);
+}
+
+float pactBackward(const float *x, const float *dy, size_t n, float alpha,
+                   float *dx) {
+  double dAlpha = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    bool pass = x[i] >= 0.0f && x[i] < alpha;
+    if (dx)
+      dx[i] = pass ? dy[i] : 0.0f;
+    if (x[i] >= alpha)
+      dAlpha += double(dy[i]);
+  }
+  return float(dAlpha);
+}
+
+//===----------------------------------------------------------------------===//
+// MX (C37)
+//===----------------------------------------------------------------------===//
+
+int mxElemEmax(const Format &elem) { return std::ilogb(elem.maxValue()); }
+
+float MxBlocks::value(size_t i) const {
+  return decode(elem, codes[i]) *
+         decode(Format::e8m0(), scales[i / size_t(blockSize)]);
+}
+
+MxBlocks mxQuantize(const float *x, size_t n, Format elem, int blockSize,
+                    Rounding r, RngKey key, uint64_t indexBase) {
+  MxBlocks out;
+  out.elem = elem;
+  out.blockSize = std::max(1, blockSize);
+  size_t bs = size_t(out.blockSize);
+  out.codes.assign(n, 0);
+  int emax = mxElemEmax(elem);
+  for (size_t b0 = 0; b0 < n; b0 += bs) {
+    size_t len = std::min(bs, n - b0);
+    float amax = amaxOf(x + b0, len);
+    if (!std::isfinite(amax)) { // NaN or Inf in the block: NaN scale
+      out.scales.push_back(0xFFu);
+      for (size_t i = 0; i < len; ++i)
+        out.codes[b0 + i] = encode(elem, std::numeric_limits<float>::quiet_NaN(),
+                                   r);
+      continue;
+    }
+    int se = -127;
+    if (amax > 0.0f)
+      se = std::clamp(std::ilogb(amax) - emax, -127, 127);
+    out.scales.push_back(uint32_t(se + 127));
+    float scale = std::ldexp(1.0f, se);
+    for (size_t i = 0; i < len; ++i)
+      out.codes[b0 + i] =
+          quantize(elem, x[b0 + i], scale, r, key, indexBase + b0 + i);
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// NVFP4 (C38)
+//===----------------------------------------------------------------------===//
+
+float Nvfp4Blocks::blockElementScale(size_t b) const {
+  return decode(Format::fp8e4m3(), scales[b]) * tensorScale;
+}
+
+float Nvfp4Blocks::value(size_t i) const {
+  float e = decode(Format::fp4e2m1(), codes[i]);
+  float s = decode(Format::fp8e4m3(), scales[i / size_t(blockSize)]);
+  return (e * s) * tensorScale;
+}
+
+Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
+                          RngKey key, uint64_t indexBase) {
+  const Format e2m1 = Format::fp4e2m1(), e4m3 = Format::fp8e4m3();
+  Nvfp4Blocks out;
+  out.blockSize = std::max(1, blockSize);
+  size_t bs = size_t(out.blockSize);
+  out.codes.assign(n, 0);
+  float amax = amaxFiniteOf(x, n);
+  out.tensorScale = amax > 0.0f ? clampScale(amax / 2688.0f) : 1.0f;
+  for (size_t b0 = 0; b0 < n; b0 += bs) {
+    size_t len = std::min(bs, n - b0);
+    float amaxB = amaxOf(x + b0, len);
+    if (!std::isfinite(amaxB)) {
+      out.scales.push_back(0x7Fu); // E4M3 NaN
+      for (size_t i = 0; i < len; ++i)
+        out.codes[b0 + i] = 0;
+      continue;
+    }
+    float target = (amaxB / 6.0f) / out.tensorScale;
+    uint32_t sb = encode(e4m3, target, Rounding::NearestEven);
+    out.scales.push_back(sb);
+    float es = out.blockElementScale(out.scales.size() - 1);
+    for (size_t i = 0; i < len; ++i) {
+      float v = x[b0 + i];
+      out.codes[b0 + i] =
+          es == 0.0f ? encode(e2m1, std::copysign(0.0f, v), r)
+                     : quantize(e2m1, v, es, r, key, indexBase + b0 + i);
+    }
+  }
+  return out;
+}
+
+} // namespace quant4::num

@@ -1,0 +1,37 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QUANT4"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".c"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.quant4_obj_root, "test")
+# Sub-projects and inputs that are not tests themselves.
+config.excludes = ["Inputs", "consumer", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%quant4_src_root", config.quant4_src_root))
+config.substitutions.append(("%quant4_obj_root", config.quant4_obj_root))
+config.substitutions.append(("%mlir_dir", config.mlir_dir))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(("%cmake_generator", config.cmake_generator))
+config.substitutions.append(("%make_program", config.make_program))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(
+    ("%quant4_plugin", os.path.join(config.quant4_lib_dir, "Quant4Plugin.so")))
+# Debian's stock mlir-opt, to load the plugin into.
+config.substitutions.append(
+    ("%upstream_mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.quant4_tools_dir, append_path=True)
+
+tool_dirs = [config.quant4_tools_dir, config.llvm_tools_dir]
+tools = ["quant4-opt", "quant4-translate", "quant4-capi-test"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
