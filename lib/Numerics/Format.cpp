@@ -255,6 +255,8 @@ std::string validateFormat(const Format &f) {
   return fmtStr("unknown format kind %ld", long(f.kind));
 }
 
+bool isValidFormat(const Format &f) { return validateFormat(f).empty(); }
+
 std::optional<Format> parseFormat(std::string_view s) {
   if (s == "e2m1") return Format::fp4e2m1();
   if (s == "e4m3") return Format::fp8e4m3();

@@ -172,6 +172,8 @@ uint32_t roundMagnitude(const Format &f, double m, Rounding r, RngKey key,
 
 uint32_t encodeDouble(const Format &f, double x, Rounding r, RngKey key,
                       uint64_t index) {
+  if (f.kind != FormatKind::FP32 && !isValidFormat(f))
+    return 0;
   if (f.kind == FormatKind::FP32) {
     if (std::isnan(x))
       return floatBits(float(x)) | 0x00400000u; // keep sign/payload, quiet
@@ -223,6 +225,8 @@ uint32_t encode(const Format &f, float x, Rounding r, RngKey key,
 }
 
 float decode(const Format &f, uint32_t code) {
+  if (!isValidFormat(f))
+    return std::numeric_limits<float>::quiet_NaN();
   int w = f.bitWidth();
   if (f.kind == FormatKind::FP32)
     return bitsFloat(code);

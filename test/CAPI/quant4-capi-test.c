@@ -1,6 +1,5 @@
-/*===- quant4-capi-test.c - exercise the quant4 C API ---------------------===*\
-|* RUN: quant4-capi-test 2>&1 | FileCheck %s                                  *|
-\*===----------------------------------------------------------------------===*/
+// Exercises the quant4 C API: registration, types, attributes, passes.
+// RUN: quant4-capi-test 2>&1 | FileCheck %s
 #include "quant4-c/Dialects.h"
 
 #include "mlir-c/BuiltinAttributes.h"

@@ -124,10 +124,11 @@ TEST(FormatTables, C2_E5M2Exhaustive) {
     int s = c >> 7, e = (c >> 2) & 31, m = c & 3;
     float got = decode(f, c);
     if (e == 31) {
-      if (m == 0)
+      if (m == 0) {
         EXPECT_EQ(got, s ? -INFINITY : INFINITY) << c;
-      else
+      } else {
         EXPECT_TRUE(std::isnan(got)) << c;
+      }
       continue;
     }
     double mag = e == 0 ? m * std::pow(2.0, -16) : (1 + m / 4.0) * std::pow(2.0, e - 15);
@@ -141,10 +142,11 @@ TEST(FormatTables, C17_E8M0Exhaustive) {
   Format f = Format::e8m0();
   for (uint32_t c = 0; c < 256; ++c) {
     float got = decode(f, c);
-    if (c == 255)
+    if (c == 255) {
       EXPECT_TRUE(std::isnan(got));
-    else
+    } else {
       EXPECT_EQ(double(got), std::pow(2.0, int(c) - 127)) << c;
+    }
   }
   EXPECT_FALSE(f.isSigned());
 }
@@ -286,6 +288,10 @@ TEST(FormatValidation, C5_ValidateIntMessages) {
   EXPECT_EQ(validateFormat(Format::log(5, 3, 0)),
             "radix must be a power of two in [2, 16], got 5");
   EXPECT_EQ(validateFormat(Format::fp8e4m3()), "");
+  // Invalid formats never reach undefined behaviour (C4).
+  EXPECT_FALSE(isValidFormat(Format::log(4, 40, 0)));
+  EXPECT_EQ(encode(Format::log(4, 40, 0), 1.0f, Rounding::NearestLinear), 0u);
+  EXPECT_TRUE(std::isnan(decode(Format::sint(31), 3)));
 }
 
 // C3: level index == magnitude code; the grid is strictly increasing.
@@ -295,8 +301,9 @@ TEST(FormatGrid, C3_LevelIndexIsCode) {
                    Format::fp8e5m2(), Format::e8m0(), Format::fp16(), Format::bf16()}) {
     uint32_t n = numMagnitudeLevels(f);
     for (uint32_t i = 0; i < n; ++i) {
-      if (i + 1 < n)
+      if (i + 1 < n) {
         ASSERT_LT(magnitudeLevel(f, i), magnitudeLevel(f, i + 1)) << f.str() << i;
+      }
       float d = decode(f, i);
       if (std::isinf(d))
         continue; // FP16/BF16 Inf code: virtual level 2^(emax+1)

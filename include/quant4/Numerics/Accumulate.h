@@ -31,7 +31,7 @@ std::string validateAccumulation(const Accumulation &acc);
 std::string exactAccumulationSupported(const Format &a, const Format &b);
 
 /// Exact decomposition of every value of `f` as integer * 2^lsbExponent(f)
-/// (C43). Valid for the formats exactAccumulationSupported accepts.
+/// (C44). Valid for the formats exactAccumulationSupported accepts.
 int lsbExponent(const Format &f);
 /// Integer multiple of 2^lsbExponent(f) equal to decode(f, code) (signed).
 int64_t exactInteger(const Format &f, uint32_t code);
@@ -59,7 +59,8 @@ enum class ScaleLayout : uint8_t {
 };
 
 /// A quantized GEMM operand: codes (one uint32 per element, row-major) plus
-/// scales. A is M x K, B is K x N.
+/// scales. A is M x K, B is K x N. scales == nullptr means every scale is 1.
+/// A scale that is not (> 0 and finite) makes the outputs using it NaN.
 struct QOperand {
   Format format;
   const uint32_t *codes = nullptr;

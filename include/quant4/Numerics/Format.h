@@ -77,6 +77,9 @@ std::string validateLog(int radix, int ebits, int phase, int bias);
 std::string validateInt(int bits);
 /// Validates any Format value (dispatches to validateLog / validateInt).
 std::string validateFormat(const Format &f);
+/// validateFormat(f).empty(). encode() of an invalid format returns 0 and
+/// decode() returns NaN (never undefined behaviour).
+bool isValidFormat(const Format &f);
 
 /// Inverse of Format::str(). Also accepts "log<r,e,p>" (default bias).
 std::optional<Format> parseFormat(std::string_view s);

@@ -30,8 +30,9 @@ float amaxFiniteOf(const float *x, size_t n);
 double meanAbs(const float *x, size_t n);
 double meanSquare(const float *x, size_t n);
 
-/// Clamp a computed scale into the legal range: NaN/<=0 -> 1 is NOT done here;
-/// this maps 0/subnormal -> 2^-126 and +Inf/overflow -> 2^127 (C31).
+/// Clamp a computed scale into [2^-126, 2^127] (C31): values below 2^-126
+/// (including 0, subnormals and negatives) -> 2^-126, above 2^127 (including
+/// +Inf) -> 2^127. NaN is returned unchanged.
 float clampScale(float s);
 /// Smallest power of two >= s (s > 0 finite), clamped to [2^-126, 2^127].
 float roundUpPow2(float s);

@@ -52,6 +52,9 @@ Operation *Quant4Dialect::materializeConstant(OpBuilder &builder,
       return nullptr;
     return ConstantOp::create(builder, loc, type, codes);
   }
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(value);
+      dense && dense.getType() == type)
+    return arith::ConstantOp::create(builder, loc, type, dense);
   return nullptr;
 }
 
@@ -140,11 +143,11 @@ int LogType::defaultBias(unsigned ebits) { return num::defaultLogBias(ebits); }
 /// reach the verifier (and its precise message) instead of a parse error.
 static ParseResult parseIntParam(AsmParser &parser, int64_t &value,
                                  StringRef name) {
-  if (parser.parseInteger(value))
-    return parser.emitError(parser.getCurrentLocation(),
-                            "expected integer value for '")
-           << name << "'";
-  return success();
+  SMLoc loc = parser.getCurrentLocation();
+  OptionalParseResult r = parser.parseOptionalInteger(value);
+  if (!r.has_value())
+    return parser.emitError(loc, "expected integer value for '") << name << "'";
+  return *r;
 }
 
 Type LogType::parse(AsmParser &parser) {

@@ -22,7 +22,7 @@ def Quant4_QuantizedTensor : RankedTensorOf<[Quant4_QuantizedElement]>;
 def Quant4_RealTensor : RankedTensorOf<[Quant4_RealElement]>;
 def Quant4_ScaleTensor : RankedTensorOf<[F32, F8E8M0FNU, F8E4M3FN]>;
 def Quant4_F32Tensor : RankedTensorOf<[F32]>;
-def Quant4_CodesAttr : TypedAttrBase<UI8, "DenseIntElementsAttr",
+def Quant4_CodesAttr : Attr<
     CPred<"::llvm::isa<::mlir::DenseIntElementsAttr>($_self) && "
           "::llvm::cast<::mlir::DenseIntElementsAttr>($_self).getType()"
           ".getElementType().isUnsignedInteger(8)">,

@@ -27,7 +27,7 @@ def Quant4_LogType : Quant4_Type<"Log", "log"> {
 
     The radix-4 1-3-0 format of 4-bit training is `!quant4.log<4, 3, 0>`:
     magnitudes 4^-3 .. 4^3 and zero; its other TPR phase is
-    `!quant4.log<4, 3, 1>` (2·4^-4 .. 2·4^2, i.e. 4^k·2 levels).
+    `!quant4.log<4, 3, 1>` (2·4^-3 .. 2·4^3: the levels 2·4^k).
 
     ```mlir
     %g = quant4.quantize %x, %s rounding<nearest>

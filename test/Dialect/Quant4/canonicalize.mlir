@@ -1,0 +1,148 @@
+// RUN: quant4-opt %s -split-input-file -canonicalize | FileCheck %s
+// Folding of quantize / dequantize / fake_quant on constants goes through the
+// Numerics library. Expected codes and values are worked out by hand from the
+// format definitions in docs/Formats.md (log<4,3,0>: code = sign<<3 | e,
+// |value| = 4^(e-4) for e = 1..7, e = 0 is zero; int<4>: two's complement).
+
+// Linear-midpoint rounding (C10): 2.4 < 2.5 -> 1 (e=4), 2.6 -> 4 (e=5); 100
+// saturates to 64 (e=7); 0.01 is above 1/128 (half the smallest level 1/64),
+// so -0.01 -> -1/64 (code 8|1 = 9); 0.005 is below it -> 0.
+// CHECK-LABEL: func.func @fold_quantize_log
+// CHECK: %[[C:.*]] = quant4.constant dense<[0, 4, 4, 5, 7, 9, 0]> : tensor<7xui8> -> tensor<7x!quant4.log<4, 3, 0>>
+// CHECK-NEXT: return %[[C]]
+func.func @fold_quantize_log() -> tensor<7x!quant4.log<4, 3, 0>> {
+  %x = arith.constant dense<[0.0, 1.0, 2.4, 2.6, 100.0, -0.01, 0.005]> : tensor<7xf32>
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %q = quant4.quantize %x, %s rounding<nearest> : tensor<7xf32>, tensor<f32> -> tensor<7x!quant4.log<4, 3, 0>>
+  return %q : tensor<7x!quant4.log<4, 3, 0>>
+}
+
+// -----
+
+// Log-domain midpoint (C11): between 1 and 4 the threshold is 2, so 2.4 -> 4.
+// CHECK-LABEL: func.func @fold_quantize_log_domain
+// CHECK: quant4.constant dense<[4, 5, 5]> : tensor<3xui8>
+func.func @fold_quantize_log_domain() -> tensor<3x!quant4.log<4, 3, 0>> {
+  %x = arith.constant dense<[1.9, 2.1, 2.4]> : tensor<3xf32>
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %q = quant4.quantize %x, %s rounding<nearest_log> : tensor<3xf32>, tensor<f32> -> tensor<3x!quant4.log<4, 3, 0>>
+  return %q : tensor<3x!quant4.log<4, 3, 0>>
+}
+
+// -----
+
+// Per-axis scales along dimension 1: x / [1, 2] = [[1, 1], [3, 2]].
+// CHECK-LABEL: func.func @fold_quantize_per_axis
+// CHECK: quant4.constant dense<{{\[}}[1, 1], [3, 2]]> : tensor<2x2xui8> -> tensor<2x2x!quant4.int<4>>
+func.func @fold_quantize_per_axis() -> tensor<2x2x!quant4.int<4>> {
+  %x = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %s = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %q = quant4.quantize %x, %s rounding<nearest> granularity<axis = 1> : tensor<2x2xf32>, tensor<2xf32> -> tensor<2x2x!quant4.int<4>>
+  return %q : tensor<2x2x!quant4.int<4>>
+}
+
+// -----
+
+// int<4> with scale 0.5: x/s = [0.52, 0.48, -7.8, 20] -> [1, 0, -7 (saturated
+// from -8), 7] -> [0.5, 0, -3.5, 3.5].
+// CHECK-LABEL: func.func @fold_fake_quant_int4
+// CHECK: arith.constant dense<[5.000000e-01, 0.000000e+00, -3.500000e+00, 3.500000e+00]> : tensor<4xf32>
+func.func @fold_fake_quant_int4() -> tensor<4xf32> {
+  %x = arith.constant dense<[0.26, 0.24, -3.9, 10.0]> : tensor<4xf32>
+  %s = arith.constant dense<0.5> : tensor<f32>
+  %y = quant4.fake_quant %x, %s to !quant4.int<4> rounding<nearest> : tensor<4xf32>, tensor<f32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Codes 0, 4, 5, 9, 15 of log<4,3,0> are 0, 1, 4, -1/64, -64; times 0.5.
+// CHECK-LABEL: func.func @fold_dequantize
+// CHECK: arith.constant dense<[0.000000e+00, 5.000000e-01, 2.000000e+00, -7.812500e-03, -3.200000e+01]> : tensor<5xf32>
+func.func @fold_dequantize() -> tensor<5xf32> {
+  %q = quant4.constant dense<[0, 4, 5, 9, 15]> : tensor<5xui8> -> tensor<5x!quant4.log<4, 3, 0>>
+  %s = arith.constant dense<0.5> : tensor<f32>
+  %d = quant4.dequantize %q, %s : tensor<5x!quant4.log<4, 3, 0>>, tensor<f32> -> tensor<5xf32>
+  return %d : tensor<5xf32>
+}
+
+// -----
+
+// The second TPR phase: phase-1 levels are 2·4^(e-4): code 5 is 8, code 6 is 32.
+// CHECK-LABEL: func.func @fold_dequantize_phase1
+// CHECK: arith.constant dense<[8.000000e+00, 3.200000e+01]> : tensor<2xf32>
+func.func @fold_dequantize_phase1() -> tensor<2xf32> {
+  %q = quant4.constant dense<[5, 6]> : tensor<2xui8> -> tensor<2x!quant4.log<4, 3, 1>>
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %d = quant4.dequantize %q, %s : tensor<2x!quant4.log<4, 3, 1>>, tensor<f32> -> tensor<2xf32>
+  return %d : tensor<2xf32>
+}
+
+// -----
+
+// Stochastic rounding with a constant seed folds, and the same key
+// (seed, stream) gives the same codes: both ops become one constant.
+// CHECK-LABEL: func.func @fold_stochastic_same_key
+// CHECK: %[[C:.*]] = quant4.constant
+// CHECK-NOT: quant4.constant
+// CHECK: return %[[C]], %[[C]]
+func.func @fold_stochastic_same_key() -> (tensor<4x!quant4.log<4, 3, 0>>, tensor<4x!quant4.log<4, 3, 0>>) {
+  %x = arith.constant dense<[0.3, 1.7, -2.2, 9.0]> : tensor<4xf32>
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %seed = arith.constant 42 : i64
+  %a = quant4.quantize %x, %s seed %seed rounding<stochastic> {stream = 3} : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.log<4, 3, 0>>
+  %b = quant4.quantize %x, %s seed %seed rounding<stochastic> {stream = 3} : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.log<4, 3, 0>>
+  return %a, %b : tensor<4x!quant4.log<4, 3, 0>>, tensor<4x!quant4.log<4, 3, 0>>
+}
+
+// -----
+
+// Values already on the grid are unchanged by stochastic rounding.
+// CHECK-LABEL: func.func @fold_stochastic_on_grid
+// CHECK: quant4.constant dense<[4, 5, 12]> : tensor<3xui8>
+func.func @fold_stochastic_on_grid() -> tensor<3x!quant4.log<4, 3, 0>> {
+  %x = arith.constant dense<[1.0, 4.0, -1.0]> : tensor<3xf32>
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %seed = arith.constant 7 : i64
+  %q = quant4.quantize %x, %s seed %seed rounding<stochastic> : tensor<3xf32>, tensor<f32> -> tensor<3x!quant4.log<4, 3, 0>>
+  return %q : tensor<3x!quant4.log<4, 3, 0>>
+}
+
+// -----
+
+// A non-constant input is left alone.
+// CHECK-LABEL: func.func @no_fold
+// CHECK: quant4.quantize
+func.func @no_fold(%x: tensor<4xf32>) -> tensor<4x!quant4.int<4>> {
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %q = quant4.quantize %x, %s rounding<nearest> : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.int<4>>
+  return %q : tensor<4x!quant4.int<4>>
+}
+
+// -----
+
+// quantize(dequantize(q, s), s) is q when every code survives the round trip.
+// CHECK-LABEL: func.func @requantize
+// CHECK-SAME: (%[[Q:.*]]: tensor<4x!quant4.log<4, 3, 0>>)
+// CHECK-NOT: quant4.quantize
+// CHECK: return %[[Q]]
+func.func @requantize(%q: tensor<4x!quant4.log<4, 3, 0>>) -> tensor<4x!quant4.log<4, 3, 0>> {
+  %s = arith.constant dense<0.375> : tensor<f32>
+  %d = quant4.dequantize %q, %s : tensor<4x!quant4.log<4, 3, 0>>, tensor<f32> -> tensor<4xf32>
+  %r = quant4.quantize %d, %s rounding<nearest> : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.log<4, 3, 0>>
+  return %r : tensor<4x!quant4.log<4, 3, 0>>
+}
+
+// -----
+
+// A different scale on the way back is not a round trip.
+// CHECK-LABEL: func.func @requantize_other_scale
+// CHECK: quant4.dequantize
+// CHECK: quant4.quantize
+func.func @requantize_other_scale(%q: tensor<4x!quant4.log<4, 3, 0>>) -> tensor<4x!quant4.log<4, 3, 0>> {
+  %s = arith.constant dense<0.375> : tensor<f32>
+  %s2 = arith.constant dense<0.5> : tensor<f32>
+  %d = quant4.dequantize %q, %s : tensor<4x!quant4.log<4, 3, 0>>, tensor<f32> -> tensor<4xf32>
+  %r = quant4.quantize %d, %s2 rounding<nearest> : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.log<4, 3, 0>>
+  return %r : tensor<4x!quant4.log<4, 3, 0>>
+}

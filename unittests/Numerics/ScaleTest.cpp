@@ -1,0 +1,272 @@
+//===- ScaleTest.cpp - scale policies, SAWB, PACT, MX, NVFP4 --------------===//
+//
+// Hand-worked examples; labels refer to docs/Formats.md.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Numerics/Numerics.h"
+
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <vector>
+
+using namespace quant4::num;
+
+TEST(Reductions, C30_AmaxAndMeans) {
+  const float x[] = {1.0f, -3.0f, 2.0f};
+  EXPECT_EQ(amaxOf(x, 3), 3.0f);
+  EXPECT_EQ(amaxOf(x, 0), 0.0f);
+  const float y[] = {1.0f, std::nanf(""), 5.0f};
+  EXPECT_TRUE(std::isnan(amaxOf(y, 3)));
+  EXPECT_EQ(amaxFiniteOf(y, 3), 5.0f);
+  const float z[] = {1.0f, -INFINITY};
+  EXPECT_EQ(amaxOf(z, 2), INFINITY);
+  EXPECT_EQ(amaxFiniteOf(z, 2), 1.0f);
+  EXPECT_DOUBLE_EQ(meanAbs(x, 3), 2.0);
+  EXPECT_DOUBLE_EQ(meanSquare(x, 3), 14.0 / 3);
+  // Sums are in double: 2^24 + 1 + 1 is not lost as it would be in float.
+  const float w[] = {16777216.0f, 1.0f, 1.0f};
+  EXPECT_EQ(meanAbs(w, 3), 16777218.0 / 3);
+}
+
+TEST(AmaxScale, C32_Formula) {
+  EXPECT_EQ(amaxScale(Format::sint(4), 14.0f), 2.0f);
+  EXPECT_EQ(amaxScale(Format::sint(4), 10.0f), 10.0f / 7.0f);
+  EXPECT_EQ(amaxScale(Format::sint(4), 10.0f, true), 2.0f);   // 1.43 -> 2
+  EXPECT_EQ(amaxScale(Format::sint(4), 14.0f, true), 2.0f);   // exact pow2 kept
+  EXPECT_EQ(amaxScale(Format::log(4, 3, 0), 192.0f), 3.0f);
+  EXPECT_EQ(amaxScale(Format::log(4, 3, 0), 192.0f, true), 4.0f);
+  EXPECT_EQ(amaxScale(Format::fp8e4m3(), 0.5f, true), 1.0f / 512); // 0.5/448
+  EXPECT_EQ(amaxScale(Format::sint(4), 0.0f), 1.0f);
+  EXPECT_EQ(amaxScale(Format::sint(4), std::nanf("")), 1.0f);
+  EXPECT_EQ(amaxScale(Format::sint(4), INFINITY), 1.0f);
+  // C31: a scale that would be 0/subnormal is clamped to 2^-126.
+  EXPECT_EQ(amaxScale(Format::fp8e5m2(), 1e-40f), FLT_MIN);
+  EXPECT_EQ(roundUpPow2(3.0f), 4.0f);
+  EXPECT_EQ(roundUpPow2(0.25f), 0.25f);
+  EXPECT_EQ(roundUpPow2(FLT_MAX), std::ldexp(1.0f, 127));
+  EXPECT_EQ(clampScale(INFINITY), std::ldexp(1.0f, 127));
+  EXPECT_EQ(clampScale(0.0f), FLT_MIN);
+}
+
+TEST(GradScale, C33_OneStepRule) {
+  Format f = Format::log(4, 3, 0); // max 64: keep amax/scale in (32, 64]
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 100.0f), 2.0f);   // 100 > 64 -> x2
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 64.0f), 1.0f);    // == max: keep
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, std::nextafter(64.0f, 100.0f)), 2.0f);
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 32.0f), 0.5f);    // == max/2: halve
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, std::nextafter(32.0f, 64.0f)), 1.0f);
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 1.0f), 0.5f);     // one step only
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 1e6f), 2.0f);
+  EXPECT_EQ(gradScaleUpdate(f, 0.25f, 0.0f), 0.25f);   // zero amax keeps
+  EXPECT_EQ(gradScaleUpdate(f, 0.25f, std::nanf("")), 0.25f);
+  EXPECT_EQ(gradScaleUpdate(f, 0.25f, INFINITY), 0.25f);
+  EXPECT_EQ(gradScaleUpdate(f, -3.0f, 100.0f), 2.0f);  // invalid -> 1 first
+  EXPECT_EQ(gradScaleUpdate(f, std::ldexp(1.0f, 127), 1e38f), std::ldexp(1.0f, 126));
+  EXPECT_EQ(gradScaleUpdate(f, FLT_MIN, 1e-45f), FLT_MIN); // clamped (C31)
+}
+
+TEST(GradScale, C33_UntilInRange) {
+  Format f = Format::log(4, 3, 0);
+  GradScaleOptions o;
+  o.untilInRange = true;
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 1.0f, o), 1.0f / 64); // 1/(1/64) = 64
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 1000.0f, o), 16.0f);  // 1000/16 = 62.5
+  EXPECT_EQ(gradScaleUpdate(f, 1.0f, 40.0f, o), 1.0f);
+  float s = gradScaleUpdate(f, 1.0f, 1e-3f, o);
+  float ratio = 1e-3f / s;
+  EXPECT_GT(ratio, 32.0f);
+  EXPECT_LE(ratio, 64.0f);
+  // int4: 3.5 <= 7/2 -> 0.5, then 3.5/0.5 = 7 is in (3.5, 7].
+  EXPECT_EQ(gradScaleUpdate(Format::sint(4), 1.0f, 3.5f, o), 0.5f);
+}
+
+TEST(DelayedScaling, C34_HistoryAndMargin) {
+  Format f = Format::fp8e4m3();
+  const float h[] = {100.0f, 448.0f, 3.0f};
+  EXPECT_EQ(delayedScale(f, h, 3, 0, 7.0f), 1.0f);
+  EXPECT_EQ(delayedScale(f, h, 3, 1, 7.0f), 2.0f);
+  EXPECT_EQ(delayedScale(f, h, 3, -1, 7.0f), 0.5f);
+  const float zeros[] = {0.0f, 0.0f};
+  EXPECT_EQ(delayedScale(f, zeros, 2, 0, 7.0f), 7.0f);
+  const float bad[] = {1.0f, std::nanf("")};
+  EXPECT_EQ(delayedScale(f, bad, 2, 0, 7.0f), 7.0f);
+
+  DelayedScaling d(f, 3, 1);
+  EXPECT_EQ(d.scale(), 1.0f);
+  d.record(448.0f);
+  EXPECT_EQ(d.scale(), 2.0f); // 448 * 2^1 / 448
+  d.record(100.0f);
+  d.record(50.0f);
+  EXPECT_EQ(d.scale(), 2.0f);
+  d.record(10.0f); // ring: 448 falls out -> max(100, 50, 10) = 100
+  EXPECT_EQ(d.scale(), 200.0f / 448.0f);
+  d.record(std::nanf("")); // not recorded
+  d.record(INFINITY);
+  EXPECT_EQ(d.scale(), 200.0f / 448.0f);
+  EXPECT_EQ(d.history()[0], 10.0f);
+  EXPECT_EQ(d.position(), 1u);
+  d.record(0.0f);
+  EXPECT_EQ(d.scale(), 100.0f / 448.0f); // {10, 0, 50}
+  d.record(0.0f);
+  EXPECT_EQ(d.scale(), 20.0f / 448.0f);  // {10, 0, 0}
+  d.record(0.0f); // all-zero history: keep the old scale
+  EXPECT_EQ(d.scale(), 20.0f / 448.0f);
+  DelayedScaling p(Format::sint(4), 2, 0, true);
+  p.record(10.0f); // 10/7 -> 2
+  EXPECT_EQ(p.scale(), 2.0f);
+}
+
+TEST(Sawb, C35_Coefficients) {
+  EXPECT_EQ(*sawbCoefficients(2), std::make_pair(3.12, -2.064));
+  EXPECT_EQ(*sawbCoefficients(3), std::make_pair(7.509, -6.892));
+  EXPECT_EQ(*sawbCoefficients(4), std::make_pair(12.68, -12.80));
+  EXPECT_EQ(*sawbCoefficients(5), std::make_pair(17.74, -18.64));
+  EXPECT_EQ(*sawbCoefficients(8), std::make_pair(31.76, -35.04));
+  EXPECT_EQ(*sawbCoefficients(4, true), std::make_pair(12.035, -12.03));
+  EXPECT_FALSE(sawbCoefficients(6).has_value());
+  EXPECT_FALSE(sawbCoefficients(3, true).has_value());
+}
+
+TEST(Sawb, C35_HandComputed) {
+  // w = {1,-1,2,-2}: E[w^2] = 2.5, E|w| = 1.5.
+  const float w[] = {1, -1, 2, -2};
+  double clip4 = 12.68 * std::sqrt(2.5) - 12.80 * 1.5; // 0.84884...
+  EXPECT_NEAR(sawbClip(w, 4, 4), 0.848840, 1e-6);
+  EXPECT_DOUBLE_EQ(sawbClip(w, 4, 4), clip4);
+  EXPECT_EQ(sawbScale(w, 4, 4), float(clip4) / 7.0f);
+  double clip2 = 3.12 * std::sqrt(2.5) - 2.064 * 1.5; // 1.83715...
+  EXPECT_NEAR(sawbClip(w, 4, 2), 1.837153, 1e-6);
+  EXPECT_EQ(sawbScale(w, 4, 2), float(clip2) / 1.0f);
+  double clip8 = 31.76 * std::sqrt(2.5) - 35.04 * 1.5; // -2.34: negative
+  ASSERT_LT(clip8, 0.0);
+  EXPECT_EQ(sawbClip(w, 4, 8), 2.0); // falls back to max|w|
+  EXPECT_EQ(sawbScale(w, 4, 8), 2.0f / 127.0f);
+  // All |w| equal: c0 + c1 < 0 for 4 bits -> clip falls back to max|w|.
+  const float e[] = {0.5f, -0.5f, 0.5f};
+  EXPECT_EQ(sawbClip(e, 3, 4), 0.5);
+  EXPECT_EQ(sawbScale(e, 3, 4), 0.5f / 7.0f);
+  const float z[] = {0.0f, 0.0f};
+  EXPECT_EQ(sawbScale(z, 2, 4), 1.0f);
+  EXPECT_TRUE(std::isnan(sawbClip(w, 4, 6)));
+}
+
+TEST(Pact, C36_ForwardBackward) {
+  const float x[] = {-1.0f, 0.0f, 0.5f, 2.0f, 3.0f, std::nanf(""), 1.999f};
+  const float dy[] = {1, 2, 3, 4, 5, 6, 7};
+  float alpha = 2.0f;
+  const float fwd[] = {0, 0, 0.5f, 2, 2, 0, 1.999f};
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(pactForward(x[i], alpha), fwd[i]) << i;
+  float dx[7];
+  float dAlpha = pactBackward(x, dy, 7, alpha, dx);
+  const float wantDx[] = {0, 2, 3, 0, 0, 0, 7}; // [0, alpha): x == alpha -> alpha
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(dx[i], wantDx[i]) << i;
+  EXPECT_EQ(dAlpha, 9.0f); // dy of x = 2 and x = 3
+  EXPECT_EQ(pactScale(2.0f, 4), 2.0f / 15.0f);
+  // 0.5 / (2/15) = 3.75 -> 4; 3 clips to 2 -> 15; negative -> 0.
+  EXPECT_EQ(pactQuantize(0.5f, 2.0f, 4), 4u);
+  EXPECT_EQ(pactQuantize(3.0f, 2.0f, 4), 15u);
+  EXPECT_EQ(pactQuantize(-3.0f, 2.0f, 4), 0u);
+  // alpha = 15: scale exactly 1; ties follow the rounding mode.
+  EXPECT_EQ(pactQuantize(7.5f, 15.0f, 4), 8u); // even
+  EXPECT_EQ(pactQuantize(6.5f, 15.0f, 4), 6u); // even
+  EXPECT_EQ(pactQuantize(6.5f, 15.0f, 4, Rounding::NearestLinear), 7u);
+  EXPECT_EQ(pactQuantize(16.0f, 15.0f, 4), 15u);
+}
+
+TEST(Mx, C37_HandWorkedBlock) {
+  // Block 0 (32 elements): amax 100 -> floor(log2 100) = 6, shared_exp = 6-2
+  // = 4, scale code 131, scale 16. Elements / 16: 100 -> 6.25 saturates to 6,
+  // 24 -> 1.5, -40 -> -2.5 (tie: away from zero) -> -3, 0.1 -> 0.00625 -> 0,
+  // 40 -> 2.5 -> 3, 8 -> 0.5, 4 -> 0.25 (tie with 0 -> 0.5).
+  std::vector<float> x(40, 0.0f);
+  x[0] = 100; x[1] = 24; x[2] = -40; x[3] = 0.1f; x[4] = 40; x[5] = 8; x[6] = 4;
+  // Block 1 (8 elements, short): amax 5 -> shared_exp 0, scale 1; 5 -> tie
+  // between 4 and 6 -> 6; -0.75 -> tie 0.5|1 -> -1.
+  x[32] = 5; x[33] = -0.75f; x[34] = 2.9f;
+  MxBlocks b = mxQuantize(x.data(), x.size());
+  ASSERT_EQ(b.scales.size(), 2u);
+  EXPECT_EQ(b.scales[0], 131u);
+  EXPECT_EQ(b.scales[1], 127u);
+  const uint32_t want0[] = {7, 3, 0xD, 0, 5, 1, 1};
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(b.codes[i], want0[i]) << i;
+  EXPECT_EQ(b.codes[32], 7u);
+  EXPECT_EQ(b.codes[33], 0xAu);
+  EXPECT_EQ(b.codes[34], 5u);
+  EXPECT_EQ(b.value(0), 96.0f);
+  EXPECT_EQ(b.value(2), -48.0f);
+  EXPECT_EQ(b.value(33), -1.0f);
+}
+
+TEST(Mx, C37_ZeroNaNAndTinyBlocks) {
+  std::vector<float> x(96, 0.0f);
+  x[32] = std::nanf("");
+  x[33] = 1.0f;
+  x[64] = 1e-39f; // subnormal: floor(log2) = -130 -> shared_exp clamps to -127
+  MxBlocks b = mxQuantize(x.data(), x.size());
+  EXPECT_EQ(b.scales[0], 0u); // all-zero block
+  EXPECT_EQ(b.codes[0], 0u);
+  EXPECT_EQ(b.value(0), 0.0f);
+  EXPECT_EQ(b.scales[1], 0xFFu); // NaN block
+  EXPECT_TRUE(std::isnan(b.value(33)));
+  EXPECT_EQ(b.scales[2], 0u);
+  // 1e-39 / 2^-127 = 0.1701... -> 0 (below 0.25)
+  EXPECT_EQ(b.codes[64], 0u);
+  EXPECT_EQ(mxElemEmax(Format::fp4e2m1()), 2);
+  EXPECT_EQ(mxElemEmax(Format::fp8e4m3()), 8);
+  EXPECT_EQ(mxElemEmax(Format::fp8e5m2()), 15);
+}
+
+TEST(Nvfp4, C38_HandWorked) {
+  // Tensor amax 2688 -> s_t = 2688 / (6*448) = 1.
+  std::vector<float> x(48, 0.0f);
+  x[0] = 2688; x[1] = 1000; x[2] = -672;       // block 0: amax 2688
+  x[16] = 6; x[17] = 0.25f; x[18] = 0.75f;     // block 1: amax 6
+  x[32] = 13; x[33] = -2.25f;                  // block 2: amax 13
+  Nvfp4Blocks b = nvfp4Quantize(x.data(), x.size());
+  EXPECT_EQ(b.tensorScale, 1.0f);
+  ASSERT_EQ(b.scales.size(), 3u);
+  // Block 0: 2688/6 = 448 -> E4M3 0x7E; elements / 448: 6 -> 7, 2.232 -> 2
+  // (code 4), -1.5 -> 0xB.
+  EXPECT_EQ(b.scales[0], 0x7Eu);
+  EXPECT_EQ(b.codes[0], 7u);
+  EXPECT_EQ(b.codes[1], 4u);
+  EXPECT_EQ(b.codes[2], 0xBu);
+  // Block 1: 6/6 = 1 -> 0x38; 0.25 ties 0|0.5 -> even 0; 0.75 ties 0.5|1 -> 1.
+  EXPECT_EQ(b.scales[1], 0x38u);
+  EXPECT_EQ(b.codes[16], 7u);
+  EXPECT_EQ(b.codes[17], 0u);
+  EXPECT_EQ(b.codes[18], 2u);
+  // Block 2: 13/6 = 2.1667 -> E4M3 RNE 2.25 (0x41); 13/2.25 = 5.78 -> 6;
+  // -2.25/2.25 = -1 -> 0xA.
+  EXPECT_EQ(b.scales[2], 0x41u);
+  EXPECT_EQ(b.codes[32], 7u);
+  EXPECT_EQ(b.codes[33], 0xAu);
+  EXPECT_EQ(b.value(32), 13.5f);
+  EXPECT_EQ(b.value(0), 2688.0f);
+}
+
+TEST(Nvfp4, C38_TensorScaleAndSpecials) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = 1.0f;  // tensor amax 1 -> s_t = 1/2688
+  x[16] = std::nanf("");
+  Nvfp4Blocks b = nvfp4Quantize(x.data(), x.size());
+  EXPECT_EQ(b.tensorScale, 1.0f / 2688.0f);
+  // block 0 target (1/6) / (1/2688) = 448 -> 0x7E; element 1 -> 6 * 448 * s_t.
+  EXPECT_EQ(b.scales[0], 0x7Eu);
+  EXPECT_EQ(b.codes[0], 7u);
+  EXPECT_EQ(b.value(0), (6.0f * 448.0f) * (1.0f / 2688.0f));
+  EXPECT_EQ(b.scales[1], 0x7Fu); // NaN block
+  EXPECT_TRUE(std::isnan(b.value(17)));
+  std::vector<float> z(16, 0.0f);
+  z[3] = -0.0f;
+  Nvfp4Blocks bz = nvfp4Quantize(z.data(), z.size());
+  EXPECT_EQ(bz.tensorScale, 1.0f);
+  EXPECT_EQ(bz.scales[0], 0u);
+  EXPECT_EQ(bz.codes[3], 8u); // signed zero kept
+  EXPECT_EQ(bz.value(0), 0.0f);
+}
