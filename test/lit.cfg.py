@@ -11,7 +11,7 @@ config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quant4_obj_root, "test")
 # Sub-projects and inputs that are not tests themselves.
-config.excludes = ["Inputs", "consumer", "CMakeLists.txt", "lit.cfg.py",
+config.excludes = ["Inputs", "consumer", "Unit", "CMakeLists.txt", "lit.cfg.py",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))

@@ -46,7 +46,8 @@ float roundScaledIntegerToFloat(bool negative, uint64_t hi, uint64_t lo,
 /// `acc` (C40..C44). No scales applied. F32: float, k increasing; F16: product
 /// and every partial sum rounded to FP16 (RNE); F16Chunked: FP16 within chunks
 /// of `chunk` terms, chunk sums added in F32 in increasing order; Exact: 128-bit
-/// integer sum, rounded to float once.
+/// integer sum, rounded to float once (NaN if the pair is unsupported). An
+/// F16Chunked chunk < 1 is treated as one chunk of K terms.
 float dotCodes(const Format &fa, const uint32_t *a, ptrdiff_t strideA,
                const Format &fb, const uint32_t *b, ptrdiff_t strideB, int K,
                Accumulation acc);
