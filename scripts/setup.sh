@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what quant4 needs on Debian 12 (bookworm), then configures and
+# builds it. Idempotent: packages already present are not reinstalled, and an
+# existing build directory is reused (ninja rebuilds only what changed).
+#
+#   QUANT4_BUILD_DIR   build directory (default: <repo>/build)
+#   QUANT4_BUILD_TYPE  CMake build type (default: Release)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${QUANT4_BUILD_DIR:-$root/build}
+build_type=${QUANT4_BUILD_TYPE:-Release}
+llvm=/usr/lib/llvm-22
+
+packages=(
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools  # LLVM/MLIR 22
+  clang-22 lld-22 ninja-build ccache cmake               # toolchain
+  libgtest-dev libopenblas-dev                           # tests, FP32 reference
+  python3 zlib1g-dev libzstd-dev time                    # lit, link deps
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+cmake -G Ninja -S "$root" -B "$build" \
+  -DCMAKE_BUILD_TYPE="$build_type" \
+  -DMLIR_DIR="$llvm/lib/cmake/mlir" \
+  -DLLVM_EXTERNAL_LIT="$llvm/bin/lit" \
+  -DCMAKE_C_COMPILER="$llvm/bin/clang" \
+  -DCMAKE_CXX_COMPILER="$llvm/bin/clang++" \
+  -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
+  -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
+  -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
+  "${launcher[@]}" > "$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }
+cmake --build "$build"
