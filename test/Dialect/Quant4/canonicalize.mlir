@@ -146,3 +146,21 @@ func.func @requantize_other_scale(%q: tensor<4x!quant4.log<4, 3, 0>>) -> tensor<
   %r = quant4.quantize %d, %s2 rounding<nearest> : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.log<4, 3, 0>>
   return %r : tensor<4x!quant4.log<4, 3, 0>>
 }
+
+// -----
+
+// MX-style block scales (E8M0) along [1, 2] blocks, E2M1 elements:
+// x / s = [[0.5, 1.5, 2.0, 1.5], [6.0, 12 (saturates to 6), 1.0, 1.25]].
+// E2M1 codes of 0.5, 1, 1.5, 2, 6 are 1, 2, 3, 4, 7; 1.25 is a tie between
+// 1 (code 2) and 1.5 (code 3): `nearest` goes away from zero, `nearest_even`
+// to the even code.
+// CHECK-LABEL: func.func @fold_mx_blocks
+// CHECK: quant4.constant dense<{{\[}}[1, 3, 4, 3], [7, 7, 2, 3]]> : tensor<2x4xui8> -> tensor<2x4xf4E2M1FN>
+// CHECK: quant4.constant dense<{{\[}}[1, 3, 4, 3], [7, 7, 2, 2]]> : tensor<2x4xui8> -> tensor<2x4xf4E2M1FN>
+func.func @fold_mx_blocks() -> (tensor<2x4xf4E2M1FN>, tensor<2x4xf4E2M1FN>) {
+  %x = arith.constant dense<[[1.0, 3.0, 1.0, 0.75], [6.0, 12.0, 4.0, 5.0]]> : tensor<2x4xf32>
+  %s = arith.constant dense<[[2.0, 0.5], [1.0, 4.0]]> : tensor<2x2xf8E8M0FNU>
+  %a = quant4.quantize %x, %s rounding<nearest> granularity<block = [1, 2]> : tensor<2x4xf32>, tensor<2x2xf8E8M0FNU> -> tensor<2x4xf4E2M1FN>
+  %b = quant4.quantize %x, %s rounding<nearest_even> granularity<block = [1, 2]> : tensor<2x4xf32>, tensor<2x2xf8E8M0FNU> -> tensor<2x4xf4E2M1FN>
+  return %a, %b : tensor<2x4xf4E2M1FN>, tensor<2x4xf4E2M1FN>
+}
