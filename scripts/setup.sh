@@ -37,6 +37,7 @@ fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
+mkdir -p "$build"
 cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE="$build_type" \
   -DMLIR_DIR="$llvm/lib/cmake/mlir" \
@@ -46,5 +47,5 @@ cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
   -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
   -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
-  "${launcher[@]}" > "$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }
+  "${launcher[@]}" > "$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build"

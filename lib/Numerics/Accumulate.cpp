@@ -195,14 +195,31 @@ float dotImpl(const Format &fa, const uint32_t *a, ptrdiff_t sa,
   return nanf();
 }
 
-float checkedScale(const float *p, size_t i) {
+float scaleAt(const float *p, size_t i) {
   if (!p)
     return 1.0f;
-  float s = p[i];
-  return isValidScale(s) ? s : nanf();
+  return p[i]; // validity is checked where the scale is applied
 }
 
 } // namespace
+
+float scaleDot(float dot, float scaleA, float scaleB, float tensorScaleAB) {
+  float sa = isValidScale(scaleA) ? scaleA : nanf();
+  float sb = isValidScale(scaleB) ? scaleB : nanf();
+  return (dot * (sa * sb)) * tensorScaleAB;
+}
+
+float tensorScaleProduct(float tensorScaleA, float tensorScaleB) {
+  float tA = isValidScale(tensorScaleA) ? tensorScaleA : nanf();
+  float tB = isValidScale(tensorScaleB) ? tensorScaleB : nanf();
+  return tA * tB;
+}
+
+float addScaledBlock(float s, float partial, float scaleA, float scaleB) {
+  float sa = isValidScale(scaleA) ? scaleA : nanf();
+  float sb = isValidScale(scaleB) ? scaleB : nanf();
+  return s + partial * (sa * sb);
+}
 
 float dotCodes(const Format &fa, const uint32_t *a, ptrdiff_t strideA,
                const Format &fb, const uint32_t *b, ptrdiff_t strideB, int K,
@@ -255,22 +272,20 @@ std::string referenceGemm(int M, int N, int K, const QOperand &A,
              " has block scales but no scale array";
   }
   int nb = blocked ? (K + bs - 1) / bs : 1;
-  float tA = isValidScale(A.tensorScale) ? A.tensorScale : nanf();
-  float tB = isValidScale(B.tensorScale) ? B.tensorScale : nanf();
-  float tAB = tA * tB;
+  float tAB = tensorScaleProduct(A.tensorScale, B.tensorScale);
   auto scaleA = [&](int m, int j) {
     switch (A.layout) {
-    case ScaleLayout::Tensor: return checkedScale(A.scales, 0);
-    case ScaleLayout::Outer: return checkedScale(A.scales, size_t(m));
-    case ScaleLayout::BlockK: return checkedScale(A.scales, size_t(m) * nb + j);
+    case ScaleLayout::Tensor: return scaleAt(A.scales, 0);
+    case ScaleLayout::Outer: return scaleAt(A.scales, size_t(m));
+    case ScaleLayout::BlockK: return scaleAt(A.scales, size_t(m) * nb + j);
     }
     return nanf();
   };
   auto scaleB = [&](int n, int j) {
     switch (B.layout) {
-    case ScaleLayout::Tensor: return checkedScale(B.scales, 0);
-    case ScaleLayout::Outer: return checkedScale(B.scales, size_t(n));
-    case ScaleLayout::BlockK: return checkedScale(B.scales, size_t(j) * N + n);
+    case ScaleLayout::Tensor: return scaleAt(B.scales, 0);
+    case ScaleLayout::Outer: return scaleAt(B.scales, size_t(n));
+    case ScaleLayout::BlockK: return scaleAt(B.scales, size_t(j) * N + n);
     }
     return nanf();
   };
@@ -281,14 +296,14 @@ std::string referenceGemm(int M, int N, int K, const QOperand &A,
       float c;
       if (!blocked) {
         float d = dotImpl(A.format, arow, 1, B.format, bcol, N, K, acc);
-        c = (d * (scaleA(m, 0) * scaleB(n, 0))) * tAB;
+        c = scaleDot(d, scaleA(m, 0), scaleB(n, 0), tAB);
       } else {
         float s = 0.0f;
         for (int j = 0; j < nb; ++j) {
           int k0 = j * bs, len = std::min(bs, K - k0);
           float p = dotImpl(A.format, arow + k0, 1, B.format,
                             bcol + size_t(k0) * N, N, len, acc);
-          s += p * (scaleA(m, j) * scaleB(n, j));
+          s = addScaledBlock(s, p, scaleA(m, j), scaleB(n, j));
         }
         c = s * tAB;
       }

@@ -71,6 +71,18 @@ struct QOperand {
   float tensorScale = 1.0f; // second-level scale (NVFP4), applied last
 };
 
+/// The GEMM scale application rule (C45): a dot product `dot` of decoded codes
+/// becomes (dot · (scaleA · scaleB)) · tensorScaleAB in float32, where a scale
+/// that is not (> 0 and finite) counts as NaN. tensorScaleAB is
+/// tensorScaleProduct(tA, tB). Every GEMM implementation (reference, runtime
+/// kernels, simulator) applies scales through these two functions.
+float scaleDot(float dot, float scaleA, float scaleB, float tensorScaleAB);
+float tensorScaleProduct(float tensorScaleA, float tensorScaleB);
+/// With block scales along K (C46): the running sum s of per-block partial
+/// dot products, s + partial · (scaleA · scaleB), invalid scales as NaN.
+float addScaledBlock(float s, float partial, float scaleA, float scaleB);
+
+
 /// Reference C[M x N] = A[M x K] * B[K x N] (row-major, C written densely).
 /// Non-block rule: C = dot * (sa * sb) in float32 (sa*sb first), then
 ///   * (tA * tB) if either tensorScale != 1.

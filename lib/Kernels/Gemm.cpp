@@ -1,0 +1,794 @@
+//===- Gemm.cpp - fast quantized GEMM kernels -----------------------------===//
+//
+// See include/quant4/Kernels/Gemm.h for the contract and the exactness
+// argument, docs/Performance.md for the design and the measurements.
+//
+// Structure (the classic packed GEMM): B is packed once into column panels of
+// NR; each thread takes a contiguous range of rows, packs A blocks of MC rows
+// × KC reduction steps into row panels of MR, and runs an MR×NR microkernel
+// that walks k upward with the tile in registers. Lanes hold different
+// outputs, so every output sees the reference's order of additions.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Kernels/Gemm.h"
+#include "quant4/Numerics/Rounding.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define Q4_AVX512                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")))
+#define Q4_AVX2 __attribute__((target("avx2,fma,f16c")))
+#endif
+
+namespace quant4::kernels {
+using num::AccumKind;
+using num::Format;
+
+//===----------------------------------------------------------------------===//
+// CPU features
+//===----------------------------------------------------------------------===//
+
+Isa detectIsa() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512vnni"))
+    return Isa::AVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c"))
+    return Isa::AVX2;
+#endif
+  return Isa::Portable;
+}
+
+const char *isaName(Isa isa) {
+  switch (isa) {
+  case Isa::Portable: return "portable";
+  case Isa::AVX2: return "avx2";
+  case Isa::AVX512: return "avx512-vnni";
+  }
+  return "?";
+}
+
+static Isa usableIsa(Isa requested) {
+  Isa best = detectIsa();
+  return static_cast<int>(requested) <= static_cast<int>(best) ? requested
+                                                               : best;
+}
+
+void packCodes4(const uint8_t *codes, size_t n, uint8_t *packed) {
+  for (size_t i = 0; i + 1 < n; i += 2)
+    packed[i / 2] = uint8_t((codes[i] & 0xF) | ((codes[i + 1] & 0xF) << 4));
+  if (n & 1)
+    packed[n / 2] = codes[n - 1] & 0xF;
+}
+
+//===----------------------------------------------------------------------===//
+// Format-pair analysis (exhaustive over the codes, cached)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct FormatTables {
+  std::vector<float> value;  // decode(code)
+  std::vector<int16_t> ival; // exactInteger(code), when intOk
+  bool allFinite = true;
+  bool intOk = true; // every code's exact integer fits int16
+  int64_t maxInt = 0;
+};
+
+struct PairInfo {
+  bool floatExact = false; // every product of two codes is exact in float32
+  bool int16Exact = false; // exact path with int16 operands
+  int64_t maxProduct = 0;  // max |intA · intB|
+};
+
+FormatTables makeTables(const Format &f) {
+  FormatTables t;
+  uint32_t n = f.numCodes();
+  t.value.resize(n);
+  t.ival.resize(n);
+  bool exactKind = f.kind == num::FormatKind::Log ||
+                   f.kind == num::FormatKind::Int ||
+                   f.kind == num::FormatKind::UInt ||
+                   f.kind == num::FormatKind::FP4E2M1;
+  t.intOk = exactKind;
+  for (uint32_t c = 0; c < n; ++c) {
+    t.value[c] = num::decode(f, c);
+    if (!std::isfinite(t.value[c]))
+      t.allFinite = false;
+    if (exactKind) {
+      int64_t v = num::exactInteger(f, c);
+      if (v > 32767 || v < -32767)
+        t.intOk = false;
+      else
+        t.ival[c] = int16_t(v);
+      t.maxInt = std::max<int64_t>(t.maxInt, v < 0 ? -v : v);
+    }
+  }
+  t.intOk = t.intOk && t.allFinite;
+  return t;
+}
+
+const FormatTables &tablesFor(const Format &f) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<FormatTables>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto &slot = cache[f.str()];
+  if (!slot)
+    slot = std::make_unique<FormatTables>(makeTables(f));
+  return *slot;
+}
+
+PairInfo pairInfo(const Format &fa, const Format &fb) {
+  static std::mutex mu;
+  static std::map<std::string, PairInfo> cache;
+  std::string key = fa.str() + "*" + fb.str();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(key);
+    if (it != cache.end())
+      return it->second;
+  }
+  const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
+  PairInfo p;
+  // Formats with NaN/Inf codes take the reference path: the sign of a NaN
+  // produced by SIMD arithmetic may differ from the scalar reference's.
+  p.floatExact = fa.bitWidth() <= 8 && fb.bitWidth() <= 8 && ta.allFinite &&
+                 tb.allFinite;
+  for (float a : ta.value) {
+    if (!p.floatExact)
+      break;
+    for (float b : tb.value) {
+      if (!std::isfinite(a) || !std::isfinite(b))
+        continue;
+      double exact = double(a) * double(b);
+      if (double(a * b) != exact) {
+        p.floatExact = false;
+        break;
+      }
+    }
+  }
+  p.int16Exact = ta.intOk && tb.intOk &&
+                 num::exactAccumulationSupported(fa, fb).empty();
+  p.maxProduct = ta.maxInt * tb.maxInt;
+  std::lock_guard<std::mutex> lock(mu);
+  cache[key] = p;
+  return p;
+}
+
+enum class Path { ExactInt16, Float, FloatF16, Reference };
+
+Path choosePath(const Format &fa, const Format &fb, num::Accumulation acc,
+                bool blocked) {
+  if (blocked || fa.bitWidth() > 8 || fb.bitWidth() > 8)
+    return Path::Reference;
+  PairInfo p = pairInfo(fa, fb);
+  switch (acc.kind) {
+  case AccumKind::Exact:
+    return p.int16Exact ? Path::ExactInt16 : Path::Reference;
+  case AccumKind::F32:
+    return p.floatExact ? Path::Float : Path::Reference;
+  case AccumKind::F16:
+  case AccumKind::F16Chunked:
+    return p.floatExact ? Path::FloatF16 : Path::Reference;
+  }
+  return Path::Reference;
+}
+
+} // namespace
+
+const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc) {
+  switch (choosePath(a, b, acc, false)) {
+  case Path::ExactInt16: return "exact-int16";
+  case Path::Float: return "float";
+  case Path::FloatF16: return "float-f16";
+  case Path::Reference: return "reference";
+  }
+  return "?";
+}
+
+//===----------------------------------------------------------------------===//
+// Microkernels
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+// Tile shapes per instruction set.
+struct Shape {
+  int MR, NR;
+};
+Shape shapeFor(Isa isa) {
+  switch (isa) {
+  case Isa::AVX512: return {8, 32};
+  case Isa::AVX2: return {6, 16};
+  case Isa::Portable: return {4, 16};
+  }
+  return {4, 16};
+}
+
+// Float modes: 0 = f32 (fused multiply-add, equal to multiply-then-add since
+// products are exact), 1 = f16 accumulation (round the sum to FP16 after
+// every add; products exact in FP16 are not rounded), 2 = f16 with products
+// rounded to FP16 first.
+enum FloatMode { kF32 = 0, kF16 = 1, kF16RoundProducts = 2 };
+
+float roundHalf(float x) {
+  return num::halfBitsToFloat(num::floatToHalfBits(x));
+}
+
+template <int MR, int NR, int MODE>
+void microFloatPortable(int kc, const float *A, const float *B, float *T) {
+  for (int k = 0; k < kc; ++k)
+    for (int r = 0; r < MR; ++r) {
+      float a = A[k * MR + r];
+      for (int j = 0; j < NR; ++j) {
+        float p = a * B[k * NR + j];
+        if (MODE == kF32) {
+          T[r * NR + j] += p;
+        } else {
+          if (MODE == kF16RoundProducts)
+            p = roundHalf(p);
+          T[r * NR + j] = roundHalf(T[r * NR + j] + p);
+        }
+      }
+    }
+}
+
+void microInt16Portable(int kp, const int32_t *A, const int16_t *B, int32_t *T,
+                        int MR, int NR) {
+  for (int p = 0; p < kp; ++p)
+    for (int r = 0; r < MR; ++r) {
+      int32_t pair = A[p * MR + r];
+      int32_t a0 = int16_t(pair & 0xFFFF), a1 = int16_t(uint32_t(pair) >> 16);
+      for (int j = 0; j < NR; ++j)
+        T[r * NR + j] += a0 * B[(p * NR + j) * 2] + a1 * B[(p * NR + j) * 2 + 1];
+    }
+}
+
+#if defined(__x86_64__)
+template <int MODE>
+Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *T) {
+  constexpr int MR = 8;
+  __m512 c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = _mm512_loadu_ps(T + r * 32);
+    c1[r] = _mm512_loadu_ps(T + r * 32 + 16);
+  }
+  for (int k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_loadu_ps(B + k * 32);
+    __m512 b1 = _mm512_loadu_ps(B + k * 32 + 16);
+    const float *a = A + k * MR;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; ++r) {
+      __m512 av = _mm512_set1_ps(a[r]);
+      if (MODE == kF32) {
+        c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+        c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+      } else {
+        constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        __m512 p0 = _mm512_mul_ps(av, b0), p1 = _mm512_mul_ps(av, b1);
+        if (MODE == kF16RoundProducts) {
+          p0 = _mm512_cvtph_ps(_mm512_cvtps_ph(p0, rn));
+          p1 = _mm512_cvtph_ps(_mm512_cvtps_ph(p1, rn));
+        }
+        c0[r] = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_add_ps(c0[r], p0), rn));
+        c1[r] = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_add_ps(c1[r], p1), rn));
+      }
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_ps(T + r * 32, c0[r]);
+    _mm512_storeu_ps(T + r * 32 + 16, c1[r]);
+  }
+}
+
+Q4_AVX512 void microInt16_512(int kp, const int32_t *A, const int16_t *B,
+                              int32_t *T) {
+  constexpr int MR = 8;
+  __m512i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r)
+    c0[r] = c1[r] = _mm512_setzero_si512();
+  for (int p = 0; p < kp; ++p) {
+    __m512i b0 = _mm512_loadu_si512(B + p * 64);
+    __m512i b1 = _mm512_loadu_si512(B + p * 64 + 32);
+    const int32_t *a = A + p * MR;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; ++r) {
+      __m512i av = _mm512_set1_epi32(a[r]);
+      c0[r] = _mm512_dpwssd_epi32(c0[r], av, b0);
+      c1[r] = _mm512_dpwssd_epi32(c1[r], av, b1);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_si512(T + r * 32, c0[r]);
+    _mm512_storeu_si512(T + r * 32 + 16, c1[r]);
+  }
+}
+
+template <int MODE>
+Q4_AVX2 void microFloat256(int kc, const float *A, const float *B, float *T) {
+  constexpr int MR = 6;
+  __m256 c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = _mm256_loadu_ps(T + r * 16);
+    c1[r] = _mm256_loadu_ps(T + r * 16 + 8);
+  }
+  for (int k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_loadu_ps(B + k * 16);
+    __m256 b1 = _mm256_loadu_ps(B + k * 16 + 8);
+    const float *a = A + k * MR;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; ++r) {
+      __m256 av = _mm256_broadcast_ss(a + r);
+      if (MODE == kF32) {
+        c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+        c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+      } else {
+        constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        __m256 p0 = _mm256_mul_ps(av, b0), p1 = _mm256_mul_ps(av, b1);
+        if (MODE == kF16RoundProducts) {
+          p0 = _mm256_cvtph_ps(_mm256_cvtps_ph(p0, rn));
+          p1 = _mm256_cvtph_ps(_mm256_cvtps_ph(p1, rn));
+        }
+        c0[r] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_add_ps(c0[r], p0), rn));
+        c1[r] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_add_ps(c1[r], p1), rn));
+      }
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_ps(T + r * 16, c0[r]);
+    _mm256_storeu_ps(T + r * 16 + 8, c1[r]);
+  }
+}
+
+Q4_AVX2 void microInt16_256(int kp, const int32_t *A, const int16_t *B,
+                            int32_t *T) {
+  constexpr int MR = 6;
+  __m256i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r)
+    c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int p = 0; p < kp; ++p) {
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)(B + p * 32));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(B + p * 32 + 16));
+    const int32_t *a = A + p * MR;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; ++r) {
+      __m256i av = _mm256_set1_epi32(a[r]);
+      c0[r] = _mm256_add_epi32(c0[r], _mm256_madd_epi16(av, b0));
+      c1[r] = _mm256_add_epi32(c1[r], _mm256_madd_epi16(av, b1));
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_si256((__m256i *)(T + r * 16), c0[r]);
+    _mm256_storeu_si256((__m256i *)(T + r * 16 + 8), c1[r]);
+  }
+}
+#endif
+
+using FloatMicro = void (*)(int, const float *, const float *, float *);
+
+FloatMicro floatMicro(Isa isa, int mode) {
+#if defined(__x86_64__)
+  if (isa == Isa::AVX512)
+    return mode == kF32 ? microFloat512<kF32>
+           : mode == kF16 ? microFloat512<kF16>
+                          : microFloat512<kF16RoundProducts>;
+  if (isa == Isa::AVX2)
+    return mode == kF32 ? microFloat256<kF32>
+           : mode == kF16 ? microFloat256<kF16>
+                          : microFloat256<kF16RoundProducts>;
+#endif
+  return mode == kF32 ? microFloatPortable<4, 16, kF32>
+         : mode == kF16 ? microFloatPortable<4, 16, kF16>
+                        : microFloatPortable<4, 16, kF16RoundProducts>;
+}
+
+void microInt16(Isa isa, int kp, const int32_t *A, const int16_t *B,
+                int32_t *T, Shape sh) {
+#if defined(__x86_64__)
+  if (isa == Isa::AVX512)
+    return microInt16_512(kp, A, B, T);
+  if (isa == Isa::AVX2)
+    return microInt16_256(kp, A, B, T);
+#endif
+  std::fill(T, T + sh.MR * sh.NR, 0);
+  microInt16Portable(kp, A, B, T, sh.MR, sh.NR);
+}
+
+//===----------------------------------------------------------------------===//
+// Operand access and packing
+//===----------------------------------------------------------------------===//
+
+/// Code of logical element (i, j) of an operand with `cols` logical columns
+/// and `rows` logical rows, stored row-major or as its transpose.
+struct CodeMatrix {
+  const uint8_t *codes;
+  CodeLayout layout;
+  int rows, cols;
+  bool transposed;
+  uint32_t at(int i, int j) const {
+    return codeAt(codes, layout,
+                  transposed ? size_t(j) * rows + i : size_t(i) * cols + j);
+  }
+};
+
+// A block rows [m0, m0+mc) × k [k0, k0+kc) into panels of MR rows:
+// out[panel][k][MR], rows past M are zero.
+template <typename T, typename Table>
+void packA(const CodeMatrix &A, const Table &table, int M, int m0, int mc,
+           int k0, int kc, int MR, T *out) {
+  for (int p = 0; p < mc; p += MR)
+    for (int k = 0; k < kc; ++k)
+      for (int r = 0; r < MR; ++r) {
+        int m = m0 + p + r;
+        out[(size_t(p) * kc) + size_t(k) * MR + r] =
+            (p + r < mc && m < M) ? table[A.at(m, k0 + k)] : T(0);
+      }
+}
+
+// The whole of B (K×N) into panels of NR columns: out[panel][k][NR].
+template <typename T, typename Table>
+void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
+           T *out) {
+  int panels = (N + NR - 1) / NR;
+  for (int q = 0; q < panels; ++q)
+    for (int k = 0; k < K; ++k)
+      for (int j = 0; j < NR; ++j) {
+        int n = q * NR + j;
+        out[(size_t(q) * K + k) * NR + j] = n < N ? table[B.at(k, n)] : T(0);
+      }
+}
+
+// Int16 pairs: A as int32 (a_k | a_{k+1} << 16) per row, B as [pair][NR][2].
+void packAPairs(const CodeMatrix &A, const int16_t *table, int M, int m0,
+                int mc, int k0, int kc, int K, int MR, int32_t *out) {
+  int kp = (kc + 1) / 2;
+  for (int p = 0; p < mc; p += MR)
+    for (int q = 0; q < kp; ++q)
+      for (int r = 0; r < MR; ++r) {
+        int m = m0 + p + r, k = k0 + 2 * q;
+        int32_t lo = 0, hi = 0;
+        if (p + r < mc && m < M) {
+          lo = table[A.at(m, k)];
+          hi = (2 * q + 1 < kc && k + 1 < K) ? table[A.at(m, k + 1)] : 0;
+        }
+        out[size_t(p) * kp + size_t(q) * MR + r] =
+            int32_t(uint32_t(uint16_t(lo)) | (uint32_t(uint16_t(hi)) << 16));
+      }
+}
+
+void packBPairs(const CodeMatrix &B, const int16_t *table, int K, int N,
+                int NR, int16_t *out) {
+  int panels = (N + NR - 1) / NR, kp = (K + 1) / 2;
+  for (int q = 0; q < panels; ++q)
+    for (int p = 0; p < kp; ++p)
+      for (int j = 0; j < NR; ++j) {
+        int n = q * NR + j;
+        for (int h = 0; h < 2; ++h) {
+          int k = 2 * p + h;
+          out[((size_t(q) * kp + p) * NR + j) * 2 + h] =
+              (n < N && k < K) ? table[B.at(k, n)] : int16_t(0);
+        }
+      }
+}
+
+// Splits [0, M) into `threads` contiguous ranges aligned to MR and runs fn.
+template <typename Fn> void parallelRows(int M, int MR, int threads, Fn fn) {
+  int panels = (M + MR - 1) / MR;
+  threads = std::max(1, std::min(threads, panels));
+  if (threads == 1)
+    return fn(0, M);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    int p0 = panels * t / threads, p1 = panels * (t + 1) / threads;
+    int m0 = p0 * MR, m1 = std::min(M, p1 * MR);
+    if (m0 < m1)
+      pool.emplace_back(fn, m0, m1);
+  }
+  for (auto &th : pool)
+    th.join();
+}
+
+float scaleOf(const Operand &op, int index) {
+  return op.scales ? op.scales[index] : 1.0f;
+}
+
+constexpr int kMC = 192;   // rows of A per packed block
+constexpr int kKC = 256;    // reduction steps per block (float): B micro-panel in L1
+constexpr int kKCInt = 512; // reduction steps per block (int16, in pairs)
+
+//===----------------------------------------------------------------------===//
+// Drivers
+//===----------------------------------------------------------------------===//
+
+// Float modes. The raw dot products are accumulated in C (row-major, ldc N),
+// then scaled in place.
+void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
+               num::Accumulation acc, float *C, Isa isa, int threads) {
+  Shape sh = shapeFor(isa);
+  const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
+  CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
+      B{Bop.codes, Bop.layout, K, N, Bop.transposed};
+  int panelsN = (N + sh.NR - 1) / sh.NR;
+  std::vector<float> Bp(size_t(panelsN) * K * sh.NR);
+  packB(B, tb.value.data(), K, N, sh.NR, Bp.data());
+
+  int mode = kF32;
+  if (acc.kind != AccumKind::F32) {
+    // Products that are all exact in FP16 need no product rounding.
+    bool productsHalfExact = true;
+    for (float a : ta.value)
+      for (float b : tb.value)
+        if (roundHalf(a * b) != a * b && std::isfinite(a * b))
+          productsHalfExact = false;
+    mode = productsHalfExact ? kF16 : kF16RoundProducts;
+  }
+  // Segments of k: [start, end) with `fresh` = the FP16 partial restarts
+  // (chunk start) and `flush` = the chunk ends (add the partial to C).
+  struct Segment {
+    int k0, k1;
+    bool fresh, flush;
+  };
+  std::vector<Segment> segs;
+  int chunk = acc.kind == AccumKind::F16Chunked
+                  ? std::max(1, acc.chunk)
+                  : std::max(K, 1);
+  for (int c0 = 0; c0 < K; c0 += chunk) {
+    int c1 = std::min(K, c0 + chunk);
+    for (int k0 = c0; k0 < c1; k0 += kKC) {
+      int k1 = std::min(c1, k0 + kKC);
+      segs.push_back({k0, k1, k0 == c0, k1 == c1});
+    }
+  }
+  bool chunked = acc.kind == AccumKind::F16Chunked;
+  FloatMicro micro = floatMicro(isa, mode);
+
+  parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
+    std::vector<float> Ap(size_t(kMC) * kKC);
+    std::vector<float> tile(size_t(sh.MR) * sh.NR);
+    // For chunked accumulation the FP16 partials live here, C holds totals.
+    std::vector<float> partial(chunked ? size_t(m1 - m0) * N : 0);
+    for (int m = m0; m < m1; ++m)
+      std::fill(C + size_t(m) * N, C + size_t(m) * N + N, 0.0f);
+    for (int ic = m0; ic < m1; ic += kMC) {
+      int mc = std::min(kMC, m1 - ic);
+      for (const Segment &sg : segs) {
+        int kc = sg.k1 - sg.k0;
+        packA(A, ta.value.data(), M, ic, mc, sg.k0, kc, sh.MR, Ap.data());
+        for (int q = 0; q < panelsN; ++q) {
+          const float *bp = Bp.data() + (size_t(q) * K + sg.k0) * sh.NR;
+          for (int p = 0; p < mc; p += sh.MR) {
+            int rows = std::min(sh.MR, mc - p);
+            int cols = std::min(sh.NR, N - q * sh.NR);
+            float *base = chunked ? partial.data() + size_t(ic - m0 + p) * N
+                                  : C + size_t(ic + p) * N;
+            base += q * sh.NR;
+            for (int r = 0; r < sh.MR; ++r)
+              for (int j = 0; j < sh.NR; ++j)
+                tile[r * sh.NR + j] =
+                    (r < rows && j < cols && !(chunked && sg.fresh))
+                        ? base[size_t(r) * N + j]
+                        : 0.0f;
+            micro(kc, Ap.data() + size_t(p) * kc, bp, tile.data());
+            for (int r = 0; r < rows; ++r)
+              for (int j = 0; j < cols; ++j) {
+                float v = tile[r * sh.NR + j];
+                base[size_t(r) * N + j] = v;
+                if (chunked && sg.flush)
+                  C[size_t(ic + p + r) * N + q * sh.NR + j] += v;
+              }
+          }
+        }
+      }
+    }
+    // Scale application (C45).
+    float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
+    for (int m = m0; m < m1; ++m) {
+      float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m : 0);
+      for (int n = 0; n < N; ++n) {
+        float sb =
+            scaleOf(Bop, Bop.scaleLayout == num::ScaleLayout::Outer ? n : 0);
+        C[size_t(m) * N + n] = num::scaleDot(C[size_t(m) * N + n], sa, sb, tAB);
+      }
+    }
+  });
+}
+
+// Exact accumulation with int16 operands: int32 partial sums per block of
+// reduction steps small enough not to overflow, added into int64 totals.
+void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
+               float *C, Isa isa, int threads) {
+  Shape sh = shapeFor(isa);
+  const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
+  PairInfo info = pairInfo(Aop.format, Bop.format);
+  CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
+      B{Bop.codes, Bop.layout, K, N, Bop.transposed};
+  int panelsN = (N + sh.NR - 1) / sh.NR, kpAll = (K + 1) / 2;
+  std::vector<int16_t> Bp(size_t(panelsN) * kpAll * sh.NR * 2);
+  packBPairs(B, tb.ival.data(), K, N, sh.NR, Bp.data());
+  // |sum of 2·kp products| must stay below 2^31.
+  int64_t maxPairs = std::max<int64_t>(
+      1, (int64_t(INT32_MAX)) / std::max<int64_t>(1, 2 * info.maxProduct));
+  int kc = int(std::min<int64_t>(kKCInt, 2 * maxPairs));
+  kc = std::max(2, kc & ~1);
+  int lsb = num::lsbExponent(Aop.format) + num::lsbExponent(Bop.format);
+
+  parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
+    std::vector<int32_t> Ap(size_t(kMC) * (kc / 2));
+    std::vector<int32_t> tile(size_t(sh.MR) * sh.NR);
+    std::vector<int64_t> total(size_t(m1 - m0) * N, 0);
+    for (int ic = m0; ic < m1; ic += kMC) {
+      int mc = std::min(kMC, m1 - ic);
+      for (int k0 = 0; k0 < K; k0 += kc) {
+        int kcur = std::min(kc, K - k0), kp = (kcur + 1) / 2;
+        packAPairs(A, ta.ival.data(), M, ic, mc, k0, kcur, K, sh.MR, Ap.data());
+        for (int q = 0; q < panelsN; ++q) {
+          const int16_t *bp =
+              Bp.data() + ((size_t(q) * kpAll + k0 / 2) * sh.NR) * 2;
+          for (int p = 0; p < mc; p += sh.MR) {
+            microInt16(isa, kp, Ap.data() + size_t(p) * kp, bp, tile.data(),
+                       sh);
+            int rows = std::min(sh.MR, mc - p);
+            int cols = std::min(sh.NR, N - q * sh.NR);
+            int64_t *t = total.data() + size_t(ic - m0 + p) * N + q * sh.NR;
+            for (int r = 0; r < rows; ++r)
+              for (int j = 0; j < cols; ++j)
+                t[size_t(r) * N + j] += tile[r * sh.NR + j];
+          }
+        }
+      }
+    }
+    float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
+    for (int m = m0; m < m1; ++m) {
+      float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m : 0);
+      for (int n = 0; n < N; ++n) {
+        int64_t s = total[size_t(m - m0) * N + n];
+        uint64_t mag = s < 0 ? uint64_t(0) - uint64_t(s) : uint64_t(s);
+        float d = num::roundScaledIntegerToFloat(s < 0, 0, mag, lsb);
+        float sb =
+            scaleOf(Bop, Bop.scaleLayout == num::ScaleLayout::Outer ? n : 0);
+        C[size_t(m) * N + n] = num::scaleDot(d, sa, sb, tAB);
+      }
+    }
+  });
+}
+
+// Everything else: the reference itself, on row slices in parallel.
+std::string gemmReference(int M, int N, int K, const Operand &Aop,
+                          const Operand &Bop, num::Accumulation acc, float *C,
+                          int threads) {
+  std::vector<uint32_t> a(size_t(M) * K), b(size_t(K) * N);
+  CodeMatrix Am{Aop.codes, Aop.layout, M, K, Aop.transposed},
+      Bm{Bop.codes, Bop.layout, K, N, Bop.transposed};
+  for (int m = 0; m < M; ++m)
+    for (int k = 0; k < K; ++k)
+      a[size_t(m) * K + k] = Am.at(m, k);
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n)
+      b[size_t(k) * N + n] = Bm.at(k, n);
+  num::QOperand B{Bop.format, b.data(), Bop.scaleLayout, Bop.scales,
+                  Bop.blockSize, Bop.tensorScale};
+  std::string err;
+  std::mutex mu;
+  int nb = Aop.scaleLayout == num::ScaleLayout::BlockK && Aop.blockSize > 0
+               ? (K + Aop.blockSize - 1) / Aop.blockSize
+               : 0;
+  parallelRows(M, 1, threads, [&](int m0, int m1) {
+    const float *scales = Aop.scales;
+    if (scales && Aop.scaleLayout == num::ScaleLayout::Outer)
+      scales += m0;
+    else if (scales && Aop.scaleLayout == num::ScaleLayout::BlockK)
+      scales += size_t(m0) * nb;
+    num::QOperand A{Aop.format, a.data() + size_t(m0) * K, Aop.scaleLayout,
+                    scales, Aop.blockSize, Aop.tensorScale};
+    std::string e =
+        num::referenceGemm(m1 - m0, N, K, A, B, acc, C + size_t(m0) * N);
+    if (!e.empty()) {
+      std::lock_guard<std::mutex> lock(mu);
+      err = e;
+    }
+  });
+  return err;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
+                 num::Accumulation acc, float *C, const Options &opts) {
+  if (M < 0 || N < 0 || K < 0)
+    return "GEMM dimensions must be non-negative";
+  for (const Operand *op : {&A, &B}) {
+    std::string v = num::validateFormat(op->format);
+    if (!v.empty())
+      return std::string("operand ") + (op == &A ? "A" : "B") +
+             " has an invalid format: " + v;
+    if (op->layout == CodeLayout::Packed4 && op->format.bitWidth() > 4)
+      return std::string("operand ") + (op == &A ? "A" : "B") +
+             " is packed two codes per byte but its format is wider than 4 "
+             "bits";
+  }
+  std::string v = num::validateAccumulation(acc);
+  if (!v.empty())
+    return v;
+  if (acc.kind == AccumKind::Exact) {
+    v = num::exactAccumulationSupported(A.format, B.format);
+    if (!v.empty())
+      return v;
+  }
+  if (M == 0 || N == 0)
+    return "";
+  if ((!A.codes && K > 0) || (!B.codes && K > 0) || !C)
+    return "GEMM operand codes and result pointer must not be null";
+  bool blocked = A.scaleLayout == num::ScaleLayout::BlockK ||
+                 B.scaleLayout == num::ScaleLayout::BlockK;
+  Isa isa = usableIsa(opts.isa);
+  switch (K == 0 ? Path::Reference : choosePath(A.format, B.format, acc, blocked)) {
+  case Path::ExactInt16:
+    gemmExact(M, N, K, A, B, C, isa, opts.threads);
+    return "";
+  case Path::Float:
+  case Path::FloatF16:
+    gemmFloat(M, N, K, A, B, acc, C, isa, opts.threads);
+    return "";
+  case Path::Reference:
+    break;
+  }
+  return gemmReference(M, N, K, A, B, acc, C, opts.threads);
+}
+
+std::string conv2d(const num::ConvShape &s, const Operand &input,
+                   const Operand &filter, num::Accumulation acc, float *out,
+                   const Options &opts) {
+  if (s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 || s.KH < 1 || s.KW < 1 ||
+      s.F < 1)
+    return "convolution dimensions N, H, W, C, KH, KW, F must all be >= 1";
+  if (s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1)
+    return "convolution strides and dilations must be >= 1";
+  if (input.scaleLayout != num::ScaleLayout::Tensor)
+    return "convolution input scales must be per-tensor";
+  int OH = s.outH(), OW = s.outW();
+  if (OH < 1 || OW < 1)
+    return "convolution window (with dilation) is larger than the input";
+  if (!input.codes || !filter.codes || !out)
+    return "convolution codes and result pointer must not be null";
+  // im2col of the codes, reduction index (kh, kw, c) as in referenceConv2D.
+  int M = s.N * OH * OW, K = s.KH * s.KW * s.C;
+  std::vector<uint8_t> col(size_t(M) * K);
+  size_t row = 0;
+  for (int n = 0; n < s.N; ++n)
+    for (int oh = 0; oh < OH; ++oh)
+      for (int ow = 0; ow < OW; ++ow, ++row) {
+        uint8_t *dst = col.data() + row * K;
+        for (int kh = 0; kh < s.KH; ++kh)
+          for (int kw = 0; kw < s.KW; ++kw) {
+            int ih = oh * s.strideH + kh * s.dilationH;
+            int iw = ow * s.strideW + kw * s.dilationW;
+            size_t src = ((size_t(n) * s.H + ih) * s.W + iw) * s.C;
+            for (int c = 0; c < s.C; ++c)
+              *dst++ = uint8_t(codeAt(input.codes, input.layout, src + c));
+          }
+      }
+  Operand A = input;
+  A.codes = col.data();
+  A.layout = CodeLayout::Byte;
+  A.transposed = false;
+  return gemm(M, s.F, K, A, filter, acc, out, opts);
+}
+
+} // namespace quant4::kernels

@@ -1,0 +1,313 @@
+//===- GemmTest.cpp - fast kernels are bit-exact with the reference -------===//
+//
+// Every case runs num::referenceGemm / referenceConv2D and the fast kernels
+// on the same codes and compares the float results bit for bit (memcmp), for
+// every instruction set this CPU has, several thread counts and both code
+// layouts.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Kernels/Gemm.h"
+#include "quant4/Numerics/Numerics.h"
+
+#include "gtest/gtest.h"
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace quant4;
+using kernels::CodeLayout;
+using kernels::Isa;
+using num::AccumKind;
+using num::Accumulation;
+using num::Format;
+
+namespace {
+
+std::vector<Isa> isas() {
+  std::vector<Isa> all = {Isa::Portable};
+  if (kernels::detectIsa() >= Isa::AVX2)
+    all.push_back(Isa::AVX2);
+  if (kernels::detectIsa() >= Isa::AVX512)
+    all.push_back(Isa::AVX512);
+  return all;
+}
+
+struct Case {
+  Format fa, fb;
+  Accumulation acc;
+};
+
+std::vector<uint8_t> randomCodes(const Format &f, size_t n, std::mt19937 &rng,
+                                 bool extreme = false) {
+  std::vector<uint8_t> c(n);
+  uint32_t codes = f.numCodes();
+  for (auto &x : c) {
+    if (extreme) {
+      // The largest magnitude, both signs where the format has them.
+      uint32_t top = f.isSigned() ? codes / 2 - 1 : codes - 1;
+      if (f.kind == num::FormatKind::Int)
+        top = codes / 2 - 1; // +max; -max is its two's complement
+      x = uint8_t(top);
+      if (f.isSigned() && (rng() & 1))
+        x = uint8_t(f.kind == num::FormatKind::Int ? codes - top
+                                                   : top | (codes / 2));
+    } else {
+      x = uint8_t(rng() % codes);
+    }
+  }
+  return c;
+}
+
+std::vector<uint32_t> widen(const std::vector<uint8_t> &c) {
+  return std::vector<uint32_t>(c.begin(), c.end());
+}
+
+std::string describe(const Case &c, int M, int N, int K) {
+  return c.fa.str() + " x " + c.fb.str() + " acc=" +
+         std::string(num::accumName(c.acc.kind)) +
+         (c.acc.kind == AccumKind::F16Chunked
+              ? "(" + std::to_string(c.acc.chunk) + ")"
+              : "") +
+         " M=" + std::to_string(M) + " N=" + std::to_string(N) +
+         " K=" + std::to_string(K);
+}
+
+// Runs the reference and every kernel configuration and compares bits.
+void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
+               num::ScaleLayout la = num::ScaleLayout::Tensor,
+               num::ScaleLayout lb = num::ScaleLayout::Tensor,
+               bool extreme = false) {
+  SCOPED_TRACE(describe(c, M, N, K));
+  auto a = randomCodes(c.fa, size_t(M) * K, rng, extreme);
+  auto b = randomCodes(c.fb, size_t(K) * N, rng, extreme);
+  std::uniform_real_distribution<float> sd(0.01f, 3.0f);
+  std::vector<float> sa(la == num::ScaleLayout::Outer ? M : 1),
+      sb(lb == num::ScaleLayout::Outer ? N : 1);
+  for (auto &s : sa)
+    s = sd(rng);
+  for (auto &s : sb)
+    s = sd(rng);
+  float ta = 1.0f, tb = 1.0f;
+  auto wa = widen(a), wb = widen(b);
+  num::QOperand RA{c.fa, wa.data(), la, sa.data(), 0, ta};
+  num::QOperand RB{c.fb, wb.data(), lb, sb.data(), 0, tb};
+  std::vector<float> ref(size_t(M) * N);
+  ASSERT_EQ(num::referenceGemm(M, N, K, RA, RB, c.acc, ref.data()), "");
+
+  std::vector<uint8_t> pa((a.size() + 1) / 2), pb((b.size() + 1) / 2);
+  bool packable = c.fa.bitWidth() <= 4 && c.fb.bitWidth() <= 4;
+  if (packable) {
+    kernels::packCodes4(a.data(), a.size(), pa.data());
+    kernels::packCodes4(b.data(), b.size(), pb.data());
+  }
+  // Transposed storage of both operands.
+  std::vector<uint8_t> at(a.size()), bt(b.size());
+  for (int m = 0; m < M; ++m)
+    for (int k = 0; k < K; ++k)
+      at[size_t(k) * M + m] = a[size_t(m) * K + k];
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n)
+      bt[size_t(n) * K + k] = b[size_t(k) * N + n];
+
+  // (layout variant, threads): byte layout at 1, 2 and 3 threads; packed
+  // codes and transposed storage once each.
+  const std::pair<int, int> runs[] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {2, 1}};
+  for (Isa isa : isas())
+    for (auto [variant, threads] : runs) {
+        if (variant == 1 && !packable)
+          continue;
+        SCOPED_TRACE(std::string(kernels::isaName(isa)) + " threads=" +
+                     std::to_string(threads) + " variant=" +
+                     std::to_string(variant));
+        kernels::Operand A{c.fa, a.data(), CodeLayout::Byte, la, sa.data(),
+                           0, ta};
+        kernels::Operand B{c.fb, b.data(), CodeLayout::Byte, lb, sb.data(),
+                           0, tb};
+        if (variant == 1) {
+          A.codes = pa.data(), A.layout = CodeLayout::Packed4;
+          B.codes = pb.data(), B.layout = CodeLayout::Packed4;
+        } else if (variant == 2) {
+          A.codes = at.data(), A.transposed = true;
+          B.codes = bt.data(), B.transposed = true;
+        }
+        std::vector<float> out(size_t(M) * N, -123.0f);
+        ASSERT_EQ(kernels::gemm(M, N, K, A, B, c.acc, out.data(),
+                                {threads, isa}),
+                  "");
+        ASSERT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
+            << "first mismatch at "
+            << [&] {
+                 for (size_t i = 0; i < out.size(); ++i)
+                   if (std::memcmp(&out[i], &ref[i], 4))
+                     return std::to_string(i) + ": " + std::to_string(out[i]) +
+                            " vs " + std::to_string(ref[i]);
+                 return std::string("?");
+               }();
+      }
+}
+
+std::vector<Case> formatCases(Accumulation acc) {
+  std::vector<Case> cs;
+  Format log4 = Format::log(4, 3, 0), log4p = Format::log(4, 3, 1),
+         log2 = Format::log(2, 3, 0), i4 = Format::sint(4),
+         u4 = Format::uint(4), e2m1 = Format::fp4e2m1(),
+         e4m3 = Format::fp8e4m3(), i8 = Format::sint(8);
+  for (auto [a, b] : std::vector<std::pair<Format, Format>>{
+           {u4, i4}, {i4, i4}, {log4, i4}, {log4p, u4}, {log2, i4},
+           {u4, log4}, {e2m1, e2m1}, {e4m3, e4m3}, {i8, i8}, {log4, log4}})
+    cs.push_back({a, b, acc});
+  return cs;
+}
+
+TEST(KernelGemm, F32AccumulationIsBitExact) {
+  std::mt19937 rng(1);
+  for (const Case &c : formatCases({AccumKind::F32, 0}))
+    for (auto [M, N, K] : std::vector<std::array<int, 3>>{
+             {1, 1, 1}, {7, 13, 33}, {17, 40, 100}, {33, 65, 400}})
+      checkGemm(c, M, N, K, rng);
+}
+
+TEST(KernelGemm, F16AccumulationIsBitExact) {
+  std::mt19937 rng(2);
+  for (const Case &c : formatCases({AccumKind::F16, 0}))
+    for (auto [M, N, K] : std::vector<std::array<int, 3>>{
+             {3, 5, 7}, {9, 33, 129}, {16, 17, 500}})
+      checkGemm(c, M, N, K, rng);
+}
+
+TEST(KernelGemm, F16ChunkedAccumulationIsBitExact) {
+  std::mt19937 rng(3);
+  for (int chunk : {1, 5, 64, 1000})
+    for (const Case &c : formatCases({AccumKind::F16Chunked, chunk}))
+      checkGemm(c, 5, 9, 70, rng);
+  for (const Case &c : formatCases({AccumKind::F16Chunked, 64}))
+    checkGemm(c, 10, 33, 450, rng); // chunks across reduction blocks
+}
+
+TEST(KernelGemm, ExactAccumulationIsBitExact) {
+  std::mt19937 rng(4);
+  for (const Case &c : formatCases({AccumKind::Exact, 0}))
+    for (auto [M, N, K] : std::vector<std::array<int, 3>>{
+             {1, 1, 1}, {6, 7, 9}, {13, 35, 801}, {17, 33, 1600}})
+      checkGemm(c, M, N, K, rng);
+}
+
+// All-maximum operands: FP16 accumulation overflows to Inf, exact int32 block
+// sums would overflow without the kernel's reduction blocking.
+TEST(KernelGemm, ExtremeValues) {
+  std::mt19937 rng(5);
+  for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::Exact})
+    for (const Case &c : formatCases({k, 0}))
+      checkGemm(c, 9, 37, 700, rng, num::ScaleLayout::Tensor,
+                num::ScaleLayout::Tensor, /*extreme=*/true);
+}
+
+TEST(KernelGemm, PerRowAndPerColumnScales) {
+  std::mt19937 rng(6);
+  for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::Exact})
+    checkGemm({Format::uint(4), Format::sint(4), {k, 0}}, 19, 45, 77, rng,
+              num::ScaleLayout::Outer, num::ScaleLayout::Outer);
+}
+
+// MX-style block scales take the reference path; still bit-exact and thread
+// independent.
+TEST(KernelGemm, BlockScalesFallBackToReference) {
+  std::mt19937 rng(7);
+  int M = 5, N = 6, K = 70, bs = 32, nb = 3;
+  Format e2m1 = Format::fp4e2m1();
+  auto a = randomCodes(e2m1, size_t(M) * K, rng);
+  auto b = randomCodes(e2m1, size_t(K) * N, rng);
+  std::vector<float> sa(size_t(M) * nb), sb(size_t(nb) * N);
+  for (auto &s : sa)
+    s = std::ldexp(1.0f, int(rng() % 8) - 4);
+  for (auto &s : sb)
+    s = std::ldexp(1.0f, int(rng() % 8) - 4);
+  auto wa = widen(a), wb = widen(b);
+  Accumulation acc{AccumKind::F32, 0};
+  std::vector<float> ref(size_t(M) * N), out(size_t(M) * N);
+  ASSERT_EQ(num::referenceGemm(
+                M, N, K, {e2m1, wa.data(), num::ScaleLayout::BlockK, sa.data(), bs, 1.0f},
+                {e2m1, wb.data(), num::ScaleLayout::BlockK, sb.data(), bs, 1.0f},
+                acc, ref.data()),
+            "");
+  for (int threads : {1, 2}) {
+    ASSERT_EQ(kernels::gemm(M, N, K,
+                            {e2m1, a.data(), CodeLayout::Byte,
+                             num::ScaleLayout::BlockK, sa.data(), bs, 1.0f},
+                            {e2m1, b.data(), CodeLayout::Byte,
+                             num::ScaleLayout::BlockK, sb.data(), bs, 1.0f},
+                            acc, out.data(), {threads}),
+              "");
+    EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
+  }
+}
+
+TEST(KernelGemm, PathSelection) {
+  Format i4 = Format::sint(4), log4 = Format::log(4, 3, 0);
+  EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::Exact, 0}),
+               "exact-int16");
+  EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F32, 0}), "float");
+  EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F16, 0}), "float-f16");
+  // E4M3 has NaN codes: it takes the reference path (NaN signs of SIMD
+  // arithmetic are not the scalar reference's).
+  EXPECT_STREQ(kernels::gemmPath(Format::fp8e4m3(), Format::fp8e4m3(),
+                                 {AccumKind::Exact, 0}),
+               "reference");
+  EXPECT_STREQ(kernels::gemmPath(Format::fp8e4m3(), Format::fp8e4m3(),
+                                 {AccumKind::F32, 0}),
+               "reference");
+  EXPECT_STREQ(kernels::gemmPath(Format::fp4e2m1(), Format::fp4e2m1(),
+                                 {AccumKind::F16, 0}),
+               "float-f16");
+}
+
+TEST(KernelGemm, Errors) {
+  uint8_t codes[4] = {0, 1, 2, 3};
+  float out[4];
+  kernels::Operand A{Format::sint(8), codes, CodeLayout::Packed4};
+  kernels::Operand B{Format::sint(4), codes};
+  EXPECT_NE(kernels::gemm(2, 2, 1, A, B, {AccumKind::F32, 0}, out).find(
+                "wider than 4 bits"),
+            std::string::npos);
+  kernels::Operand L{Format::log(2, 7, 0), codes};
+  EXPECT_NE(kernels::gemm(2, 2, 1, L, L, {AccumKind::Exact, 0}, out), "");
+  EXPECT_NE(kernels::gemm(-1, 2, 1, B, B, {AccumKind::F32, 0}, out), "");
+}
+
+TEST(KernelConv, MatchesReferenceConvolution) {
+  std::mt19937 rng(8);
+  num::ConvShape s;
+  s.N = 2, s.H = 9, s.W = 8, s.C = 3, s.KH = 3, s.KW = 2, s.F = 5;
+  s.strideH = 2, s.dilationW = 2;
+  Format u4 = Format::uint(4), i4 = Format::sint(4);
+  auto in = randomCodes(u4, size_t(s.N) * s.H * s.W * s.C, rng);
+  auto f = randomCodes(i4, size_t(s.KH) * s.KW * s.C * s.F, rng);
+  std::vector<float> fs(s.F);
+  for (auto &x : fs)
+    x = 0.25f * float(1 + rng() % 7);
+  float is = 0.75f;
+  auto win = widen(in), wf = widen(f);
+  size_t outN = size_t(s.N) * s.outH() * s.outW() * s.F;
+  for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::Exact}) {
+    std::vector<float> ref(outN), out(outN);
+    ASSERT_EQ(num::referenceConv2D(
+                  s, {u4, win.data(), num::ScaleLayout::Tensor, &is, 0, 1.0f},
+                  {i4, wf.data(), num::ScaleLayout::Outer, fs.data(), 0, 1.0f},
+                  {k, 0}, ref.data()),
+              "");
+    for (int threads : {1, 2}) {
+      ASSERT_EQ(kernels::conv2d(s,
+                                {u4, in.data(), CodeLayout::Byte,
+                                 num::ScaleLayout::Tensor, &is},
+                                {i4, f.data(), CodeLayout::Byte,
+                                 num::ScaleLayout::Outer, fs.data()},
+                                {k, 0}, out.data(), {threads}),
+                "");
+      EXPECT_EQ(std::memcmp(out.data(), ref.data(), outN * 4), 0)
+          << num::accumName(k);
+    }
+  }
+}
+
+} // namespace
