@@ -18,7 +18,9 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/InitAllDialects.h"
 #include "mlir/InitAllTranslations.h"
+#include "quant4/Conversion/Passes.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
 
@@ -34,10 +36,16 @@ void quant4::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::bufferization::BufferizationDialect,
                   mlir::tosa::TosaDialect, mlir::scf::SCFDialect,
                   mlir::memref::MemRefDialect, mlir::LLVM::LLVMDialect>();
+  // All upstream dialects with their external interface models (e.g. the
+  // bufferization models that one-shot-bufferize needs), as in mlir-opt.
+  mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
 }
 
-void quant4::registerQuant4Passes() { mlir::quant4::registerQuant4Passes(); }
+void quant4::registerQuant4Passes() {
+  mlir::quant4::registerQuant4Passes();
+  mlir::quant4::registerQuant4ConversionPassesAndPipelines();
+}
 
 void quant4::registerAllPasses() {
   mlir::registerAllPasses();

@@ -1,0 +1,39 @@
+//===- Passes.h - quant4 conversion passes ----------------------*- C++ -*-===//
+#ifndef QUANT4_CONVERSION_PASSES_H
+#define QUANT4_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::quant4 {
+#define GEN_PASS_DECL
+#include "quant4/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "quant4/Conversion/Passes.h.inc"
+
+/// The full CPU flow on a module: tosa -> linalg, quant4-cpu-export-signatures,
+/// convert-quant4-to-cpu, one-shot bufferization, deallocation, and the
+/// lowering of everything to the LLVM dialect (docs/Lowering.md).
+void buildQuant4CPUPipeline(OpPassManager &pm);
+
+/// Registers `quant4-cpu-pipeline` (PassPipelineRegistration).
+void registerQuant4CPUPipeline();
+
+/// Registers the conversion passes and the pipeline.
+inline void registerQuant4ConversionPassesAndPipelines() {
+  registerQuant4ConversionPasses();
+  registerQuant4CPUPipeline();
+}
+} // namespace mlir::quant4
+
+#endif // QUANT4_CONVERSION_PASSES_H

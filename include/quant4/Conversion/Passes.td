@@ -1,0 +1,60 @@
+//===- Passes.td - quant4 conversion passes ----------------*- tablegen -*-===//
+#ifndef QUANT4_CONVERSION_PASSES_TD
+#define QUANT4_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertQuant4ToCPU : Pass<"convert-quant4-to-cpu", "ModuleOp"> {
+  let summary = "Lower quant4 ops to calls into the quant4 CPU runtime";
+  let description = [{
+    Runs on tensors, before bufferization. Every tensor whose element type is
+    a quantized format (`!quant4.log`, `!quant4.int`, `!quant4.uint`,
+    `f4E2M1FN`, `f8E4M3FN`, `f8E5M2`) or an FP8 scale type (`f8E8M0FNU`)
+    becomes a tensor of `i8` holding one code per element (the code in the
+    low bits), in function signatures, calls, returns, `scf` control flow and
+    region-less `tensor` ops alike.
+
+    * `quant4.constant` becomes an `arith.constant` of its codes;
+    * `quant4.quantize`, `dequantize`, `fake_quant`, `scale`, `matmul` and
+      `conv2d` become `func.call`s to `quant4_rt_*` functions of the runtime
+      library (lib/Runtime). Operands are passed as unranked memrefs
+      (`bufferization.to_buffer ... read_only` + `memref.cast`), results are
+      written into fresh `memref.alloc` buffers that re-enter the tensor world
+      through `bufferization.to_tensor ... restrict writable`, which One-Shot
+      Bufferize understands. Formats, rounding, accumulation and granularity
+      travel as integer constants and constant `memref.global`s.
+
+    FP8 scale tensors (`f8E8M0FNU`, `f8E4M3FN`) are decoded to f32 by the
+    runtime before use. All numerics happen in the runtime, which calls the
+    quant4 Numerics library. See docs/Lowering.md.
+
+    ```mlir
+    %q = quant4.quantize %x, %s rounding<nearest>
+        : tensor<4x8xf32>, tensor<f32> -> tensor<4x8x!quant4.int<4>>
+    // becomes
+    %q = ... func.call @quant4_rt_quantize_f32(...) ...
+         bufferization.to_tensor %buf restrict writable
+           : memref<4x8xi8> to tensor<4x8xi8>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
+                                     "ModuleOp"> {
+  let summary = "Mark public functions for C-interface calls and record "
+                "their tensor signature";
+  let description = [{
+    Adds `llvm.emit_c_interface` to every public `func.func` definition and
+    records its original (tensor-level) function type in a
+    `quant4.signature` type attribute, which survives the lowering to the
+    LLVM dialect. `quant4-run` reads it to check `.npy` inputs against the
+    entry function's argument types when it is given already-lowered IR.
+  }];
+}
+
+#endif // QUANT4_CONVERSION_PASSES_TD

@@ -1,0 +1,597 @@
+//===- Quant4ToCPU.cpp - quant4 ops to CPU runtime calls ------------------===//
+//
+// convert-quant4-to-cpu: tensor-level lowering of the quant4 dialect to
+// `func.call`s of the quant4 runtime (lib/Runtime) on memrefs obtained with
+// bufferization.to_buffer / memref.alloc + bufferization.to_tensor, and the
+// i8 code storage of quantized tensors. See docs/Lowering.md.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/ControlFlow/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/ControlFlow/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
+#include "quant4/Runtime/Runtime.h"
+
+namespace mlir::quant4 {
+#define GEN_PASS_DEF_CONVERTQUANT4TOCPU
+#define GEN_PASS_DEF_QUANT4CPUEXPORTSIGNATURES
+#include "quant4/Conversion/Passes.h.inc"
+} // namespace mlir::quant4
+
+using namespace mlir;
+using namespace mlir::quant4;
+namespace rt = ::quant4::rt;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Types: one i8 code per element
+//===----------------------------------------------------------------------===//
+
+/// Element types stored as codes: the quantized formats and FP8 scale types.
+bool isCodeElement(Type t) {
+  return isQuantizedFormat(t) || isa<Float8E8M0FNUType>(t);
+}
+
+class CodeTypeConverter : public TypeConverter {
+public:
+  explicit CodeTypeConverter(MLIRContext *ctx) {
+    addConversion([](Type t) { return t; });
+    addConversion([ctx](RankedTensorType t) -> Type {
+      if (isCodeElement(t.getElementType()))
+        return t.clone(IntegerType::get(ctx, 8));
+      return t;
+    });
+    addConversion([ctx](UnrankedTensorType t) -> Type {
+      if (isCodeElement(t.getElementType()))
+        return UnrankedTensorType::get(IntegerType::get(ctx, 8));
+      return t;
+    });
+    auto cast = [](OpBuilder &b, Type type, ValueRange inputs,
+                   Location loc) -> Value {
+      return UnrealizedConversionCastOp::create(b, loc, type, inputs)
+          .getResult(0);
+    };
+    addSourceMaterialization(cast);
+    addTargetMaterialization(cast);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Building runtime calls
+//===----------------------------------------------------------------------===//
+
+/// Helper for one op's lowering: operands to unranked memrefs, result
+/// buffers, constants, runtime declarations.
+class RuntimeCall {
+public:
+  RuntimeCall(ConversionPatternRewriter &rewriter, Operation *op)
+      : b(rewriter), loc(op->getLoc()),
+        module(op->getParentOfType<ModuleOp>()) {}
+
+  /// A read-only view of a (converted) tensor as an unranked memref.
+  Value buffer(Value tensor) {
+    auto t = cast<RankedTensorType>(tensor.getType());
+    SmallVector<int64_t> strides(t.getRank(), ShapedType::kDynamic);
+    auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                         strides);
+    auto mt = MemRefType::get(t.getShape(), t.getElementType(), layout);
+    Value m = bufferization::ToBufferOp::create(b, loc, mt, tensor,
+                                                /*read_only=*/true);
+    return unranked(m);
+  }
+
+  Value unranked(Value memref) {
+    auto mt = cast<MemRefType>(memref.getType());
+    return memref::CastOp::create(
+        b, loc, UnrankedMemRefType::get(mt.getElementType(), 0), memref);
+  }
+
+  /// A fresh buffer for a result of (converted) type `t`; dynamic sizes come
+  /// from `dynSizes` in order.
+  Value alloc(RankedTensorType t, ValueRange dynSizes = {}) {
+    auto mt = MemRefType::get(t.getShape(), t.getElementType());
+    return memref::AllocOp::create(b, loc, mt, dynSizes);
+  }
+
+  /// The tensor owning a buffer filled by a runtime call.
+  Value tensorOf(Value memref, RankedTensorType t) {
+    return bufferization::ToTensorOp::create(b, loc, t, memref,
+                                             b.getUnitAttr(), b.getUnitAttr());
+  }
+
+  /// Dynamic sizes of `like` (a ranked tensor) for the dynamic dims of
+  /// `type`, which has the same shape.
+  SmallVector<Value> dynSizesLike(Value like, RankedTensorType type) {
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i))
+        sizes.push_back(tensor::DimOp::create(b, loc, like, i));
+    return sizes;
+  }
+
+  Value i64(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+  }
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value f32(float v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(v));
+  }
+  Value format(Type t) { return i64(rt::packFormat(*getFormat(t))); }
+
+  /// The granularity array [kind, axis, block...] as an unranked i64 memref
+  /// backed by a constant global.
+  Value granularity(GranularityAttr g, int64_t rank) {
+    SmallVector<int64_t> words = {rt::GranTensor, 0};
+    std::string name = "__quant4_gran_tensor";
+    if (g && g.getKind() == GranularityKind::axis) {
+      words = {rt::GranAxis, g.getAxis()};
+      name = "__quant4_gran_axis_" + std::to_string(g.getAxis());
+    } else if (g && g.getKind() == GranularityKind::block) {
+      words = {rt::GranBlock, 0};
+      name = "__quant4_gran_block";
+      for (int64_t s : g.getBlock()) {
+        words.push_back(s);
+        name += "_" + std::to_string(s);
+      }
+    }
+    (void)rank;
+    auto mt = MemRefType::get({(int64_t)words.size()}, b.getI64Type());
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto tt = RankedTensorType::get({(int64_t)words.size()}, b.getI64Type());
+      memref::GlobalOp::create(
+          b, loc, name, b.getStringAttr("private"), mt,
+          DenseElementsAttr::get(tt, ArrayRef<int64_t>(words)),
+          /*constant=*/true, /*alignment=*/IntegerAttr());
+    }
+    Value g0 = memref::GetGlobalOp::create(b, loc, mt, name);
+    return unranked(g0);
+  }
+
+  /// A scale operand as an unranked f32 memref: f32 scales are viewed
+  /// directly; FP8 scale codes are decoded into a fresh f32 buffer.
+  Value scale(Value converted, Type originalType) {
+    auto orig = cast<RankedTensorType>(originalType);
+    if (orig.getElementType().isF32())
+      return buffer(converted);
+    auto ft = orig.clone(b.getF32Type());
+    Value out = alloc(ft, dynSizesLike(converted, ft));
+    (void)call("quant4_rt_decode_scale",
+         {buffer(converted), format(orig.getElementType()), unranked(out)});
+    return unranked(out);
+  }
+
+  /// (value, present) of an optional rank-0 tensor<f32> operand.
+  std::pair<Value, Value> optionalScalar(Value tensor) {
+    if (!tensor)
+      return {f32(1.0f), i32(0)};
+    return {tensor::ExtractOp::create(b, loc, tensor, ValueRange{}), i32(1)};
+  }
+
+  /// Emits `func.call @name(args)`, declaring `name` on first use.
+  LogicalResult call(StringRef name, ValueRange args) {
+    auto type = FunctionType::get(b.getContext(), args.getTypes(), {});
+    auto decl = module.lookupSymbol<func::FuncOp>(name);
+    if (!decl) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      decl = func::FuncOp::create(b, loc, name, type);
+      decl.setPrivate();
+    } else if (decl.getFunctionType() != type) {
+      return emitError(loc) << "runtime function '" << name
+                            << "' is already declared with type "
+                            << decl.getFunctionType() << ", expected " << type;
+    }
+    func::CallOp::create(b, loc, decl, args);
+    return success();
+  }
+
+  ConversionPatternRewriter &b;
+  Location loc;
+  ModuleOp module;
+};
+
+/// "f32", "f16" or "bf16": suffix of the element-wise runtime functions.
+std::string realSuffix(Type t) {
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  return "f32";
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+struct ConstantLowering : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    auto codes = op.getCodes().bitcast(rewriter.getI8Type());
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        op, type, cast<TypedAttr>(codes.reshape(type)));
+    return success();
+  }
+};
+
+struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RuntimeCall rc(rewriter, op);
+    auto inType = op.getInput().getType();
+    auto outType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Value out = rc.alloc(outType, rc.dynSizesLike(adaptor.getInput(), outType));
+    auto [ts, hasTs] = rc.optionalScalar(adaptor.getTensorScale());
+    Value seed = adaptor.getSeed() ? adaptor.getSeed() : rc.i64(0);
+    SmallVector<Value> args = {
+        rc.buffer(adaptor.getInput()),
+        rc.scale(adaptor.getScale(), op.getScale().getType()),
+        rc.granularity(op.getGranularityAttr(), inType.getRank()),
+        ts,
+        hasTs,
+        rc.format(op.getType().getElementType()),
+        rc.i32((int)toNumerics(op.getRounding())),
+        seed,
+        rc.i64(op.getStream()),
+        rc.unranked(out)};
+    if (failed(rc.call("quant4_rt_quantize_" +
+                           realSuffix(inType.getElementType()),
+                       args)))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, outType));
+    return success();
+  }
+};
+
+struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RuntimeCall rc(rewriter, op);
+    auto outType = op.getType();
+    Value out = rc.alloc(outType, rc.dynSizesLike(adaptor.getInput(), outType));
+    auto [ts, hasTs] = rc.optionalScalar(adaptor.getTensorScale());
+    SmallVector<Value> args = {
+        rc.buffer(adaptor.getInput()),
+        rc.scale(adaptor.getScale(), op.getScale().getType()),
+        rc.granularity(op.getGranularityAttr(), outType.getRank()),
+        ts,
+        hasTs,
+        rc.format(op.getInput().getType().getElementType()),
+        rc.unranked(out)};
+    if (failed(rc.call("quant4_rt_dequantize_" +
+                           realSuffix(outType.getElementType()),
+                       args)))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, outType));
+    return success();
+  }
+};
+
+struct FakeQuantLowering : OpConversionPattern<FakeQuantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(FakeQuantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RuntimeCall rc(rewriter, op);
+    auto type = op.getType();
+    Value out = rc.alloc(type, rc.dynSizesLike(adaptor.getInput(), type));
+    auto [ts, hasTs] = rc.optionalScalar(adaptor.getTensorScale());
+    Value seed = adaptor.getSeed() ? adaptor.getSeed() : rc.i64(0);
+    SmallVector<Value> args = {
+        rc.buffer(adaptor.getInput()),
+        rc.scale(adaptor.getScale(), op.getScale().getType()),
+        rc.granularity(op.getGranularityAttr(), type.getRank()),
+        ts,
+        hasTs,
+        rc.format(op.getFormat()),
+        rc.i32((int)toNumerics(op.getRounding())),
+        seed,
+        rc.i64(op.getStream()),
+        rc.unranked(out)};
+    if (failed(rc.call("quant4_rt_fake_quant_" +
+                           realSuffix(type.getElementType()),
+                       args)))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, type));
+    return success();
+  }
+};
+
+struct ScaleLowering : OpConversionPattern<ScaleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ScaleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    for (Type t : op->getResultTypes())
+      if (!cast<RankedTensorType>(t).hasStaticShape())
+        return op.emitOpError("convert-quant4-to-cpu needs static result "
+                              "shapes, got ")
+               << t;
+    RuntimeCall rc(rewriter, op);
+    auto inType = op.getInput().getType();
+    std::string sfx = realSuffix(inType.getElementType());
+    Value in = rc.buffer(adaptor.getInput());
+    Value fmt = rc.format(op.getFormat());
+    Attribute policy = op.getPolicy();
+    GranularityAttr g = op.getGranularityAttr();
+    SmallVector<RankedTensorType> outTypes;
+    SmallVector<Value> outs;
+    for (Type t : op->getResultTypes()) {
+      outTypes.push_back(
+          cast<RankedTensorType>(getTypeConverter()->convertType(t)));
+      outs.push_back(rc.alloc(outTypes.back()));
+    }
+    SmallVector<Value> args;
+    std::string name;
+    if (auto amax = dyn_cast<AmaxAttr>(policy)) {
+      name = "quant4_rt_scale_amax_" + sfx;
+      args = {in, rc.granularity(g, inType.getRank()), fmt,
+              rc.i32(amax.getPow2()), rc.unranked(outs[0])};
+    } else if (isa<GradScaleAttr>(policy)) {
+      name = "quant4_rt_scale_gradscale_" + sfx;
+      args = {in, rc.granularity(g, inType.getRank()), fmt,
+              rc.buffer(adaptor.getState()[0]), rc.unranked(outs[0])};
+    } else if (auto delayed = dyn_cast<DelayedAttr>(policy)) {
+      name = "quant4_rt_scale_delayed_" + sfx;
+      args = {in,
+              fmt,
+              rc.i32(delayed.getMargin()),
+              rc.buffer(adaptor.getState()[0]),
+              rc.buffer(adaptor.getState()[1]),
+              rc.unranked(outs[0]),
+              rc.unranked(outs[1])};
+    } else if (isa<SawbAttr>(policy)) {
+      name = "quant4_rt_scale_sawb_" + sfx;
+      args = {in, rc.granularity(g, inType.getRank()), fmt,
+              rc.unranked(outs[0])};
+    } else if (isa<PactAttr>(policy)) {
+      name = "quant4_rt_scale_pact_" + sfx;
+      args = {in, fmt, rc.buffer(adaptor.getState()[0]),
+              rc.unranked(outs[0])};
+    } else if (auto block = dyn_cast<BlockAttr>(policy)) {
+      Type sf = block.getScale();
+      if (block.getTensorScale() && isa<Float8E4M3FNType>(sf) &&
+          !isa<Float4E2M1FNType>(op.getFormat()))
+        return op.emitOpError("two-level E4M3 block scaling is lowered for "
+                              "f4E2M1FN (NVFP4) only, got ")
+               << op.getFormat();
+      bool codes = !sf.isF32();
+      name = std::string("quant4_rt_scale_block_") +
+             (codes ? "codes_" : "f32_") + sfx;
+      Value tOut = outs.size() > 1
+                       ? outs[1]
+                       : rc.alloc(RankedTensorType::get({}, rewriter.getF32Type()));
+      args = {in,
+              rc.granularity(g, inType.getRank()),
+              fmt,
+              rc.format(sf),
+              rc.i32(block.getTensorScale()),
+              rc.unranked(outs[0]),
+              rc.unranked(tOut)};
+    } else {
+      return op.emitOpError("no CPU lowering for scale policy ") << policy;
+    }
+    if (failed(rc.call(name, args)))
+      return failure();
+    SmallVector<Value> results;
+    for (auto [m, t] : llvm::zip(outs, outTypes))
+      results.push_back(rc.tensorOf(m, t));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// (tA, tB) of a matmul: the two tensor scales, or 1.
+static std::pair<Value, Value> tensorScales(RuntimeCall &rc,
+                                            ValueRange scales) {
+  if (scales.size() != 2)
+    return {rc.f32(1.0f), rc.f32(1.0f)};
+  return {rc.optionalScalar(scales[0]).first,
+          rc.optionalScalar(scales[1]).first};
+}
+
+struct MatmulLowering : OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RuntimeCall rc(rewriter, op);
+    auto type = op.getType();
+    SmallVector<Value> dyn;
+    if (type.isDynamicDim(0))
+      dyn.push_back(tensor::DimOp::create(rewriter, op.getLoc(),
+                                          adaptor.getLhs(),
+                                          op.getTransposeLhs() ? 1 : 0));
+    if (type.isDynamicDim(1))
+      dyn.push_back(tensor::DimOp::create(rewriter, op.getLoc(),
+                                          adaptor.getRhs(),
+                                          op.getTransposeRhs() ? 0 : 1));
+    Value out = rc.alloc(type, dyn);
+    auto [tA, tB] = tensorScales(rc, adaptor.getTensorScales());
+    num::Accumulation acc = toNumerics(op.getAccumulation());
+    SmallVector<Value> args = {
+        rc.buffer(adaptor.getLhs()),
+        rc.buffer(adaptor.getRhs()),
+        rc.scale(adaptor.getLhsScale(), op.getLhsScale().getType()),
+        rc.scale(adaptor.getRhsScale(), op.getRhsScale().getType()),
+        rc.granularity(op.getLhsGranularityAttr(), 2),
+        rc.granularity(op.getRhsGranularityAttr(), 2),
+        rc.format(op.getLhs().getType().getElementType()),
+        rc.format(op.getRhs().getType().getElementType()),
+        tA,
+        tB,
+        rc.i32(op.getTransposeLhs()),
+        rc.i32(op.getTransposeRhs()),
+        rc.i32((int)acc.kind),
+        rc.i32(acc.chunk),
+        rc.unranked(out)};
+    if (failed(rc.call("quant4_rt_matmul", args)))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, type));
+    return success();
+  }
+};
+
+struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Conv2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = op.getType();
+    if (!type.hasStaticShape())
+      return op.emitOpError("convert-quant4-to-cpu needs a static result "
+                            "shape, got ")
+             << type;
+    RuntimeCall rc(rewriter, op);
+    Value out = rc.alloc(type);
+    num::Accumulation acc = toNumerics(op.getAccumulation());
+    SmallVector<Value> args = {
+        rc.buffer(adaptor.getInput()),
+        rc.buffer(adaptor.getFilter()),
+        rc.scale(adaptor.getInputScale(), op.getInputScale().getType()),
+        rc.scale(adaptor.getFilterScale(), op.getFilterScale().getType()),
+        rc.granularity(op.getFilterGranularityAttr(), 4),
+        rc.format(op.getInput().getType().getElementType()),
+        rc.format(op.getFilter().getType().getElementType()),
+        rc.i32((int)acc.kind),
+        rc.i32(acc.chunk),
+        rc.i64(op.getStrides()[0]),
+        rc.i64(op.getStrides()[1]),
+        rc.i64(op.getDilations()[0]),
+        rc.i64(op.getDilations()[1]),
+        rc.unranked(out)};
+    if (failed(rc.call("quant4_rt_conv2d", args)))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, type));
+    return success();
+  }
+};
+
+/// Region-less tensor-dialect ops (extract_slice, insert_slice, empty, cast,
+/// expand/collapse_shape, concat, ...) on quantized tensors: same op on the
+/// code tensors.
+struct TensorOpTypeLowering : ConversionPattern {
+  TensorOpTypeLowering(const TypeConverter &tc, MLIRContext *ctx)
+      : ConversionPattern(tc, MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isa<tensor::TensorDialect>(op->getDialect()) || op->getNumRegions())
+      return failure();
+    SmallVector<Type> types;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(), types)))
+      return failure();
+    Operation *clone = rewriter.clone(*op);
+    rewriter.modifyOpInPlace(clone, [&] {
+      clone->setOperands(operands);
+      for (auto [r, t] : llvm::zip(clone->getResults(), types))
+        r.setType(t);
+    });
+    rewriter.replaceOp(op, clone->getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Passes
+//===----------------------------------------------------------------------===//
+
+struct ConvertQuant4ToCPUPass
+    : mlir::quant4::impl::ConvertQuant4ToCPUBase<ConvertQuant4ToCPUPass> {
+  /// Besides the dialects it creates, the lowered IR must go through
+  /// One-Shot Bufferize and the ownership-based deallocation: register the
+  /// upstream bufferization / deallocation models of the dialects a training
+  /// graph uses, so the CPU pipeline works in any tool (quant4-opt,
+  /// quant4-run, the plugin) whatever it registered.
+  void getDependentDialects(DialectRegistry &registry) const override {
+    ConvertQuant4ToCPUBase::getDependentDialects(registry);
+    arith::registerBufferizableOpInterfaceExternalModels(registry);
+    arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
+    bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+        registry);
+    cf::registerBufferizableOpInterfaceExternalModels(registry);
+    cf::registerBufferDeallocationOpInterfaceExternalModels(registry);
+    linalg::registerBufferizableOpInterfaceExternalModels(registry);
+    memref::registerAllocationOpInterfaceExternalModels(registry);
+    scf::registerBufferizableOpInterfaceExternalModels(registry);
+    scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
+    tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  }
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ModuleOp module = getOperation();
+    CodeTypeConverter converter(ctx);
+
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<Quant4Dialect>();
+    target.addLegalOp<UnrealizedConversionCastOp>();
+    target.markUnknownOpDynamicallyLegal([&](Operation *op) -> bool {
+      if (auto func = dyn_cast<FunctionOpInterface>(op))
+        return converter.isSignatureLegal(
+                   cast<FunctionType>(func.getFunctionType())) &&
+               converter.isLegal(&func.getFunctionBody());
+      return converter.isLegal(op);
+    });
+
+    RewritePatternSet patterns(ctx);
+    patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering,
+                 FakeQuantLowering, ScaleLowering, MatmulLowering,
+                 Conv2DLowering, TensorOpTypeLowering>(converter, ctx);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    scf::populateSCFStructuralTypeConversions(converter, patterns);
+
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct Quant4CPUExportSignaturesPass
+    : mlir::quant4::impl::Quant4CPUExportSignaturesBase<
+          Quant4CPUExportSignaturesPass> {
+  void runOnOperation() override {
+    Builder b(&getContext());
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal() || !func.isPublic())
+        continue;
+      func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+      if (!func->hasAttr("quant4.signature"))
+        func->setAttr("quant4.signature",
+                      TypeAttr::get(func.getFunctionType()));
+    }
+  }
+};
+
+} // namespace

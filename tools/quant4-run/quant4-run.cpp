@@ -1,0 +1,531 @@
+//===- quant4-run.cpp - lower, JIT-compile and run a quant4 function ------===//
+//
+//   quant4-run FILE.mlir --entry NAME [--input X.npy]... [--output-dir DIR]
+//              [--print] [--threads N] [--seed S]
+//
+// Parses FILE (quant4 + upstream dialects on tensors, or IR already lowered
+// to the LLVM dialect by quant4-cpu-pipeline), lowers it with
+// quant4-cpu-pipeline, JIT-compiles it with MLIR's ExecutionEngine and calls
+// the entry function through its `_mlir_ciface_` wrapper with one memref
+// descriptor per tensor argument; results come back through the result
+// out-descriptor. Inputs and results are NumPy .npy files in argument /
+// result order (DIR/result0.npy, ...). Everything is checked before anything
+// runs, and results are written to temporary files renamed only when all
+// succeeded: a failing run leaves no output file. See docs/Lowering.md.
+//
+//===----------------------------------------------------------------------===//
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "quant4/Conversion/Passes.h"
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
+#include "quant4/InitAll.h"
+#include "quant4/Numerics/Rounding.h"
+#include "quant4/Runtime/Npy.h"
+#include "quant4/Runtime/Runtime.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+using namespace mlir;
+namespace npy = ::quant4::npy;
+
+namespace {
+// Command line (parsed by hand: libLLVM.so already owns global cl options
+// such as -threads).
+std::string inputFile, entryName, outputDir;
+std::vector<std::string> inputs;
+bool printResults = false;
+int numThreads = 1;
+uint64_t runSeed = 0;
+unsigned optLevel = 2;
+
+const char *const kUsage =
+    "usage: quant4-run FILE.mlir --entry NAME [--input X.npy]...\n"
+    "                  [--output-dir DIR] [--print] [--threads N] [--seed S]\n"
+    "                  [-O0|-O1|-O2|-O3]\n"
+    "\n"
+    "Lowers FILE with quant4-cpu-pipeline (unless it is already in the LLVM\n"
+    "dialect), JIT-compiles it and runs function NAME. One .npy file per\n"
+    "argument, in order; results go to DIR/result0.npy, DIR/result1.npy, ...\n"
+    "  --print      print the results on stdout\n"
+    "  --threads N  worker threads of the GEMM/conv kernels (results do not\n"
+    "               depend on it; default 1)\n"
+    "  --seed S     added (mod 2^64) to the seed of every stochastic rounding\n"
+    "               (default 0)\n";
+
+/// Parses argv; "" on success, else the problem.
+std::string parseArgs(int argc, char **argv, bool &help) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "-help") {
+      help = true;
+      return "";
+    }
+    if (a.size() > 1 && a[0] == '-' && a != "-") {
+      std::string name = a.substr(a[1] == '-' ? 2 : 1), value;
+      bool hasValue = false;
+      if (size_t eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        hasValue = true;
+      }
+      if (name == "print") {
+        printResults = true;
+        continue;
+      }
+      if (name.size() == 2 && name[0] == 'O' && name[1] >= '0' &&
+          name[1] <= '3') {
+        optLevel = unsigned(name[1] - '0');
+        continue;
+      }
+      if (name != "entry" && name != "input" && name != "output-dir" &&
+          name != "threads" && name != "seed")
+        return "unknown option '" + a + "'";
+      if (!hasValue) {
+        if (i + 1 >= argc)
+          return "option '--" + name + "' needs a value";
+        value = argv[++i];
+      }
+      if (name == "entry") {
+        entryName = value;
+      } else if (name == "input") {
+        inputs.push_back(value);
+      } else if (name == "output-dir") {
+        outputDir = value;
+      } else {
+        char *end = nullptr;
+        errno = 0;
+        unsigned long long v = std::strtoull(value.c_str(), &end, 0);
+        if (value.empty() || *end || errno || value[0] == '-')
+          return "option '--" + name + "' needs a non-negative integer, got '" +
+                 value + "'";
+        if (name == "seed") {
+          runSeed = v;
+        } else {
+          if (v < 1 || v > 1024)
+            return "--threads must be between 1 and 1024, got " + value;
+          numThreads = int(v);
+        }
+      }
+      continue;
+    }
+    if (!inputFile.empty())
+      return "more than one input file ('" + inputFile + "', '" + a + "')";
+    inputFile = a;
+  }
+  if (inputFile.empty())
+    return "no input file";
+  if (entryName.empty())
+    return "no --entry function";
+  return "";
+}
+
+int fail(const llvm::Twine &msg) {
+  llvm::errs() << "quant4-run: error: " << msg << "\n";
+  return 1;
+}
+
+std::string str(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+/// How a tensor element type travels in .npy files.
+struct ElemInfo {
+  npy::DType dtype;
+  unsigned codeWidth = 0; // > 0: quantized codes stored as uint8
+};
+
+std::optional<ElemInfo> elemInfo(Type t) {
+  if (mlir::quant4::isQuantizedFormat(t) || isa<Float8E8M0FNUType>(t))
+    return ElemInfo{npy::DType::U8,
+                    unsigned(mlir::quant4::getFormat(t)->bitWidth())};
+  if (t.isF32())
+    return ElemInfo{npy::DType::F32};
+  if (t.isF16())
+    return ElemInfo{npy::DType::F16};
+  if (t.isF64())
+    return ElemInfo{npy::DType::F64};
+  if (t.isBF16()) // raw bit patterns
+    return ElemInfo{npy::DType::U16};
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 1:
+      return ElemInfo{npy::DType::Bool};
+    case 8:
+      return ElemInfo{u ? npy::DType::U8 : npy::DType::I8};
+    case 16:
+      return ElemInfo{u ? npy::DType::U16 : npy::DType::I16};
+    case 32:
+      return ElemInfo{u ? npy::DType::U32 : npy::DType::I32};
+    case 64:
+      return ElemInfo{u ? npy::DType::U64 : npy::DType::I64};
+    default:
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Checks that every argument and result is a ranked tensor of a supported
+/// element type.
+std::string checkSignature(FunctionType type) {
+  auto check = [](Type t, const char *what, unsigned i) -> std::string {
+    auto tt = dyn_cast<RankedTensorType>(t);
+    if (!tt)
+      return std::string(what) + " " + std::to_string(i) + " has type " +
+             str(t) + "; quant4-run passes ranked tensors only";
+    if (!elemInfo(tt.getElementType()))
+      return std::string(what) + " " + std::to_string(i) + " has type " +
+             str(t) + ", whose element type has no .npy mapping";
+    return "";
+  };
+  for (auto [i, t] : llvm::enumerate(type.getInputs()))
+    if (std::string e = check(t, "argument", i); !e.empty())
+      return e;
+  for (auto [i, t] : llvm::enumerate(type.getResults()))
+    if (std::string e = check(t, "result", i); !e.empty())
+      return e;
+  return "";
+}
+
+/// Checks a .npy array against the argument type; "" if it fits.
+std::string checkInput(const npy::Array &a, RankedTensorType type) {
+  ElemInfo ei = *elemInfo(type.getElementType());
+  bool shapeOk = a.shape.size() == size_t(type.getRank());
+  for (int64_t d = 0; shapeOk && d < type.getRank(); ++d)
+    shapeOk = type.isDynamicDim(d) || type.getDimSize(d) == a.shape[d];
+  if (a.dtype != ei.dtype || !shapeOk) {
+    std::string msg = "expected " + str(type);
+    if (ei.codeWidth)
+      msg += " (uint8 codes)";
+    else if (type.getElementType().isBF16())
+      msg += " (uint16 bit patterns)";
+    return msg + ", got " + npy::dtypeName(a.dtype) + " array of shape " +
+           a.shapeString();
+  }
+  if (ei.codeWidth && ei.codeWidth < 8) {
+    const uint8_t *c = a.as<uint8_t>();
+    for (int64_t i = 0; i < a.numel(); ++i)
+      if (c[i] >> ei.codeWidth)
+        return "code " + std::to_string(c[i]) + " at index " +
+               std::to_string(i) + " does not fit the " +
+               std::to_string(ei.codeWidth) + "-bit format " +
+               str(type.getElementType());
+  }
+  return "";
+}
+
+/// A ranked memref descriptor {allocated, aligned, offset, sizes, strides}
+/// over contiguous row-major data.
+std::vector<int64_t> descriptor(void *data, llvm::ArrayRef<int64_t> shape) {
+  size_t r = shape.size();
+  std::vector<int64_t> d(3 + 2 * r);
+  d[0] = d[1] = int64_t(reinterpret_cast<intptr_t>(data));
+  d[2] = 0;
+  int64_t stride = 1;
+  for (size_t i = r; i-- > 0;) {
+    d[3 + i] = shape[i];
+    d[3 + r + i] = stride;
+    stride *= shape[i];
+  }
+  return d;
+}
+
+/// Copies a result out of its descriptor (words at `w`) into an array.
+npy::Array readResult(const int64_t *w, RankedTensorType type) {
+  ElemInfo ei = *elemInfo(type.getElementType());
+  size_t r = size_t(type.getRank()), es = npy::dtypeSize(ei.dtype);
+  npy::Array a;
+  a.dtype = ei.dtype;
+  a.shape.assign(w + 3, w + 3 + r);
+  const int64_t *strides = w + 3 + r;
+  const char *base = reinterpret_cast<const char *>(intptr_t(w[1])) + w[2] * int64_t(es);
+  int64_t n = a.numel();
+  a.data.resize(size_t(n) * es);
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t off = 0;
+    for (size_t d = 0; d < r; ++d)
+      off += idx[d] * strides[d];
+    std::memcpy(a.data.data() + size_t(i) * es, base + off * int64_t(es), es);
+    for (size_t d = r; d-- > 0;) {
+      if (++idx[d] < a.shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return a;
+}
+
+std::string elementString(const npy::Array &a, int64_t i) {
+  char buf[64];
+  switch (a.dtype) {
+  case npy::DType::F32:
+    std::snprintf(buf, sizeof buf, "%.9g", double(a.as<float>()[i]));
+    return buf;
+  case npy::DType::F64:
+    std::snprintf(buf, sizeof buf, "%.17g", a.as<double>()[i]);
+    return buf;
+  case npy::DType::F16:
+    std::snprintf(buf, sizeof buf, "%.5g",
+                  double(::quant4::num::halfBitsToFloat(a.as<uint16_t>()[i])));
+    return buf;
+  case npy::DType::Bool:
+    return a.as<uint8_t>()[i] ? "true" : "false";
+  case npy::DType::I8:
+    return std::to_string(a.as<int8_t>()[i]);
+  case npy::DType::U8:
+    return std::to_string(a.as<uint8_t>()[i]);
+  case npy::DType::I16:
+    return std::to_string(a.as<int16_t>()[i]);
+  case npy::DType::U16:
+    return std::to_string(a.as<uint16_t>()[i]);
+  case npy::DType::I32:
+    return std::to_string(a.as<int32_t>()[i]);
+  case npy::DType::U32:
+    return std::to_string(a.as<uint32_t>()[i]);
+  case npy::DType::I64:
+    return std::to_string(a.as<int64_t>()[i]);
+  case npy::DType::U64:
+    return std::to_string(a.as<uint64_t>()[i]);
+  }
+  return "?";
+}
+
+void printArray(llvm::raw_ostream &os, const npy::Array &a, size_t dim,
+                int64_t &flat) {
+  if (dim == a.shape.size()) {
+    os << elementString(a, flat++);
+    return;
+  }
+  os << "[";
+  for (int64_t i = 0; i < a.shape[dim]; ++i) {
+    if (i)
+      os << ", ";
+    printArray(os, a, dim + 1, flat);
+  }
+  os << "]";
+}
+
+bool isLoweredToLLVM(ModuleOp module) {
+  for (Operation &op : module.getBody()->getOperations())
+    if (!isa<LLVM::LLVMDialect>(op.getDialect()))
+      return false;
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  bool help = false;
+  if (std::string e = parseArgs(argc, argv, help); !e.empty()) {
+    llvm::errs() << "quant4-run: error: " << e << "\n" << kUsage;
+    return 1;
+  }
+  if (help) {
+    llvm::outs() << kUsage;
+    return 0;
+  }
+
+  // -- Parse and verify -----------------------------------------------------
+  DialectRegistry registry;
+  ::quant4::registerAllDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  std::string errorMessage;
+  auto file = openInputFile(inputFile, &errorMessage);
+  if (!file)
+    return fail("cannot read '" + inputFile + "': " + errorMessage);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail("'" + inputFile + "' does not parse or verify");
+
+  // -- Find the entry and its tensor signature ------------------------------
+  bool lowered = isLoweredToLLVM(*module);
+  FunctionType signature;
+  if (lowered) {
+    auto fn = module->lookupSymbol<LLVM::LLVMFuncOp>(entryName);
+    if (!fn)
+      return fail("no function @" + entryName + " in '" + inputFile + "'");
+    auto sig = fn->getAttrOfType<TypeAttr>("quant4.signature");
+    if (!sig || !isa<FunctionType>(sig.getValue()) ||
+        !module->lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_" + entryName))
+      return fail("@" + entryName +
+                  " is in the LLVM dialect but has no quant4.signature "
+                  "attribute or _mlir_ciface_ wrapper; lower it with "
+                  "quant4-cpu-pipeline");
+    signature = cast<FunctionType>(sig.getValue());
+  } else {
+    auto fn = module->lookupSymbol<func::FuncOp>(entryName);
+    if (!fn || fn.isExternal()) {
+      std::string names;
+      for (auto f : module->getOps<func::FuncOp>())
+        if (!f.isExternal())
+          names += (names.empty() ? "@" : ", @") + f.getName().str();
+      return fail("no function @" + entryName + " in '" + inputFile +
+                  "' (functions: " + (names.empty() ? "none" : names) + ")");
+    }
+    fn.setPublic();
+    signature = fn.getFunctionType();
+  }
+  if (std::string e = checkSignature(signature); !e.empty())
+    return fail("@" + entryName + ": " + e);
+
+  // -- Read and check every input before running anything -------------------
+  unsigned numArgs = signature.getNumInputs();
+  if (inputs.size() != numArgs) {
+    std::string types;
+    for (auto [i, t] : llvm::enumerate(signature.getInputs()))
+      types += (i ? ", " : "") + str(t);
+    return fail("@" + entryName + " takes " + llvm::Twine(numArgs) +
+                " argument(s) (" + types + "), got " +
+                llvm::Twine(unsigned(inputs.size())) + " --input file(s)");
+  }
+  std::vector<npy::Array> args(numArgs);
+  for (unsigned i = 0; i < numArgs; ++i) {
+    std::string where = "input " + std::to_string(i) + " (" + inputs[i] + ")";
+    if (std::string e = npy::readNpy(inputs[i], args[i]); !e.empty())
+      return fail(where + ": " + e);
+    auto type = cast<RankedTensorType>(signature.getInput(i));
+    if (std::string e = checkInput(args[i], type); !e.empty())
+      return fail(where + ": " + e);
+  }
+  if (!outputDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+      return fail("cannot create output directory '" + outputDir +
+                  "': " + ec.message());
+  }
+
+  // -- Lower and JIT-compile ------------------------------------------------
+  if (!lowered) {
+    PassManager pm(&context, ModuleOp::getOperationName());
+    mlir::quant4::buildQuant4CPUPipeline(pm);
+    if (failed(pm.run(*module)))
+      return fail("lowering '" + inputFile +
+                  "' with quant4-cpu-pipeline failed");
+  }
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer; // a function_ref: keep it alive
+  auto maybeEngine = ExecutionEngine::create(*module, engineOptions);
+  if (!maybeEngine)
+    return fail("JIT compilation failed: " +
+                llvm::toString(maybeEngine.takeError()));
+  std::unique_ptr<ExecutionEngine> engine = std::move(*maybeEngine);
+  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    for (const ::quant4::rt::Symbol *s = ::quant4::rt::runtimeSymbols(); s->name;
+         ++s)
+      map[interner(s->name)] = {llvm::orc::ExecutorAddr::fromPtr(s->address),
+                                llvm::JITSymbolFlags::Exported};
+    return map;
+  });
+  engine->initialize();
+
+  // -- Run ------------------------------------------------------------------
+  static char emptyData[16];
+  std::vector<std::vector<int64_t>> descs;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    void *data = args[i].data.empty() ? emptyData : args[i].data.data();
+    descs.push_back(descriptor(data, args[i].shape));
+  }
+  unsigned numResults = signature.getNumResults();
+  size_t resultWords = 0;
+  std::vector<size_t> resultOffset;
+  for (Type t : signature.getResults()) {
+    resultOffset.push_back(resultWords);
+    resultWords += 3 + 2 * size_t(cast<RankedTensorType>(t).getRank());
+  }
+  std::vector<int64_t> resultBuf(resultWords + 1, 0);
+  std::vector<void *> pointers; // the _mlir_ciface_ arguments
+  if (numResults)
+    pointers.push_back(resultBuf.data());
+  for (auto &d : descs)
+    pointers.push_back(d.data());
+  std::vector<void *> packed;
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  quant4_rt_set_num_threads(numThreads);
+  quant4_rt_set_seed(runSeed);
+  quant4_rt_clear_error();
+  if (llvm::Error err =
+          engine->invokePacked("_mlir_ciface_" + entryName, packed))
+    return fail("cannot call @" + entryName + ": " +
+                llvm::toString(std::move(err)));
+  if (const char *e = quant4_rt_last_error())
+    return fail(llvm::Twine("runtime: ") + e);
+
+  // -- Results --------------------------------------------------------------
+  std::vector<npy::Array> results;
+  for (unsigned i = 0; i < numResults; ++i)
+    results.push_back(
+        readResult(resultBuf.data() + resultOffset[i],
+                   cast<RankedTensorType>(signature.getResult(i))));
+  if (!outputDir.empty()) {
+    std::string pid = std::to_string(llvm::sys::Process::getProcessId());
+    std::vector<std::string> temps, finals;
+    for (unsigned i = 0; i < numResults; ++i) {
+      llvm::SmallString<256> path(outputDir);
+      llvm::sys::path::append(path, "result" + std::to_string(i) + ".npy");
+      finals.push_back(std::string(path));
+      temps.push_back(finals.back() + ".tmp." + pid);
+    }
+    std::string error;
+    for (unsigned i = 0; i < numResults && error.empty(); ++i)
+      if (std::string e = npy::writeNpy(temps[i], results[i]); !e.empty())
+        error = "cannot write '" + temps[i] + "': " + e;
+    for (unsigned i = 0; i < numResults && error.empty(); ++i)
+      if (std::error_code ec = llvm::sys::fs::rename(temps[i], finals[i]))
+        error = "cannot rename '" + temps[i] + "': " + ec.message();
+    if (!error.empty()) {
+      for (auto &t : temps)
+        (void)llvm::sys::fs::remove(t);
+      for (auto &f : finals)
+        (void)llvm::sys::fs::remove(f);
+      return fail(error);
+    }
+  }
+  if (printResults) {
+    for (unsigned i = 0; i < numResults; ++i) {
+      llvm::outs() << "result" << i << ": " << signature.getResult(i) << "\n";
+      int64_t flat = 0;
+      printArray(llvm::outs(), results[i], 0, flat);
+      llvm::outs() << "\n";
+    }
+  }
+  return 0;
+}
