@@ -1,0 +1,252 @@
+//===- Quantize.cpp - fast quantization into (packed) codes ---------------===//
+//
+// See include/quant4/Kernels/Quantize.h. The step tables are derived from
+// num::encode; nothing here decides a rounding on its own.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Kernels/Quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define Q4_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#endif
+
+namespace quant4::kernels {
+using num::Format;
+using num::Rounding;
+
+namespace {
+
+uint32_t bitsOf(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return u;
+}
+float floatOf(uint32_t u) {
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+constexpr uint32_t kInfBits = 0x7F800000u;
+
+/// The step function of encode() on one sign: level i covers magnitudes with
+/// bit patterns in [thr[i-1], thr[i]) and has code code[i].
+struct Side {
+  std::vector<uint32_t> thr;
+  std::vector<uint8_t> code;
+};
+struct StepTable {
+  Side side[2]; // 0: +x, 1: -x
+  uint8_t nanCode = 0;
+};
+
+bool deterministic(Rounding r) {
+  return r == Rounding::NearestLinear || r == Rounding::NearestLog ||
+         r == Rounding::NearestEven;
+}
+
+StepTable buildTable(const Format &f, Rounding r) {
+  StepTable t;
+  t.nanCode = uint8_t(num::encode(f, std::nanf(""), r));
+  for (int s = 0; s < 2; ++s) {
+    auto x = [&](uint32_t u) { return s ? -floatOf(u) : floatOf(u); };
+    auto mag = [&](uint32_t u) {
+      return std::fabs(double(num::decode(f, num::encode(f, x(u), r))));
+    };
+    Side &side = t.side[s];
+    side.code.push_back(uint8_t(num::encode(f, x(0), r)));
+    uint32_t u0 = 0;
+    double v0 = mag(0);
+    while (u0 < kInfBits && mag(kInfBits) > v0) {
+      // Smallest u in (u0, inf] with mag(u) > v0 (mag is monotone).
+      uint32_t lo = u0 + 1, hi = kInfBits;
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (mag(mid) > v0)
+          hi = mid;
+        else
+          lo = mid + 1;
+      }
+      side.thr.push_back(lo);
+      side.code.push_back(uint8_t(num::encode(f, x(lo), r)));
+      u0 = lo;
+      v0 = mag(lo);
+    }
+  }
+  return t;
+}
+
+const StepTable *tableFor(const Format &f, Rounding r) {
+  if (!deterministic(r) || f.bitWidth() > 8)
+    return nullptr;
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<StepTable>> cache;
+  std::string key = f.str() + "/" + std::string(num::roundingName(r));
+  std::lock_guard<std::mutex> lock(mu);
+  auto &slot = cache[key];
+  if (!slot)
+    slot = std::make_unique<StepTable>(buildTable(f, r));
+  return slot.get();
+}
+
+inline uint8_t lookup(const StepTable &t, float q) {
+  if (std::isnan(q))
+    return t.nanCode;
+  uint32_t u = bitsOf(q);
+  const Side &s = t.side[u >> 31];
+  u &= 0x7FFFFFFFu;
+  size_t level = std::upper_bound(s.thr.begin(), s.thr.end(), u) - s.thr.begin();
+  return s.code[level];
+}
+
+inline void put(uint8_t *out, CodeLayout layout, size_t i, uint8_t code) {
+  if (layout == CodeLayout::Byte) {
+    out[i] = code;
+    return;
+  }
+  uint8_t &b = out[i / 2];
+  b = (i & 1) ? uint8_t((b & 0x0F) | (code << 4))
+              : uint8_t((b & 0xF0) | (code & 0x0F));
+}
+
+// Codes of x[0..n) into bytes (one per element), fast path.
+void codesScalar(const StepTable &t, const float *x, size_t n, float scale,
+                 uint8_t *codes) {
+  for (size_t i = 0; i < n; ++i)
+    codes[i] = lookup(t, x[i] / scale);
+}
+
+#if defined(__x86_64__)
+// 16 elements at a time; each side has at most 15 thresholds.
+Q4_AVX512 void codes512(const StepTable &t, const float *x, size_t n,
+                        float scale, uint8_t *codes) {
+  const Side &P = t.side[0], &N = t.side[1];
+  alignas(64) int32_t codeP[16] = {}, codeN[16] = {};
+  for (size_t i = 0; i < P.code.size(); ++i)
+    codeP[i] = P.code[i];
+  for (size_t i = 0; i < N.code.size(); ++i)
+    codeN[i] = N.code[i];
+  __m512i tabP = _mm512_load_si512(codeP), tabN = _mm512_load_si512(codeN);
+  __m512 vs = _mm512_set1_ps(scale);
+  __m512i absMask = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512i one = _mm512_set1_epi32(1);
+  __m512i nan = _mm512_set1_epi32(t.nanCode);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 q = _mm512_div_ps(_mm512_loadu_ps(x + i), vs);
+    __m512i u = _mm512_castps_si512(q);
+    __m512i mag = _mm512_and_si512(u, absMask);
+    __m512i lp = _mm512_setzero_si512(), ln = _mm512_setzero_si512();
+    for (uint32_t th : P.thr)
+      lp = _mm512_mask_add_epi32(
+          lp, _mm512_cmpge_epi32_mask(mag, _mm512_set1_epi32(int32_t(th))), lp,
+          one);
+    for (uint32_t th : N.thr)
+      ln = _mm512_mask_add_epi32(
+          ln, _mm512_cmpge_epi32_mask(mag, _mm512_set1_epi32(int32_t(th))), ln,
+          one);
+    __m512i cp = _mm512_permutexvar_epi32(lp, tabP);
+    __m512i cn = _mm512_permutexvar_epi32(ln, tabN);
+    __mmask16 neg = _mm512_cmplt_epi32_mask(u, _mm512_setzero_si512()); // sign
+    __m512i c = _mm512_mask_blend_epi32(neg, cp, cn);
+    __mmask16 isnan = _mm512_cmp_ps_mask(q, q, _CMP_UNORD_Q);
+    c = _mm512_mask_blend_epi32(isnan, c, nan);
+    _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtepi32_epi8(c));
+  }
+  codesScalar(t, x + i, n - i, scale, codes + i);
+}
+#endif
+
+void codesFast(const StepTable &t, const float *x, size_t n, float scale,
+               uint8_t *codes) {
+#if defined(__x86_64__)
+  if (detectIsa() == Isa::AVX512 && t.side[0].thr.size() <= 15 &&
+      t.side[1].thr.size() <= 15)
+    return codes512(t, x, n, scale, codes);
+#endif
+  codesScalar(t, x, n, scale, codes);
+}
+
+// One contiguous piece [begin, end) of the work.
+void quantizePiece(const Format &f, const StepTable *t, const float *x,
+                   size_t begin, size_t end, float scale, Rounding r,
+                   num::RngKey key, uint64_t indexBase, uint8_t *out,
+                   CodeLayout layout, size_t outOffset) {
+  if (!t) {
+    for (size_t i = begin; i < end; ++i)
+      put(out, layout, outOffset + i,
+          uint8_t(num::quantize(f, x[i], scale, r, key, indexBase + i)));
+    return;
+  }
+  if (!num::isValidScale(scale)) {
+    for (size_t i = begin; i < end; ++i)
+      put(out, layout, outOffset + i, t->nanCode);
+    return;
+  }
+  if (layout == CodeLayout::Byte)
+    return codesFast(*t, x + begin, end - begin, scale,
+                     out + outOffset + begin);
+  // Packed: whole bytes through a small buffer, odd edges one by one.
+  size_t i = begin;
+  if ((outOffset + i) & 1) {
+    put(out, layout, outOffset + i, lookup(*t, x[i] / scale));
+    ++i;
+  }
+  uint8_t buf[512];
+  while (i + 2 <= end) {
+    size_t len = std::min<size_t>(sizeof buf, (end - i) & ~size_t(1));
+    codesFast(*t, x + i, len, scale, buf);
+    uint8_t *dst = out + (outOffset + i) / 2;
+    for (size_t j = 0; j < len; j += 2)
+      dst[j / 2] = uint8_t((buf[j] & 0x0F) | (buf[j + 1] << 4));
+    i += len;
+  }
+  if (i < end)
+    put(out, layout, outOffset + i, lookup(*t, x[i] / scale));
+}
+
+} // namespace
+
+bool quantizeIsFast(const Format &f, Rounding r) {
+  return tableFor(f, r) != nullptr;
+}
+
+void quantize(const Format &f, const float *x, size_t n, float scale,
+              Rounding r, num::RngKey key, uint64_t indexBase, uint8_t *out,
+              CodeLayout layout, size_t outOffset, const Options &opts) {
+  const StepTable *t = tableFor(f, r);
+  int threads = std::max(1, opts.threads);
+  // Pieces of at least 64K elements, split at even indices so that two
+  // threads never share a packed byte.
+  size_t minPiece = size_t(1) << 16;
+  threads = int(std::min<size_t>(threads, std::max<size_t>(1, n / minPiece)));
+  if (threads == 1)
+    return quantizePiece(f, t, x, 0, n, scale, r, key, indexBase, out, layout,
+                         outOffset);
+  std::vector<std::thread> pool;
+  for (int k = 0; k < threads; ++k) {
+    size_t b = n * k / threads, e = n * (k + 1) / threads;
+    // Align piece borders so that outOffset + border is even.
+    auto align = [&](size_t v) {
+      return (v == 0 || v == n) ? v : v + ((outOffset + v) & 1);
+    };
+    b = align(b), e = align(e);
+    if (b < e)
+      pool.emplace_back(quantizePiece, std::cref(f), t, x, b, e, scale, r, key,
+                        indexBase, out, layout, outOffset);
+  }
+  for (auto &th : pool)
+    th.join();
+}
+
+} // namespace quant4::kernels
