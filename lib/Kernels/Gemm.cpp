@@ -228,43 +228,58 @@ float roundHalf(float x) {
   return num::halfBitsToFloat(num::floatToHalfBits(x));
 }
 
+// Microkernels: C[MR×NR] (row stride ldc) = (zero ? 0 : C) + A-panel ·
+// B-panel over kc reduction steps (kp pairs for int16), k increasing.
+
 template <int MR, int NR, int MODE>
-void microFloatPortable(int kc, const float *A, const float *B, float *T) {
+void microFloatPortable(int kc, const float *A, const float *B, float *C,
+                        int64_t ldc, bool zero) {
+  float T[MR][NR];
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < NR; ++j)
+      T[r][j] = zero ? 0.0f : C[r * ldc + j];
   for (int k = 0; k < kc; ++k)
     for (int r = 0; r < MR; ++r) {
       float a = A[k * MR + r];
       for (int j = 0; j < NR; ++j) {
         float p = a * B[k * NR + j];
         if (MODE == kF32) {
-          T[r * NR + j] += p;
+          T[r][j] += p;
         } else {
           if (MODE == kF16RoundProducts)
             p = roundHalf(p);
-          T[r * NR + j] = roundHalf(T[r * NR + j] + p);
+          T[r][j] = roundHalf(T[r][j] + p);
         }
       }
     }
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < NR; ++j)
+      C[r * ldc + j] = T[r][j];
 }
 
-void microInt16Portable(int kp, const int32_t *A, const int16_t *B, int32_t *T,
-                        int MR, int NR) {
-  for (int p = 0; p < kp; ++p)
-    for (int r = 0; r < MR; ++r) {
-      int32_t pair = A[p * MR + r];
-      int32_t a0 = int16_t(pair & 0xFFFF), a1 = int16_t(uint32_t(pair) >> 16);
-      for (int j = 0; j < NR; ++j)
-        T[r * NR + j] += a0 * B[(p * NR + j) * 2] + a1 * B[(p * NR + j) * 2 + 1];
+void microInt16Portable(int kp, const int32_t *A, const int16_t *B, int32_t *C,
+                        int64_t ldc, bool zero, int MR, int NR) {
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < NR; ++j) {
+      int32_t t = zero ? 0 : C[r * ldc + j];
+      for (int p = 0; p < kp; ++p) {
+        int32_t pair = A[p * MR + r];
+        int32_t a0 = int16_t(pair & 0xFFFF), a1 = int16_t(uint32_t(pair) >> 16);
+        t += a0 * B[(p * NR + j) * 2] + a1 * B[(p * NR + j) * 2 + 1];
+      }
+      C[r * ldc + j] = t;
     }
 }
 
 #if defined(__x86_64__)
 template <int MODE>
-Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *T) {
+Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *C,
+                             int64_t ldc, bool zero) {
   constexpr int MR = 8;
   __m512 c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r) {
-    c0[r] = _mm512_loadu_ps(T + r * 32);
-    c1[r] = _mm512_loadu_ps(T + r * 32 + 16);
+    c0[r] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(C + r * ldc);
+    c1[r] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(C + r * ldc + 16);
   }
   for (int k = 0; k < kc; ++k) {
     __m512 b0 = _mm512_loadu_ps(B + k * 32);
@@ -289,17 +304,20 @@ Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *T) {
     }
   }
   for (int r = 0; r < MR; ++r) {
-    _mm512_storeu_ps(T + r * 32, c0[r]);
-    _mm512_storeu_ps(T + r * 32 + 16, c1[r]);
+    _mm512_storeu_ps(C + r * ldc, c0[r]);
+    _mm512_storeu_ps(C + r * ldc + 16, c1[r]);
   }
 }
 
 Q4_AVX512 void microInt16_512(int kp, const int32_t *A, const int16_t *B,
-                              int32_t *T) {
+                              int32_t *C, int64_t ldc, bool zero) {
   constexpr int MR = 8;
   __m512i c0[MR], c1[MR];
-  for (int r = 0; r < MR; ++r)
-    c0[r] = c1[r] = _mm512_setzero_si512();
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = zero ? _mm512_setzero_si512() : _mm512_loadu_si512(C + r * ldc);
+    c1[r] = zero ? _mm512_setzero_si512()
+                 : _mm512_loadu_si512(C + r * ldc + 16);
+  }
   for (int p = 0; p < kp; ++p) {
     __m512i b0 = _mm512_loadu_si512(B + p * 64);
     __m512i b1 = _mm512_loadu_si512(B + p * 64 + 32);
@@ -312,18 +330,19 @@ Q4_AVX512 void microInt16_512(int kp, const int32_t *A, const int16_t *B,
     }
   }
   for (int r = 0; r < MR; ++r) {
-    _mm512_storeu_si512(T + r * 32, c0[r]);
-    _mm512_storeu_si512(T + r * 32 + 16, c1[r]);
+    _mm512_storeu_si512(C + r * ldc, c0[r]);
+    _mm512_storeu_si512(C + r * ldc + 16, c1[r]);
   }
 }
 
 template <int MODE>
-Q4_AVX2 void microFloat256(int kc, const float *A, const float *B, float *T) {
+Q4_AVX2 void microFloat256(int kc, const float *A, const float *B, float *C,
+                           int64_t ldc, bool zero) {
   constexpr int MR = 6;
   __m256 c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r) {
-    c0[r] = _mm256_loadu_ps(T + r * 16);
-    c1[r] = _mm256_loadu_ps(T + r * 16 + 8);
+    c0[r] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(C + r * ldc);
+    c1[r] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(C + r * ldc + 8);
   }
   for (int k = 0; k < kc; ++k) {
     __m256 b0 = _mm256_loadu_ps(B + k * 16);
@@ -348,17 +367,21 @@ Q4_AVX2 void microFloat256(int kc, const float *A, const float *B, float *T) {
     }
   }
   for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_ps(T + r * 16, c0[r]);
-    _mm256_storeu_ps(T + r * 16 + 8, c1[r]);
+    _mm256_storeu_ps(C + r * ldc, c0[r]);
+    _mm256_storeu_ps(C + r * ldc + 8, c1[r]);
   }
 }
 
 Q4_AVX2 void microInt16_256(int kp, const int32_t *A, const int16_t *B,
-                            int32_t *T) {
+                            int32_t *C, int64_t ldc, bool zero) {
   constexpr int MR = 6;
   __m256i c0[MR], c1[MR];
-  for (int r = 0; r < MR; ++r)
-    c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = zero ? _mm256_setzero_si256()
+                 : _mm256_loadu_si256((const __m256i *)(C + r * ldc));
+    c1[r] = zero ? _mm256_setzero_si256()
+                 : _mm256_loadu_si256((const __m256i *)(C + r * ldc + 8));
+  }
   for (int p = 0; p < kp; ++p) {
     __m256i b0 = _mm256_loadu_si256((const __m256i *)(B + p * 32));
     __m256i b1 = _mm256_loadu_si256((const __m256i *)(B + p * 32 + 16));
@@ -371,13 +394,14 @@ Q4_AVX2 void microInt16_256(int kp, const int32_t *A, const int16_t *B,
     }
   }
   for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_si256((__m256i *)(T + r * 16), c0[r]);
-    _mm256_storeu_si256((__m256i *)(T + r * 16 + 8), c1[r]);
+    _mm256_storeu_si256((__m256i *)(C + r * ldc), c0[r]);
+    _mm256_storeu_si256((__m256i *)(C + r * ldc + 8), c1[r]);
   }
 }
 #endif
 
-using FloatMicro = void (*)(int, const float *, const float *, float *);
+using FloatMicro = void (*)(int, const float *, const float *, float *,
+                            int64_t, bool);
 
 FloatMicro floatMicro(Isa isa, int mode) {
 #if defined(__x86_64__)
@@ -396,15 +420,32 @@ FloatMicro floatMicro(Isa isa, int mode) {
 }
 
 void microInt16(Isa isa, int kp, const int32_t *A, const int16_t *B,
-                int32_t *T, Shape sh) {
+                int32_t *C, int64_t ldc, bool zero, Shape sh) {
 #if defined(__x86_64__)
   if (isa == Isa::AVX512)
-    return microInt16_512(kp, A, B, T);
+    return microInt16_512(kp, A, B, C, ldc, zero);
   if (isa == Isa::AVX2)
-    return microInt16_256(kp, A, B, T);
+    return microInt16_256(kp, A, B, C, ldc, zero);
 #endif
-  std::fill(T, T + sh.MR * sh.NR, 0);
-  microInt16Portable(kp, A, B, T, sh.MR, sh.NR);
+  microInt16Portable(kp, A, B, C, ldc, zero, sh.MR, sh.NR);
+}
+
+/// Runs a microkernel on the tile at C (row stride ldc) with `rows` × `cols`
+/// valid entries: in place when the tile is whole, else through a padded
+/// copy. Returns nothing; the caller reads the updated tile from C.
+template <typename T, typename Fn>
+void onTile(T *C, int64_t ldc, int rows, int cols, bool zero, Shape sh,
+            T *scratch, Fn micro) {
+  if (rows == sh.MR && cols == sh.NR)
+    return micro(C, ldc, zero);
+  for (int r = 0; r < sh.MR; ++r)
+    for (int j = 0; j < sh.NR; ++j)
+      scratch[r * sh.NR + j] =
+          (!zero && r < rows && j < cols) ? C[r * ldc + j] : T(0);
+  micro(scratch, int64_t(sh.NR), false);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cols; ++j)
+      C[r * ldc + j] = scratch[r * sh.NR + j];
 }
 
 //===----------------------------------------------------------------------===//
@@ -429,59 +470,110 @@ struct CodeMatrix {
 template <typename T, typename Table>
 void packA(const CodeMatrix &A, const Table &table, int M, int m0, int mc,
            int k0, int kc, int MR, T *out) {
+  bool direct = A.layout == CodeLayout::Byte && !A.transposed;
   for (int p = 0; p < mc; p += MR)
-    for (int k = 0; k < kc; ++k)
-      for (int r = 0; r < MR; ++r) {
-        int m = m0 + p + r;
-        out[(size_t(p) * kc) + size_t(k) * MR + r] =
-            (p + r < mc && m < M) ? table[A.at(m, k0 + k)] : T(0);
+    for (int r = 0; r < MR; ++r) {
+      int m = m0 + p + r;
+      T *dst = out + size_t(p) * kc + r;
+      if (p + r >= mc || m >= M) {
+        for (int k = 0; k < kc; ++k)
+          dst[size_t(k) * MR] = T(0);
+      } else if (direct) {
+        const uint8_t *src = A.codes + size_t(m) * A.cols + k0;
+        for (int k = 0; k < kc; ++k)
+          dst[size_t(k) * MR] = table[src[k]];
+      } else {
+        for (int k = 0; k < kc; ++k)
+          dst[size_t(k) * MR] = table[A.at(m, k0 + k)];
       }
+    }
 }
 
 // The whole of B (K×N) into panels of NR columns: out[panel][k][NR].
 template <typename T, typename Table>
 void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
            T *out) {
+  bool direct = B.layout == CodeLayout::Byte && !B.transposed;
   int panels = (N + NR - 1) / NR;
   for (int q = 0; q < panels; ++q)
-    for (int k = 0; k < K; ++k)
-      for (int j = 0; j < NR; ++j) {
-        int n = q * NR + j;
-        out[(size_t(q) * K + k) * NR + j] = n < N ? table[B.at(k, n)] : T(0);
+    for (int k = 0; k < K; ++k) {
+      T *dst = out + (size_t(q) * K + k) * NR;
+      int cols = std::min(NR, N - q * NR);
+      if (direct) {
+        const uint8_t *src = B.codes + size_t(k) * N + q * NR;
+        for (int j = 0; j < cols; ++j)
+          dst[j] = table[src[j]];
+      } else {
+        for (int j = 0; j < cols; ++j)
+          dst[j] = table[B.at(k, q * NR + j)];
       }
+      for (int j = cols; j < NR; ++j)
+        dst[j] = T(0);
+    }
 }
 
 // Int16 pairs: A as int32 (a_k | a_{k+1} << 16) per row, B as [pair][NR][2].
 void packAPairs(const CodeMatrix &A, const int16_t *table, int M, int m0,
                 int mc, int k0, int kc, int K, int MR, int32_t *out) {
   int kp = (kc + 1) / 2;
+  bool direct = A.layout == CodeLayout::Byte && !A.transposed;
+  auto pair = [](int16_t lo, int16_t hi) {
+    return int32_t(uint32_t(uint16_t(lo)) | (uint32_t(uint16_t(hi)) << 16));
+  };
   for (int p = 0; p < mc; p += MR)
-    for (int q = 0; q < kp; ++q)
-      for (int r = 0; r < MR; ++r) {
-        int m = m0 + p + r, k = k0 + 2 * q;
-        int32_t lo = 0, hi = 0;
-        if (p + r < mc && m < M) {
-          lo = table[A.at(m, k)];
-          hi = (2 * q + 1 < kc && k + 1 < K) ? table[A.at(m, k + 1)] : 0;
-        }
-        out[size_t(p) * kp + size_t(q) * MR + r] =
-            int32_t(uint32_t(uint16_t(lo)) | (uint32_t(uint16_t(hi)) << 16));
+    for (int r = 0; r < MR; ++r) {
+      int m = m0 + p + r;
+      int32_t *dst = out + size_t(p) * kp + r;
+      if (p + r >= mc || m >= M) {
+        for (int q = 0; q < kp; ++q)
+          dst[size_t(q) * MR] = 0;
+        continue;
       }
+      auto val = [&](int k) -> int16_t {
+        if (k >= kc || k0 + k >= K)
+          return 0;
+        return direct ? table[A.codes[size_t(m) * A.cols + k0 + k]]
+                      : table[A.at(m, k0 + k)];
+      };
+      int q = 0;
+      if (direct) {
+        const uint8_t *src = A.codes + size_t(m) * A.cols + k0;
+        for (; 2 * q + 1 < kc; ++q)
+          dst[size_t(q) * MR] = pair(table[src[2 * q]], table[src[2 * q + 1]]);
+      }
+      for (; q < kp; ++q)
+        dst[size_t(q) * MR] = pair(val(2 * q), val(2 * q + 1));
+    }
 }
 
 void packBPairs(const CodeMatrix &B, const int16_t *table, int K, int N,
                 int NR, int16_t *out) {
   int panels = (N + NR - 1) / NR, kp = (K + 1) / 2;
-  for (int q = 0; q < panels; ++q)
-    for (int p = 0; p < kp; ++p)
-      for (int j = 0; j < NR; ++j) {
-        int n = q * NR + j;
-        for (int h = 0; h < 2; ++h) {
-          int k = 2 * p + h;
-          out[((size_t(q) * kp + p) * NR + j) * 2 + h] =
-              (n < N && k < K) ? table[B.at(k, n)] : int16_t(0);
+  bool direct = B.layout == CodeLayout::Byte && !B.transposed;
+  for (int q = 0; q < panels; ++q) {
+    int cols = std::min(NR, N - q * NR);
+    for (int p = 0; p < kp; ++p) {
+      int16_t *dst = out + (size_t(q) * kp + p) * NR * 2;
+      for (int h = 0; h < 2; ++h) {
+        int k = 2 * p + h;
+        if (k >= K) {
+          for (int j = 0; j < NR; ++j)
+            dst[j * 2 + h] = 0;
+          continue;
         }
+        if (direct) {
+          const uint8_t *src = B.codes + size_t(k) * N + q * NR;
+          for (int j = 0; j < cols; ++j)
+            dst[j * 2 + h] = table[src[j]];
+        } else {
+          for (int j = 0; j < cols; ++j)
+            dst[j * 2 + h] = table[B.at(k, q * NR + j)];
+        }
+        for (int j = cols; j < NR; ++j)
+          dst[j * 2 + h] = 0;
       }
+    }
+  }
 }
 
 // Splits [0, M) into `threads` contiguous ranges aligned to MR and runs fn.
@@ -513,7 +605,30 @@ constexpr int kKCInt = 512; // reduction steps per block (int16, in pairs)
 // Drivers
 //===----------------------------------------------------------------------===//
 
-// Float modes. The raw dot products are accumulated in C (row-major, ldc N),
+/// Applies the scale rule (C45, num::scaleDot) to rows [m0, m1) of raw dot
+/// products; dot(m, n) gives the raw value.
+template <typename Dot>
+void applyScales(int m0, int m1, int N, const Operand &Aop, const Operand &Bop,
+                 float *C, Dot dot) {
+  float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
+  bool outerA = Aop.scaleLayout == num::ScaleLayout::Outer;
+  bool outerB = Bop.scaleLayout == num::ScaleLayout::Outer;
+  for (int m = m0; m < m1; ++m) {
+    float sa = scaleOf(Aop, outerA ? m : 0);
+    float *row = C + size_t(m) * N;
+    if (outerB) {
+      for (int n = 0; n < N; ++n)
+        row[n] = num::scaleDot(dot(m, n), sa, Bop.scales[n], tAB);
+    } else {
+      float sb = scaleOf(Bop, 0);
+      for (int n = 0; n < N; ++n)
+        row[n] = num::scaleDot(dot(m, n), sa, sb, tAB);
+    }
+  }
+}
+
+// Float modes. The raw dot products are accumulated in C (row-major, ldc N)
+// — for chunked FP16, chunk partials in a scratch buffer and chunk sums in C —
 // then scaled in place.
 void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                num::Accumulation acc, float *C, Isa isa, int threads) {
@@ -535,16 +650,15 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
           productsHalfExact = false;
     mode = productsHalfExact ? kF16 : kF16RoundProducts;
   }
-  // Segments of k: [start, end) with `fresh` = the FP16 partial restarts
-  // (chunk start) and `flush` = the chunk ends (add the partial to C).
+  // Segments of k: [k0, k1) with `fresh` = the (FP16) partial restarts and
+  // `flush` = a chunk ends (chunked: add the partial to C).
   struct Segment {
     int k0, k1;
     bool fresh, flush;
   };
   std::vector<Segment> segs;
-  int chunk = acc.kind == AccumKind::F16Chunked
-                  ? std::max(1, acc.chunk)
-                  : std::max(K, 1);
+  bool chunked = acc.kind == AccumKind::F16Chunked;
+  int chunk = chunked ? std::max(1, acc.chunk) : std::max(K, 1);
   for (int c0 = 0; c0 < K; c0 += chunk) {
     int c1 = std::min(K, c0 + chunk);
     for (int k0 = c0; k0 < c1; k0 += kKC) {
@@ -552,16 +666,15 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
       segs.push_back({k0, k1, k0 == c0, k1 == c1});
     }
   }
-  bool chunked = acc.kind == AccumKind::F16Chunked;
   FloatMicro micro = floatMicro(isa, mode);
 
   parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
     std::vector<float> Ap(size_t(kMC) * kKC);
-    std::vector<float> tile(size_t(sh.MR) * sh.NR);
-    // For chunked accumulation the FP16 partials live here, C holds totals.
+    std::vector<float> scratch(size_t(sh.MR) * sh.NR);
     std::vector<float> partial(chunked ? size_t(m1 - m0) * N : 0);
-    for (int m = m0; m < m1; ++m)
-      std::fill(C + size_t(m) * N, C + size_t(m) * N + N, 0.0f);
+    if (chunked)
+      for (int m = m0; m < m1; ++m)
+        std::fill(C + size_t(m) * N, C + size_t(m) * N + N, 0.0f);
     for (int ic = m0; ic < m1; ic += kMC) {
       int mc = std::min(kMC, m1 - ic);
       for (const Segment &sg : segs) {
@@ -569,45 +682,33 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
         packA(A, ta.value.data(), M, ic, mc, sg.k0, kc, sh.MR, Ap.data());
         for (int q = 0; q < panelsN; ++q) {
           const float *bp = Bp.data() + (size_t(q) * K + sg.k0) * sh.NR;
+          int cols = std::min(sh.NR, N - q * sh.NR);
           for (int p = 0; p < mc; p += sh.MR) {
             int rows = std::min(sh.MR, mc - p);
-            int cols = std::min(sh.NR, N - q * sh.NR);
-            float *base = chunked ? partial.data() + size_t(ic - m0 + p) * N
-                                  : C + size_t(ic + p) * N;
-            base += q * sh.NR;
-            for (int r = 0; r < sh.MR; ++r)
-              for (int j = 0; j < sh.NR; ++j)
-                tile[r * sh.NR + j] =
-                    (r < rows && j < cols && !(chunked && sg.fresh))
-                        ? base[size_t(r) * N + j]
-                        : 0.0f;
-            micro(kc, Ap.data() + size_t(p) * kc, bp, tile.data());
-            for (int r = 0; r < rows; ++r)
-              for (int j = 0; j < cols; ++j) {
-                float v = tile[r * sh.NR + j];
-                base[size_t(r) * N + j] = v;
-                if (chunked && sg.flush)
-                  C[size_t(ic + p + r) * N + q * sh.NR + j] += v;
-              }
+            float *base = (chunked ? partial.data() + size_t(ic - m0 + p) * N
+                                   : C + size_t(ic + p) * N) +
+                          q * sh.NR;
+            const float *ap = Ap.data() + size_t(p) * kc;
+            onTile(base, N, rows, cols, sg.fresh, sh, scratch.data(),
+                   [&](float *c, int64_t ldc, bool zero) {
+                     micro(kc, ap, bp, c, ldc, zero);
+                   });
+            if (chunked && sg.flush)
+              for (int r = 0; r < rows; ++r)
+                for (int j = 0; j < cols; ++j)
+                  C[size_t(ic + p + r) * N + q * sh.NR + j] +=
+                      base[size_t(r) * N + j];
           }
         }
       }
     }
-    // Scale application (C45).
-    float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
-    for (int m = m0; m < m1; ++m) {
-      float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m : 0);
-      for (int n = 0; n < N; ++n) {
-        float sb =
-            scaleOf(Bop, Bop.scaleLayout == num::ScaleLayout::Outer ? n : 0);
-        C[size_t(m) * N + n] = num::scaleDot(C[size_t(m) * N + n], sa, sb, tAB);
-      }
-    }
+    applyScales(m0, m1, N, Aop, Bop, C,
+                [&](int m, int n) { return C[size_t(m) * N + n]; });
   });
 }
 
-// Exact accumulation with int16 operands: int32 partial sums per block of
-// reduction steps small enough not to overflow, added into int64 totals.
+// Exact accumulation with int16 operands: int32 sums, or — when K is long
+// enough for them to overflow — int32 block sums added into int64 totals.
 void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                float *C, Isa isa, int threads) {
   Shape sh = shapeFor(isa);
@@ -618,17 +719,19 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   int panelsN = (N + sh.NR - 1) / sh.NR, kpAll = (K + 1) / 2;
   std::vector<int16_t> Bp(size_t(panelsN) * kpAll * sh.NR * 2);
   packBPairs(B, tb.ival.data(), K, N, sh.NR, Bp.data());
-  // |sum of 2·kp products| must stay below 2^31.
-  int64_t maxPairs = std::max<int64_t>(
-      1, (int64_t(INT32_MAX)) / std::max<int64_t>(1, 2 * info.maxProduct));
-  int kc = int(std::min<int64_t>(kKCInt, 2 * maxPairs));
+  int64_t maxProduct = std::max<int64_t>(1, info.maxProduct);
+  bool wide = maxProduct * 2 * int64_t(kpAll) > int64_t(INT32_MAX);
+  int kc = kKCInt;
+  if (wide) // |sum of one block| must stay below 2^31
+    kc = int(std::min<int64_t>(kKCInt, int64_t(INT32_MAX) / maxProduct));
   kc = std::max(2, kc & ~1);
   int lsb = num::lsbExponent(Aop.format) + num::lsbExponent(Bop.format);
 
   parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
     std::vector<int32_t> Ap(size_t(kMC) * (kc / 2));
-    std::vector<int32_t> tile(size_t(sh.MR) * sh.NR);
-    std::vector<int64_t> total(size_t(m1 - m0) * N, 0);
+    std::vector<int32_t> scratch(size_t(sh.MR) * sh.NR);
+    std::vector<int32_t> sum32(size_t(m1 - m0) * N);
+    std::vector<int64_t> total(wide ? size_t(m1 - m0) * N : 0, 0);
     for (int ic = m0; ic < m1; ic += kMC) {
       int mc = std::min(kMC, m1 - ic);
       for (int k0 = 0; k0 < K; k0 += kc) {
@@ -637,31 +740,45 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
         for (int q = 0; q < panelsN; ++q) {
           const int16_t *bp =
               Bp.data() + ((size_t(q) * kpAll + k0 / 2) * sh.NR) * 2;
+          int cols = std::min(sh.NR, N - q * sh.NR);
           for (int p = 0; p < mc; p += sh.MR) {
-            microInt16(isa, kp, Ap.data() + size_t(p) * kp, bp, tile.data(),
-                       sh);
             int rows = std::min(sh.MR, mc - p);
-            int cols = std::min(sh.NR, N - q * sh.NR);
-            int64_t *t = total.data() + size_t(ic - m0 + p) * N + q * sh.NR;
-            for (int r = 0; r < rows; ++r)
-              for (int j = 0; j < cols; ++j)
-                t[size_t(r) * N + j] += tile[r * sh.NR + j];
+            size_t off = size_t(ic - m0 + p) * N + q * sh.NR;
+            const int32_t *ap = Ap.data() + size_t(p) * kp;
+            onTile(sum32.data() + off, N, rows, cols, wide || k0 == 0, sh,
+                   scratch.data(), [&](int32_t *c, int64_t ldc, bool zero) {
+                     microInt16(isa, kp, ap, bp, c, ldc, zero, sh);
+                   });
+            if (wide)
+              for (int r = 0; r < rows; ++r)
+                for (int j = 0; j < cols; ++j)
+                  total[off + size_t(r) * N + j] += sum32[off + size_t(r) * N + j];
           }
         }
       }
     }
-    float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
-    for (int m = m0; m < m1; ++m) {
-      float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m : 0);
-      for (int n = 0; n < N; ++n) {
-        int64_t s = total[size_t(m - m0) * N + n];
-        uint64_t mag = s < 0 ? uint64_t(0) - uint64_t(s) : uint64_t(s);
-        float d = num::roundScaledIntegerToFloat(s < 0, 0, mag, lsb);
-        float sb =
-            scaleOf(Bop, Bop.scaleLayout == num::ScaleLayout::Outer ? n : 0);
-        C[size_t(m) * N + n] = num::scaleDot(d, sa, sb, tAB);
-      }
+    // Integer sums to float: exactly (no rounding happens) when |sum| < 2^24
+    // and the result is a normal float — the common case, vectorizable;
+    // otherwise through num::roundScaledIntegerToFloat.
+    bool exactRange = lsb >= -126 && lsb <= 127 - 24;
+    float pow2 = std::ldexp(1.0f, exactRange ? lsb : 0);
+    bool small = exactRange;
+    for (size_t i = 0; small && i < sum32.size(); ++i) {
+      int64_t s = wide ? total[i] : int64_t(sum32[i]);
+      small = s < (int64_t(1) << 24) && s > -(int64_t(1) << 24);
     }
+    if (small && !wide) {
+      applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
+        return float(sum32[size_t(m - m0) * N + n]) * pow2;
+      });
+      return;
+    }
+    applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
+      size_t i = size_t(m - m0) * N + n;
+      int64_t s = wide ? total[i] : int64_t(sum32[i]);
+      uint64_t mag = s < 0 ? uint64_t(0) - uint64_t(s) : uint64_t(s);
+      return num::roundScaledIntegerToFloat(s < 0, 0, mag, lsb);
+    });
   });
 }
 

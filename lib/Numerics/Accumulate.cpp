@@ -7,6 +7,7 @@
 #include "quant4/Numerics/Rounding.h"
 
 #include <cmath>
+#include <cstring>
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -124,6 +125,15 @@ float roundScaledIntegerToFloat(bool negative, uint64_t hi, uint64_t lo,
   u128 m = (u128(hi) << 64) | lo;
   if (m == 0)
     return 0.0f;
+  // Fast path: a magnitude below 2^24 whose result is a normal float is
+  // exact, no rounding happens; 2^exp is built from its bit pattern.
+  if (hi == 0 && lo < (uint64_t(1) << 24) && exp >= -126 && exp <= 127 - 24) {
+    uint32_t bits = uint32_t(exp + 127) << 23;
+    float p;
+    std::memcpy(&p, &bits, 4);
+    float r = float(lo) * p;
+    return negative ? -r : r;
+  }
   int nb = 0;
   for (u128 t = m; t; t >>= 1)
     ++nb;
@@ -202,12 +212,6 @@ float scaleAt(const float *p, size_t i) {
 }
 
 } // namespace
-
-float scaleDot(float dot, float scaleA, float scaleB, float tensorScaleAB) {
-  float sa = isValidScale(scaleA) ? scaleA : nanf();
-  float sb = isValidScale(scaleB) ? scaleB : nanf();
-  return (dot * (sa * sb)) * tensorScaleAB;
-}
 
 float tensorScaleProduct(float tensorScaleA, float tensorScaleB) {
   float tA = isValidScale(tensorScaleA) ? tensorScaleA : nanf();

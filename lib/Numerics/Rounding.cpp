@@ -263,7 +263,6 @@ float decode(const Format &f, uint32_t code) {
 // Scaled forms (C20)
 //===----------------------------------------------------------------------===//
 
-bool isValidScale(float scale) { return scale > 0.0f && std::isfinite(scale); }
 
 uint32_t quantize(const Format &f, float x, float scale, Rounding r,
                   RngKey key, uint64_t index) {

@@ -3,6 +3,9 @@
 #define QUANT4_NUMERICS_ACCUMULATE_H
 
 #include "quant4/Numerics/Format.h"
+#include "quant4/Numerics/Rounding.h"
+
+#include <limits>
 
 #include <cstddef>
 #include <cstdint>
@@ -76,7 +79,12 @@ struct QOperand {
 /// that is not (> 0 and finite) counts as NaN. tensorScaleAB is
 /// tensorScaleProduct(tA, tB). Every GEMM implementation (reference, runtime
 /// kernels, simulator) applies scales through these two functions.
-float scaleDot(float dot, float scaleA, float scaleB, float tensorScaleAB);
+inline float scaleDot(float dot, float scaleA, float scaleB,
+                      float tensorScaleAB) {
+  float sa = isValidScale(scaleA) ? scaleA : std::numeric_limits<float>::quiet_NaN();
+  float sb = isValidScale(scaleB) ? scaleB : std::numeric_limits<float>::quiet_NaN();
+  return (dot * (sa * sb)) * tensorScaleAB;
+}
 float tensorScaleProduct(float tensorScaleA, float tensorScaleB);
 /// With block scales along K (C46): the running sum s of per-block partial
 /// dot products, s + partial · (scaleA · scaleB), invalid scales as NaN.

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -60,7 +61,9 @@ float fakeQuant(const Format &f, float x, float scale, Rounding r,
                 RngKey key = {}, uint64_t index = 0);
 
 /// True iff `scale` is a legal scale: > 0 and finite (subnormals allowed).
-bool isValidScale(float scale);
+inline bool isValidScale(float scale) {
+  return scale > 0.0f && scale <= std::numeric_limits<float>::max();
+}
 
 /// Counters of what quantization did to an array (C21).
 struct QuantStats {
