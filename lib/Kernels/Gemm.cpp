@@ -191,7 +191,7 @@ Path choosePath(const Format &fa, const Format &fb, num::Accumulation acc,
 
 const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc) {
   switch (choosePath(a, b, acc, false)) {
-  case Path::ExactInt16: return "exact-int16";
+  case Path::ExactInt16: return "exact-int";
   case Path::Float: return "float";
   case Path::FloatF16: return "float-f16";
   case Path::Reference: return "reference";
@@ -335,6 +335,33 @@ Q4_AVX512 void microInt16_512(int kp, const int32_t *A, const int16_t *B,
   }
 }
 
+// u8 × s8 groups of 4 (vpdpbusd), same tile shape as the int16 kernel.
+Q4_AVX512 void microInt8_512(int kq, const int32_t *A, const int8_t *B,
+                             int32_t *C, int64_t ldc, bool zero) {
+  constexpr int MR = 8;
+  __m512i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = zero ? _mm512_setzero_si512() : _mm512_loadu_si512(C + r * ldc);
+    c1[r] = zero ? _mm512_setzero_si512()
+                 : _mm512_loadu_si512(C + r * ldc + 16);
+  }
+  for (int p = 0; p < kq; ++p) {
+    __m512i b0 = _mm512_loadu_si512(B + p * 128);
+    __m512i b1 = _mm512_loadu_si512(B + p * 128 + 64);
+    const int32_t *a = A + p * MR;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; ++r) {
+      __m512i av = _mm512_set1_epi32(a[r]);
+      c0[r] = _mm512_dpbusd_epi32(c0[r], av, b0);
+      c1[r] = _mm512_dpbusd_epi32(c1[r], av, b1);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_si512(C + r * ldc, c0[r]);
+    _mm512_storeu_si512(C + r * ldc + 16, c1[r]);
+  }
+}
+
 template <int MODE>
 Q4_AVX2 void microFloat256(int kc, const float *A, const float *B, float *C,
                            int64_t ldc, bool zero) {
@@ -419,15 +446,25 @@ FloatMicro floatMicro(Isa isa, int mode) {
                         : microFloatPortable<4, 16, kF16RoundProducts>;
 }
 
-void microInt16(Isa isa, int kp, const int32_t *A, const int16_t *B,
-                int32_t *C, int64_t ldc, bool zero, Shape sh) {
+void microInt(Isa isa, int kg, const int32_t *A, const int16_t *B,
+              int32_t *C, int64_t ldc, bool zero, Shape sh) {
 #if defined(__x86_64__)
   if (isa == Isa::AVX512)
-    return microInt16_512(kp, A, B, C, ldc, zero);
+    return microInt16_512(kg, A, B, C, ldc, zero);
   if (isa == Isa::AVX2)
-    return microInt16_256(kp, A, B, C, ldc, zero);
+    return microInt16_256(kg, A, B, C, ldc, zero);
 #endif
-  microInt16Portable(kp, A, B, C, ldc, zero, sh.MR, sh.NR);
+  microInt16Portable(kg, A, B, C, ldc, zero, sh.MR, sh.NR);
+}
+
+void microInt(Isa isa, int kg, const int32_t *A, const int8_t *B, int32_t *C,
+              int64_t ldc, bool zero, Shape) {
+#if defined(__x86_64__)
+  if (isa == Isa::AVX512)
+    return microInt8_512(kg, A, B, C, ldc, zero);
+#endif
+  (void)isa, (void)kg, (void)A, (void)B, (void)C, (void)ldc, (void)zero;
+  std::abort(); // the byte variant is only chosen with AVX-512 VNNI
 }
 
 /// Runs a microkernel on the tile at C (row stride ldc) with `rows` × `cols`
@@ -512,65 +549,57 @@ void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
     }
 }
 
-// Int16 pairs: A as int32 (a_k | a_{k+1} << 16) per row, B as [pair][NR][2].
-void packAPairs(const CodeMatrix &A, const int16_t *table, int M, int m0,
-                int mc, int k0, int kc, int K, int MR, int32_t *out) {
-  int kp = (kc + 1) / 2;
+// Integer operands in groups of G consecutive k (G = 2: int16 lanes for
+// vpdpwssd/vpmaddwd; G = 4: bytes for vpdpbusd). A: one int32 per row and
+// group (element g in bits [g·32/G, (g+1)·32/G), A values plus `offset` for
+// the unsigned byte form); B: [group][NR][G] of BT. Past K (or the block),
+// A elements are zero: they add nothing even with B's padding.
+template <int G>
+void packAGroups(const CodeMatrix &A, const int16_t *table, int offset, int M,
+                 int m0, int mc, int k0, int kc, int K, int MR, int32_t *out) {
+  constexpr int bits = 32 / G;
+  constexpr uint32_t mask = (uint64_t(1) << bits) - 1;
+  int kg = (kc + G - 1) / G;
   bool direct = A.layout == CodeLayout::Byte && !A.transposed;
-  auto pair = [](int16_t lo, int16_t hi) {
-    return int32_t(uint32_t(uint16_t(lo)) | (uint32_t(uint16_t(hi)) << 16));
-  };
   for (int p = 0; p < mc; p += MR)
     for (int r = 0; r < MR; ++r) {
       int m = m0 + p + r;
-      int32_t *dst = out + size_t(p) * kp + r;
-      if (p + r >= mc || m >= M) {
-        for (int q = 0; q < kp; ++q)
-          dst[size_t(q) * MR] = 0;
-        continue;
+      int32_t *dst = out + size_t(p) * kg + r;
+      bool live = p + r < mc && m < M;
+      const uint8_t *src =
+          live && direct ? A.codes + size_t(m) * A.cols + k0 : nullptr;
+      for (int q = 0; q < kg; ++q) {
+        uint32_t word = 0;
+        for (int g = 0; g < G; ++g) {
+          int k = q * G + g;
+          if (!live || k >= kc || k0 + k >= K)
+            continue;
+          int v = (src ? table[src[k]] : table[A.at(m, k0 + k)]) + offset;
+          word |= (uint32_t(v) & mask) << (g * bits);
+        }
+        dst[size_t(q) * MR] = int32_t(word);
       }
-      auto val = [&](int k) -> int16_t {
-        if (k >= kc || k0 + k >= K)
-          return 0;
-        return direct ? table[A.codes[size_t(m) * A.cols + k0 + k]]
-                      : table[A.at(m, k0 + k)];
-      };
-      int q = 0;
-      if (direct) {
-        const uint8_t *src = A.codes + size_t(m) * A.cols + k0;
-        for (; 2 * q + 1 < kc; ++q)
-          dst[size_t(q) * MR] = pair(table[src[2 * q]], table[src[2 * q + 1]]);
-      }
-      for (; q < kp; ++q)
-        dst[size_t(q) * MR] = pair(val(2 * q), val(2 * q + 1));
     }
 }
 
-void packBPairs(const CodeMatrix &B, const int16_t *table, int K, int N,
-                int NR, int16_t *out) {
-  int panels = (N + NR - 1) / NR, kp = (K + 1) / 2;
+template <int G, typename BT>
+void packBGroups(const CodeMatrix &B, const int16_t *table, int K, int N,
+                 int NR, BT *out) {
+  int panels = (N + NR - 1) / NR, kg = (K + G - 1) / G;
   bool direct = B.layout == CodeLayout::Byte && !B.transposed;
   for (int q = 0; q < panels; ++q) {
     int cols = std::min(NR, N - q * NR);
-    for (int p = 0; p < kp; ++p) {
-      int16_t *dst = out + (size_t(q) * kp + p) * NR * 2;
-      for (int h = 0; h < 2; ++h) {
-        int k = 2 * p + h;
-        if (k >= K) {
-          for (int j = 0; j < NR; ++j)
-            dst[j * 2 + h] = 0;
-          continue;
-        }
-        if (direct) {
-          const uint8_t *src = B.codes + size_t(k) * N + q * NR;
-          for (int j = 0; j < cols; ++j)
-            dst[j * 2 + h] = table[src[j]];
-        } else {
-          for (int j = 0; j < cols; ++j)
-            dst[j * 2 + h] = table[B.at(k, q * NR + j)];
-        }
-        for (int j = cols; j < NR; ++j)
-          dst[j * 2 + h] = 0;
+    for (int p = 0; p < kg; ++p) {
+      BT *dst = out + (size_t(q) * kg + p) * NR * G;
+      for (int g = 0; g < G; ++g) {
+        int k = p * G + g;
+        const uint8_t *src =
+            direct && k < K ? B.codes + size_t(k) * N + q * NR : nullptr;
+        for (int j = 0; j < NR; ++j)
+          dst[j * G + g] =
+              (k < K && j < cols)
+                  ? BT(src ? table[src[j]] : table[B.at(k, q * NR + j)])
+                  : BT(0);
       }
     }
   }
@@ -707,47 +736,56 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   });
 }
 
-// Exact accumulation with int16 operands: int32 sums, or — when K is long
+// Exact accumulation with integer operands: int32 sums, or — when K is long
 // enough for them to overflow — int32 block sums added into int64 totals.
-void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
-               float *C, Isa isa, int threads) {
+// G = 2: int16 operands; G = 4 (AVX-512 VNNI): unsigned bytes (A + offset)
+// times signed bytes, the offset removed with B's column sums.
+template <int G, typename BT>
+void gemmExactGroups(int M, int N, int K, const Operand &Aop,
+                     const Operand &Bop, float *C, Isa isa, int threads,
+                     int offset) {
   Shape sh = shapeFor(isa);
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
-  PairInfo info = pairInfo(Aop.format, Bop.format);
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
       B{Bop.codes, Bop.layout, K, N, Bop.transposed};
-  int panelsN = (N + sh.NR - 1) / sh.NR, kpAll = (K + 1) / 2;
-  std::vector<int16_t> Bp(size_t(panelsN) * kpAll * sh.NR * 2);
-  packBPairs(B, tb.ival.data(), K, N, sh.NR, Bp.data());
-  int64_t maxProduct = std::max<int64_t>(1, info.maxProduct);
-  bool wide = maxProduct * 2 * int64_t(kpAll) > int64_t(INT32_MAX);
+  int panelsN = (N + sh.NR - 1) / sh.NR, kgAll = (K + G - 1) / G;
+  std::vector<BT> Bp(size_t(panelsN) * kgAll * sh.NR * G);
+  packBGroups<G>(B, tb.ival.data(), K, N, sh.NR, Bp.data());
+  std::vector<int64_t> colSum(offset ? N : 0, 0);
+  for (int k = 0; offset && k < K; ++k)
+    for (int n = 0; n < N; ++n)
+      colSum[n] += tb.ival[B.at(k, n)];
+  int64_t maxProduct =
+      std::max<int64_t>(1, (ta.maxInt + offset) * tb.maxInt);
+  bool wide = maxProduct * G * int64_t(kgAll) > int64_t(INT32_MAX);
   int kc = kKCInt;
   if (wide) // |sum of one block| must stay below 2^31
     kc = int(std::min<int64_t>(kKCInt, int64_t(INT32_MAX) / maxProduct));
-  kc = std::max(2, kc & ~1);
+  kc = std::max(G, kc / G * G);
   int lsb = num::lsbExponent(Aop.format) + num::lsbExponent(Bop.format);
 
   parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
-    std::vector<int32_t> Ap(size_t(kMC) * (kc / 2));
+    std::vector<int32_t> Ap(size_t(kMC) * (kc / G));
     std::vector<int32_t> scratch(size_t(sh.MR) * sh.NR);
     std::vector<int32_t> sum32(size_t(m1 - m0) * N);
-    std::vector<int64_t> total(wide ? size_t(m1 - m0) * N : 0, 0);
+    std::vector<int64_t> total(wide || offset ? size_t(m1 - m0) * N : 0, 0);
     for (int ic = m0; ic < m1; ic += kMC) {
       int mc = std::min(kMC, m1 - ic);
       for (int k0 = 0; k0 < K; k0 += kc) {
-        int kcur = std::min(kc, K - k0), kp = (kcur + 1) / 2;
-        packAPairs(A, ta.ival.data(), M, ic, mc, k0, kcur, K, sh.MR, Ap.data());
+        int kcur = std::min(kc, K - k0), kg = (kcur + G - 1) / G;
+        packAGroups<G>(A, ta.ival.data(), offset, M, ic, mc, k0, kcur, K,
+                       sh.MR, Ap.data());
         for (int q = 0; q < panelsN; ++q) {
-          const int16_t *bp =
-              Bp.data() + ((size_t(q) * kpAll + k0 / 2) * sh.NR) * 2;
+          const BT *bp =
+              Bp.data() + ((size_t(q) * kgAll + k0 / G) * sh.NR) * G;
           int cols = std::min(sh.NR, N - q * sh.NR);
           for (int p = 0; p < mc; p += sh.MR) {
             int rows = std::min(sh.MR, mc - p);
             size_t off = size_t(ic - m0 + p) * N + q * sh.NR;
-            const int32_t *ap = Ap.data() + size_t(p) * kp;
+            const int32_t *ap = Ap.data() + size_t(p) * kg;
             onTile(sum32.data() + off, N, rows, cols, wide || k0 == 0, sh,
                    scratch.data(), [&](int32_t *c, int64_t ldc, bool zero) {
-                     microInt16(isa, kp, ap, bp, c, ldc, zero, sh);
+                     microInt(isa, kg, ap, bp, c, ldc, zero, sh);
                    });
             if (wide)
               for (int r = 0; r < rows; ++r)
@@ -756,6 +794,14 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
           }
         }
       }
+    }
+    if (offset) { // remove offset · Σ_k b[k][n]
+      for (int m = m0; m < m1; ++m)
+        for (int n = 0; n < N; ++n) {
+          size_t i = size_t(m - m0) * N + n;
+          total[i] = (wide ? total[i] : int64_t(sum32[i])) - offset * colSum[n];
+        }
+      wide = true;
     }
     // Integer sums to float: exactly (no rounding happens) when |sum| < 2^24
     // and the result is a normal float — the common case, vectorizable;
@@ -767,9 +813,10 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
       int64_t s = wide ? total[i] : int64_t(sum32[i]);
       small = s < (int64_t(1) << 24) && s > -(int64_t(1) << 24);
     }
-    if (small && !wide) {
+    if (small) {
       applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
-        return float(sum32[size_t(m - m0) * N + n]) * pow2;
+        size_t i = size_t(m - m0) * N + n;
+        return float(wide ? total[i] : int64_t(sum32[i])) * pow2;
       });
       return;
     }
@@ -780,6 +827,19 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
       return num::roundScaledIntegerToFloat(s < 0, 0, mag, lsb);
     });
   });
+}
+
+void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
+               float *C, Isa isa, int threads) {
+  const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
+  int16_t amin = *std::min_element(ta.ival.begin(), ta.ival.end());
+  int16_t amax = *std::max_element(ta.ival.begin(), ta.ival.end());
+  int offset = amin < 0 ? -amin : 0;
+  bool bytes = isa == Isa::AVX512 && tb.maxInt <= 127 && amax + offset <= 255;
+  if (bytes)
+    return gemmExactGroups<4, int8_t>(M, N, K, Aop, Bop, C, isa, threads,
+                                      offset);
+  gemmExactGroups<2, int16_t>(M, N, K, Aop, Bop, C, isa, threads, 0);
 }
 
 // Everything else: the reference itself, on row slices in parallel.

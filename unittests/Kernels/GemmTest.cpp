@@ -246,7 +246,7 @@ TEST(KernelGemm, BlockScalesFallBackToReference) {
 TEST(KernelGemm, PathSelection) {
   Format i4 = Format::sint(4), log4 = Format::log(4, 3, 0);
   EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::Exact, 0}),
-               "exact-int16");
+               "exact-int");
   EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F32, 0}), "float");
   EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F16, 0}), "float-f16");
   // E4M3 has NaN codes: it takes the reference path (NaN signs of SIMD
