@@ -41,4 +41,104 @@ def Quant4QuantizeGemms : Pass<"quant4-quantize-gemms", "func::FuncOp"> {
   ];
 }
 
+def Quant4AnnotateRoles : Pass<"quant4-annotate-roles", "func::FuncOp"> {
+  let summary = "Classify the GEMMs of a training step as fwd, dgrad or wgrad";
+  let description = [{
+    Runs the role analysis (`quant4/Dialect/Quant4/Analysis/Roles.h`) on a
+    joint forward/backward/update function and prints its result as
+    attributes: on every `linalg.matmul`, `linalg.batch_matmul`,
+    `linalg.conv_2d_nhwc_hwcf` and `linalg.conv_2d_nhwc_fhwc`
+    `quant4.role = "fwd" | "dgrad" | "wgrad"`, `quant4.layer = N` (0 is the
+    first layer in forward order) and `quant4.layer_name`; on the function
+    `quant4.num_layers`.
+
+    Roles are inferred from data flow: parameters are function arguments
+    that an op reads to produce a returned value of the same type (the
+    update) or that carry `quant4.param = "name"`; a GEMM reading a
+    parameter is its layer's forward GEMM, or its dgrad when its other
+    operand depends on the forward GEMM; a GEMM feeding the update (or
+    reading the layer's forward activation next to a gradient) is the
+    wgrad. Transposes may be `linalg.transpose` ops, the GEMM's own
+    `indexing_maps`, or other data-movement ops (reshape, pad, slice,
+    copy-only `linalg.generic`, e.g. a filter flip). Explicit
+    `quant4.role` / `quant4.layer_name` annotations on a GEMM are
+    respected. A GEMM that cannot be classified is an error naming the op.
+    The rules and the recognized convolution forms are in docs/Recipes.md.
+  }];
+}
+
+def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
+  let summary = "Quantize a training step with a 4-bit training recipe";
+  let description = [{
+    Classifies the GEMMs of every function (as `quant4-annotate-roles`) and
+    rewrites each into `quant4` ops under the recipe of its layer:
+    `quant4.scale` + `quant4.quantize` per operand (format, rounding and
+    scale policy by role and operand: activation, weight or gradient) and
+    `quant4.matmul` / `quant4.conv2d` with the recipe's accumulation
+    (forms those ops cannot express keep the linalg op on `quant4.fake_quant`
+    operands). Recipes: `ultralow4` (INT4 SAWB weights, UINT4 PACT
+    activations, radix-4 FP4 gradients with Two-Phase Rounding and
+    per-layer GradScale, FP16 accumulation), `luq`, `mxfp4`, `nvfp4`,
+    `fp8`, `fp32`. Straight-through estimators: the weight gradient is
+    masked outside the SAWB clip range, the activation gradient outside
+    [0, α), and the PACT α gradient is added to the graph.
+
+    Recipe state (GradScale scales, delayed-scaling amax histories and
+    scales, PACT α) becomes extra function arguments and results, in the
+    order documented in docs/Recipes.md, each tagged
+    `quant4.state = "<layer>.<tensor>.<state>"`; stochastic rounding reads
+    an appended `%seed: i64` argument (tagged `quant4.seed`). A companion
+    function `@<name>_init_state` returns the initial state.
+
+    Example: `quant4-opt --quant4-apply-recipe="recipe=ultralow4
+    overrides=fc3:fp8 dgrad-phase=1"`.
+  }];
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"recipe", "recipe", "std::string", "\"ultralow4\"",
+           "Recipe: ultralow4, luq, mxfp4, nvfp4, fp8 or fp32">,
+    ListOption<"overrides", "overrides", "std::string",
+           "Per-layer recipes, LAYER:RECIPE with LAYER a layer index or "
+           "name (e.g. overrides=0:fp8,fc3:fp32)">,
+    Option<"accumulation", "accumulation", "std::string", "\"\"",
+           "Accumulation of the quantized GEMMs (f32, f16, f16_chunked:<N>, "
+           "exact); empty = the recipe's default">,
+    Option<"keepFirst", "keep-first", "bool", "true",
+           "Run the first layer under edge-recipe">,
+    Option<"keepLast", "keep-last", "bool", "true",
+           "Run the last layer under edge-recipe">,
+    Option<"edgeRecipe", "edge-recipe", "std::string", "\"fp32\"",
+           "Recipe of the kept first/last layers (fp32 or fp8, or any "
+           "recipe)">,
+    Option<"tpr", "tpr", "bool", "true",
+           "ultralow4: Two-Phase Rounding of the output gradient">,
+    Option<"dgradPhase", "dgrad-phase", "unsigned", "0",
+           "ultralow4 with TPR: phase of the dgrad copy (the wgrad copy gets "
+           "the other phase)">,
+    Option<"gradScale", "gradscale", "bool", "true",
+           "ultralow4: per-layer GradScale state (off: just-in-time amax "
+           "scales)">,
+    Option<"gradScaleInit", "gradscale-init", "double", "0.0009765625",
+           "Initial GradScale scale">,
+    Option<"pactAlphaInit", "pact-alpha-init", "double", "10.0",
+           "Initial PACT clip alpha">,
+    Option<"pactUpdate", "pact-update", "std::string", "\"sgd\"",
+           "PACT alpha: 'sgd' (the step updates alpha with pact-lr) or "
+           "'grad' (the step returns dL/dalpha as an extra result)">,
+    Option<"pactLr", "pact-lr", "double", "0.01",
+           "Learning rate of the PACT alpha SGD update">,
+    Option<"fp8History", "fp8-history", "unsigned", "16",
+           "fp8: amax history length of delayed scaling">,
+    Option<"fp8Margin", "fp8-margin", "int", "0",
+           "fp8: margin (power of two) of delayed scaling">,
+    Option<"seed", "seed", "std::string", "\"arg\"",
+           "Seed of stochastic rounding: 'arg' (an appended i64 argument) "
+           "or an integer constant">,
+  ];
+}
+
 #endif // QUANT4_TRANSFORMS_PASSES_TD

@@ -1,0 +1,37 @@
+// RUN: quant4-opt %s -split-input-file -verify-diagnostics --quant4-annotate-roles
+
+// A GEMM of two inputs whose result is just returned: nothing to classify by.
+func.func @unclassifiable(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op cannot be classified as forward, dgrad or wgrad: it reads no parameter}}
+  %y = linalg.matmul ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @bad_role(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op has an invalid 'quant4.role' annotation "backward" (expected "fwd", "dgrad" or "wgrad")}}
+  %y = linalg.matmul {quant4.role = "backward"} ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
+
+// -----
+
+// Shared weights: two independent forward GEMMs read the same parameter.
+func.func @shared_weight(%w: tensor<16x16xf32> {quant4.param = "tied"}, %a: tensor<8x16xf32>, %b: tensor<8x16xf32>,
+                         %c: tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+  // expected-note@+1 {{first forward GEMM here}}
+  %y = linalg.matmul ins(%a, %w : tensor<8x16xf32>, tensor<16x16xf32>) outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+  // expected-error@+1 {{'linalg.matmul' op cannot be classified: it is a second forward GEMM of layer 'tied'}}
+  %z = linalg.matmul ins(%b, %w : tensor<8x16xf32>, tensor<16x16xf32>) outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %y, %z : tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// An explicit forward GEMM with no parameter operand.
+func.func @explicit_without_weight(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op is annotated as a fwd GEMM but neither operand is a parameter}}
+  %y = linalg.matmul {quant4.role = "fwd", quant4.layer_name = "l"} ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}

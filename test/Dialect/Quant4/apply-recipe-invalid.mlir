@@ -1,0 +1,37 @@
+// Bad options and unclassifiable graphs are diagnostics; nothing is printed.
+// RUN: not quant4-opt %s --quant4-apply-recipe=recipe=int3 2>&1 | FileCheck %s --check-prefix=RECIPE
+// RUN: not quant4-opt %s --quant4-apply-recipe="recipe=ultralow4 edge-recipe=bf16" 2>&1 | FileCheck %s --check-prefix=EDGE
+// RUN: not quant4-opt %s --quant4-apply-recipe="overrides=fc" 2>&1 | FileCheck %s --check-prefix=ENTRY
+// RUN: not quant4-opt %s --quant4-apply-recipe="overrides=fc:int2" 2>&1 | FileCheck %s --check-prefix=ENTRY2
+// RUN: not quant4-opt %s --quant4-apply-recipe="overrides=conv9:fp8" 2>&1 | FileCheck %s --check-prefix=NOLAYER
+// RUN: not quant4-opt %s --quant4-apply-recipe="overrides=3:fp8" 2>&1 | FileCheck %s --check-prefix=NOLAYER3
+// RUN: not quant4-opt %s --quant4-apply-recipe="accumulation=f64" 2>&1 | FileCheck %s --check-prefix=ACC
+// RUN: not quant4-opt %s --quant4-apply-recipe="dgrad-phase=2" 2>&1 | FileCheck %s --check-prefix=PHASE
+// RUN: not quant4-opt %s --quant4-apply-recipe="pact-update=adam" 2>&1 | FileCheck %s --check-prefix=PACT
+// RUN: not quant4-opt %s --quant4-apply-recipe="seed=random" 2>&1 | FileCheck %s --check-prefix=SEED
+// RUN: not quant4-opt %s --quant4-apply-recipe="bogus-option=1" 2>&1 | FileCheck %s --check-prefix=OPT
+// RUN: not quant4-opt %S/Inputs/unclassifiable.mlir --quant4-apply-recipe 2>&1 | FileCheck %s --check-prefix=GRAPH
+
+// RECIPE: error: option 'recipe': unknown recipe 'int3' (expected one of ultralow4, luq, mxfp4, nvfp4, fp8, fp32)
+// RECIPE-NOT: func.func @step(%arg0
+// EDGE: error: option 'edge-recipe': unknown recipe 'bf16'
+// ENTRY: error: option 'overrides': bad entry 'fc' (expected LAYER:RECIPE
+// ENTRY2: error: option 'overrides': bad entry 'fc:int2'
+// NOLAYER: error: option 'overrides': function @step has no layer 'conv9' (layers: 0=fc)
+// NOLAYER-NOT: func.func @step(%arg0
+// NOLAYER3: error: option 'overrides': function @step has no layer '3' (layers: 0=fc)
+// ACC: error: option 'accumulation': unknown accumulation 'f64' (expected f32, f16, f16_chunked:<N> or exact)
+// PHASE: error: option 'dgrad-phase': must be 0 or 1, got 2
+// PACT: error: option 'pact-update': expected 'sgd' or 'grad', got 'adam'
+// SEED: error: option 'seed': expected 'arg' or an integer, got 'random'
+// OPT: error: <Pass-Options-Parser>: no such option bogus-option
+// GRAPH: unclassifiable.mlir:3:{{[0-9]+}}: error: 'linalg.matmul' op cannot be classified as forward, dgrad or wgrad
+// GRAPH-NOT: func.func @attention_scores(%arg0
+
+func.func @step(%w: tensor<16x4xf32> {quant4.param = "fc"}, %x: tensor<8x16xf32>) -> tensor<8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<8x16xf32>, tensor<16x4xf32>) outs(%z : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
