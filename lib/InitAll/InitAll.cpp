@@ -21,11 +21,14 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllTranslations.h"
 #include "quant4/Conversion/Passes.h"
+#include "quant4/Conversion/Quant4ToQ4A/Passes.h"
+#include "quant4/Dialect/Q4A/IR/Q4A.h"
+#include "quant4/Target/Q4A/Translate.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
 
 void quant4::registerQuant4Dialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::quant4::Quant4Dialect>();
+  registry.insert<mlir::quant4::Quant4Dialect, mlir::q4a::Q4ADialect>();
 }
 
 void quant4::registerAllDialects(mlir::DialectRegistry &registry) {
@@ -45,6 +48,7 @@ void quant4::registerAllDialects(mlir::DialectRegistry &registry) {
 void quant4::registerQuant4Passes() {
   mlir::quant4::registerQuant4Passes();
   mlir::quant4::registerQuant4ConversionPassesAndPipelines();
+  mlir::q4a::registerQuant4ToQ4APasses();
 }
 
 void quant4::registerAllPasses() {
@@ -52,4 +56,7 @@ void quant4::registerAllPasses() {
   registerQuant4Passes();
 }
 
-void quant4::registerAllTranslations() { mlir::registerAllTranslations(); }
+void quant4::registerAllTranslations() {
+  mlir::registerAllTranslations();
+  mlir::q4a::registerQ4ATranslations();
+}

@@ -1,0 +1,258 @@
+//===- ISA.h - the Q4A instruction set: table, encoding, container -*- C++ -*-===//
+//
+// Plain C++17 (no MLIR/LLVM dependency): the Q4A accelerator's instruction
+// table, 128-bit instruction encoding/decoding with validation, the assembly
+// syntax (printer and parser) and the binary container (writer and reader).
+// docs/ISA.md is the specification; constraint labels (Q1, Q2, ...) refer to
+// it. The quant4 compiler (dialect q4a, quant4-translate) and the Q4A
+// simulator both use this library, so they agree on every bit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_TARGET_Q4A_ISA_H
+#define QUANT4_TARGET_Q4A_ISA_H
+
+#include "quant4/Numerics/Format.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace quant4::q4a {
+
+//===-- Architecture parameters (ISA.md §1) -------------------------------===//
+
+struct Arch {
+  uint32_t spBytes = 512 * 1024; // scratchpad size (<= 2^20, Q1)
+  uint16_t arrayRows = 32;       // MXU rows: max M of one MMA
+  uint16_t arrayCols = 32;       // MXU columns: max N of one MMA
+  /// "" if the parameters are legal, else a sentence.
+  std::string validate() const;
+};
+constexpr unsigned kNumXRegs = 32;
+constexpr unsigned kNumFRegs = 32;
+constexpr unsigned kNumAccTiles = 8;
+constexpr unsigned kInstrBytes = 16;
+
+/// Functional units (SYNC mask bits).
+enum class Unit : uint8_t { Scalar = 0, DMA = 1, MXU = 2, VPU = 3, SFU = 4 };
+constexpr uint8_t kAllUnitsMask = 0x1F;
+std::string_view unitName(Unit u);
+
+//===-- Opcodes and fields -------------------------------------------------===//
+
+enum class Opcode : uint8_t {
+  NOP = 0x00,
+  HALT = 0x01,
+  SYNC = 0x02,
+  LI = 0x08,
+  LIF = 0x09,
+  XLD = 0x0A,
+  FLD = 0x0B,
+  FST = 0x0C,
+  FOP = 0x0D,
+  DMA_LD = 0x10,
+  DMA_ST = 0x11,
+  MCFG = 0x20,
+  MMA = 0x21,
+  MST = 0x22,
+  VOP = 0x30,
+  VRED = 0x31,
+  VTR = 0x32,
+  QUANT = 0x40,
+  DEQ = 0x41,
+  SAMAX = 0x48,
+  SGRAD = 0x49,
+  SDLY = 0x4A,
+  HPUSH = 0x4B,
+  SSAWB = 0x4C,
+  SPACT = 0x4D,
+};
+
+enum class FieldKind : uint8_t {
+  UInt,  // unsigned integer, printed in decimal
+  SInt,  // signed (two's complement in `width` bits), printed in decimal
+  Addr,  // scratchpad/DRAM byte address or stride, printed in hex
+  Imm,   // 64-bit immediate, printed in decimal (parsed signed or unsigned)
+  F32,   // IEEE binary32 bit pattern, printed in hex
+  XReg,  // integer register x0..x31
+  FReg,  // float register f0..f31
+  Fmt,   // 20-bit format descriptor (Q3)
+  Rnd,   // rounding mode (num::Rounding)
+  Acc,   // accumulation kind (num::AccumKind)
+  VFn,   // vector/scalar function (VFn)
+  Red,   // reduction (Red)
+  Axis,  // reduction axis (Axis)
+  Mask,  // unit mask, printed in hex
+};
+
+struct FieldInfo {
+  const char *name;
+  FieldKind kind;
+  uint8_t width;
+  uint8_t lsb;       // bit position in the 128-bit word (filled by the table)
+  uint64_t min, max; // legal range of the value (inclusive)
+  bool dest;         // register written by the instruction (x0/f0 illegal)
+};
+
+struct OpInfo {
+  Opcode opcode;
+  const char *mnemonic; // assembly mnemonic, e.g. "dma.ld"
+  Unit unit;
+  std::vector<FieldInfo> fields;
+  const char *summary;
+};
+
+/// The instruction table, in opcode order.
+const std::vector<OpInfo> &instructionTable();
+/// nullptr for an unknown opcode / mnemonic.
+const OpInfo *lookup(Opcode op);
+const OpInfo *lookupOpcodeByte(uint8_t byte);
+const OpInfo *lookupMnemonic(std::string_view mnemonic);
+/// Index of the field called `name` in info.fields, or -1.
+int fieldIndex(const OpInfo &info, std::string_view name);
+
+//===-- Enumerations used by fields -----------------------------------------===//
+
+/// Vector/scalar functions (VOP, FOP). Arity: < 16 unary, 16..31 binary,
+/// 32 ternary.
+enum class VFn : uint8_t {
+  Mov = 0, Neg = 1, Abs = 2, Exp = 3, Log = 4, Sqrt = 5, Rsqrt = 6, Recip = 7,
+  Tanh = 8, Floor = 9, Ceil = 10,
+  Add = 16, Sub = 17, Mul = 18, Div = 19, Max = 20, Min = 21, MaxNum = 22,
+  MinNum = 23, CmpEq = 24, CmpNe = 25, CmpGt = 26, CmpGe = 27, CmpLt = 28,
+  CmpLe = 29,
+  Sel = 32,
+};
+std::optional<std::string_view> vfnName(uint64_t code);
+std::optional<VFn> parseVFn(std::string_view s);
+int vfnArity(VFn f);
+/// The function's value (ISA.md §5.1); `c` only for Sel.
+float applyVFn(VFn f, float a, float b = 0.0f, float c = 0.0f);
+
+enum class Red : uint8_t { Sum = 0, Max = 1, Min = 2, Amax = 3 };
+enum class Axis : uint8_t { All = 0, Row = 1, Col = 2 };
+std::optional<std::string_view> redName(uint64_t code);
+std::optional<std::string_view> axisName(uint64_t code);
+/// One step of a reduction: acc' = combine(acc, x) (ISA.md §5.2).
+float reduceStep(Red r, float acc, float x);
+
+//===-- Format descriptors (Q3) ------------------------------------------===//
+
+/// Descriptor kind codes (bits 3:0).
+enum class FmtCode : uint8_t {
+  Log = 0, Int = 1, UInt = 2, E2M1 = 3, E4M3 = 4, E5M2 = 5, E8M0 = 6,
+  F16 = 7, BF16 = 8, F32 = 9
+};
+/// Packs a valid format into its 20-bit descriptor.
+uint32_t encodeFormat(const num::Format &f);
+/// Unpacks and validates a descriptor; on failure returns nullopt and sets
+/// `error` to a sentence.
+std::optional<num::Format> decodeFormat(uint64_t desc, std::string *error);
+/// Bytes one element of `f` occupies in memory: 1 (<= 8 bits), 2, 4.
+unsigned elementBytes(const num::Format &f);
+
+//===-- Instructions -----------------------------------------------------===//
+
+struct Instr {
+  Opcode opcode = Opcode::NOP;
+  /// One value per field of the opcode's OpInfo (same order). Signed fields
+  /// hold the sign-extended value cast to uint64_t.
+  std::vector<uint64_t> fields;
+
+  uint64_t get(std::string_view name) const;
+  void set(std::string_view name, uint64_t v);
+  static Instr make(Opcode op); // all fields zero
+};
+
+using Word = std::array<uint64_t, 2>; // bits 0..63, bits 64..127
+
+/// "" if the instruction is encodable and legal for `arch` (field ranges,
+/// register rules, formats, scratchpad bounds), else a sentence naming the
+/// field (Q4..Q12).
+std::string validate(const Instr &in, const Arch &arch);
+/// Packs a validated instruction.
+Word encode(const Instr &in);
+/// Unpacks a word: unknown opcode, non-zero reserved bits and every
+/// validate() rule are reported in `error`.
+std::optional<Instr> decode(const Word &w, const Arch &arch,
+                            std::string *error);
+
+//===-- Programs -----------------------------------------------------------===//
+
+enum class DType : uint8_t {
+  F32 = 0, F16 = 1, BF16 = 2, I8 = 3, U8 = 4, I32 = 5, I64 = 6, Code = 7
+};
+std::string_view dtypeName(DType d);
+unsigned dtypeBytes(DType d, const num::Format &fmt);
+
+/// A named input or output tensor in DRAM.
+struct TensorDesc {
+  std::string name;
+  DType dtype = DType::F32;
+  num::Format format; // DType::Code only
+  std::vector<uint32_t> shape;
+  uint64_t address = 0;
+  uint64_t byteSize() const;
+};
+
+/// Constant bytes loaded into DRAM before the program starts.
+struct Segment {
+  uint64_t address = 0;
+  std::vector<uint8_t> bytes;
+};
+
+struct Program {
+  std::string name;
+  Arch arch;
+  uint64_t dramSize = 0;
+  std::vector<TensorDesc> inputs, outputs;
+  std::vector<Segment> segments;
+  std::vector<Instr> code;
+  /// "" if the program is well formed (every instruction valid, tensors and
+  /// segments inside DRAM and pairwise disjoint, unique names; Q20..Q24).
+  std::string validate() const;
+};
+
+//===-- Assembly (ISA.md §7) ---------------------------------------------===//
+
+std::string printInstr(const Instr &in);
+std::string printAssembly(const Program &p);
+
+struct AsmError {
+  unsigned line = 0, column = 0;
+  std::string message;
+};
+/// Parses a whole assembly file; on error returns nullopt and fills `err`.
+std::optional<Program> parseAssembly(std::string_view text, AsmError &err);
+
+//===-- Binary container (ISA.md §8) -------------------------------------===//
+
+constexpr uint16_t kVersionMajor = 1, kVersionMinor = 0;
+constexpr uint32_t kHeaderBytes = 80;
+
+/// CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial value and
+/// final XOR 0xFFFFFFFF), the same as zlib's crc32.
+uint32_t crc32(const uint8_t *data, size_t n, uint32_t crc = 0);
+
+/// Serializes a validated program (deterministic: same program, same bytes).
+std::vector<uint8_t> writeBinary(const Program &p);
+
+struct BinError {
+  uint64_t offset = 0;
+  std::string message;
+};
+std::optional<Program> readBinary(const uint8_t *data, size_t size,
+                                  BinError &err);
+
+/// Per instruction: "OFFSET: W0 W1  ; assembly" (debug listing).
+std::string printHexListing(const Program &p);
+/// The encoding tables of ISA.md §6 in Markdown (generated from the table).
+std::string printEncodingTables();
+
+} // namespace quant4::q4a
+
+#endif // QUANT4_TARGET_Q4A_ISA_H

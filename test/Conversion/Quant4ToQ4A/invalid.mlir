@@ -1,0 +1,53 @@
+// RUN: quant4-opt %s --split-input-file --convert-quant4-to-q4a="sp-size=1024" --verify-diagnostics
+
+func.func @conv(%x: tensor<1x4x4x1x!quant4.int<4>>, %k: tensor<3x3x1x2x!quant4.int<4>>,
+                %s: tensor<f32>) -> tensor<1x2x2x2xf32> {
+  // expected-error@+1 {{'quant4.conv2d' op is not supported by the Q4A lowering yet}}
+  %y = quant4.conv2d %x, %k scales(%s, %s) acc<f32>
+      : tensor<1x4x4x1x!quant4.int<4>>, tensor<3x3x1x2x!quant4.int<4>>,
+        tensor<f32>, tensor<f32> -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+func.func @block(%x: tensor<4x64xf32>, %s: tensor<4x2xf32>) -> tensor<4x64xf4E2M1FN> {
+  // expected-error@+1 {{'quant4.quantize' op block granularity is not supported by the Q4A lowering}}
+  %q = quant4.quantize %x, %s rounding<nearest> granularity<block = [1, 32]>
+      : tensor<4x64xf32>, tensor<4x2xf32> -> tensor<4x64xf4E2M1FN>
+  return %q : tensor<4x64xf4E2M1FN>
+}
+
+// -----
+
+func.func @unsupported(%x: tensor<4x8xf32>) -> tensor<8x4xf32> {
+  // expected-error@+1 {{'tensor.extract_slice' op is not supported by the Q4A lowering}}
+  %s = tensor.extract_slice %x[0, 0] [4, 4] [1, 1] : tensor<4x8xf32> to tensor<4x4xf32>
+  %r = tensor.empty() : tensor<8x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+func.func @body(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %e = tensor.empty() : tensor<8xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+    ^bb0(%a: f32, %o: f32):
+      // expected-error@+1 {{'math.sin' op is not supported by the Q4A vector unit}}
+      %s = math.sin %a : f32
+      linalg.yield %s : f32
+  } -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// A transpose whose rows cannot fit a 1024-byte scratchpad.
+func.func @too_big(%x: tensor<2x200xf32>) -> tensor<200x2xf32> {
+  %e = tensor.empty() : tensor<200x2xf32>
+  // expected-error@+1 {{'linalg.transpose' op needs 1632 bytes of scratchpad for two rows, but the 1024-byte scratchpad is too small}}
+  %t = linalg.transpose ins(%x : tensor<2x200xf32>) outs(%e : tensor<200x2xf32>) permutation = [1, 0]
+  return %t : tensor<200x2xf32>
+}
