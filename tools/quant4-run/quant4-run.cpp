@@ -9,7 +9,10 @@
 // the entry function through its `_mlir_ciface_` wrapper with one memref
 // descriptor per tensor argument; results come back through the result
 // out-descriptor. Inputs and results are NumPy .npy files in argument /
-// result order (DIR/result0.npy, ...). Everything is checked before anything
+// result order (DIR/result0.npy, ...). Quantized tensors travel as one uint8
+// code per element in .npy files; those the lowering stores packed (two 4-bit
+// codes per byte, quant4/Conversion/Quant4ToCPU/Storage.h) are packed here
+// before the call and unpacked after it. Everything is checked before anything
 // runs, and results are written to temporary files renamed only when all
 // succeeded: a failing run leaves no output file. See docs/Lowering.md.
 //
@@ -27,6 +30,8 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "quant4/Conversion/Passes.h"
+#include "quant4/Conversion/Quant4ToCPU/Storage.h"
+#include "quant4/Kernels/Gemm.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/InitAll.h"
 #include "quant4/Numerics/Rounding.h"
@@ -68,8 +73,9 @@ const char *const kUsage =
     "dialect), JIT-compiles it and runs function NAME. One .npy file per\n"
     "argument, in order; results go to DIR/result0.npy, DIR/result1.npy, ...\n"
     "  --print      print the results on stdout\n"
-    "  --threads N  worker threads of the GEMM/conv kernels (results do not\n"
-    "               depend on it; default 1)\n"
+    "  --threads N  worker threads of the quantized GEMM/conv/quantize\n"
+    "               kernels (results do not depend on it) and of OpenBLAS\n"
+    "               for f32 matmuls (default 1)\n"
     "  --seed S     added (mod 2^64) to the seed of every stochastic rounding\n"
     "               (default 0)\n";
 
@@ -255,8 +261,26 @@ std::vector<int64_t> descriptor(void *data, llvm::ArrayRef<int64_t> shape) {
   return d;
 }
 
+/// Copies a packed 4-bit result (a 1-D descriptor of ceil(n/2) bytes at
+/// `w`) into an array of one uint8 code per element.
+npy::Array readPackedResult(const int64_t *w, RankedTensorType type) {
+  npy::Array a;
+  a.dtype = npy::DType::U8;
+  a.shape.assign(type.getShape().begin(), type.getShape().end());
+  int64_t n = a.numel();
+  a.data.resize(size_t(n));
+  const auto *base =
+      reinterpret_cast<const uint8_t *>(intptr_t(w[1])) + w[2];
+  int64_t stride = w[4];
+  for (int64_t i = 0; i < n; ++i)
+    a.data[size_t(i)] = char((base[(i / 2) * stride] >> (4 * (i & 1))) & 0xF);
+  return a;
+}
+
 /// Copies a result out of its descriptor (words at `w`) into an array.
 npy::Array readResult(const int64_t *w, RankedTensorType type) {
+  if (mlir::quant4::isPackedCodeTensor(type))
+    return readPackedResult(w, type);
   ElemInfo ei = *elemInfo(type.getElementType());
   size_t r = size_t(type.getRank()), es = npy::dtypeSize(ei.dtype);
   npy::Array a;
@@ -459,7 +483,18 @@ int main(int argc, char **argv) {
   // -- Run ------------------------------------------------------------------
   static char emptyData[16];
   std::vector<std::vector<int64_t>> descs;
+  std::vector<std::vector<uint8_t>> packedArgs(numArgs);
   for (unsigned i = 0; i < numArgs; ++i) {
+    auto type = cast<RankedTensorType>(signature.getInput(i));
+    if (mlir::quant4::isPackedCodeTensor(type)) {
+      // Packed storage: ceil(n/2) bytes, a 1-D memref.
+      int64_t n = args[i].numel();
+      packedArgs[i].assign(size_t((n + 1) / 2) + 1, 0);
+      ::quant4::kernels::packCodes4(args[i].as<uint8_t>(), size_t(n),
+                                    packedArgs[i].data());
+      descs.push_back(descriptor(packedArgs[i].data(), {(n + 1) / 2}));
+      continue;
+    }
     void *data = args[i].data.empty() ? emptyData : args[i].data.data();
     descs.push_back(descriptor(data, args[i].shape));
   }
@@ -468,7 +503,11 @@ int main(int argc, char **argv) {
   std::vector<size_t> resultOffset;
   for (Type t : signature.getResults()) {
     resultOffset.push_back(resultWords);
-    resultWords += 3 + 2 * size_t(cast<RankedTensorType>(t).getRank());
+    // Packed results come back as 1-D byte buffers.
+    size_t rank = mlir::quant4::isPackedCodeTensor(t)
+                      ? 1
+                      : size_t(cast<RankedTensorType>(t).getRank());
+    resultWords += 3 + 2 * rank;
   }
   std::vector<int64_t> resultBuf(resultWords + 1, 0);
   std::vector<void *> pointers; // the _mlir_ciface_ arguments

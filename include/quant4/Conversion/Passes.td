@@ -10,11 +10,14 @@ def ConvertQuant4ToCPU : Pass<"convert-quant4-to-cpu", "ModuleOp"> {
     Runs on tensors, before bufferization. Every tensor whose element type is
     a quantized format (`!quant4.log`, `!quant4.int`, `!quant4.uint`,
     `f4E2M1FN`, `f8E4M3FN`, `f8E5M2`) or an FP8 scale type (`f8E8M0FNU`)
-    becomes a tensor of `i8` holding one code per element (the code in the
-    low bits), in function signatures, calls, returns, `scf` control flow and
-    region-less `tensor` ops alike.
+    becomes a tensor of `i8` codes, in function signatures, calls, returns,
+    `scf` control flow and region-less `tensor` ops alike: statically shaped
+    tensors of formats of at most 4 bits are *packed*, two codes per byte,
+    as a 1-D `tensor<ceil(n/2) x i8>` (element i in byte i/2, low nibble
+    first); all others keep their shape with one code per `i8` (the code in
+    the low bits).
 
-    * `quant4.constant` becomes an `arith.constant` of its codes;
+    * `quant4.constant` becomes an `arith.constant` of its (packed) codes;
     * `quant4.quantize`, `dequantize`, `fake_quant`, `scale`, `matmul` and
       `conv2d` become `func.call`s to `quant4_rt_*` functions of the runtime
       library (lib/Runtime). Operands are passed as unranked memrefs
@@ -40,6 +43,34 @@ def ConvertQuant4ToCPU : Pass<"convert-quant4-to-cpu", "ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def Quant4CPUBlasMatmul : Pass<"quant4-cpu-blas-matmul", "ModuleOp"> {
+  let summary = "Run f32 linalg.matmul on OpenBLAS through the quant4 runtime";
+  let description = [{
+    Rewrites every `linalg.matmul` on ranked 2-D tensors whose operands and
+    result are all `f32` into a call of the runtime entry point
+    `quant4_rt_matmul_f32`, which runs OpenBLAS `cblas_sgemm` (or a plain
+    loop when the runtime was built without OpenBLAS). Handled forms: the
+    default indexing maps, the transposed-operand maps
+    (`affine_map<(m, n, k) -> (k, m)>` for A, `(m, n, k) -> (n, k)` for B),
+    and an operand produced by a 2-D `linalg.transpose` (permutation
+    `[1, 0]`), which is read in place as a transposed operand. An init
+    produced by `linalg.fill` of `+0.0` is not read (beta = 0); any other
+    init is accumulated into, as `linalg.matmul` does. Other matmuls (other
+    element types, broadcast maps, buffers) are left alone.
+
+    FP32 results may differ in the last bits from the naive loop of
+    `convert-linalg-to-loops` (BLAS sums in its own order, with FMAs); plain
+    f32 GEMMs carry no bit-exactness contract (docs/Lowering.md). quant4's
+    quantized GEMMs are not affected.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::tensor::TensorDialect"];
 }

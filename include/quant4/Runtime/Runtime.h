@@ -6,16 +6,24 @@
 // pointer to the ranked descriptor
 //   { T *allocated; T *aligned; int64_t offset; int64_t sizes[rank];
 //     int64_t strides[rank]; }
-// (Q4RT_MEMREF below). Any strides are accepted. Storage layout of codes: one
-// format code per `i8` byte, in the low bits (docs/Lowering.md). Scales are
+// (Q4RT_MEMREF below). Any strides are accepted for real tensors and byte
+// codes. Storage layout of codes (docs/Lowering.md): formats of at most 4 bits
+// on statically shaped tensors are *packed*, two codes per byte (element i in
+// byte i/2, low nibble first, the last high nibble zero when the count is
+// odd) in a 1-D i8 memref of ceil(n/2) bytes; everything else holds one code
+// per `i8` byte, in the low bits, with the tensor's own shape. The format
+// word of each code operand says which (kPackedStorage); packed operands of
+// matmul/conv2d come with their logical shape in an i64 memref. Scales are
 // passed as f32 memrefs (FP8 block-scale codes are decoded first with
 // quant4_rt_decode_scale).
 //
-// All numerics are delegated to quant4::num (include/quant4/Numerics): the
-// runtime only gathers elements, maps them to their scale and calls the
-// reference routines, so results are bit-exact with the reference and do not
-// depend on the thread count (GEMM/conv split output rows between threads,
-// each output element computed by the same sequential reference routine).
+// All bit-level rules are those of quant4::num (include/quant4/Numerics):
+// element-wise ops and scale policies call it per element / group; GEMM and
+// convolution run on the fast kernels of quant4::kernels (Gemm.h), which are
+// bit-exact with num::referenceGemm / referenceConv2D for any thread count
+// (and fall back to the reference themselves where they have no fast path).
+// FP32 GEMMs (quant4_rt_matmul_f32) run on OpenBLAS when the runtime was built
+// with it; they have no bit-exactness contract.
 //
 // Errors (e.g. a GEMM the reference rejects) do not abort: the output is
 // filled with NaN and the first message is kept for quant4_rt_last_error().
@@ -39,6 +47,12 @@ inline int64_t packFormat(const num::Format &f) {
                (uint64_t(uint16_t(int16_t(f.bias))) << 32) |
                (uint64_t(f.bits & 0xff) << 48);
   return int64_t(w);
+}
+/// Bit 56 of a format word: the operand's codes are packed two per byte
+/// (kernels::CodeLayout::Packed4) in a 1-D memref of ceil(n/2) bytes.
+constexpr int64_t kPackedStorage = int64_t(1) << 56;
+inline bool isPackedStorage(int64_t word) {
+  return (word & kPackedStorage) != 0;
 }
 inline num::Format unpackFormat(int64_t word) {
   uint64_t w = uint64_t(word);
@@ -65,7 +79,8 @@ enum GranularityCode : int64_t { GranTensor = 0, GranAxis = 1, GranBlock = 2 };
 
 extern "C" {
 // -- Process-wide settings (set by quant4-run) ------------------------------
-/// Worker threads for GEMM/conv (>= 1; default 1).
+/// Worker threads of the GEMM/conv/quantize kernels and of OpenBLAS (>= 1;
+/// default 1). Quantized results do not depend on it.
 void quant4_rt_set_num_threads(int32_t n);
 int32_t quant4_rt_get_num_threads(void);
 /// Run seed S: the key of a stochastic rounding is (seed operand + S mod 2^64,
@@ -120,9 +135,13 @@ Q4RT_DECLARE_REAL(bf16)
 /// Decode FP8 scale codes (i8 memref) of `format` to f32.
 void quant4_rt_decode_scale(Q4RT_MEMREF(in), int64_t format, Q4RT_MEMREF(out));
 
-/// C = op(lhs) * op(rhs), codes i8, scales f32 (shapes per granularity),
-/// tensor scales tA, tB (1 when absent), accumulation (num::AccumKind, chunk).
-void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(rhs),
+/// C = op(lhs) * op(rhs), codes i8 (byte or packed, per format word), scales
+/// f32 (shapes per granularity), tensor scales tA, tB (1 when absent),
+/// accumulation (num::AccumKind, chunk). lhsShape / rhsShape (i64 memrefs)
+/// hold the logical shape of a packed operand; empty means "the memref's own
+/// shape" (byte storage).
+void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(lhsShape),
+                      Q4RT_MEMREF(rhs), Q4RT_MEMREF(rhsShape),
                       Q4RT_MEMREF(lhsScale), Q4RT_MEMREF(rhsScale),
                       Q4RT_MEMREF(lhsGran), Q4RT_MEMREF(rhsGran),
                       int64_t lhsFormat, int64_t rhsFormat, float tensorScaleA,
@@ -131,13 +150,31 @@ void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(rhs),
                       Q4RT_MEMREF(out));
 
 /// NHWC x HWCF -> NHWF convolution, no padding; input scale per tensor,
-/// filter scale per tensor or per output channel (filterGran).
-void quant4_rt_conv2d(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
+/// filter scale per tensor or per output channel (filterGran). Shapes of
+/// packed operands as for quant4_rt_matmul.
+void quant4_rt_conv2d(Q4RT_MEMREF(input), Q4RT_MEMREF(inputShape),
+                      Q4RT_MEMREF(filter), Q4RT_MEMREF(filterShape),
                       Q4RT_MEMREF(inputScale), Q4RT_MEMREF(filterScale),
                       Q4RT_MEMREF(filterGran), int64_t inputFormat,
                       int64_t filterFormat, int32_t accKind, int32_t accChunk,
                       int64_t strideH, int64_t strideW, int64_t dilationH,
                       int64_t dilationW, Q4RT_MEMREF(out));
+
+/// Packs one code per byte (any rank, any strides, n elements) into a 1-D
+/// memref of ceil(n/2) bytes, and back. Used for tensor ops on packed
+/// tensors that have no packed implementation (docs/Lowering.md).
+void quant4_rt_pack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_unpack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+
+/// FP32 GEMM: out = op(a) * op(b) (+ init when accumulate != 0), the
+/// semantics of an f32 linalg.matmul. Runs on OpenBLAS cblas_sgemm when
+/// available (summation order and FMA use are BLAS's: results may differ in
+/// the last bits from a naive loop), else on a plain loop.
+void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
+                          int32_t transposeA, int32_t transposeB,
+                          int32_t accumulate, Q4RT_MEMREF(out));
+/// 1 when quant4_rt_matmul_f32 runs on OpenBLAS.
+int32_t quant4_rt_has_blas(void);
 } // extern "C"
 
 namespace quant4::rt {

@@ -8,6 +8,7 @@
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
@@ -38,6 +39,8 @@ void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
   // quant4 to runtime calls, on tensors.
   pm.addPass(createQuant4CPUExportSignatures());
   pm.addPass(createConvertQuant4ToCPU());
+  // f32 linalg.matmul on OpenBLAS through the runtime.
+  pm.addPass(createQuant4CPUBlasMatmul());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   // Bufferization: functions take and return identity-layout memrefs.
@@ -47,6 +50,9 @@ void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
   bufferization::buildBufferDeallocationPipeline(pm);
+  // bufferization.clone (e.g. a function returning its argument) to
+  // memref.alloc + memref.copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   // Loops, then the LLVM dialect.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

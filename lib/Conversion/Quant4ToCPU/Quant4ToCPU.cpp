@@ -3,10 +3,15 @@
 // convert-quant4-to-cpu: tensor-level lowering of the quant4 dialect to
 // `func.call`s of the quant4 runtime (lib/Runtime) on memrefs obtained with
 // bufferization.to_buffer / memref.alloc + bufferization.to_tensor, and the
-// i8 code storage of quantized tensors. See docs/Lowering.md.
+// i8 code storage of quantized tensors (two 4-bit codes per byte for
+// statically shaped tensors of formats of at most 4 bits,
+// include/quant4/Conversion/Quant4ToCPU/Storage.h). Also the
+// quant4-cpu-blas-matmul pass (f32 linalg.matmul to OpenBLAS through the
+// runtime). See docs/Lowering.md.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Passes.h"
+#include "quant4/Conversion/Quant4ToCPU/Storage.h"
 
 #include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
@@ -14,6 +19,7 @@
 #include "mlir/Dialect/ControlFlow/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/ControlFlow/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
@@ -30,6 +36,7 @@
 namespace mlir::quant4 {
 #define GEN_PASS_DEF_CONVERTQUANT4TOCPU
 #define GEN_PASS_DEF_QUANT4CPUEXPORTSIGNATURES
+#define GEN_PASS_DEF_QUANT4CPUBLASMATMUL
 #include "quant4/Conversion/Passes.h.inc"
 } // namespace mlir::quant4
 
@@ -40,28 +47,16 @@ namespace rt = ::quant4::rt;
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Types: one i8 code per element
+// Types: packed 4-bit or one i8 code per element (Storage.h)
 //===----------------------------------------------------------------------===//
-
-/// Element types stored as codes: the quantized formats and FP8 scale types.
-bool isCodeElement(Type t) {
-  return isQuantizedFormat(t) || isa<Float8E8M0FNUType>(t);
-}
 
 class CodeTypeConverter : public TypeConverter {
 public:
-  explicit CodeTypeConverter(MLIRContext *ctx) {
+  explicit CodeTypeConverter(MLIRContext *) {
     addConversion([](Type t) { return t; });
-    addConversion([ctx](RankedTensorType t) -> Type {
-      if (isCodeElement(t.getElementType()))
-        return t.clone(IntegerType::get(ctx, 8));
-      return t;
-    });
-    addConversion([ctx](UnrankedTensorType t) -> Type {
-      if (isCodeElement(t.getElementType()))
-        return UnrankedTensorType::get(IntegerType::get(ctx, 8));
-      return t;
-    });
+    addConversion([](RankedTensorType t) -> Type { return codeStorageType(t); });
+    addConversion(
+        [](UnrankedTensorType t) -> Type { return codeStorageType(t); });
     auto cast = [](OpBuilder &b, Type type, ValueRange inputs,
                    Location loc) -> Value {
       return UnrealizedConversionCastOp::create(b, loc, type, inputs)
@@ -80,8 +75,8 @@ public:
 /// buffers, constants, runtime declarations.
 class RuntimeCall {
 public:
-  RuntimeCall(ConversionPatternRewriter &rewriter, Operation *op)
-      : b(rewriter), loc(op->getLoc()),
+  RuntimeCall(OpBuilder &builder, Operation *op)
+      : b(builder), loc(op->getLoc()),
         module(op->getParentOfType<ModuleOp>()) {}
 
   /// A read-only view of a (converted) tensor as an unranked memref.
@@ -154,18 +149,7 @@ public:
       }
     }
     (void)rank;
-    auto mt = MemRefType::get({(int64_t)words.size()}, b.getI64Type());
-    if (!module.lookupSymbol(name)) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(module.getBody());
-      auto tt = RankedTensorType::get({(int64_t)words.size()}, b.getI64Type());
-      memref::GlobalOp::create(
-          b, loc, name, b.getStringAttr("private"), mt,
-          DenseElementsAttr::get(tt, ArrayRef<int64_t>(words)),
-          /*constant=*/true, /*alignment=*/IntegerAttr());
-    }
-    Value g0 = memref::GetGlobalOp::create(b, loc, mt, name);
-    return unranked(g0);
+    return constantWords(name, words);
   }
 
   /// A scale operand as an unranked f32 memref: f32 scales are viewed
@@ -206,7 +190,69 @@ public:
     return success();
   }
 
-  ConversionPatternRewriter &b;
+  /// A constant i64 memref global `name` holding `words`, as an unranked
+  /// memref.
+  Value constantWords(const std::string &name, ArrayRef<int64_t> words) {
+    auto mt = MemRefType::get({(int64_t)words.size()}, b.getI64Type());
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto tt = RankedTensorType::get({(int64_t)words.size()}, b.getI64Type());
+      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), mt,
+                               DenseElementsAttr::get(tt, words),
+                               /*constant=*/true, /*alignment=*/IntegerAttr());
+    }
+    return unranked(memref::GetGlobalOp::create(b, loc, mt, name));
+  }
+
+  /// The format word of a code tensor of (original) type `t`, with the
+  /// packed-storage bit when it is stored packed.
+  Value codeFormat(Type t) {
+    int64_t w = rt::packFormat(*getFormat(getElementTypeOrSelf(t)));
+    if (isPackedCodeTensor(t))
+      w |= rt::kPackedStorage;
+    return i64(w);
+  }
+
+  /// The logical shape of a packed code operand of (original) type `t` as an
+  /// i64 memref; empty ("the buffer's own shape") for byte storage.
+  Value logicalShape(Type t) {
+    if (!isPackedCodeTensor(t))
+      return constantWords("__quant4_shape_none", {});
+    auto tt = cast<RankedTensorType>(t);
+    std::string name = "__quant4_shape";
+    for (int64_t d : tt.getShape())
+      name += "_" + std::to_string(d);
+    if (tt.getRank() == 0)
+      name += "_scalar";
+    return constantWords(name, tt.getShape());
+  }
+
+  /// Dimension d of a tensor whose original type is `orig` and converted
+  /// value `converted`: a constant when static (always, for packed tensors),
+  /// else tensor.dim of the (byte-storage, same-shape) converted value.
+  Value logicalDim(Value converted, RankedTensorType orig, int64_t d) {
+    if (!orig.isDynamicDim(d))
+      return arith::ConstantIndexOp::create(b, loc, orig.getDimSize(d));
+    return tensor::DimOp::create(b, loc, converted, d);
+  }
+
+  /// Byte storage (one code per i8, logical shape) of a packed tensor.
+  Value unpack(Value packed, RankedTensorType orig) {
+    auto bt = orig.clone(b.getI8Type());
+    Value out = alloc(bt);
+    (void)call("quant4_rt_unpack4", {buffer(packed), unranked(out)});
+    return tensorOf(out, bt);
+  }
+  /// Packed storage of a byte-storage tensor whose original type is `orig`.
+  Value pack(Value bytes, RankedTensorType orig) {
+    auto pt = cast<RankedTensorType>(codeStorageType(orig));
+    Value out = alloc(pt);
+    (void)call("quant4_rt_pack4", {buffer(bytes), unranked(out)});
+    return tensorOf(out, pt);
+  }
+
+  OpBuilder &b;
   Location loc;
   ModuleOp module;
 };
@@ -232,8 +278,22 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     auto type = cast<RankedTensorType>(
         getTypeConverter()->convertType(op.getType()));
     auto codes = op.getCodes().bitcast(rewriter.getI8Type());
+    if (!isPackedCodeTensor(op.getType())) {
+      rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+          op, type, cast<TypedAttr>(codes.reshape(type)));
+      return success();
+    }
+    // Two codes per byte, element i in byte i/2, low nibble first.
+    SmallVector<int8_t> bytes(type.getNumElements(), 0);
+    int64_t i = 0;
+    for (APInt c : codes.getValues<APInt>()) {
+      uint8_t v = uint8_t(c.getZExtValue() & 0xF);
+      bytes[i / 2] = int8_t(uint8_t(bytes[i / 2]) | (i & 1 ? v << 4 : v));
+      ++i;
+    }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(
-        op, type, cast<TypedAttr>(codes.reshape(type)));
+        op, type,
+        DenseElementsAttr::get(type, ArrayRef<int8_t>(bytes)));
     return success();
   }
 };
@@ -247,7 +307,10 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     auto inType = op.getInput().getType();
     auto outType = cast<RankedTensorType>(
         getTypeConverter()->convertType(op.getType()));
-    Value out = rc.alloc(outType, rc.dynSizesLike(adaptor.getInput(), outType));
+    Value out = rc.alloc(outType, isPackedCodeTensor(op.getType())
+                                      ? SmallVector<Value>()
+                                      : rc.dynSizesLike(adaptor.getInput(),
+                                                        outType));
     auto [ts, hasTs] = rc.optionalScalar(adaptor.getTensorScale());
     Value seed = adaptor.getSeed() ? adaptor.getSeed() : rc.i64(0);
     SmallVector<Value> args = {
@@ -256,7 +319,7 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
         rc.granularity(op.getGranularityAttr(), inType.getRank()),
         ts,
         hasTs,
-        rc.format(op.getType().getElementType()),
+        rc.codeFormat(op.getType()),
         rc.i32((int)toNumerics(op.getRounding())),
         seed,
         rc.i64(op.getStream()),
@@ -277,7 +340,12 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RuntimeCall rc(rewriter, op);
     auto outType = op.getType();
-    Value out = rc.alloc(outType, rc.dynSizesLike(adaptor.getInput(), outType));
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < outType.getRank(); ++d)
+      if (outType.isDynamicDim(d))
+        dyn.push_back(rc.logicalDim(adaptor.getInput(), inType, d));
+    Value out = rc.alloc(outType, dyn);
     auto [ts, hasTs] = rc.optionalScalar(adaptor.getTensorScale());
     SmallVector<Value> args = {
         rc.buffer(adaptor.getInput()),
@@ -285,7 +353,7 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
         rc.granularity(op.getGranularityAttr(), outType.getRank()),
         ts,
         hasTs,
-        rc.format(op.getInput().getType().getElementType()),
+        rc.codeFormat(inType),
         rc.unranked(out)};
     if (failed(rc.call("quant4_rt_dequantize_" +
                            realSuffix(outType.getElementType()),
@@ -426,27 +494,29 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RuntimeCall rc(rewriter, op);
     auto type = op.getType();
+    auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
+    auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
     SmallVector<Value> dyn;
     if (type.isDynamicDim(0))
-      dyn.push_back(tensor::DimOp::create(rewriter, op.getLoc(),
-                                          adaptor.getLhs(),
-                                          op.getTransposeLhs() ? 1 : 0));
+      dyn.push_back(rc.logicalDim(adaptor.getLhs(), lhsType,
+                                  op.getTransposeLhs() ? 1 : 0));
     if (type.isDynamicDim(1))
-      dyn.push_back(tensor::DimOp::create(rewriter, op.getLoc(),
-                                          adaptor.getRhs(),
-                                          op.getTransposeRhs() ? 0 : 1));
+      dyn.push_back(rc.logicalDim(adaptor.getRhs(), rhsType,
+                                  op.getTransposeRhs() ? 0 : 1));
     Value out = rc.alloc(type, dyn);
     auto [tA, tB] = tensorScales(rc, adaptor.getTensorScales());
     num::Accumulation acc = toNumerics(op.getAccumulation());
     SmallVector<Value> args = {
         rc.buffer(adaptor.getLhs()),
+        rc.logicalShape(lhsType),
         rc.buffer(adaptor.getRhs()),
+        rc.logicalShape(rhsType),
         rc.scale(adaptor.getLhsScale(), op.getLhsScale().getType()),
         rc.scale(adaptor.getRhsScale(), op.getRhsScale().getType()),
         rc.granularity(op.getLhsGranularityAttr(), 2),
         rc.granularity(op.getRhsGranularityAttr(), 2),
-        rc.format(op.getLhs().getType().getElementType()),
-        rc.format(op.getRhs().getType().getElementType()),
+        rc.codeFormat(lhsType),
+        rc.codeFormat(rhsType),
         tA,
         tB,
         rc.i32(op.getTransposeLhs()),
@@ -476,12 +546,14 @@ struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
     num::Accumulation acc = toNumerics(op.getAccumulation());
     SmallVector<Value> args = {
         rc.buffer(adaptor.getInput()),
+        rc.logicalShape(op.getInput().getType()),
         rc.buffer(adaptor.getFilter()),
+        rc.logicalShape(op.getFilter().getType()),
         rc.scale(adaptor.getInputScale(), op.getInputScale().getType()),
         rc.scale(adaptor.getFilterScale(), op.getFilterScale().getType()),
         rc.granularity(op.getFilterGranularityAttr(), 4),
-        rc.format(op.getInput().getType().getElementType()),
-        rc.format(op.getFilter().getType().getElementType()),
+        rc.codeFormat(op.getInput().getType()),
+        rc.codeFormat(op.getFilter().getType()),
         rc.i32((int)acc.kind),
         rc.i32(acc.chunk),
         rc.i64(op.getStrides()[0]),
@@ -497,8 +569,12 @@ struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
 };
 
 /// Region-less tensor-dialect ops (extract_slice, insert_slice, empty, cast,
-/// expand/collapse_shape, concat, ...) on quantized tensors: same op on the
-/// code tensors.
+/// expand/collapse_shape, concat, ...) on quantized tensors: the same op on
+/// the code tensors. With packed operands or results: reshapes and casts
+/// between packed types of the same element count keep the bytes as they
+/// are; `tensor.empty` and `tensor.dim` need no data; anything else runs on
+/// byte storage, between quant4_rt_unpack4 of its packed operands and
+/// quant4_rt_pack4 of its packed results.
 struct TensorOpTypeLowering : ConversionPattern {
   TensorOpTypeLowering(const TypeConverter &tc, MLIRContext *ctx)
       : ConversionPattern(tc, MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
@@ -510,13 +586,64 @@ struct TensorOpTypeLowering : ConversionPattern {
     SmallVector<Type> types;
     if (failed(getTypeConverter()->convertTypes(op->getResultTypes(), types)))
       return failure();
+    bool anyPacked = llvm::any_of(op->getOperandTypes(), isPackedCodeTensor) ||
+                     llvm::any_of(op->getResultTypes(), isPackedCodeTensor);
+    if (!anyPacked) {
+      Operation *clone = rewriter.clone(*op);
+      rewriter.modifyOpInPlace(clone, [&] {
+        clone->setOperands(operands);
+        for (auto [r, t] : llvm::zip(clone->getResults(), types))
+          r.setType(t);
+      });
+      rewriter.replaceOp(op, clone->getResults());
+      return success();
+    }
+    // Same bytes: a reshape or cast from one packed type to another.
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
+            tensor::ReshapeOp>(op) &&
+        isPackedCodeTensor(op->getOperand(0).getType()) &&
+        isPackedCodeTensor(op->getResult(0).getType()) &&
+        operands[0].getType() == types[0]) {
+      rewriter.replaceOp(op, operands[0]);
+      return success();
+    }
+    if (isa<tensor::EmptyOp>(op)) {
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(
+          op, cast<RankedTensorType>(types[0]).getShape(), rewriter.getI8Type());
+      return success();
+    }
+    if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+      auto src = cast<RankedTensorType>(dim.getSource().getType());
+      if (std::optional<int64_t> d = dim.getConstantIndex()) {
+        if (*d >= 0 && *d < src.getRank()) {
+          rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(
+              op, src.getDimSize(*d));
+          return success();
+        }
+      }
+    }
+    RuntimeCall rc(rewriter, op);
+    SmallVector<Value> byteOperands;
+    for (auto [orig, conv] : llvm::zip(op->getOperands(), operands))
+      byteOperands.push_back(
+          isPackedCodeTensor(orig.getType())
+              ? rc.unpack(conv, cast<RankedTensorType>(orig.getType()))
+              : conv);
     Operation *clone = rewriter.clone(*op);
     rewriter.modifyOpInPlace(clone, [&] {
-      clone->setOperands(operands);
-      for (auto [r, t] : llvm::zip(clone->getResults(), types))
-        r.setType(t);
+      clone->setOperands(byteOperands);
+      for (auto [r, t, orig] :
+           llvm::zip(clone->getResults(), types, op->getResultTypes()))
+        r.setType(isPackedCodeTensor(orig)
+                      ? cast<RankedTensorType>(orig).clone(rewriter.getI8Type())
+                      : t);
     });
-    rewriter.replaceOp(op, clone->getResults());
+    SmallVector<Value> results;
+    for (auto [r, orig] : llvm::zip(clone->getResults(), op->getResultTypes()))
+      results.push_back(isPackedCodeTensor(orig)
+                            ? rc.pack(r, cast<RankedTensorType>(orig))
+                            : Value(r));
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -575,6 +702,103 @@ struct ConvertQuant4ToCPUPass
 
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       signalPassFailure();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// quant4-cpu-blas-matmul
+//===----------------------------------------------------------------------===//
+
+/// Whether `map` (of a matmul, dims (m, n, k)) reads dims (i, j) in order.
+static bool readsDims(AffineMap map, unsigned i, unsigned j) {
+  return map.getNumDims() == 3 && map.getNumSymbols() == 0 &&
+         map.getNumResults() == 2 &&
+         map.getResult(0) == getAffineDimExpr(i, map.getContext()) &&
+         map.getResult(1) == getAffineDimExpr(j, map.getContext());
+}
+
+/// The source of a 2-D linalg.transpose (permutation [1, 0]) on tensors
+/// producing `v`, or null.
+static Value transposeSource(Value v) {
+  auto t = v.getDefiningOp<linalg::TransposeOp>();
+  if (!t || !t.hasPureTensorSemantics() || t.getPermutation().size() != 2 ||
+      t.getPermutation()[0] != 1 || t.getPermutation()[1] != 0)
+    return nullptr;
+  return t.getInput();
+}
+
+/// Whether `v` is a linalg.fill of +0.0 on tensors.
+static bool isZeroFill(Value v) {
+  auto fill = v.getDefiningOp<linalg::FillOp>();
+  if (!fill || !fill.hasPureTensorSemantics())
+    return false;
+  auto c = fill.getInputs()[0].getDefiningOp<arith::ConstantFloatOp>();
+  return c && c.value().isZero() && !c.value().isNegative();
+}
+
+/// Rewrites one f32 linalg.matmul into quant4_rt_matmul_f32; false if the
+/// op is not one of the handled forms.
+static bool rewriteMatmulToBlas(linalg::MatmulOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op->getNumResults() != 1)
+    return false;
+  Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  for (Value v : {a, b, init}) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() != 2 || !t.getElementType().isF32())
+      return false;
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps.size() != 3 || !readsDims(maps[2], 0, 1))
+    return false;
+  bool ta, tb;
+  if (readsDims(maps[0], 0, 2))
+    ta = false;
+  else if (readsDims(maps[0], 2, 0))
+    ta = true;
+  else
+    return false;
+  if (readsDims(maps[1], 2, 1))
+    tb = false;
+  else if (readsDims(maps[1], 1, 2))
+    tb = true;
+  else
+    return false;
+  if (Value src = transposeSource(a)) {
+    a = src;
+    ta = !ta;
+  }
+  if (Value src = transposeSource(b)) {
+    b = src;
+    tb = !tb;
+  }
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  OpBuilder builder(op);
+  RuntimeCall rc(builder, op);
+  Value out = rc.alloc(type, rc.dynSizesLike(init, type));
+  bool accumulate = !isZeroFill(init);
+  SmallVector<Value> args = {rc.buffer(a),
+                             rc.buffer(b),
+                             accumulate ? rc.buffer(init) : rc.unranked(out),
+                             rc.i32(ta),
+                             rc.i32(tb),
+                             rc.i32(accumulate),
+                             rc.unranked(out)};
+  if (failed(rc.call("quant4_rt_matmul_f32", args)))
+    return false;
+  op->getResult(0).replaceAllUsesWith(rc.tensorOf(out, type));
+  op->erase();
+  return true;
+}
+
+struct Quant4CPUBlasMatmulPass
+    : mlir::quant4::impl::Quant4CPUBlasMatmulBase<Quant4CPUBlasMatmulPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::MatmulOp> ops;
+    getOperation().walk([&](linalg::MatmulOp op) { ops.push_back(op); });
+    for (linalg::MatmulOp op : ops)
+      (void)rewriteMatmulToBlas(op);
   }
 };
 

@@ -1,0 +1,61 @@
+//===- TrainingPasses.td - quant4 training-graph builders --*- tablegen -*-===//
+#ifndef QUANT4_TRANSFORMS_TRAININGPASSES_TD
+#define QUANT4_TRANSFORMS_TRAININGPASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def Quant4BuildTrainingStep
+    : Pass<"quant4-build-training-step", "::mlir::ModuleOp"> {
+  let summary = "Build a joint training step (forward, loss, backward, SGD) "
+                "from a forward function";
+  let description = [{
+    For each forward function `@f(%p0, ..., %pN-1, %x) -> logits` (every
+    argument but the last is a trainable f32 parameter, the last is the
+    batch, the single result is `tensor<BxCxf32>`), adds
+
+    ```mlir
+    func.func @f_train_step(%p0, ..., %pN-1,      // parameters
+                            %v0, ..., %vN-1,      // momentum buffers
+                            %x, %labels: tensor<Bxi32>,
+                            %lr: tensor<f32>, %momentum: tensor<f32>,
+                            %weight_decay: tensor<f32>)
+        -> (new %p0..%pN-1, new %v0..%vN-1,
+            %loss: tensor<f32>, %correct: tensor<i32>)
+    ```
+
+    computing the forward pass, the mean softmax cross-entropy against
+    integer labels (stabilized by subtracting the row maximum), the number
+    of correct predictions (first arg-max == label), the gradients by
+    reverse-mode differentiation of the forward ops, and SGD with momentum
+    and weight decay: `g += wd·p; v = momentum·v + g; p -= lr·v`.
+
+    Every GEMM and convolution of the step carries `quant4.role`
+    (`"fwd"`, `"dgrad"` or `"wgrad"`) and `quant4.layer` (the 0-based
+    position of its forward GEMM/convolution in the forward function), the
+    attributes that role analysis and training recipes consume.
+
+    Supported forward ops: `linalg.matmul` (also with transposed operand
+    maps), `linalg.batch_matmul`, `linalg.conv_2d_nhwc_hwcf`,
+    `linalg.pooling_nhwc_max`, element-wise `linalg.generic` (and named
+    element-wise linalg ops such as `linalg.add`, `linalg.broadcast`,
+    `linalg.transpose`) whose body uses `arith.addf/subf/mulf/divf/negf/
+    maximumf/minimumf/select/cmpf` and `math.exp/log/tanh/sqrt`,
+    `linalg.fill`, `tensor.empty`, `tensor.collapse_shape/expand_shape/
+    reshape/pad/extract_slice/insert_slice` and constants. Ops that do not
+    depend on a parameter are copied without a derivative. Any other op
+    that depends on a parameter fails the pass with a diagnostic naming
+    it, as does a function with another signature. See docs/Training.md.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    ListOption<"forwardFunctions", "forward", "std::string",
+               "Forward functions to differentiate (default: every public "
+               "function with a body that is not itself a training step)">,
+  ];
+}
+
+#endif // QUANT4_TRANSFORMS_TRAININGPASSES_TD
