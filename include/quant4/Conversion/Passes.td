@@ -88,4 +88,22 @@ def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
   }];
 }
 
+def Quant4CPUUntieInits : Pass<"quant4-cpu-untie-inits", "func::FuncOp"> {
+  let summary = "Give every destination-style op its own empty/filled init "
+                "tensor before bufferization";
+  let description = [{
+    A training step often uses one `tensor.empty` (or one zero
+    `linalg.fill` of it) as the init of many linalg ops. One-shot
+    bufferization then has to analyse the conflicts between all writers of
+    that one tensor, which grows quadratically with the size of the step
+    (hundreds of layers took minutes). This pass clones such a cheap init —
+    `tensor.empty`, or `linalg.fill` of a scalar into `tensor.empty` — for
+    every use after the first, so each op writes its own buffer. It changes
+    no value computed. It runs right before bufferization in
+    `quant4-cpu-pipeline` (CSE would merge the clones again).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QUANT4_CONVERSION_PASSES_TD

@@ -48,6 +48,9 @@ void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
   bufOpts.bufferizeFunctionBoundaries = true;
   bufOpts.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // One init tensor per op: keeps the bufferization analysis linear in the
+  // size of the step.
+  pm.addNestedPass<func::FuncOp>(createQuant4CPUUntieInits());
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
   bufferization::buildBufferDeallocationPipeline(pm);
   // bufferization.clone (e.g. a function returning its argument) to
