@@ -10,3 +10,7 @@ build=${QUANT4_BUILD_DIR:-$root/build}
 bash "$root/scripts/setup.sh" > /dev/null
 cmake --build "$build" --target quant4-gemm-bench > /dev/null
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$build/bin/quant4-gemm-bench" "${1:-1.0}"
+echo
+echo "Compile time of the full pipeline (bench/compile_time.sh):"
+echo
+bash "$root/bench/compile_time.sh"
