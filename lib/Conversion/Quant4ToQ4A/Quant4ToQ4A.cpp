@@ -15,7 +15,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
+
+#include <cmath>
 
 #include <cstring>
 
@@ -45,19 +48,45 @@ struct Operand {
 
 uint64_t alignTo(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
+/// One dimension of a DMA box: count, DRAM and SP strides in elements.
+struct GDim {
+  int64_t cnt, ds, ss;
+};
+/// A sub-box of a row-major index space that is a contiguous range of its
+/// flattened index [flat0, flat0 + size).
+struct IBox {
+  SmallVector<int64_t> start, cnt;
+  int64_t flat0 = 0, size = 0;
+};
+/// A tensor seen through an indexing map: element offset + per-loop-dim
+/// element strides (possibly 0 = broadcast, or negative = reversed).
+struct AffView {
+  int64_t off = 0;
+  SmallVector<int64_t> coef;
+};
+/// A body value read from a strided DRAM tensor.
+struct VecOperand {
+  Value arg;
+  uint64_t addr;
+  AffView view;
+};
+
 class Lowering {
 public:
-  Lowering(func::FuncOp f, hw::Arch arch) : func(f), arch(arch) {}
+  Lowering(func::FuncOp f, hw::Arch arch, uint64_t dramLimit)
+      : func(f), arch(arch), dramLimit(dramLimit) {}
 
   FailureOr<hw::Program> run();
 
 private:
   func::FuncOp func;
   hw::Arch arch;
+  uint64_t dramLimit;
   hw::Program prog;
   DenseMap<Value, Buf> bufs;
   uint64_t dramTop = 0;
   uint8_t pending = 0;
+  DenseMap<int64_t, uint64_t> iotas;
 
   // ---- emission --------------------------------------------------------
   void emit(Instr in) {
@@ -111,6 +140,24 @@ private:
       sp += r * sstride;
       dram += r * dstride;
       rows -= r;
+    }
+  }
+  /// i32 values live in DRAM/SP as exact f32 values (|v| < 2^23) inside a
+  /// program. At the boundary: int32 bits b in [0, 2^23) read as f32 are the
+  /// subnormal b * 2^-149, so * 2^126 * 2^23 gives b exactly, and the
+  /// inverse products give the bits back (docs/ISA.md §9).
+  void convertI32(bool toF32, uint64_t dst, uint64_t src, uint64_t n) {
+    lif(1, toF32 ? std::ldexp(1.0f, 126) : std::ldexp(1.0f, -23));
+    lif(2, toF32 ? std::ldexp(1.0f, 23) : std::ldexp(1.0f, -126));
+    uint64_t chunk = std::min<uint64_t>(n, (arch.spBytes - 16) / 4);
+    chunk = std::min<uint64_t>(chunk, (1u << 20) - 1);
+    for (uint64_t i0 = 0; i0 < n; i0 += chunk) {
+      uint64_t k = std::min(chunk, n - i0);
+      dmaLinear(true, 0, src + 4 * i0, 4 * k);
+      for (unsigned r : {1u, 2u})
+        emit(mk(Opcode::VOP, {{"fn", uint64_t(hw::VFn::Mul)}, {"n", k},
+                              {"d", 0}, {"a", 0}, {"b", r}, {"rb", 1}}));
+      dmaLinear(false, 0, dst + 4 * i0, 4 * k);
     }
   }
   void lif(unsigned reg, float v) {
@@ -197,12 +244,19 @@ private:
   /// `reg`, using SP `cell` (4 bytes) as a staging area.
   LogicalResult scalarToReg(Operation *user, Value v, unsigned reg,
                             uint64_t cell) {
-    if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
       if (auto f = dyn_cast<FloatAttr>(c.getValue()); f && f.getType().isF32()) {
         lif(reg, f.getValue().convertToFloat());
         return success();
       }
-    if (!getElementTypeOrSelf(v.getType()).isF32() || numel(v.getType()) != 1)
+      if (auto i = dyn_cast<IntegerAttr>(c.getValue())) {
+        // Integers (i32, index) are f32 values on the vector unit.
+        lif(reg, float(i.getValue().getSExtValue()));
+        return success();
+      }
+    }
+    Type et = getElementTypeOrSelf(v.getType());
+    if ((!et.isF32() && !et.isSignlessInteger(32)) || numel(v.getType()) != 1)
       return user->emitOpError("expected an f32 scalar operand, got ")
              << v.getType();
     FailureOr<Buf> b = bufOf(user, v);
@@ -226,6 +280,24 @@ private:
   LogicalResult lowerElementwise(linalg::LinalgOp op);
   LogicalResult lowerReduction(linalg::LinalgOp op);
   LogicalResult lowerTranspose(linalg::TransposeOp op);
+  LogicalResult classifyOperands(linalg::LinalgOp op,
+                                 SmallVector<VecOperand> &vecs,
+                                 DenseMap<Value, Operand> &vals,
+                                 unsigned &nextReg, bool inputsOnly);
+  uint64_t xfer(bool load, uint64_t sp, int64_t dram, ArrayRef<GDim> dims,
+                unsigned esz, bool dry = false);
+  void copyDram(uint64_t dst, uint64_t src, uint64_t bytes);
+  uint64_t iota(int64_t n);
+  LogicalResult copyView(Operation *op, uint64_t viewAddr,
+                         const AffView &view, uint64_t linAddr,
+                         ArrayRef<int64_t> shape, unsigned esz, bool scatter);
+  LogicalResult lowerExtractSlice(tensor::ExtractSliceOp op);
+  LogicalResult lowerInsertSlice(tensor::InsertSliceOp op);
+  LogicalResult lowerConv(Operation *op, Value x, Value w, Value sx, Value sw,
+                          bool colScales, ValueRange tensorScales,
+                          num::Format fa, num::Format fb,
+                          num::Accumulation acc, ArrayRef<int64_t> strides,
+                          ArrayRef<int64_t> dil, Value result);
   LogicalResult lowerGemm(Operation *op, Value lhs, Value rhs, Value ls,
                           Value rs, bool rowScales, bool colScales,
                           ValueRange tensorScales, num::Format fa,
@@ -277,7 +349,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     return success();
   }
   if (auto t = dyn_cast<linalg::TransposeOp>(op))
-    return lowerTranspose(t);
+    if (t.getInput().getType().getRank() == 2)
+      return lowerTranspose(t);
   if (auto m = dyn_cast<mlir::quant4::MatmulOp>(op)) {
     auto fa = *mlir::quant4::getFormat(m.getLhs().getType().getElementType());
     auto fb = *mlir::quant4::getFormat(m.getRhs().getType().getElementType());
@@ -326,9 +399,53 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     return lowerDequantize(d);
   if (auto s = dyn_cast<mlir::quant4::ScaleOp>(op))
     return lowerScale(s);
-  if (isa<mlir::quant4::Conv2DOp>(op))
-    return op->emitOpError("is not supported by the Q4A lowering yet "
-                           "(lower it to quant4.matmul on im2col patches)");
+  if (auto cv = dyn_cast<mlir::quant4::Conv2DOp>(op)) {
+    auto ig = cv.getInputGranularityAttr(), fg = cv.getFilterGranularityAttr();
+    if (ig && ig.getKind() != mlir::quant4::GranularityKind::tensor)
+      return op->emitOpError("only per-tensor input scales are supported by "
+                             "the Q4A lowering of convolutions");
+    bool colS = false;
+    if (fg && fg.getKind() != mlir::quant4::GranularityKind::tensor) {
+      if (fg.getKind() != mlir::quant4::GranularityKind::axis ||
+          fg.getAxis() != 3)
+        return op->emitOpError("block scales are not supported by the Q4A "
+                               "lowering (the MXU applies per-tensor or "
+                               "per-output-channel filter scales)");
+      colS = true;
+    }
+    for (Value s : {cv.getInputScale(), cv.getFilterScale()})
+      if (!cast<RankedTensorType>(s.getType()).getElementType().isF32())
+        return op->emitOpError("FP8 scale tensors are not supported by the "
+                               "Q4A lowering");
+    return lowerConv(
+        op, cv.getInput(), cv.getFilter(), cv.getInputScale(),
+        cv.getFilterScale(), colS, cv.getTensorScales(),
+        *mlir::quant4::getFormat(cv.getInput().getType().getElementType()),
+        *mlir::quant4::getFormat(cv.getFilter().getType().getElementType()),
+        mlir::quant4::toNumerics(cv.getAccumulation()), cv.getStrides(),
+        cv.getDilations(), cv.getResult());
+  }
+  if (auto e = dyn_cast<tensor::ExtractSliceOp>(op))
+    return lowerExtractSlice(e);
+  if (auto e = dyn_cast<tensor::InsertSliceOp>(op))
+    return lowerInsertSlice(e);
+  if (auto e = dyn_cast<tensor::ExtractOp>(op)) {
+    // An element at constant indices: an alias of that element.
+    auto t = e.getTensor().getType();
+    int64_t lin = 0;
+    for (auto [i, ix] : llvm::enumerate(e.getIndices())) {
+      std::optional<int64_t> c = getConstantIntValue(ix);
+      if (!c)
+        return op->emitOpError("only constant indices are supported by the "
+                               "Q4A lowering");
+      lin = lin * t.getDimSize(int64_t(i)) + *c;
+    }
+    FailureOr<Buf> b = bufOf(op, e.getTensor());
+    if (failed(b))
+      return failure();
+    bufs[e.getResult()] = Buf{b->addr + uint64_t(lin) * b->esz, 1, b->esz};
+    return success();
+  }
   if (auto l = dyn_cast<linalg::LinalgOp>(op))
     return lowerLinalg(l);
   return op->emitOpError("is not supported by the Q4A lowering");
@@ -735,8 +852,22 @@ static std::optional<hw::VFn> vfnOf(Operation *op) {
   if (isa<arith::AndIOp>(op) && i1) return F::Mul;
   if (isa<arith::OrIOp>(op) && i1) return F::MaxNum;
   if (isa<arith::XOrIOp>(op) && i1) return F::CmpNe;
-  if (isa<arith::UIToFPOp>(op) && i1 && op->getResult(0).getType().isF32())
-    return F::Mov;
+  if (isa<arith::AddIOp>(op)) return F::Add;
+  if (isa<arith::SubIOp>(op)) return F::Sub;
+  if (isa<arith::MulIOp>(op)) return F::Mul;
+  if (isa<arith::MinSIOp>(op)) return F::Min;
+  if (isa<arith::MaxSIOp>(op)) return F::Max;
+  if (auto c = dyn_cast<arith::CmpIOp>(op)) {
+    switch (c.getPredicate()) {
+    case arith::CmpIPredicate::eq: return F::CmpEq;
+    case arith::CmpIPredicate::ne: return F::CmpNe;
+    case arith::CmpIPredicate::sgt: return F::CmpGt;
+    case arith::CmpIPredicate::sge: return F::CmpGe;
+    case arith::CmpIPredicate::slt: return F::CmpLt;
+    case arith::CmpIPredicate::sle: return F::CmpLe;
+    default: return std::nullopt;
+    }
+  }
   if (auto c = dyn_cast<arith::CmpFOp>(op)) {
     switch (c.getPredicate()) {
     case arith::CmpFPredicate::OEQ: return F::CmpEq;
@@ -760,13 +891,28 @@ LogicalResult Lowering::evalBody(linalg::LinalgOp op, Block &body,
       break;
     if (auto c = dyn_cast<arith::ConstantOp>(b)) {
       auto f = dyn_cast<FloatAttr>(c.getValue());
-      if (!f || !f.getType().isF32())
-        return b.emitOpError("non-f32 constants are not supported in a "
-                             "Q4A vector body");
+      auto i = dyn_cast<IntegerAttr>(c.getValue());
+      if ((!f || !f.getType().isF32()) &&
+          (!i || i.getValue().getSignificantBits() > 24))
+        return b.emitOpError("only f32 constants and integers below 2^23 "
+                             "are supported in a Q4A vector body");
       if (nextReg > 31)
         return op->emitOpError("needs more than 31 f registers");
-      lif(nextReg, f.getValue().convertToFloat());
+      lif(nextReg, f ? f.getValue().convertToFloat()
+                     : float(i.getValue().getSExtValue()));
       vals[c.getResult()] = Operand{true, nextReg++};
+      continue;
+    }
+    if (isa<linalg::IndexOp>(b) && vals.count(b.getResult(0)))
+      continue;
+    // Integer values are exact f32 values on the vector unit: casts
+    // between i1/i32/index/f32 of such values are the identity.
+    if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtUIOp,
+            arith::ExtSIOp, arith::SIToFPOp, arith::UIToFPOp>(b)) {
+      auto it = vals.find(b.getOperand(0));
+      if (it == vals.end())
+        return b.emitOpError("uses a value the Q4A lowering cannot place");
+      vals[b.getResult(0)] = it->second;
       continue;
     }
     std::optional<hw::VFn> fn = vfnOf(&b);
@@ -808,6 +954,15 @@ LogicalResult Lowering::evalBody(linalg::LinalgOp op, Block &body,
   return success();
 }
 
+/// Whether `init` is a linalg.fill of +0.0.
+static bool isZeroFill(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  auto zero = fill ? fill.getInputs()[0].getDefiningOp<arith::ConstantOp>()
+                   : nullptr;
+  auto zf = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
+  return zf && zf.getValue().isPosZero();
+}
+
 /// Counts the body ops that produce a vector (an upper bound of SP arrays).
 static unsigned countBodyOps(Block &body) {
   unsigned n = 0;
@@ -818,21 +973,19 @@ static unsigned countBodyOps(Block &body) {
 }
 
 LogicalResult Lowering::lowerLinalg(linalg::LinalgOp op) {
-  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
-      !op.hasPureTensorSemantics())
-    return op->emitOpError("only single-result linalg ops on tensors are "
-                           "supported by the Q4A lowering");
-  if (!getElementTypeOrSelf(op->getResult(0).getType()).isF32())
-    return op->emitOpError("only f32 results are supported by the Q4A "
-                           "lowering");
+  if (op->getNumResults() != op.getNumDpsInits() ||
+      op->getNumResults() < 1 || !op.hasPureTensorSemantics())
+    return op->emitOpError("only linalg ops on tensors are supported by the "
+                           "Q4A lowering");
+  for (Value r : op->getResults()) {
+    Type et = getElementTypeOrSelf(r.getType());
+    if (!et.isF32() && !et.isSignlessInteger(32))
+      return op->emitOpError("only f32 and i32 results are supported by the "
+                             "Q4A lowering");
+  }
   if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation())) {
     // C = init + A*B: the init must be a zero fill (the MXU starts at 0).
-    Value init = mm.getDpsInits()[0];
-    auto fill = init.getDefiningOp<linalg::FillOp>();
-    auto zero = fill ? fill.getInputs()[0].getDefiningOp<arith::ConstantOp>()
-                     : nullptr;
-    auto zf = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
-    if (!zf || !zf.getValue().isPosZero())
+    if (!isZeroFill(mm.getDpsInits()[0]))
       return op->emitOpError("needs a zero-filled init on Q4A (the MXU "
                              "accumulates from zero)");
     // Plain or transposed operands: A (m,k) | (k,m), B (k,n) | (n,k).
@@ -855,63 +1008,315 @@ LogicalResult Lowering::lowerLinalg(linalg::LinalgOp op) {
                      Value(), false, false, ValueRange(), num::Format::fp32(),
                      num::Format::fp32(), acc, ta, tb, op->getResult(0));
   }
+  if (auto cv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op.getOperation())) {
+    if (!isZeroFill(cv.getDpsInits()[0]))
+      return op->emitOpError("needs a zero-filled init on Q4A (the MXU "
+                             "accumulates from zero)");
+    SmallVector<int64_t> st(cv.getStrides().getValues<int64_t>());
+    SmallVector<int64_t> dl(cv.getDilations().getValues<int64_t>());
+    for (Value v : cv.getInputs())
+      if (!getElementTypeOrSelf(v.getType()).isF32())
+        return op->emitOpError("only f32 convolutions (or quant4.conv2d) are "
+                               "supported by the Q4A lowering");
+    return lowerConv(op, cv.getInputs()[0], cv.getInputs()[1], Value(),
+                     Value(), false, ValueRange(), num::Format::fp32(),
+                     num::Format::fp32(), num::Accumulation(), st, dl,
+                     op->getResult(0));
+  }
   bool parallel = llvm::all_of(op.getIteratorTypesArray(), [](auto t) {
     return t == utils::IteratorType::parallel;
   });
   return parallel ? lowerElementwise(op) : lowerReduction(op);
 }
 
-LogicalResult Lowering::lowerElementwise(linalg::LinalgOp op) {
-  Value result = op->getResult(0);
-  auto rtype = cast<RankedTensorType>(result.getType());
-  AffineMap outMap = op.getIndexingMapMatchingResult(cast<OpResult>(result));
-  if (!outMap.isIdentity())
-    return op->emitOpError("only identity output maps are supported by the "
-                           "Q4A lowering");
+//===----------------------------------------------------------------------===//
+// Strided boxes: DMA gathers/scatters and chunking
+//===----------------------------------------------------------------------===//
+
+/// Splits the row-major index space `shape` into sub-boxes of at most `cap`
+/// elements, each a contiguous range of the flattened index, in order.
+static SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap) {
+  size_t r = shape.size();
+  SmallVector<int64_t> suffix(r + 1, 1);
+  for (size_t i = r; i-- > 0;)
+    suffix[i] = suffix[i + 1] * shape[i];
+  SmallVector<IBox> out;
+  cap = std::max<int64_t>(cap, 1);
+  size_t p = 0;
+  while (suffix[p] > cap)
+    ++p;
+  if (p == 0) {
+    IBox b;
+    b.start.assign(r, 0);
+    b.cnt.assign(shape.begin(), shape.end());
+    b.flat0 = 0;
+    b.size = suffix[0];
+    out.push_back(b);
+    return out;
+  }
+  size_t q = p - 1; // the dimension cut into ranges
+  int64_t step = cap / suffix[p];
+  SmallVector<int64_t> idx(q, 0);
+  while (true) {
+    for (int64_t s = 0; s < shape[q]; s += step) {
+      IBox b;
+      b.start.assign(r, 0);
+      b.cnt.assign(shape.begin(), shape.end());
+      for (size_t i = 0; i < q; ++i) {
+        b.start[i] = idx[i];
+        b.cnt[i] = 1;
+      }
+      b.start[q] = s;
+      b.cnt[q] = std::min(step, shape[q] - s);
+      int64_t flat = 0;
+      for (size_t i = 0; i < r; ++i)
+        flat = flat * shape[i] + b.start[i];
+      b.flat0 = flat;
+      b.size = b.cnt[q] * suffix[p];
+      out.push_back(b);
+    }
+    size_t i = q;
+    while (i > 0) {
+      --i;
+      if (++idx[i] < shape[i])
+        break;
+      idx[i] = 0;
+      if (i == 0) {
+        i = SIZE_MAX;
+        break;
+      }
+    }
+    if (q == 0 || i == SIZE_MAX)
+      break;
+  }
+  return out;
+}
+
+/// Coefficients of an affine expression that is linear in the dimensions.
+static bool linearize(AffineExpr e, int64_t mult, SmallVector<int64_t> &coef,
+                      int64_t &cst) {
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    coef[d.getPosition()] += mult;
+    return true;
+  }
+  if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+    cst += mult * c.getValue();
+    return true;
+  }
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return false;
+  if (e.getKind() == AffineExprKind::Add)
+    return linearize(bin.getLHS(), mult, coef, cst) &&
+           linearize(bin.getRHS(), mult, coef, cst);
+  if (e.getKind() == AffineExprKind::Mul) {
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+      return linearize(bin.getLHS(), mult * c.getValue(), coef, cst);
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
+      return linearize(bin.getRHS(), mult * c.getValue(), coef, cst);
+  }
+  return false;
+}
+
+/// The element strides (per loop dimension) and offset of a tensor of
+/// `shape` accessed through `map`.
+static std::optional<AffView> viewOf(AffineMap map, ArrayRef<int64_t> shape) {
+  AffView v;
+  v.coef.assign(map.getNumDims(), 0);
+  int64_t stride = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    SmallVector<int64_t> c(map.getNumDims(), 0);
+    int64_t k = 0;
+    if (!linearize(map.getResult(unsigned(i)), 1, c, k))
+      return std::nullopt;
+    for (unsigned d = 0; d < map.getNumDims(); ++d)
+      v.coef[d] += c[d] * stride;
+    v.off += k * stride;
+    stride *= shape[i];
+  }
+  return v;
+}
+
+/// Copies the elements of a strided DRAM box to/from a dense SP array.
+/// `dims` are outer to inner: count, DRAM stride and SP stride in elements.
+/// Returns the number of DMA instructions (emitted unless `dry`).
+uint64_t Lowering::xfer(bool load, uint64_t sp, int64_t dram,
+                        ArrayRef<GDim> dims, unsigned esz, bool dry) {
+  SmallVector<GDim> c;
+  for (const GDim &g : dims) {
+    if (g.cnt == 1)
+      continue;
+    if (!c.empty() && c.back().ds == g.ds * g.cnt &&
+        c.back().ss == g.ss * g.cnt)
+      c.back() = GDim{c.back().cnt * g.cnt, g.ds, g.ss};
+    else
+      c.push_back(g);
+  }
+  int64_t run = 1;
+  if (!c.empty() && c.back().ds == 1 && c.back().ss == 1) {
+    run = c.back().cnt;
+    c.pop_back();
+    int64_t maxRun = 65535 / esz;
+    if (run > maxRun) { // split the run: outer part as a dimension
+      int64_t q = maxRun;
+      while (run % q)
+        --q;
+      c.push_back(GDim{run / q, q, q});
+      run = q;
+    }
+  }
+  int64_t bytes = run * esz;
+  int p = -1;
+  for (size_t i = 0; i < c.size(); ++i) {
+    const GDim &g = c[i];
+    if (g.ds < 0 || g.ds * esz >= (int64_t(1) << 24) || g.ss * esz > 65535 ||
+        g.ss * esz < bytes)
+      continue;
+    if (p < 0 || g.cnt > c[p].cnt)
+      p = int(i);
+  }
+  SmallVector<GDim> outer;
+  for (size_t i = 0; i < c.size(); ++i)
+    if (int(i) != p)
+      outer.push_back(c[i]);
+  uint64_t count = 0;
+  SmallVector<int64_t> idx(outer.size(), 0);
+  while (true) {
+    int64_t dOff = 0, sOff = 0;
+    for (size_t i = 0; i < outer.size(); ++i) {
+      dOff += idx[i] * outer[i].ds;
+      sOff += idx[i] * outer[i].ss;
+    }
+    int64_t rows = p >= 0 ? c[p].cnt : 1;
+    for (int64_t r0 = 0; r0 < rows; r0 += 4095) {
+      int64_t rr = std::min<int64_t>(4095, rows - r0);
+      ++count;
+      if (dry)
+        continue;
+      int64_t pd = p >= 0 ? c[p].ds : 0, ps = p >= 0 ? c[p].ss : 0;
+      emit(mk(load ? Opcode::DMA_LD : Opcode::DMA_ST,
+              {{"sp", uint64_t(int64_t(sp) + (sOff + r0 * ps) * esz)},
+               {"dram", uint64_t(dram + (dOff + r0 * pd) * esz)},
+               {"rows", uint64_t(rr)},
+               {"bytes", uint64_t(bytes)},
+               {"dstride", uint64_t(rr > 1 ? pd * esz : bytes)},
+               {"sstride", uint64_t(rr > 1 ? ps * esz : bytes)}}));
+    }
+    size_t i = outer.size();
+    bool done = true;
+    while (i-- > 0) {
+      if (++idx[i] < outer[i].cnt) {
+        done = false;
+        break;
+      }
+      idx[i] = 0;
+    }
+    if (done)
+      break;
+  }
+  return count;
+}
+
+/// The GDims of `view` over a box of the loop domain, with the loop
+/// dimensions in `order` (outer to inner) and SP dense in that order.
+static SmallVector<GDim> boxDims(const AffView &view, const IBox &box,
+                                 ArrayRef<unsigned> order) {
+  SmallVector<GDim> g(order.size());
+  int64_t ss = 1;
+  for (size_t i = order.size(); i-- > 0;) {
+    unsigned d = order[i];
+    g[i] = GDim{box.cnt[d], view.coef[d], ss};
+    ss *= box.cnt[d];
+  }
+  return g;
+}
+static int64_t boxOffset(const AffView &view, const IBox &box) {
+  int64_t o = view.off;
+  for (size_t d = 0; d < box.start.size(); ++d)
+    o += view.coef[d] * box.start[d];
+  return o;
+}
+
+/// Copies `bytes` bytes DRAM -> DRAM through SP.
+void Lowering::copyDram(uint64_t dst, uint64_t src, uint64_t bytes) {
+  uint64_t chunk = std::min<uint64_t>(bytes, arch.spBytes & ~uint64_t(15));
+  for (uint64_t o = 0; o < bytes; o += chunk) {
+    uint64_t nb = std::min(chunk, bytes - o);
+    dmaLinear(true, 0, src + o, nb);
+    dmaLinear(false, 0, dst + o, nb);
+  }
+}
+
+/// An f32 array holding 0, 1, ..., n-1 (for linalg.index), as a segment.
+uint64_t Lowering::iota(int64_t n) {
+  auto it = iotas.find(n);
+  if (it != iotas.end())
+    return it->second;
+  std::vector<uint8_t> bytes;
+  for (int64_t i = 0; i < n; ++i) {
+    float f = float(i);
+    uint32_t b;
+    std::memcpy(&b, &f, 4);
+    for (int k = 0; k < 4; ++k)
+      bytes.push_back(uint8_t(b >> (8 * k)));
+  }
+  uint64_t a = allocDram(bytes.size());
+  prog.segments.push_back(hw::Segment{a, std::move(bytes)});
+  return iotas[n] = a;
+}
+
+//===----------------------------------------------------------------------===//
+// linalg.generic and named linalg ops on the vector unit
+//===----------------------------------------------------------------------===//
+
+/// Collects the vector operands (strided views over the loop domain), the
+/// scalar operands (f registers) and the linalg.index values of a body.
+LogicalResult Lowering::classifyOperands(linalg::LinalgOp op,
+                                         SmallVector<VecOperand> &vecs,
+                                         DenseMap<Value, Operand> &vals,
+                                         unsigned &nextReg, bool inputsOnly) {
   Block &body = *op.getBlock();
-  uint64_t total = uint64_t(rtype.getNumElements());
-  // Classify operands: vectors (identity map, same shape) or scalars.
-  SmallVector<std::pair<BlockArgument, Value>> vecs, scalars;
-  // Per vector operand: 0 = same shape, 1 = row vector broadcast over rows
-  // ((d0, d1) -> (d1)), 2 = column vector broadcast over columns
-  // ((d0, d1) -> (d0)). Broadcasts are materialized by stride-0 DMA.
-  SmallVector<int> bcast;
-  MLIRContext *ctx = op->getContext();
+  uint64_t cell = 0;
+  SmallVector<int64_t> dom = op.getStaticLoopRanges();
   for (OpOperand &o : op->getOpOperands()) {
+    if (inputsOnly && op.isDpsInit(&o))
+      continue;
     BlockArgument arg = op.getMatchingBlockArgument(&o);
     if (arg.use_empty())
       continue;
     Value v = o.get();
+    Type et = getElementTypeOrSelf(v.getType());
+    if (!et.isF32() && !et.isSignlessInteger(32) && !et.isIndex())
+      return op->emitOpError("operand #")
+             << o.getOperandNumber()
+             << " has element type " << et
+             << "; the Q4A vector unit computes on f32 (and i32 as f32)";
     AffineMap m = op.getMatchingIndexingMap(&o);
     auto st = dyn_cast<RankedTensorType>(v.getType());
-    if (!getElementTypeOrSelf(v.getType()).isF32())
-      return op->emitOpError("operand #")
-             << o.getOperandNumber()
-             << " is not f32; the Q4A vector unit computes in f32";
-    bool rank2 = rtype.getRank() == 2 && st && st.getRank() == 1 &&
-                 m.getNumResults() == 1;
     if (!st || (st.getNumElements() == 1 && m.getNumResults() == 0)) {
-      scalars.push_back({arg, v});
-    } else if (m.isIdentity() && st.getShape() == rtype.getShape()) {
-      vecs.push_back({arg, v});
-      bcast.push_back(0);
-    } else if (rank2 && m.getResult(0) == getAffineDimExpr(1, ctx) &&
-               st.getDimSize(0) == rtype.getDimSize(1)) {
-      vecs.push_back({arg, v});
-      bcast.push_back(1);
-    } else if (rank2 && m.getResult(0) == getAffineDimExpr(0, ctx) &&
-               st.getDimSize(0) == rtype.getDimSize(0)) {
-      vecs.push_back({arg, v});
-      bcast.push_back(2);
-    } else {
+      if (nextReg > 31 || failed(scalarToReg(op, v, nextReg, cell)))
+        return failure();
+      vals[arg] = Operand{true, nextReg++};
+      continue;
+    }
+    std::optional<AffView> view = viewOf(m, st.getShape());
+    if (!view)
       return op->emitOpError("operand #")
              << o.getOperandNumber()
-             << " is permuted or broadcast in a way the Q4A lowering does "
-                "not support (identity, scalar, and 2-D row/column "
-                "broadcasts are supported)";
-    }
+             << " has an indexing map that is not linear in the loop indices";
+    FailureOr<Buf> b = bufOf(op, v);
+    if (failed(b))
+      return failure();
+    vecs.push_back(VecOperand{arg, b->addr, *view});
   }
-  Buf out = define(result);
+  // linalg.index d: a view of 0..n-1 along loop dimension d.
+  for (Operation &b : body)
+    if (auto ix = dyn_cast<linalg::IndexOp>(b)) {
+      AffView v;
+      v.coef.assign(dom.size(), 0);
+      v.coef[ix.getDim()] = 1;
+      vecs.push_back(VecOperand{ix.getResult(), iota(dom[ix.getDim()]), v});
+    }
   // Values from outside the body used inside it are scalars.
   SmallVector<Value> captured;
   body.walk([&](Operation *b) {
@@ -919,231 +1324,481 @@ LogicalResult Lowering::lowerElementwise(linalg::LinalgOp op) {
       if (v.getParentBlock() != &body && !llvm::is_contained(captured, v))
         captured.push_back(v);
   });
-  DenseMap<Value, Operand> vals;
-  unsigned nextReg = 1;
-  uint64_t cell = 0;
-  for (auto [arg, v] : scalars) {
-    if (nextReg > 31 || failed(scalarToReg(op, v, nextReg, cell)))
-      return failure();
-    vals[arg] = Operand{true, nextReg++};
-  }
   for (Value v : captured) {
     if (nextReg > 31 || failed(scalarToReg(op, v, nextReg, cell)))
       return failure();
     vals[v] = Operand{true, nextReg++};
   }
-  unsigned arrays = unsigned(vecs.size()) + countBodyOps(body) + 1;
-  uint64_t base = 16;
-  uint64_t chunk = (arch.spBytes - base - 16 * arrays) / (4 * arrays);
-  chunk = std::min<uint64_t>({chunk, total, (1u << 20) - 1});
-  bool anyBcast = llvm::any_of(bcast, [](int b) { return b != 0; });
-  uint64_t cols = rtype.getRank() == 2 ? uint64_t(rtype.getDimSize(1)) : 1;
-  if (anyBcast) // whole rows per chunk
-    chunk = chunk / cols * cols;
-  if (chunk == 0)
-    return fits(op, base + (32 + 4 * (anyBcast ? cols : 1)) * arrays,
-                "one element (row) of each array");
-  SmallVector<FailureOr<Buf>> vbufs;
-  for (auto [arg, v] : vecs) {
-    vbufs.push_back(bufOf(op, v));
-    if (failed(vbufs.back()))
-      return failure();
+  return success();
+}
+
+LogicalResult Lowering::lowerElementwise(linalg::LinalgOp op) {
+  SmallVector<int64_t> dom = op.getStaticLoopRanges();
+  Block &body = *op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  SmallVector<std::pair<AffView, Buf>> outs;
+  for (OpResult r : op->getResults()) {
+    auto rt = cast<RankedTensorType>(r.getType());
+    std::optional<AffView> v =
+        viewOf(op.getIndexingMapMatchingResult(r), rt.getShape());
+    if (!v || !op.getIndexingMapMatchingResult(r).isPermutation())
+      return op->emitOpError("only permutation output maps are supported by "
+                             "the Q4A lowering");
+    outs.push_back({*v, Buf{}});
   }
-  Value yielded = body.getTerminator()->getOperand(0);
-  for (uint64_t i0 = 0; i0 < total; i0 += chunk) {
-    uint64_t n = std::min(chunk, total - i0);
+  SmallVector<VecOperand> vecs;
+  DenseMap<Value, Operand> vals;
+  unsigned nextReg = 1;
+  if (failed(classifyOperands(op, vecs, vals, nextReg, /*inputsOnly=*/true)))
+    return failure();
+  for (auto [i, r] : llvm::enumerate(op->getResults()))
+    outs[i].second = define(r);
+  unsigned arrays = unsigned(vecs.size()) + countBodyOps(body) +
+                    unsigned(outs.size()) + 1;
+  uint64_t base = 16;
+  int64_t cap = int64_t((arch.spBytes - base - 16 * arrays) / (4 * arrays));
+  cap = std::min<int64_t>(cap, (1 << 20) - 1);
+  if (cap < 1)
+    return fits(op, base + 32 * arrays, "one element of each array");
+  SmallVector<unsigned> order;
+  for (unsigned d = 0; d < dom.size(); ++d)
+    order.push_back(d);
+  for (const IBox &box : boxesOf(dom, cap)) {
+    uint64_t n = uint64_t(box.size);
     uint64_t spTop = base;
-    for (size_t i = 0; i < vecs.size(); ++i) {
-      uint64_t rows = n / cols, r0 = i0 / cols;
-      if (bcast[i] == 0) {
-        dmaLinear(true, spTop, vbufs[i]->addr + 4 * i0, 4 * n);
-      } else if (bcast[i] == 1) {
-        // The same row vector into every row: DRAM row pitch 0.
-        for (uint64_t r = 0; r < rows; r += 4095)
-          emit(mk(Opcode::DMA_LD,
-                  {{"sp", spTop + 4 * cols * r}, {"dram", vbufs[i]->addr},
-                   {"rows", std::min<uint64_t>(4095, rows - r)},
-                   {"bytes", 4 * cols}, {"dstride", 0},
-                   {"sstride", 4 * cols}}));
-      } else {
-        // Element r of the column vector repeated across row r.
-        for (uint64_t r = 0; r < rows; ++r)
-          for (uint64_t c = 0; c < cols; c += 4095)
-            emit(mk(Opcode::DMA_LD,
-                    {{"sp", spTop + 4 * (cols * r + c)},
-                     {"dram", vbufs[i]->addr + 4 * (r0 + r)},
-                     {"rows", std::min<uint64_t>(4095, cols - c)},
-                     {"bytes", 4}, {"dstride", 0}, {"sstride", 4}}));
-      }
-      vals[vecs[i].first] = Operand{false, spTop};
+    for (VecOperand &v : vecs) {
+      xfer(true, spTop, int64_t(v.addr) + 4 * boxOffset(v.view, box),
+           boxDims(v.view, box, order), 4);
+      vals[v.arg] = Operand{false, spTop};
       spTop = alignTo(spTop + 4 * n, 16);
     }
     unsigned regs = nextReg;
     if (failed(evalBody(op, body, vals, n, spTop, nullptr, regs)))
       return failure();
-    auto it = vals.find(yielded);
-    if (it == vals.end())
-      return op->emitOpError("yields a value the Q4A lowering cannot place");
-    Operand y = it->second;
-    bool isInput = !y.reg && llvm::any_of(vecs, [&](auto &p) {
-      return vals[p.first].v == y.v;
-    });
-    if (y.reg || isInput) {
-      Instr mv = Instr::make(Opcode::VOP);
-      mv.set("fn", uint64_t(hw::VFn::Mov));
-      mv.set("n", n);
-      mv.set("d", spTop);
-      mv.set("a", y.v);
-      mv.set("ra", y.reg);
-      emit(mv);
-      y = Operand{false, spTop};
+    for (auto [i, y] : llvm::enumerate(yield.getOperands())) {
+      auto it = vals.find(y);
+      if (it == vals.end())
+        return op->emitOpError("yields a value the Q4A lowering cannot place");
+      Operand o = it->second;
+      if (o.reg) {
+        Instr mv = Instr::make(Opcode::VOP);
+        mv.set("fn", uint64_t(hw::VFn::Mov));
+        mv.set("n", n);
+        mv.set("d", spTop);
+        mv.set("a", o.v);
+        mv.set("ra", 1);
+        emit(mv);
+        o = Operand{false, spTop};
+        spTop = alignTo(spTop + 4 * n, 16);
+      }
+      xfer(false, o.v,
+           int64_t(outs[i].second.addr) + 4 * boxOffset(outs[i].first, box),
+           boxDims(outs[i].first, box, order), 4);
     }
-    dmaLinear(false, y.v, out.addr + 4 * i0, 4 * n);
   }
   return success();
 }
 
 LogicalResult Lowering::lowerReduction(linalg::LinalgOp op) {
+  if (op->getNumResults() != 1)
+    return op->emitOpError("multi-result reductions are not supported by the "
+                           "Q4A lowering");
   Value result = op->getResult(0);
-  auto rtype = cast<RankedTensorType>(result.getType());
   Block &body = *op.getBlock();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   Operation *comb = yield.getOperand(0).getDefiningOp();
   BlockArgument outArg = body.getArguments().back();
   std::optional<hw::Red> red;
   if (comb && comb->getBlock() == &body && comb->getNumOperands() == 2) {
-    if (isa<arith::AddFOp>(comb))
+    if (isa<arith::AddFOp, arith::AddIOp>(comb))
       red = hw::Red::Sum;
-    else if (isa<arith::MaximumFOp>(comb))
+    else if (isa<arith::MaximumFOp, arith::MaxSIOp>(comb))
       red = hw::Red::Max;
-    else if (isa<arith::MinimumFOp>(comb))
+    else if (isa<arith::MinimumFOp, arith::MinSIOp>(comb))
       red = hw::Red::Min;
   }
   if (!red || (comb->getOperand(0) != outArg && comb->getOperand(1) != outArg))
     return op->emitOpError("reductions must combine the accumulator with "
-                           "addf, maximumf or minimumf to be lowered to Q4A");
+                           "addf, maximumf or minimumf (addi, maxsi, minsi) "
+                           "to be lowered to Q4A");
   Value exprV = comb->getOperand(0) == outArg ? comb->getOperand(1)
                                                : comb->getOperand(0);
   if (exprV == outArg)
     return op->emitOpError("reduction expression uses the accumulator twice");
+  // The accumulator may also be the `false` value of a select feeding a
+  // min/max combiner: min(acc, c ? x : acc) = min(acc, c ? x : +inf).
+  bool accInSelect = false;
   for (Operation &b : body)
-    for (Value v : b.getOperands())
-      if (v == outArg && &b != comb)
-        return op->emitOpError("the accumulator may only be used by the "
-                               "final combining op");
-  // Shape of the reduction.
+    for (Value v : b.getOperands()) {
+      if (v != outArg || &b == comb)
+        continue;
+      auto sel = dyn_cast<arith::SelectOp>(b);
+      if (sel && *red != hw::Red::Sum && sel.getResult() == exprV &&
+          sel.getFalseValue() == outArg && sel.getTrueValue() != outArg &&
+          sel.getCondition() != outArg) {
+        accInSelect = true;
+        continue;
+      }
+      return op->emitOpError("the accumulator may only be used by the "
+                             "final combining op");
+    }
   SmallVector<utils::IteratorType> its = op.getIteratorTypesArray();
-  AffineMap outMap = op.getIndexingMapMatchingResult(cast<OpResult>(result));
   SmallVector<int64_t> dom = op.getStaticLoopRanges();
-  hw::Axis axis;
-  uint64_t rows, cols;
-  if (outMap.getNumResults() == 0) {
-    axis = hw::Axis::All;
-    rows = 1;
-    cols = 1;
-    for (int64_t d : dom)
-      cols *= uint64_t(d);
-  } else if (dom.size() == 2 && outMap.getNumResults() == 1 &&
-             outMap.getResult(0) == getAffineDimExpr(0, op->getContext()) &&
-             its[1] == utils::IteratorType::reduction) {
-    axis = hw::Axis::Row;
-    rows = uint64_t(dom[0]);
-    cols = uint64_t(dom[1]);
-  } else if (dom.size() == 2 && outMap.getNumResults() == 1 &&
-             outMap.getResult(0) == getAffineDimExpr(1, op->getContext()) &&
-             its[0] == utils::IteratorType::reduction) {
-    axis = hw::Axis::Col;
-    rows = uint64_t(dom[0]);
-    cols = uint64_t(dom[1]);
-  } else {
-    return op->emitOpError("only full, per-row and per-column reductions are "
-                           "supported by the Q4A lowering");
-  }
-  uint64_t outLen = axis == hw::Axis::All ? 1
-                    : axis == hw::Axis::Row ? rows
-                                             : cols;
-  // Inputs: identity over the whole domain, or scalars.
-  SmallVector<std::pair<BlockArgument, Value>> vecs, scalars;
-  for (OpOperand *o : op.getDpsInputOperands()) {
-    BlockArgument arg = op.getMatchingBlockArgument(o);
-    if (arg.use_empty())
-      continue;
-    AffineMap m = op.getMatchingIndexingMap(o);
-    auto st = dyn_cast<RankedTensorType>(o->get().getType());
-    if (!getElementTypeOrSelf(o->get().getType()).isF32())
-      return op->emitOpError("reduction inputs must be f32");
-    if (!st || (st.getNumElements() == 1 && m.getNumResults() == 0))
-      scalars.push_back({arg, o->get()});
-    else if (m.isIdentity())
-      vecs.push_back({arg, o->get()});
-    else
-      return op->emitOpError("reduction inputs must use identity maps");
+  AffineMap outMap = op.getIndexingMapMatchingResult(cast<OpResult>(result));
+  SmallVector<unsigned> P, R;
+  for (unsigned d = 0; d < dom.size(); ++d)
+    (its[d] == utils::IteratorType::parallel ? P : R).push_back(d);
+  bool ok = outMap.getNumResults() == P.size();
+  for (unsigned i = 0; ok && i < P.size(); ++i)
+    ok = outMap.getResult(i) == getAffineDimExpr(P[i], op->getContext());
+  if (!ok)
+    return op->emitOpError("the reduction result must list the parallel "
+                           "loop dimensions in order to be lowered to Q4A");
+  SmallVector<VecOperand> vecs;
+  DenseMap<Value, Operand> vals;
+  unsigned nextReg = 1;
+  if (failed(classifyOperands(op, vecs, vals, nextReg, /*inputsOnly=*/true)))
+    return failure();
+  if (accInSelect) {
+    if (nextReg > 31)
+      return op->emitOpError("needs more than 31 f registers");
+    lif(nextReg, *red == hw::Red::Min ? INFINITY : -INFINITY);
+    vals[outArg] = Operand{true, nextReg++};
   }
   FailureOr<Buf> init = bufOf(op, op.getDpsInits()[0]);
   if (failed(init))
     return failure();
   Buf out = define(result);
-  DenseMap<Value, Operand> vals;
-  unsigned nextReg = 1;
-  uint64_t cell = 0;
-  for (auto [arg, v] : scalars) {
-    if (nextReg > 31 || failed(scalarToReg(op, v, nextReg, cell)))
-      return failure();
-    vals[arg] = Operand{true, nextReg++};
+  SmallVector<int64_t> pShape, rShape;
+  int64_t rTotal = 1;
+  for (unsigned d : P)
+    pShape.push_back(dom[d]);
+  for (unsigned d : R) {
+    rShape.push_back(dom[d]);
+    rTotal *= dom[d];
   }
-  SmallVector<Value> captured;
-  body.walk([&](Operation *b) {
-    for (Value v : b->getOperands())
-      if (v.getParentBlock() != &body && !llvm::is_contained(captured, v))
-        captured.push_back(v);
-  });
-  for (Value v : captured) {
-    if (nextReg > 31 || failed(scalarToReg(op, v, nextReg, cell)))
-      return failure();
-    vals[v] = Operand{true, nextReg++};
+  // Layout: rows = parallel, cols = reduced (vred row) or the other way
+  // round (vred col); the one needing fewer DMAs wins.
+  SmallVector<unsigned> rowOrder(P), colOrder(R);
+  rowOrder.append(R.begin(), R.end());
+  colOrder.append(P.begin(), P.end());
+  IBox whole;
+  whole.start.assign(dom.size(), 0);
+  whole.cnt.assign(dom.begin(), dom.end());
+  uint64_t costRow = 0, costCol = 0;
+  for (VecOperand &v : vecs) {
+    costRow += xfer(true, 0, 0, boxDims(v.view, whole, rowOrder), 4, true);
+    costCol += xfer(true, 0, 0, boxDims(v.view, whole, colOrder), 4, true);
   }
-  // SP: [cell | acc (outLen) | inputs and temporaries per chunk]
-  uint64_t accA = 16, base = alignTo(accA + 4 * outLen, 16);
+  bool colLayout = !P.empty() && costCol < costRow;
   unsigned arrays = unsigned(vecs.size()) + countBodyOps(body) + 1;
-  if (failed(fits(op, base + 32 * arrays, "the reduction accumulators")))
-    return failure();
-  uint64_t perRow = axis == hw::Axis::All ? 1 : cols;
-  uint64_t rowsPer = (arch.spBytes - base - 16 * arrays) / (4 * arrays * perRow);
-  if (rowsPer == 0 || perRow > 65535)
-    return fits(op, base + 4 * arrays * perRow * 2, "one row of each array");
-  uint64_t units = axis == hw::Axis::All ? cols : rows;
-  rowsPer = std::min<uint64_t>({rowsPer, units, 65535});
-  SmallVector<FailureOr<Buf>> vbufs;
-  for (auto [arg, v] : vecs) {
-    vbufs.push_back(bufOf(op, v));
-    if (failed(vbufs.back()))
-      return failure();
+  uint64_t base = 16;
+  int64_t avail = int64_t(arch.spBytes) - int64_t(base) - 32 * int64_t(arrays);
+  int64_t rCap = std::min<int64_t>(rTotal, 65535);
+  int64_t pCap = avail / (4 * (1 + int64_t(arrays) * rCap));
+  if (pCap < 1) {
+    pCap = 1;
+    rCap = (avail / 4 - 1) / int64_t(arrays);
+    if (rCap < 1)
+      return fits(op, base + 64 * arrays, "one element of each array");
   }
-  dmaLinear(true, accA, init->addr, 4 * outLen);
-  for (uint64_t u0 = 0; u0 < units; u0 += rowsPer) {
-    uint64_t nu = std::min(rowsPer, units - u0);
-    uint64_t n = nu * perRow, off = u0 * perRow;
-    uint64_t spTop = base;
-    for (size_t i = 0; i < vecs.size(); ++i) {
-      dmaLinear(true, spTop, vbufs[i]->addr + 4 * off, 4 * n);
-      vals[vecs[i].first] = Operand{false, spTop};
-      spTop = alignTo(spTop + 4 * n, 16);
+  pCap = std::min<int64_t>(pCap, 65535);
+  SmallVector<IBox> pBoxes = boxesOf(pShape, pCap);
+  SmallVector<IBox> rBoxes = boxesOf(rShape, rCap);
+  for (const IBox &pb : pBoxes) {
+    uint64_t accA = base;
+    uint64_t dataA = alignTo(accA + 4 * uint64_t(pb.size), 16);
+    dmaLinear(true, accA, init->addr + 4 * uint64_t(pb.flat0),
+              4 * uint64_t(pb.size));
+    for (const IBox &rb : rBoxes) {
+      IBox box;
+      box.start.assign(dom.size(), 0);
+      box.cnt.assign(dom.size(), 1);
+      for (size_t i = 0; i < P.size(); ++i) {
+        box.start[P[i]] = pb.start[i];
+        box.cnt[P[i]] = pb.cnt[i];
+      }
+      for (size_t i = 0; i < R.size(); ++i) {
+        box.start[R[i]] = rb.start[i];
+        box.cnt[R[i]] = rb.cnt[i];
+      }
+      uint64_t n = uint64_t(pb.size * rb.size);
+      uint64_t spTop = dataA;
+      for (VecOperand &v : vecs) {
+        xfer(true, spTop, int64_t(v.addr) + 4 * boxOffset(v.view, box),
+             boxDims(v.view, box, colLayout ? colOrder : rowOrder), 4);
+        vals[v.arg] = Operand{false, spTop};
+        spTop = alignTo(spTop + 4 * n, 16);
+      }
+      unsigned regs = nextReg;
+      if (failed(evalBody(op, body, vals, n, spTop, comb, regs)))
+        return failure();
+      auto it = vals.find(exprV);
+      if (it == vals.end() || it->second.reg)
+        return op->emitOpError("reduces a value the Q4A lowering cannot "
+                               "place");
+      emit(mk(Opcode::VRED,
+              {{"red", uint64_t(*red)},
+               {"axis", uint64_t(P.empty()  ? hw::Axis::All
+                                 : colLayout ? hw::Axis::Col
+                                             : hw::Axis::Row)},
+               {"init", 1},
+               {"rows", uint64_t(colLayout ? rb.size : pb.size)},
+               {"cols", uint64_t(colLayout ? pb.size : rb.size)},
+               {"d", accA},
+               {"s", it->second.v}}));
     }
-    unsigned regs = nextReg;
-    if (failed(evalBody(op, body, vals, n, spTop, comb, regs)))
-      return failure();
-    auto it = vals.find(exprV);
-    if (it == vals.end() || it->second.reg)
-      return op->emitOpError("reduces a value the Q4A lowering cannot place");
-    uint64_t d = accA + (axis == hw::Axis::Row ? 4 * u0 : 0);
-    emit(mk(Opcode::VRED,
-            {{"red", uint64_t(*red)}, {"axis", uint64_t(axis)}, {"init", 1},
-             {"rows", axis == hw::Axis::All ? 1 : nu},
-             {"cols", axis == hw::Axis::All ? nu : cols}, {"d", d},
-             {"s", it->second.v}}));
+    dmaLinear(false, accA, out.addr + 4 * uint64_t(pb.flat0),
+              4 * uint64_t(pb.size));
   }
-  dmaLinear(false, accA, out.addr, 4 * outLen);
-  (void)rtype;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor slices
+//===----------------------------------------------------------------------===//
+
+/// The view of a static slice (offsets, sizes, strides) of `src`.
+static std::optional<AffView>
+sliceView(RankedTensorType src, ArrayRef<int64_t> offs,
+          ArrayRef<int64_t> strides) {
+  if (ShapedType::isDynamicShape(offs) || ShapedType::isDynamicShape(strides) ||
+      !src.hasStaticShape())
+    return std::nullopt;
+  AffView v;
+  v.coef.assign(src.getRank(), 0);
+  int64_t st = 1;
+  for (int64_t d = src.getRank(); d-- > 0;) {
+    v.coef[d] = strides[d] * st;
+    v.off += offs[d] * st;
+    st *= src.getDimSize(d);
+  }
+  return v;
+}
+
+/// DRAM view (src) -> contiguous DRAM (dst) over the index space `shape`,
+/// or contiguous (src) -> view (dst) when `scatter`.
+LogicalResult Lowering::copyView(Operation *op, uint64_t viewAddr,
+                                 const AffView &view, uint64_t linAddr,
+                                 ArrayRef<int64_t> shape, unsigned esz,
+                                 bool scatter) {
+  int64_t cap = int64_t((arch.spBytes - 64) / esz);
+  SmallVector<unsigned> order;
+  for (unsigned d = 0; d < shape.size(); ++d)
+    order.push_back(d);
+  for (const IBox &box : boxesOf(shape, cap)) {
+    int64_t vAddr = int64_t(viewAddr) + int64_t(esz) * boxOffset(view, box);
+    uint64_t lAddr = linAddr + esz * uint64_t(box.flat0);
+    uint64_t bytes = esz * uint64_t(box.size);
+    if (!scatter) {
+      xfer(true, 0, vAddr, boxDims(view, box, order), esz);
+      dmaLinear(false, 0, lAddr, bytes);
+    } else {
+      dmaLinear(true, 0, lAddr, bytes);
+      xfer(false, 0, vAddr, boxDims(view, box, order), esz);
+    }
+  }
+  return success();
+}
+
+LogicalResult Lowering::lowerExtractSlice(tensor::ExtractSliceOp op) {
+  auto src = op.getSourceType();
+  std::optional<AffView> v =
+      sliceView(src, op.getStaticOffsets(), op.getStaticStrides());
+  if (!v || ShapedType::isDynamicShape(op.getStaticSizes()))
+    return op.emitOpError("only static slices are supported by the Q4A "
+                          "lowering");
+  FailureOr<Buf> s = bufOf(op, op.getSource());
+  if (failed(s))
+    return failure();
+  Buf out = define(op.getResult());
+  return copyView(op, s->addr, *v, out.addr, op.getStaticSizes(), s->esz,
+                  false);
+}
+
+LogicalResult Lowering::lowerInsertSlice(tensor::InsertSliceOp op) {
+  auto dst = op.getDestType();
+  std::optional<AffView> v =
+      sliceView(dst, op.getStaticOffsets(), op.getStaticStrides());
+  if (!v || ShapedType::isDynamicShape(op.getStaticSizes()))
+    return op.emitOpError("only static slices are supported by the Q4A "
+                          "lowering");
+  FailureOr<Buf> s = bufOf(op, op.getSource()), d = bufOf(op, op.getDest());
+  if (failed(s) || failed(d))
+    return failure();
+  // Update the destination in place when nothing reads it later (ops are
+  // lowered in program order) and it is not an input, a constant or an
+  // alias; otherwise copy it first.
+  Value dest = op.getDest();
+  Operation *def = dest.getDefiningOp();
+  bool inPlace = def && !isa<arith::ConstantOp, mlir::quant4::ConstantOp,
+                             tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+                             tensor::ExtractOp>(def);
+  for (Operation *u : dest.getUsers())
+    if (u != op && (u->getBlock() != op->getBlock() ||
+                    !u->isBeforeInBlock(op) ||
+                    isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+                        tensor::ExtractOp>(u)))
+      inPlace = false;
+  for (Value r : func.getBody().front().getTerminator()->getOperands())
+    if (r == dest)
+      inPlace = false;
+  Buf out;
+  if (inPlace) {
+    out = *d;
+    bufs[op.getResult()] = out;
+  } else {
+    out = define(op.getResult());
+    copyDram(out.addr, d->addr, uint64_t(out.numel) * out.esz);
+  }
+  return copyView(op, out.addr, *v, s->addr, op.getStaticSizes(), s->esz,
+                  true);
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution: im2col by strided DMA + MXU
+//===----------------------------------------------------------------------===//
+
+LogicalResult Lowering::lowerConv(Operation *op, Value x, Value w, Value sx,
+                                  Value sw, bool colScales,
+                                  ValueRange tensorScales, num::Format fa,
+                                  num::Format fb, num::Accumulation acc,
+                                  ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> dil, Value result) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wt = cast<RankedTensorType>(w.getType());
+  auto yt = cast<RankedTensorType>(result.getType());
+  if (xt.getRank() != 4 || wt.getRank() != 4 || yt.getRank() != 4 ||
+      strides.size() != 2 || dil.size() != 2)
+    return op->emitOpError("only 2-D NHWC x HWCF convolutions are supported "
+                           "by the Q4A lowering");
+  int64_t N = xt.getDimSize(0), H = xt.getDimSize(1), W = xt.getDimSize(2),
+          C = xt.getDimSize(3);
+  int64_t KH = wt.getDimSize(0), KW = wt.getDimSize(1), F = wt.getDimSize(3);
+  int64_t OH = yt.getDimSize(1), OW = yt.getDimSize(2);
+  FailureOr<Buf> X = bufOf(op, x), Wb = bufOf(op, w);
+  if (failed(X) || failed(Wb))
+    return failure();
+  FailureOr<Buf> SA = sx ? bufOf(op, sx) : FailureOr<Buf>(Buf{});
+  FailureOr<Buf> SB = sw ? bufOf(op, sw) : FailureOr<Buf>(Buf{});
+  if (failed(SA) || failed(SB))
+    return failure();
+  Buf Y = define(result);
+  unsigned ea = hw::elementBytes(fa), eb = hw::elementBytes(fb);
+  int64_t M = N * OH * OW, K = KH * KW * C;
+  int64_t mt = std::min<int64_t>(M, arch.arrayRows);
+  int64_t nt = std::min<int64_t>(F, arch.arrayCols);
+  // SP: [one | sa | sb (nt) | C block | A block | B chunk]
+  uint64_t one = 0, saA = 16, sbA = 32, cA = alignTo(sbA + 4 * nt, 16);
+  int64_t avail = int64_t(arch.spBytes) - int64_t(cA) - 64;
+  // One K chunk if a tile of rows fits; else up to 8 accumulator tiles.
+  int64_t kk = std::min<int64_t>(K, 65535 / std::max(ea, eb));
+  int64_t mb = (avail - kk * nt * eb) / (nt * 4 + kk * ea);
+  bool single = kk == K && mb >= mt;
+  if (!single) {
+    int64_t kmax = kk;
+    mb = std::min<int64_t>(M, 8 * mt);
+    kk = std::min<int64_t>(kmax, (avail - mb * nt * 4) / (mb * ea + nt * eb));
+    if (kk < 1) {
+      mb = mt;
+      kk = std::min<int64_t>(kmax,
+                             (avail - mb * nt * 4) / (mb * ea + nt * eb));
+    }
+    if (kk < 1)
+      return fits(op, cA + 64 + uint64_t(mt * nt * 4 + mt * ea + nt * eb),
+                  "one convolution tile");
+  }
+  mb = std::min<int64_t>(mb, M);
+  if (single)
+    mb = std::max<int64_t>(mt, mb / mt * mt);
+  // The 6-D loop domain (n, oh, ow, kh, kw, c) and the input's view of it.
+  AffView xv;
+  xv.coef = {H * W * C, strides[0] * W * C, strides[1] * C,
+             dil[0] * W * C, dil[1] * C, 1};
+  SmallVector<IBox> mBoxes = boxesOf({N, OH, OW}, mb);
+  SmallVector<IBox> kBoxes = boxesOf({KH, KW, C}, kk);
+  SmallVector<unsigned> order = {0, 1, 2, 3, 4, 5};
+
+  Instr cfg = Instr::make(Opcode::MCFG);
+  cfg.set("fa", hw::encodeFormat(fa));
+  cfg.set("fb", hw::encodeFormat(fb));
+  cfg.set("acc", uint64_t(acc.kind));
+  cfg.set("chunk", uint64_t(acc.chunk));
+  emit(cfg);
+  unsigned ts = 0;
+  if (!tensorScales.empty()) {
+    if (failed(scalarToReg(op, tensorScales[0], 1, one)))
+      return failure();
+    ts = 1;
+    if (tensorScales.size() > 1) {
+      if (failed(scalarToReg(op, tensorScales[1], 2, one)))
+        return failure();
+      emit(mk(Opcode::FOP, {{"fn", uint64_t(hw::VFn::Mul)}, {"fd", 1},
+                            {"fa", 1}, {"fb", 2}}));
+    }
+  }
+  if (!sx || !sw)
+    emit(mk(Opcode::FST, {{"fs", 0}, {"addr", one}}));
+  if (sx)
+    dmaLinear(true, saA, SA->addr, 4);
+  for (const IBox &mbx : mBoxes) {
+    int64_t rows = mbx.size;
+    int64_t subs = (rows + mt - 1) / mt;
+    uint64_t aA = alignTo(cA + uint64_t(mb * nt * 4), 16);
+    for (int64_t n0 = 0; n0 < F; n0 += nt) {
+      int64_t nn = std::min(nt, F - n0);
+      if (sw)
+        dmaLinear(true, sbA, SB->addr + (colScales ? 4 * n0 : 0),
+                  4 * (colScales ? nn : 1));
+      for (const IBox &kbx : kBoxes) {
+        int64_t kc = kbx.size;
+        uint64_t bA = alignTo(aA + uint64_t(rows * kc * ea), 16);
+        if (n0 == 0 || kBoxes.size() > 1) {
+          IBox box;
+          box.start = {mbx.start[0], mbx.start[1], mbx.start[2],
+                       kbx.start[0], kbx.start[1], kbx.start[2]};
+          box.cnt = {mbx.cnt[0], mbx.cnt[1], mbx.cnt[2],
+                     kbx.cnt[0], kbx.cnt[1], kbx.cnt[2]};
+          xfer(true, aA, int64_t(X->addr) + int64_t(ea) * boxOffset(xv, box),
+               boxDims(xv, box, order), ea);
+        }
+        dma2D(true, bA, Wb->addr + uint64_t(kbx.flat0 * F + n0) * eb,
+              uint64_t(kc), uint64_t(nn) * eb, uint64_t(F) * eb,
+              uint64_t(nn) * eb);
+        for (int64_t s = 0; s < subs; ++s) {
+          int64_t m = std::min(mt, rows - s * mt);
+          unsigned tile = unsigned(single ? 0 : s);
+          emit(mk(Opcode::MMA,
+                  {{"tile", tile}, {"accum", kbx.flat0 > 0}, {"ta", 0},
+                   {"tb", 0}, {"m", uint64_t(m)}, {"n", uint64_t(nn)},
+                   {"k", uint64_t(kc)},
+                   {"a", aA + uint64_t(s * mt * kc) * ea}, {"b", bA},
+                   {"lda", uint64_t(kc)}, {"ldb", uint64_t(nn)}}));
+          if (single)
+            emit(mk(Opcode::MST,
+                    {{"tile", 0}, {"m", uint64_t(m)}, {"n", uint64_t(nn)},
+                     {"d", cA + uint64_t(s * mt * nn) * 4},
+                     {"ldc", uint64_t(nn)}, {"sam", 0},
+                     {"sa", sx ? saA : one}, {"sbm", colScales},
+                     {"sb", sw ? sbA : one}, {"ts", ts}}));
+        }
+      }
+      if (!single)
+        for (int64_t s = 0; s < subs; ++s) {
+          int64_t m = std::min(mt, rows - s * mt);
+          emit(mk(Opcode::MST,
+                  {{"tile", uint64_t(s)}, {"m", uint64_t(m)},
+                   {"n", uint64_t(nn)},
+                   {"d", cA + uint64_t(s * mt * nn) * 4},
+                   {"ldc", uint64_t(nn)}, {"sam", 0},
+                   {"sa", sx ? saA : one}, {"sbm", colScales},
+                   {"sb", sw ? sbA : one}, {"ts", ts}}));
+        }
+      dma2D(false, cA, Y.addr + uint64_t(mbx.flat0 * F + n0) * 4,
+            uint64_t(rows), uint64_t(nn) * 4, uint64_t(F) * 4,
+            uint64_t(nn) * 4);
+    }
+  }
   return success();
 }
 
@@ -1229,10 +1884,23 @@ FailureOr<hw::Program> Lowering::run() {
       return failure();
     prog.inputs.push_back(*t);
   }
+  for (BlockArgument a : func.getArguments())
+    if (getElementTypeOrSelf(a.getType()).isSignlessInteger(32)) {
+      Buf in = bufs[a];
+      Buf f = in;
+      f.addr = allocDram(uint64_t(in.numel) * 4);
+      convertI32(true, f.addr, in.addr, uint64_t(in.numel));
+      bufs[a] = f;
+    }
   Operation *ret = func.getBody().front().getTerminator();
-  for (Operation &op : func.getBody().front().without_terminator())
+  for (Operation &op : func.getBody().front().without_terminator()) {
     if (failed(lowerOp(&op)))
       return failure();
+    if (dramTop > dramLimit)
+      return op.emitOpError("needs ")
+             << dramTop << " bytes of DRAM in total, more than the target's "
+             << dramLimit << " bytes";
+  }
   // Outputs: a value computed here becomes the output in place; arguments,
   // constants and values returned twice are copied to a region of their own.
   DenseSet<Value> inPlace;
@@ -1246,7 +1914,10 @@ FailureOr<hw::Program> Lowering::run() {
                 v.getDefiningOp<tensor::CollapseShapeOp>() ||
                 v.getDefiningOp<tensor::ExpandShapeOp>();
     uint64_t addr = b->addr;
-    if (copy) {
+    if (getElementTypeOrSelf(v.getType()).isSignlessInteger(32)) {
+      addr = allocDram(uint64_t(b->numel) * 4);
+      convertI32(false, addr, b->addr, uint64_t(b->numel));
+    } else if (copy) {
       uint64_t bytes = uint64_t(b->numel) * b->esz;
       addr = allocDram(bytes);
       uint64_t chunk = std::min<uint64_t>(bytes, arch.spBytes & ~uint64_t(15));
@@ -1264,6 +1935,10 @@ FailureOr<hw::Program> Lowering::run() {
   }
   emit(Instr::make(Opcode::HALT));
   prog.dramSize = alignTo(std::max<uint64_t>(dramTop, 64), 4096);
+  if (prog.dramSize > dramLimit)
+    return func.emitOpError("needs ")
+           << prog.dramSize << " bytes of DRAM, more than the target's "
+           << dramLimit << " bytes";
   if (std::string e = prog.validate(); !e.empty())
     return func.emitOpError("internal error: the generated Q4A program is "
                             "invalid: ")
@@ -1305,7 +1980,8 @@ struct ConvertQuant4ToQ4APass
       module.emitError("convert-quant4-to-q4a: ") << e;
       return signalPassFailure();
     }
-    Lowering l(fn, arch);
+    uint64_t limit = dramSize ? uint64_t(dramSize) : (uint64_t(1) << 32) - 4096;
+    Lowering l(fn, arch, limit);
     FailureOr<hw::Program> p = l.run();
     if (failed(p))
       return signalPassFailure();

@@ -1,11 +1,24 @@
 // RUN: quant4-opt %s --split-input-file --convert-quant4-to-q4a="sp-size=1024" --verify-diagnostics
 
-func.func @conv(%x: tensor<1x4x4x1x!quant4.int<4>>, %k: tensor<3x3x1x2x!quant4.int<4>>,
-                %s: tensor<f32>) -> tensor<1x2x2x2xf32> {
-  // expected-error@+1 {{'quant4.conv2d' op is not supported by the Q4A lowering yet}}
+// A convolution whose smallest tile (32 x 32 outputs) cannot fit a
+// 1024-byte scratchpad.
+func.func @conv(%x: tensor<1x40x40x1x!quant4.int<4>>, %k: tensor<3x3x1x32x!quant4.int<4>>,
+                %s: tensor<f32>) -> tensor<1x38x38x32xf32> {
+  // expected-error@+1 {{'quant4.conv2d' op needs 4384 bytes of scratchpad for one convolution tile, but the 1024-byte scratchpad is too small}}
   %y = quant4.conv2d %x, %k scales(%s, %s) acc<f32>
-      : tensor<1x4x4x1x!quant4.int<4>>, tensor<3x3x1x2x!quant4.int<4>>,
-        tensor<f32>, tensor<f32> -> tensor<1x2x2x2xf32>
+      : tensor<1x40x40x1x!quant4.int<4>>, tensor<3x3x1x32x!quant4.int<4>>,
+        tensor<f32>, tensor<f32> -> tensor<1x38x38x32xf32>
+  return %y : tensor<1x38x38x32xf32>
+}
+
+// -----
+
+// A convolution whose init is not zero.
+func.func @conv_init(%x: tensor<1x4x4x1xf32>, %k: tensor<3x3x1x2xf32>,
+                     %o: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  // expected-error@+1 {{'linalg.conv_2d_nhwc_hwcf' op needs a zero-filled init on Q4A}}
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %k : tensor<1x4x4x1xf32>, tensor<3x3x1x2xf32>) outs(%o : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
   return %y : tensor<1x2x2x2xf32>
 }
 
@@ -21,8 +34,12 @@ func.func @block(%x: tensor<4x64xf32>, %s: tensor<4x2xf32>) -> tensor<4x64xf4E2M
 // -----
 
 func.func @unsupported(%x: tensor<4x8xf32>) -> tensor<8x4xf32> {
-  // expected-error@+1 {{'tensor.extract_slice' op is not supported by the Q4A lowering}}
-  %s = tensor.extract_slice %x[0, 0] [4, 4] [1, 1] : tensor<4x8xf32> to tensor<4x4xf32>
+  %c0 = arith.constant 0.0 : f32
+  // expected-error@+1 {{'tensor.pad' op is not supported by the Q4A lowering}}
+  %s = tensor.pad %x low[1, 0] high[0, 0] {
+    ^bb0(%i: index, %j: index):
+      tensor.yield %c0 : f32
+  } : tensor<4x8xf32> to tensor<5x8xf32>
   %r = tensor.empty() : tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
