@@ -34,5 +34,5 @@ llvm_config.with_environment("PATH", config.quant4_tools_dir, append_path=True)
 
 tool_dirs = [config.quant4_tools_dir, config.llvm_tools_dir]
 tools = ["quant4-opt", "quant4-translate", "quant4-capi-test", "quant4-run",
-         "quant4-ref", "quant4-gradcheck"]
+         "quant4-ref", "quant4-gradcheck", "quant4-sim"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,0 +1,919 @@
+//===- Sim.cpp - the Q4A functional simulator ------------------------------===//
+//
+// Sequential semantics of docs/ISA.md §2.2: every instruction completes
+// before the next one starts; the cycle model (Timing.cpp) only times them.
+// All arithmetic is the Numerics library's (num::quantize, num::dequantize,
+// num::decode, the scale policies, num::scaleDot) or the ISA library's
+// (q4a::applyVFn, q4a::reduceStep); the accumulator follows the table of
+// ISA.md §4.2 term by term. Built with -ffp-contract=off.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Sim/Sim.h"
+
+#include "quant4/Numerics/Numerics.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+namespace quant4::sim {
+
+using q4a::Instr;
+using q4a::Opcode;
+using q4a::Unit;
+
+std::string formatPairName(const num::Format &fa, const num::Format &fb) {
+  return fa.str() + " x " + fb.str();
+}
+
+namespace {
+
+using i128 = __int128;
+using u128 = unsigned __int128;
+
+/// Per-byte shadow state of DRAM and SP.
+enum Tag : uint8_t { Uninit = 0, Data = 1, Code4 = 2, CodeWide = 3 };
+
+enum class Space : uint8_t { SP, DRAM, XReg, FReg, Acc };
+const char *spaceName(Space s) {
+  switch (s) {
+  case Space::SP: return "scratchpad";
+  case Space::DRAM: return "DRAM";
+  case Space::XReg: return "x register";
+  case Space::FReg: return "f register";
+  case Space::Acc: return "accumulator tile";
+  }
+  return "?";
+}
+
+/// One read or write of an instruction, for the synchronisation check.
+struct Access {
+  Space space;
+  bool write;
+  uint64_t lo, hi; // [lo, hi)
+  uint32_t pc;
+};
+
+struct AccEntry {
+  float s32 = 0, s16 = 0;
+  uint32_t cnt = 0;
+  bool nf = false;
+  bool reset = false; // written by an mma accum=0 since the start
+  i128 e = 0;
+};
+
+std::string hex(uint64_t v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+  return b;
+}
+
+float toHalf(double v) { return num::halfBitsToFloat(num::doubleToHalfBits(v)); }
+
+Tag codeTag(const num::Format &f) { return f.bitWidth() <= 4 ? Code4 : CodeWide; }
+
+} // namespace
+
+struct Simulator::Impl {
+  const q4a::Program &prog;
+  Options opts;
+  std::vector<uint8_t> dram, dramTag, sp, spTag;
+  std::vector<bool> inputSet;
+  uint64_t x[q4a::kNumXRegs] = {};
+  float f[q4a::kNumFRegs] = {};
+  std::vector<AccEntry> acc[q4a::kNumAccTiles];
+  // MXU configuration.
+  bool cfgValid = false;
+  num::Format fa, fb;
+  num::Accumulation accum;
+  std::vector<float> decA, decB;         // decode tables (<= 16-bit formats)
+  std::vector<int64_t> intA, intB;       // exactInteger tables (Exact)
+  std::vector<float> prod16;             // half(pa*pb) table, small formats
+  uint32_t maskA = 0, maskB = 0;
+  // Execution.
+  Scoreboard sb;
+  Stats st;
+  std::vector<TraceEntry> tr;
+  std::string err;
+  std::vector<Access> cur;
+  std::array<std::vector<Access>, kNumUnits> outstanding;
+  std::array<bool, kNumUnits> overflow{};
+  DmaBytes dmaBytes;
+  bool ran = false;
+
+  Impl(const q4a::Program &p, Options o) : prog(p), opts(o) {
+    f[0] = 1.0f;
+    uint32_t cells = uint32_t(prog.arch.arrayRows) * prog.arch.arrayCols;
+    for (auto &t : acc)
+      t.assign(cells, AccEntry());
+  }
+
+  bool fail(const std::string &m) {
+    if (err.empty())
+      err = m;
+    return false;
+  }
+
+  //===-- memory ---------------------------------------------------------===//
+
+  std::vector<uint8_t> &mem(Space s) { return s == Space::SP ? sp : dram; }
+  std::vector<uint8_t> &tags(Space s) { return s == Space::SP ? spTag : dramTag; }
+
+  bool bounds(Space s, uint64_t addr, uint64_t len, const char *what) {
+    uint64_t size = mem(s).size();
+    if (addr > size || len > size - addr)
+      return fail(std::string("accesses ") + what + " [" + hex(addr) + ", " +
+                  hex(addr + len) + ") outside the " +
+                  std::to_string(size) + "-byte " + spaceName(s));
+    return true;
+  }
+  /// Bounds, initialisation check and access record of a read.
+  bool rd(Space s, uint64_t addr, uint64_t len, const char *what) {
+    if (!bounds(s, addr, len, what))
+      return false;
+    if (opts.checkUninitialised) {
+      const uint8_t *t = tags(s).data() + addr;
+      for (uint64_t i = 0; i < len; ++i)
+        if (t[i] == Uninit) {
+          uint64_t j = i;
+          while (j < len && t[j] == Uninit)
+            ++j;
+          return fail("reads uninitialised " + std::string(spaceName(s)) +
+                      " bytes [" + hex(addr + i) + ", " + hex(addr + j) +
+                      ") (" + what + "): nothing wrote them since reset");
+        }
+    }
+    cur.push_back({s, false, addr, addr + len, 0});
+    return true;
+  }
+  bool wr(Space s, uint64_t addr, uint64_t len, const char *what) {
+    if (!bounds(s, addr, len, what))
+      return false;
+    cur.push_back({s, true, addr, addr + len, 0});
+    return true;
+  }
+  void setTag(Space s, uint64_t addr, uint64_t len, Tag t) {
+    std::memset(tags(s).data() + addr, t, len);
+  }
+  float ldF(uint64_t addr) {
+    float v;
+    std::memcpy(&v, sp.data() + addr, 4);
+    return v;
+  }
+  void stF(uint64_t addr, float v) {
+    std::memcpy(sp.data() + addr, &v, 4);
+    std::memset(spTag.data() + addr, Data, 4);
+  }
+  uint32_t ldCode(uint64_t addr, unsigned esz) {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < esz; ++i)
+      v |= uint32_t(sp[addr + i]) << (8 * i);
+    return v;
+  }
+  void stCode(uint64_t addr, unsigned esz, uint32_t code, Tag t) {
+    for (unsigned i = 0; i < esz; ++i) {
+      sp[addr + i] = uint8_t(code >> (8 * i));
+      spTag[addr + i] = t;
+    }
+  }
+  float rf(unsigned r) {
+    cur.push_back({Space::FReg, false, r, r + 1, 0});
+    return f[r];
+  }
+  uint64_t rx(unsigned r) {
+    cur.push_back({Space::XReg, false, r, r + 1, 0});
+    return x[r];
+  }
+  void wf(unsigned r, float v) {
+    cur.push_back({Space::FReg, true, r, r + 1, 0});
+    if (r != 0)
+      f[r] = v;
+  }
+  void wx(unsigned r, uint64_t v) {
+    cur.push_back({Space::XReg, true, r, r + 1, 0});
+    if (r != 0)
+      x[r] = v;
+  }
+
+  //===-- instructions -----------------------------------------------------===//
+
+  bool exec(const Instr &in);
+  bool execDma(const Instr &in, bool load);
+  bool execMcfg(const Instr &in);
+  bool execMma(const Instr &in);
+  bool execMst(const Instr &in);
+  bool execVop(const Instr &in);
+  bool execVred(const Instr &in);
+  bool execVtr(const Instr &in);
+  bool execQuant(const Instr &in, bool quant);
+
+  std::string run();
+  std::string location(size_t pc) const {
+    return "pc " + std::to_string(pc) + " (" + q4a::printInstr(prog.code[pc]) +
+           ")";
+  }
+  void checkSync(size_t pc, Unit u);
+};
+
+bool Simulator::Impl::execDma(const Instr &in, bool load) {
+  uint64_t spA = in.get("sp"), dr = in.get("dram"), rows = in.get("rows"),
+           bytes = in.get("bytes"), ds = in.get("dstride"),
+           ss = in.get("sstride");
+  Space src = load ? Space::DRAM : Space::SP, dst = load ? Space::SP : Space::DRAM;
+  uint64_t srcA = load ? dr : spA, dstA = load ? spA : dr;
+  uint64_t srcS = load ? ds : ss, dstS = load ? ss : ds;
+  for (uint64_t r = 0; r < rows; ++r) {
+    uint64_t s = srcA + r * srcS, d = dstA + r * dstS;
+    if (!rd(src, s, bytes, "DMA source row") ||
+        !wr(dst, d, bytes, "DMA destination row"))
+      return false;
+    std::memmove(mem(dst).data() + d, mem(src).data() + s, bytes);
+    const uint8_t *t = tags(src).data() + s;
+    for (uint64_t i = 0; i < bytes; ++i) {
+      if (t[i] == Code4)
+        ++dmaBytes.code4;
+      else if (t[i] == CodeWide)
+        ++dmaBytes.code8;
+      else
+        ++dmaBytes.other;
+    }
+    std::memmove(tags(dst).data() + d, t, bytes);
+  }
+  (load ? st.dramToSpBytes : st.spToDramBytes) += rows * bytes;
+  return true;
+}
+
+bool Simulator::Impl::execMcfg(const Instr &in) {
+  std::string e;
+  auto a = q4a::decodeFormat(in.get("fa"), &e);
+  auto b = q4a::decodeFormat(in.get("fb"), &e);
+  if (!a || !b)
+    return fail("invalid format: " + e);
+  fa = *a;
+  fb = *b;
+  accum = num::Accumulation{num::AccumKind(in.get("acc")), int(in.get("chunk"))};
+  cfgValid = true;
+  auto table = [](const num::Format &fmt, std::vector<float> &dec,
+                  std::vector<int64_t> &ints, uint32_t &mask, bool exact) {
+    dec.clear();
+    ints.clear();
+    uint32_t n = fmt.numCodes();
+    mask = n ? n - 1 : 0xFFFFFFFFu;
+    if (!n)
+      return;
+    dec.resize(n);
+    for (uint32_t c = 0; c < n; ++c)
+      dec[c] = num::decode(fmt, c);
+    if (exact) {
+      ints.resize(n);
+      for (uint32_t c = 0; c < n; ++c)
+        ints[c] = num::exactInteger(fmt, c);
+    }
+  };
+  bool exact = accum.kind == num::AccumKind::Exact;
+  table(fa, decA, intA, maskA, exact);
+  table(fb, decB, intB, maskB, exact);
+  prod16.clear();
+  bool half = accum.kind == num::AccumKind::F16 ||
+              accum.kind == num::AccumKind::F16Chunked;
+  if (half && !decA.empty() && !decB.empty() &&
+      uint64_t(decA.size()) * decB.size() <= (1u << 16)) {
+    prod16.resize(decA.size() * decB.size());
+    for (size_t i = 0; i < decA.size(); ++i)
+      for (size_t j = 0; j < decB.size(); ++j)
+        prod16[i * decB.size() + j] = toHalf(double(decA[i]) * decB[j]);
+  }
+  return true;
+}
+
+bool Simulator::Impl::execMma(const Instr &in) {
+  if (!cfgValid)
+    return fail("mma before any mcfg (Q23)");
+  unsigned tile = unsigned(in.get("tile"));
+  bool accumulate = in.get("accum"), ta = in.get("ta"), tb = in.get("tb");
+  uint64_t m = in.get("m"), n = in.get("n"), k = in.get("k"), a = in.get("a"),
+           b = in.get("b"), lda = in.get("lda"), ldb = in.get("ldb");
+  unsigned ea = q4a::elementBytes(fa), eb = q4a::elementBytes(fb);
+  // Operand extents, one stored row at a time.
+  uint64_t rowsA = ta ? k : m, lenA = ta ? m : k;
+  uint64_t rowsB = tb ? n : k, lenB = tb ? k : n;
+  for (uint64_t r = 0; r < rowsA; ++r)
+    if (!rd(Space::SP, a + r * lda * ea, lenA * ea, "operand a"))
+      return false;
+  for (uint64_t r = 0; r < rowsB; ++r)
+    if (!rd(Space::SP, b + r * ldb * eb, lenB * eb, "operand b"))
+      return false;
+  // Codes: A as m x k, B as n x k (both row-contiguous in k).
+  std::vector<uint32_t> A(m * k), B(n * k);
+  for (uint64_t i = 0; i < m; ++i)
+    for (uint64_t q = 0; q < k; ++q)
+      A[i * k + q] = ldCode(a + (ta ? q * lda + i : i * lda + q) * ea, ea);
+  for (uint64_t j = 0; j < n; ++j)
+    for (uint64_t q = 0; q < k; ++q)
+      B[j * k + q] = ldCode(b + (tb ? j * ldb + q : q * ldb + j) * eb, eb);
+  cur.push_back({Space::Acc, true, tile, tile + 1, 0});
+  if (accumulate)
+    cur.push_back({Space::Acc, false, tile, tile + 1, 0});
+  uint32_t cols = prog.arch.arrayCols;
+  auto dec = [](const std::vector<float> &t, uint32_t mask, uint32_t c) {
+    if (t.empty()) {
+      float v;
+      std::memcpy(&v, &c, 4);
+      return v;
+    }
+    return t[c & mask];
+  };
+  size_t nb = decB.size();
+  int chunk = accum.chunk;
+  for (uint64_t i = 0; i < m; ++i) {
+    for (uint64_t j = 0; j < n; ++j) {
+      AccEntry &e = acc[tile][i * cols + j];
+      if (!accumulate) {
+        e = AccEntry();
+        e.reset = true;
+      } else if (!e.reset && opts.checkUninitialised) {
+        return fail("accumulates into ACC[" + std::to_string(tile) + "][" +
+                    std::to_string(i) + "][" + std::to_string(j) +
+                    "], which no mma accum=0 has reset");
+      }
+      const uint32_t *ra = &A[i * k], *rb = &B[j * k];
+      switch (accum.kind) {
+      case num::AccumKind::F32: {
+        float s = e.s32;
+        for (uint64_t q = 0; q < k; ++q)
+          s = s + dec(decA, maskA, ra[q]) * dec(decB, maskB, rb[q]);
+        e.s32 = s;
+        break;
+      }
+      case num::AccumKind::F16:
+      case num::AccumKind::F16Chunked: {
+        bool chunked = accum.kind == num::AccumKind::F16Chunked;
+        for (uint64_t q = 0; q < k; ++q) {
+          float p = !prod16.empty()
+                        ? prod16[(ra[q] & maskA) * nb + (rb[q] & maskB)]
+                        : toHalf(double(dec(decA, maskA, ra[q])) *
+                                 dec(decB, maskB, rb[q]));
+          e.s16 = toHalf(double(e.s16) + double(p));
+          if (chunked && ++e.cnt == uint32_t(chunk)) {
+            e.s32 = e.s32 + e.s16;
+            e.s16 = 0;
+            e.cnt = 0;
+          }
+        }
+        break;
+      }
+      case num::AccumKind::Exact:
+        for (uint64_t q = 0; q < k; ++q) {
+          float pa = dec(decA, maskA, ra[q]), pb = dec(decB, maskB, rb[q]);
+          if (!std::isfinite(pa) || !std::isfinite(pb))
+            e.nf = true;
+          else
+            e.e += i128(intA[ra[q] & maskA]) * i128(intB[rb[q] & maskB]);
+          e.s32 = e.s32 + pa * pb;
+        }
+        break;
+      }
+    }
+  }
+  st.macs += m * n * k;
+  st.macsByFormats[formatPairName(fa, fb)] += m * n * k;
+  return true;
+}
+
+bool Simulator::Impl::execMst(const Instr &in) {
+  unsigned tile = unsigned(in.get("tile"));
+  uint64_t m = in.get("m"), n = in.get("n"), d = in.get("d"),
+           ldc = in.get("ldc"), sa = in.get("sa"), sb = in.get("sb");
+  bool sam = in.get("sam"), sbm = in.get("sbm");
+  if (!rd(Space::SP, sa, 4 * (sam ? m : 1), "row scales") ||
+      !rd(Space::SP, sb, 4 * (sbm ? n : 1), "column scales"))
+    return false;
+  for (uint64_t i = 0; i < m; ++i)
+    if (!wr(Space::SP, d + 4 * i * ldc, 4 * n, "result row"))
+      return false;
+  cur.push_back({Space::Acc, false, tile, tile + 1, 0});
+  float ts = rf(unsigned(in.get("ts")));
+  uint32_t cols = prog.arch.arrayCols;
+  for (uint64_t i = 0; i < m; ++i) {
+    float SA = ldF(sa + (sam ? 4 * i : 0));
+    for (uint64_t j = 0; j < n; ++j) {
+      const AccEntry &e = acc[tile][i * cols + j];
+      if (!e.reset && opts.checkUninitialised)
+        return fail("reads ACC[" + std::to_string(tile) + "][" +
+                    std::to_string(i) + "][" + std::to_string(j) +
+                    "], which no mma has written");
+      float dot = 0;
+      switch (accum.kind) {
+      case num::AccumKind::F32: dot = e.s32; break;
+      case num::AccumKind::F16: dot = e.s16; break;
+      case num::AccumKind::F16Chunked:
+        dot = e.cnt > 0 ? e.s32 + e.s16 : e.s32;
+        break;
+      case num::AccumKind::Exact: {
+        if (e.nf) {
+          dot = e.s32;
+          break;
+        }
+        bool neg = e.e < 0;
+        u128 mag = neg ? u128(-e.e) : u128(e.e);
+        dot = num::roundScaledIntegerToFloat(
+            neg, uint64_t(mag >> 64), uint64_t(mag),
+            num::lsbExponent(fa) + num::lsbExponent(fb));
+        break;
+      }
+      }
+      float SB = ldF(sb + (sbm ? 4 * j : 0));
+      stF(d + 4 * (i * ldc + j), num::scaleDot(dot, SA, SB, ts));
+    }
+  }
+  return true;
+}
+
+bool Simulator::Impl::execVop(const Instr &in) {
+  auto fn = q4a::VFn(in.get("fn"));
+  int arity = q4a::vfnArity(fn);
+  uint64_t n = in.get("n"), d = in.get("d");
+  const char *names[3] = {"a", "b", "c"}, *rn[3] = {"ra", "rb", "rc"};
+  const char *what[3] = {"operand a", "operand b", "operand c"};
+  uint64_t addr[3] = {0, 0, 0};
+  bool reg[3] = {false, false, false};
+  float rv[3] = {0, 0, 0};
+  bool fast = true; // every SP operand initialised before the first write
+  for (int o = 0; o < arity; ++o) {
+    addr[o] = in.get(names[o]);
+    reg[o] = in.get(rn[o]);
+    if (reg[o]) {
+      rv[o] = rf(unsigned(addr[o]));
+      continue;
+    }
+    if (!bounds(Space::SP, addr[o], 4 * n, what[o]))
+      return false;
+    cur.push_back({Space::SP, false, addr[o], addr[o] + 4 * n, 0});
+    if (opts.checkUninitialised)
+      for (uint64_t i = 0; i < 4 * n && fast; ++i)
+        fast = spTag[addr[o] + i] != Uninit;
+  }
+  if (!wr(Space::SP, d, 4 * n, "destination"))
+    return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    float v[3] = {0, 0, 0};
+    for (int o = 0; o < arity; ++o) {
+      if (reg[o]) {
+        v[o] = rv[o];
+        continue;
+      }
+      uint64_t at = addr[o] + 4 * i;
+      if (!fast)
+        for (int b = 0; b < 4; ++b)
+          if (spTag[at + b] == Uninit)
+            return fail("reads uninitialised scratchpad bytes [" + hex(at) +
+                        ", " + hex(at + 4) + ") (" + what[o] + ", element " +
+                        std::to_string(i) + "): nothing wrote them since reset");
+      v[o] = ldF(at);
+    }
+    stF(d + 4 * i, q4a::applyVFn(fn, v[0], v[1], v[2]));
+  }
+  return true;
+}
+
+bool Simulator::Impl::execVred(const Instr &in) {
+  auto red = q4a::Red(in.get("red"));
+  auto axis = q4a::Axis(in.get("axis"));
+  bool init = in.get("init");
+  uint64_t rows = in.get("rows"), cols = in.get("cols"), d = in.get("d"),
+           s = in.get("s");
+  uint64_t outs = axis == q4a::Axis::All ? 1 : axis == q4a::Axis::Row ? rows : cols;
+  if (!rd(Space::SP, s, 4 * rows * cols, "source"))
+    return false;
+  if (init && !rd(Space::SP, d, 4 * outs, "initial value"))
+    return false;
+  if (!wr(Space::SP, d, 4 * outs, "destination"))
+    return false;
+  std::vector<float> r(outs, 0.0f);
+  if (init)
+    for (uint64_t o = 0; o < outs; ++o)
+      r[o] = ldF(d + 4 * o);
+  for (uint64_t i = 0; i < rows; ++i)
+    for (uint64_t j = 0; j < cols; ++j) {
+      uint64_t o = axis == q4a::Axis::All ? 0 : axis == q4a::Axis::Row ? i : j;
+      r[o] = q4a::reduceStep(red, r[o], ldF(s + 4 * (i * cols + j)));
+    }
+  for (uint64_t o = 0; o < outs; ++o)
+    stF(d + 4 * o, r[o]);
+  return true;
+}
+
+bool Simulator::Impl::execVtr(const Instr &in) {
+  unsigned esz = 1u << in.get("esz");
+  uint64_t rows = in.get("rows"), cols = in.get("cols"), d = in.get("d"),
+           s = in.get("s");
+  if (!rd(Space::SP, s, rows * cols * esz, "source") ||
+      !wr(Space::SP, d, rows * cols * esz, "destination"))
+    return false;
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t c = 0; c < cols; ++c) {
+      uint64_t from = s + (r * cols + c) * esz, to = d + (c * rows + r) * esz;
+      std::memcpy(sp.data() + to, sp.data() + from, esz);
+      std::memcpy(spTag.data() + to, spTag.data() + from, esz);
+    }
+  return true;
+}
+
+bool Simulator::Impl::execQuant(const Instr &in, bool quant) {
+  std::string e;
+  auto fmt = q4a::decodeFormat(in.get("fmt"), &e);
+  if (!fmt)
+    return fail("invalid format: " + e);
+  unsigned esz = q4a::elementBytes(*fmt);
+  uint64_t n = in.get("n"), d = in.get("d"), s = in.get("s"), sc = in.get("sc");
+  unsigned grp = unsigned(in.get("grp"));
+  num::RngKey key;
+  auto rnd = num::Rounding(in.get("rnd"));
+  if (quant) {
+    unsigned k = unsigned(in.get("key"));
+    if (k != 0) {
+      key.seed = rx(k);
+      key.stream = rx(k + 1);
+    }
+  }
+  uint64_t inner = 0, len = 0, base = 0;
+  if (grp != 0) {
+    uint64_t g = rx(grp);
+    inner = g & 0xffffffffu;
+    len = g >> 32;
+    base = rx(grp + 1);
+  }
+  float ts = rf(unsigned(in.get("ts")));
+  unsigned inBytes = quant ? 4 : esz, outBytes = quant ? esz : 4;
+  if (!rd(Space::SP, s, n * inBytes, "source") ||
+      !wr(Space::SP, d, n * outBytes, "destination"))
+    return false;
+  // The scale entries actually used: sigma over g in [base, base + n).
+  uint64_t minSigma = 0, maxSigma = 0;
+  if (inner != 0 && len != 0) {
+    uint64_t first = base / inner, last = (base + n - 1) / inner;
+    if (last - first + 1 >= len) {
+      maxSigma = len - 1;
+    } else {
+      minSigma = UINT64_MAX;
+      for (uint64_t q = first; q <= last; ++q) {
+        minSigma = std::min(minSigma, q % len);
+        maxSigma = std::max(maxSigma, q % len);
+      }
+    }
+  }
+  if (maxSigma > (uint64_t(1) << 40) ||
+      !rd(Space::SP, sc + 4 * minSigma, 4 * (maxSigma - minSigma + 1), "scales"))
+    return fail("scale index " + std::to_string(maxSigma) +
+                " is outside the scratchpad");
+  Tag tag = codeTag(*fmt);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t g = base + i;
+    uint64_t sigma = (inner == 0 || len == 0) ? 0 : (g / inner) % len;
+    float scale = ldF(sc + 4 * sigma);
+    if (quant) {
+      scale = scale * ts;
+      uint32_t code = num::quantize(*fmt, ldF(s + 4 * i), scale, rnd, key, g);
+      stCode(d + esz * i, esz, code, tag);
+    } else {
+      uint32_t code = ldCode(s + esz * i, esz);
+      stF(d + 4 * i, num::dequantize(*fmt, code, scale) * ts);
+    }
+  }
+  return true;
+}
+
+bool Simulator::Impl::exec(const Instr &in) {
+  auto g = [&](const char *n) { return in.get(n); };
+  auto fmtOf = [&](const char *n) -> std::optional<num::Format> {
+    std::string e;
+    auto r = q4a::decodeFormat(g(n), &e);
+    if (!r)
+      fail("invalid format: " + e);
+    return r;
+  };
+  switch (in.opcode) {
+  case Opcode::NOP:
+  case Opcode::HALT:
+  case Opcode::SYNC:
+    return true;
+  case Opcode::LI:
+    wx(unsigned(g("xd")), g("imm"));
+    return true;
+  case Opcode::LIF: {
+    uint32_t bits = uint32_t(g("imm"));
+    float v;
+    std::memcpy(&v, &bits, 4);
+    wf(unsigned(g("fd")), v);
+    return true;
+  }
+  case Opcode::XLD: {
+    uint64_t a = g("addr");
+    if (!rd(Space::SP, a, 8, "load"))
+      return false;
+    uint64_t v;
+    std::memcpy(&v, sp.data() + a, 8);
+    wx(unsigned(g("xd")), v);
+    return true;
+  }
+  case Opcode::FLD: {
+    uint64_t a = g("addr");
+    if (!rd(Space::SP, a, 4, "load"))
+      return false;
+    wf(unsigned(g("fd")), ldF(a));
+    return true;
+  }
+  case Opcode::FST: {
+    uint64_t a = g("addr");
+    if (!wr(Space::SP, a, 4, "store"))
+      return false;
+    stF(a, rf(unsigned(g("fs"))));
+    return true;
+  }
+  case Opcode::FOP: {
+    auto fn = q4a::VFn(g("fn"));
+    float a = rf(unsigned(g("fa"))), b = rf(unsigned(g("fb")));
+    wf(unsigned(g("fd")), q4a::applyVFn(fn, a, b));
+    return true;
+  }
+  case Opcode::DMA_LD:
+    return execDma(in, true);
+  case Opcode::DMA_ST:
+    return execDma(in, false);
+  case Opcode::MCFG:
+    return execMcfg(in);
+  case Opcode::MMA:
+    return execMma(in);
+  case Opcode::MST:
+    return execMst(in);
+  case Opcode::VOP:
+    return execVop(in);
+  case Opcode::VRED:
+    return execVred(in);
+  case Opcode::VTR:
+    return execVtr(in);
+  case Opcode::QUANT:
+    return execQuant(in, true);
+  case Opcode::DEQ:
+    return execQuant(in, false);
+  case Opcode::SAMAX: {
+    auto fmt = fmtOf("fmt");
+    if (!fmt)
+      return false;
+    wf(unsigned(g("fd")),
+       num::amaxScale(*fmt, rf(unsigned(g("fa"))), g("pow2") != 0));
+    return true;
+  }
+  case Opcode::SGRAD: {
+    auto fmt = fmtOf("fmt");
+    if (!fmt)
+      return false;
+    float s = rf(unsigned(g("fs"))), a = rf(unsigned(g("fa")));
+    wf(unsigned(g("fd")), num::gradScaleUpdate(*fmt, s, a));
+    return true;
+  }
+  case Opcode::SDLY: {
+    auto fmt = fmtOf("fmt");
+    uint64_t h = g("h"), hist = g("hist");
+    if (!fmt || !rd(Space::SP, hist, 4 * h, "history"))
+      return false;
+    std::vector<float> hv(h);
+    for (uint64_t i = 0; i < h; ++i)
+      hv[i] = ldF(hist + 4 * i);
+    int margin = int(int64_t(g("margin")));
+    float old = rf(unsigned(g("fs")));
+    wf(unsigned(g("fd")), num::delayedScale(*fmt, hv.data(), h, margin, old,
+                                            g("pow2") != 0));
+    return true;
+  }
+  case Opcode::HPUSH: {
+    uint64_t h = g("h"), hist = g("hist");
+    float a = rf(unsigned(g("fa")));
+    if (h > 1 && !rd(Space::SP, hist, 4 * (h - 1), "history"))
+      return false;
+    if (!wr(Space::SP, hist, 4 * h, "history"))
+      return false;
+    if (std::isfinite(a)) {
+      for (uint64_t i = h - 1; i >= 1; --i)
+        stF(hist + 4 * i, ldF(hist + 4 * (i - 1)));
+      stF(hist, a);
+    }
+    return true;
+  }
+  case Opcode::SSAWB: {
+    auto fmt = fmtOf("fmt");
+    uint64_t s = g("s"), n = g("n");
+    if (!fmt || !rd(Space::SP, s, 4 * n, "source"))
+      return false;
+    std::vector<float> w(n);
+    for (uint64_t i = 0; i < n; ++i)
+      w[i] = ldF(s + 4 * i);
+    wf(unsigned(g("fd")), num::sawbScale(w.data(), n, fmt->bits));
+    return true;
+  }
+  case Opcode::SPACT: {
+    auto fmt = fmtOf("fmt");
+    if (!fmt)
+      return false;
+    wf(unsigned(g("fd")), num::pactScale(rf(unsigned(g("fa"))), fmt->bits));
+    return true;
+  }
+  }
+  return fail("unknown opcode");
+}
+
+/// Reports an access of the current instruction that depends on an
+/// unfinished access of another unit with no `sync` in between.
+void Simulator::Impl::checkSync(size_t pc, Unit u) {
+  for (unsigned v = 0; v < kNumUnits; ++v) {
+    if (v == unsigned(u) || outstanding[v].empty())
+      continue;
+    for (const Access &a : cur)
+      for (const Access &b : outstanding[v]) {
+        if (a.space != b.space || !(a.write || b.write) || a.hi <= b.lo ||
+            b.hi <= a.lo)
+          continue;
+        ++st.hazards;
+        if (st.firstHazard.empty()) {
+          const char *kind = a.write ? (b.write ? "WAW" : "WAR") : "RAW";
+          uint64_t lo = std::max(a.lo, b.lo), hi = std::min(a.hi, b.hi);
+          st.firstHazard =
+              location(pc) + " on " + std::string(q4a::unitName(u)) + ": " +
+              kind + " on " + spaceName(a.space) + " [" + hex(lo) + ", " +
+              hex(hi) + ") with " + location(b.pc) + " on " +
+              std::string(q4a::unitName(Unit(v))) + ", no sync between them";
+        }
+        return;
+      }
+  }
+}
+
+std::string Simulator::Impl::run() {
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < prog.inputs.size(); ++i)
+    if (!inputSet[i])
+      return "input '" + prog.inputs[i].name + "' was not provided";
+  for (const q4a::Segment &s : prog.segments) {
+    std::memcpy(dram.data() + s.address, s.bytes.data(), s.bytes.size());
+    setTag(Space::DRAM, s.address, s.bytes.size(), Data);
+  }
+  const TimingParams &tp = opts.timing;
+  for (size_t pc = 0; pc < prog.code.size(); ++pc) {
+    if (opts.maxInstructions && st.instructions >= opts.maxInstructions)
+      return location(pc) + ": instruction budget of " +
+             std::to_string(opts.maxInstructions) +
+             " exhausted (--max-instructions)";
+    const Instr &in = prog.code[pc];
+    const q4a::OpInfo *info = q4a::lookup(in.opcode);
+    if (!info)
+      return "pc " + std::to_string(pc) + ": unknown opcode";
+    cur.clear();
+    dmaBytes = DmaBytes();
+    num::Format mfa = fa, mfb = fb; // MCFG in force for the timing of mma
+    if (!exec(in))
+      return location(pc) + ": " + err;
+    ++st.instructions;
+    Unit u = info->unit;
+    Scoreboard::Slot slot;
+    if (in.opcode == Opcode::SYNC) {
+      uint8_t mask = uint8_t(in.get("mask"));
+      slot = sb.sync(mask);
+      for (unsigned v = 0; v < kNumUnits; ++v)
+        if (mask & (1u << v)) {
+          outstanding[v].clear();
+          overflow[v] = false;
+        }
+    } else {
+      uint64_t dur = instrCycles(tp, in, mfa, mfb, dmaBytes);
+      slot = sb.issue(u, dur);
+      if (in.opcode == Opcode::DMA_LD || in.opcode == Opcode::DMA_ST)
+        st.chargedDmaBytes += chargedBytes(tp, dmaBytes);
+      if (in.opcode == Opcode::MMA)
+        st.mmaCyclesByFormats[formatPairName(mfa, mfb)] += dur;
+      for (Access &a : cur)
+        a.pc = uint32_t(pc);
+      uint64_t before = st.hazards;
+      checkSync(pc, u);
+      if (st.hazards != before && opts.strictSync)
+        return "not well synchronised (docs/ISA.md §2.3): " + st.firstHazard;
+      if (u != Unit::Scalar && !overflow[unsigned(u)]) {
+        auto &o = outstanding[unsigned(u)];
+        if (o.size() + cur.size() > 4096)
+          overflow[unsigned(u)] = true; // stop tracking until the next sync
+        else
+          o.insert(o.end(), cur.begin(), cur.end());
+      }
+    }
+    if (opts.trace)
+      tr.push_back({uint32_t(pc), u, slot.issue, slot.start, slot.finish});
+    if (in.opcode == Opcode::HALT)
+      break;
+  }
+  st.cycles = sb.total();
+  for (unsigned u = 0; u < kNumUnits; ++u) {
+    st.unitBusy[u] = sb.busy(Unit(u));
+    st.unitInstrs[u] = sb.count(Unit(u));
+  }
+  st.syncs = sb.syncs();
+  st.syncStallCycles = sb.syncStall();
+  st.hostSeconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count();
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Simulator
+//===----------------------------------------------------------------------===//
+
+Simulator::Simulator(const q4a::Program &prog, Options opts)
+    : impl(std::make_unique<Impl>(prog, opts)) {
+  impl->inputSet.assign(prog.inputs.size(), false);
+}
+Simulator::~Simulator() = default;
+
+static constexpr uint64_t kMaxDram = uint64_t(1) << 31;
+
+std::string Simulator::setInput(size_t i, const uint8_t *data, size_t size) {
+  const q4a::Program &p = impl->prog;
+  if (i >= p.inputs.size())
+    return "the program has " + std::to_string(p.inputs.size()) +
+           " input(s), no input " + std::to_string(i);
+  const q4a::TensorDesc &t = p.inputs[i];
+  if (size != t.byteSize())
+    return "input '" + t.name + "' needs " + std::to_string(t.byteSize()) +
+           " bytes, got " + std::to_string(size);
+  if (impl->dram.empty() && p.dramSize) {
+    if (p.dramSize > kMaxDram)
+      return "the program's DRAM size " + std::to_string(p.dramSize) +
+             " exceeds the simulator's limit of 2 GiB";
+    impl->dram.assign(p.dramSize, 0);
+    impl->dramTag.assign(p.dramSize, Uninit);
+  }
+  std::memcpy(impl->dram.data() + t.address, data, size);
+  impl->setTag(Space::DRAM, t.address, size,
+               t.dtype == q4a::DType::Code ? codeTag(t.format) : Data);
+  impl->inputSet[i] = true;
+  return "";
+}
+
+std::string Simulator::run() {
+  if (impl->ran)
+    return "the simulator has already run";
+  impl->ran = true;
+  const q4a::Program &p = impl->prog;
+  if (std::string e = p.arch.validate(); !e.empty())
+    return e;
+  if (impl->dram.empty() && p.dramSize) {
+    if (p.dramSize > kMaxDram)
+      return "the program's DRAM size " + std::to_string(p.dramSize) +
+             " exceeds the simulator's limit of 2 GiB";
+    impl->dram.assign(p.dramSize, 0);
+    impl->dramTag.assign(p.dramSize, Uninit);
+  }
+  impl->sp.assign(p.arch.spBytes, 0);
+  impl->spTag.assign(p.arch.spBytes, Uninit);
+  if (std::string e = impl->opts.timing.validate(); !e.empty())
+    return "timing parameters: " + e;
+  return impl->run();
+}
+
+std::string Simulator::output(size_t i, std::vector<uint8_t> &bytes) const {
+  const q4a::Program &p = impl->prog;
+  if (i >= p.outputs.size())
+    return "no output " + std::to_string(i);
+  const q4a::TensorDesc &t = p.outputs[i];
+  uint64_t n = t.byteSize();
+  if (t.address + n > impl->dram.size())
+    return "output '" + t.name + "' lies outside DRAM";
+  if (impl->opts.checkUninitialised) {
+    uint64_t missing = 0, first = 0;
+    for (uint64_t b = 0; b < n; ++b)
+      if (impl->dramTag[t.address + b] == Uninit && missing++ == 0)
+        first = t.address + b;
+    if (missing)
+      return "output '" + t.name + "' has " + std::to_string(missing) +
+             " of its " + std::to_string(n) +
+             " byte(s) never written by the program (first at DRAM " +
+             hex(first) + ")";
+  }
+  bytes.assign(impl->dram.begin() + t.address,
+               impl->dram.begin() + t.address + n);
+  return "";
+}
+
+const Stats &Simulator::stats() const { return impl->st; }
+const std::vector<TraceEntry> &Simulator::trace() const { return impl->tr; }
+const std::vector<uint8_t> &Simulator::dram() const { return impl->dram; }
+const std::vector<uint8_t> &Simulator::scratchpad() const { return impl->sp; }
+uint64_t Simulator::xreg(unsigned i) const {
+  return i < q4a::kNumXRegs ? impl->x[i] : 0;
+}
+float Simulator::freg(unsigned i) const {
+  return i < q4a::kNumFRegs ? impl->f[i] : 0.0f;
+}
+
+} // namespace quant4::sim

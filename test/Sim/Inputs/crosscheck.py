@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Runs consecutive training steps on the CPU emulation (quant4-run) and on
+the Q4A simulator (quant4-sim) and checks that every output is byte-identical
+(docs/Simulator.md, "Cross-check").
+
+usage: crosscheck.py WORKDIR STEP.mlir ENTRY PROG.q4a STEPS
+           --arg SPEC... --feedback RESULT:ARG,...
+
+Each --arg SPEC makes one input .npy with `quant4-ref gen` (in argument
+order): `SHAPE:DTYPE:random:SEED:LO:HI`, `SHAPE:DTYPE:zeros`,
+`SHAPE:DTYPE:values:V1/V2/...` (SHAPE like 4x8, empty for a 0-d tensor).
+--feedback lists which result of step k becomes which argument of step k+1.
+The CPU side runs STEP.mlir, first lowered with --cpu-pipeline FILE when
+given (f32 GEMMs as loops, not OpenBLAS, whose summation order is not
+bit-exact); tools come from PATH.
+Prints one line per step with the loss (result LOSS, --loss N).
+"""
+import argparse
+import filecmp
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if p.returncode != 0:
+        sys.stderr.write("command failed: %s\n%s%s" %
+                         (" ".join(cmd), p.stdout[-4000:], p.stderr[-4000:]))
+        sys.exit(1)
+    return p.stdout
+
+
+def npy_f32_scalar(path):
+    data = open(path, "rb").read()
+    hlen = struct.unpack_from("<H", data, 8)[0]
+    return struct.unpack_from("<f", data, 10 + hlen)[0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workdir")
+    ap.add_argument("step")
+    ap.add_argument("entry")
+    ap.add_argument("prog")
+    ap.add_argument("steps", type=int)
+    ap.add_argument("--arg", action="append", default=[])
+    ap.add_argument("--feedback", required=True)
+    ap.add_argument("--loss", type=int, default=-1)
+    ap.add_argument("--cpu-pipeline",
+                    help="file with a quant4-opt --pass-pipeline to lower "
+                         "STEP.mlir for quant4-run first")
+    a = ap.parse_args()
+
+    os.makedirs(a.workdir, exist_ok=True)
+    if a.cpu_pipeline:
+        pipeline = " ".join(open(a.cpu_pipeline).read().split("\n#")[0].split())
+        lowered = os.path.join(a.workdir, "cpu-lowered.mlir")
+        run(["quant4-opt", a.step, "--pass-pipeline=" + pipeline, "-o", lowered])
+        a.step = lowered
+    args = []
+    for i, spec in enumerate(a.arg):
+        shape, dtype, kind, *rest = spec.split(":")
+        path = os.path.join(a.workdir, "init%d.npy" % i)
+        cmd = ["quant4-ref", "gen", path, "--dtype", dtype]
+        if shape:
+            cmd += ["--shape", shape]
+        if kind == "random":
+            cmd += ["--random", rest[0], "--lo", rest[1], "--hi", rest[2]]
+        elif kind == "zeros":  # lo + (hi - lo) * u with lo = hi = 0
+            cmd += ["--random", "0", "--lo", "0", "--hi", "0"]
+        elif kind == "values":
+            cmd += ["--values", rest[0].replace("/", ",")]
+        else:
+            sys.exit("bad --arg kind " + kind)
+        run(cmd)
+        args.append(path)
+
+    feedback = [tuple(int(x) for x in p.split(":"))
+                for p in a.feedback.split(",")]
+    for k in range(a.steps):
+        outs = {}
+        for side in ("cpu", "sim"):
+            d = os.path.join(a.workdir, "%s%d" % (side, k))
+            shutil.rmtree(d, ignore_errors=True)
+            inputs = []
+            for f in args:
+                inputs += ["--input", f]
+            if side == "cpu":
+                run(["quant4-run", a.step, "--entry", a.entry, "--output-dir", d]
+                    + inputs)
+            else:
+                run(["quant4-sim", a.prog, "--output-dir", d] + inputs)
+            outs[side] = d
+        names = sorted(os.listdir(outs["cpu"]))
+        sim_names = sorted(os.listdir(outs["sim"]))
+        if names != sim_names:
+            sys.exit("step %d: different output files: %s vs %s" %
+                     (k, names, sim_names))
+        diff = [n for n in names
+                if not filecmp.cmp(os.path.join(outs["cpu"], n),
+                                   os.path.join(outs["sim"], n), shallow=False)]
+        loss = ""
+        if a.loss >= 0:
+            loss = " loss=%.9g" % npy_f32_scalar(
+                os.path.join(outs["sim"], "result%d.npy" % a.loss))
+        if diff:
+            print("step %d: MISMATCH in %s%s" % (k, " ".join(diff), loss))
+            sys.exit(1)
+        print("step %d: %d outputs byte-identical%s" % (k, len(names), loss))
+        for r, i in feedback:
+            args[i] = os.path.join(outs["cpu"], "result%d.npy" % r)
+
+
+if __name__ == "__main__":
+    main()
