@@ -106,4 +106,19 @@ def Quant4CPUUntieInits : Pass<"quant4-cpu-untie-inits", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def Quant4CPUWidenMath : Pass<"quant4-cpu-widen-math", "func::FuncOp"> {
+  let summary = "Compute f32 exp, log and tanh as the double functions "
+                "rounded once to f32";
+  let description = [{
+    Rewrites `math.exp`, `math.log` and `math.tanh` on `f32` into
+    `arith.truncf(math.op(arith.extf(x) : f64))`: the value
+    float(exp(double(x))) that the Q4A ISA defines for these functions
+    (docs/ISA.md §5.1), so that the CPU emulation and `quant4-sim` agree bit
+    for bit on softmax cross-entropy. (The f32 libm functions are not
+    correctly rounded and differ from it on some inputs.)
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // QUANT4_CONVERSION_PASSES_TD

@@ -36,6 +36,8 @@ void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(tosa::createTosaToLinalg());
   pm.addNestedPass<func::FuncOp>(createTosaToArithPass());
   pm.addNestedPass<func::FuncOp>(createTosaToTensorPass());
+  // exp/log/tanh as defined by the Q4A ISA (double, rounded once).
+  pm.addNestedPass<func::FuncOp>(createQuant4CPUWidenMath());
   // quant4 to runtime calls, on tensors.
   pm.addPass(createQuant4CPUExportSignatures());
   pm.addPass(createConvertQuant4ToCPU());
