@@ -217,6 +217,10 @@ Shape shapeFor(Isa isa) {
   }
   return {4, 16};
 }
+// The float kernels use a taller tile on AVX-512 (24 accumulators).
+Shape floatShapeFor(Isa isa) {
+  return isa == Isa::AVX512 ? Shape{12, 32} : shapeFor(isa);
+}
 
 // Float modes: 0 = f32 (fused multiply-add, equal to multiply-then-add since
 // products are exact), 1 = f16 accumulation (round the sum to FP16 after
@@ -275,7 +279,7 @@ void microInt16Portable(int kp, const int32_t *A, const int16_t *B, int32_t *C,
 template <int MODE>
 Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *C,
                              int64_t ldc, bool zero) {
-  constexpr int MR = 8;
+  constexpr int MR = 12;
   __m512 c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r) {
     c0[r] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(C + r * ldc);
@@ -661,7 +665,7 @@ void applyScales(int m0, int m1, int N, const Operand &Aop, const Operand &Bop,
 // then scaled in place.
 void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                num::Accumulation acc, float *C, Isa isa, int threads) {
-  Shape sh = shapeFor(isa);
+  Shape sh = floatShapeFor(isa);
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
       B{Bop.codes, Bop.layout, K, N, Bop.transposed};
@@ -696,6 +700,18 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
     }
   }
   FloatMicro micro = floatMicro(isa, mode);
+  float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
+  bool outerA = Aop.scaleLayout == num::ScaleLayout::Outer;
+  bool outerB = Bop.scaleLayout == num::ScaleLayout::Outer;
+  auto scaleTile = [&](int m0, int rows, int n0, int cols) {
+    for (int r = 0; r < rows; ++r) {
+      float sa = scaleOf(Aop, outerA ? m0 + r : 0);
+      float *row = C + size_t(m0 + r) * N + n0;
+      for (int j = 0; j < cols; ++j)
+        row[j] = num::scaleDot(row[j], sa, scaleOf(Bop, outerB ? n0 + j : 0),
+                               tAB);
+    }
+  };
 
   parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
     std::vector<float> Ap(size_t(kMC) * kKC);
@@ -727,12 +743,14 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                 for (int j = 0; j < cols; ++j)
                   C[size_t(ic + p + r) * N + q * sh.NR + j] +=
                       base[size_t(r) * N + j];
+            // The last reduction block: scale the finished tile while it is
+            // still in cache (C45).
+            if (sg.k1 == K)
+              scaleTile(ic + p, rows, q * sh.NR, cols);
           }
         }
       }
     }
-    applyScales(m0, m1, N, Aop, Bop, C,
-                [&](int m, int n) { return C[size_t(m) * N + n]; });
   });
 }
 
