@@ -1,7 +1,7 @@
 //===- quant4-run.cpp - lower, JIT-compile and run a quant4 function ------===//
 //
 //   quant4-run FILE.mlir --entry NAME [--input X.npy]... [--output-dir DIR]
-//              [--print] [--threads N] [--seed S]
+//              [--print] [--threads N] [--seed S] [--no-blas]
 //
 // Parses FILE (quant4 + upstream dialects on tensors, or IR already lowered
 // to the LLVM dialect by quant4-cpu-pipeline), lowers it with
@@ -63,11 +63,12 @@ bool printResults = false;
 int numThreads = 1;
 uint64_t runSeed = 0;
 unsigned optLevel = 2;
+bool useBlas = true; // quant4-cpu-pipeline{blas=...}
 
 const char *const kUsage =
     "usage: quant4-run FILE.mlir --entry NAME [--input X.npy]...\n"
     "                  [--output-dir DIR] [--print] [--threads N] [--seed S]\n"
-    "                  [-O0|-O1|-O2|-O3]\n"
+    "                  [--no-blas] [-O0|-O1|-O2|-O3]\n"
     "\n"
     "Lowers FILE with quant4-cpu-pipeline (unless it is already in the LLVM\n"
     "dialect), JIT-compiles it and runs function NAME. One .npy file per\n"
@@ -77,7 +78,10 @@ const char *const kUsage =
     "               kernels (results do not depend on it) and of OpenBLAS\n"
     "               for f32 matmuls (default 1)\n"
     "  --seed S     added (mod 2^64) to the seed of every stochastic rounding\n"
-    "               (default 0)\n";
+    "               (default 0)\n"
+    "  --no-blas    lower with quant4-cpu-pipeline{blas=false}: f32 matmuls\n"
+    "               as k-ascending loops (bit-exact with the Q4A simulator)\n"
+    "               instead of OpenBLAS\n";
 
 /// Parses argv; "" on success, else the problem.
 std::string parseArgs(int argc, char **argv, bool &help) {
@@ -97,6 +101,10 @@ std::string parseArgs(int argc, char **argv, bool &help) {
       }
       if (name == "print") {
         printResults = true;
+        continue;
+      }
+      if (name == "no-blas" && !hasValue) {
+        useBlas = false;
         continue;
       }
       if (name.size() == 2 && name[0] == 'O' && name[1] >= '0' &&
@@ -453,7 +461,9 @@ int main(int argc, char **argv) {
   // -- Lower and JIT-compile ------------------------------------------------
   if (!lowered) {
     PassManager pm(&context, ModuleOp::getOperationName());
-    mlir::quant4::buildQuant4CPUPipeline(pm);
+    mlir::quant4::Quant4CPUPipelineOptions pipelineOptions;
+    pipelineOptions.blas = useBlas;
+    mlir::quant4::buildQuant4CPUPipeline(pm, pipelineOptions);
     if (failed(pm.run(*module)))
       return fail("lowering '" + inputFile +
                   "' with quant4-cpu-pipeline failed");
@@ -465,6 +475,9 @@ int main(int argc, char **argv) {
                                 /*targetMachine=*/nullptr);
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer; // a function_ref: keep it alive
+  // memrefCopy & co. (strided tensor copies lowered by the pipeline).
+  llvm::StringRef runnerUtils[] = {QUANT4_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = runnerUtils;
   auto maybeEngine = ExecutionEngine::create(*module, engineOptions);
   if (!maybeEngine)
     return fail("JIT compilation failed: " +

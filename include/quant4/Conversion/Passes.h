@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 class OpPassManager;
@@ -21,10 +22,22 @@ namespace mlir::quant4 {
 #define GEN_PASS_REGISTRATION
 #include "quant4/Conversion/Passes.h.inc"
 
+/// Options of `quant4-cpu-pipeline` (e.g. `quant4-cpu-pipeline{blas=false}`).
+struct Quant4CPUPipelineOptions
+    : public PassPipelineOptions<Quant4CPUPipelineOptions> {
+  Option<bool> blas{
+      *this, "blas",
+      llvm::cl::desc("Run f32 linalg.matmul on OpenBLAS "
+                     "(quant4-cpu-blas-matmul); false: k-ascending loops, "
+                     "bit-exact with the Q4A MXU's f32 accumulation"),
+      llvm::cl::init(true)};
+};
+
 /// The full CPU flow on a module: tosa -> linalg, quant4-cpu-export-signatures,
 /// convert-quant4-to-cpu, one-shot bufferization, deallocation, and the
 /// lowering of everything to the LLVM dialect (docs/Lowering.md).
-void buildQuant4CPUPipeline(OpPassManager &pm);
+void buildQuant4CPUPipeline(OpPassManager &pm,
+                            const Quant4CPUPipelineOptions &options = {});
 
 /// Registers `quant4-cpu-pipeline` (PassPipelineRegistration).
 void registerQuant4CPUPipeline();

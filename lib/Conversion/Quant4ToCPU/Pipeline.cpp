@@ -30,7 +30,8 @@
 
 using namespace mlir;
 
-void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
+void mlir::quant4::buildQuant4CPUPipeline(
+    OpPassManager &pm, const Quant4CPUPipelineOptions &options) {
   // TOSA (optional input dialect) to linalg/arith/tensor.
   pm.addNestedPass<func::FuncOp>(tosa::createTosaToLinalgNamed());
   pm.addNestedPass<func::FuncOp>(tosa::createTosaToLinalg());
@@ -41,8 +42,10 @@ void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
   // quant4 to runtime calls, on tensors.
   pm.addPass(createQuant4CPUExportSignatures());
   pm.addPass(createConvertQuant4ToCPU());
-  // f32 linalg.matmul on OpenBLAS through the runtime.
-  pm.addPass(createQuant4CPUBlasMatmul());
+  // f32 linalg.matmul on OpenBLAS through the runtime (blas=false: loops
+  // below, in the k-ascending order of the Q4A MXU's f32 accumulation).
+  if (options.blas)
+    pm.addPass(createQuant4CPUBlasMatmul());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   // Bufferization: functions take and return identity-layout memrefs.
@@ -74,9 +77,11 @@ void mlir::quant4::buildQuant4CPUPipeline(OpPassManager &pm) {
 }
 
 void mlir::quant4::registerQuant4CPUPipeline() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<Quant4CPUPipelineOptions>(
       "quant4-cpu-pipeline",
       "Lower a quantized training graph (quant4 + func/linalg/tensor/arith/"
       "math, tosa) to the LLVM dialect calling the quant4 CPU runtime",
-      [](OpPassManager &pm) { buildQuant4CPUPipeline(pm); });
+      [](OpPassManager &pm, const Quant4CPUPipelineOptions &options) {
+        buildQuant4CPUPipeline(pm, options);
+      });
 }

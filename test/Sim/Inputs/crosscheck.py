@@ -5,14 +5,20 @@ the Q4A simulator (quant4-sim) and checks that every output is byte-identical
 
 usage: crosscheck.py WORKDIR STEP.mlir ENTRY PROG.q4a STEPS
            --arg SPEC... --feedback RESULT:ARG,...
+           [--cpu-pipeline PIPELINE | --cpu-flag FLAG...] [--loss N]
 
 Each --arg SPEC makes one input .npy with `quant4-ref gen` (in argument
 order): `SHAPE:DTYPE:random:SEED:LO:HI`, `SHAPE:DTYPE:zeros`,
 `SHAPE:DTYPE:values:V1/V2/...` (SHAPE like 4x8, empty for a 0-d tensor).
 --feedback lists which result of step k becomes which argument of step k+1.
-The CPU side runs STEP.mlir, first lowered with --cpu-pipeline FILE when
-given (f32 GEMMs as loops, not OpenBLAS, whose summation order is not
-bit-exact); tools come from PATH.
+The CPU side runs STEP.mlir with quant4-run (plus each --cpu-flag, e.g.
+--no-blas: f32 GEMMs as loops, not OpenBLAS, whose summation order is not
+bit-exact), or first lowers it once with
+`quant4-opt --pass-pipeline=builtin.module(PIPELINE)` when --cpu-pipeline
+PIPELINE is given (e.g. `quant4-cpu-pipeline{blas=false}`) and runs that;
+tools come from PATH. Every output of every step is compared byte for byte;
+the outputs of step k named by --feedback are the inputs of step k+1 on
+both sides.
 Prints one line per step with the loss (result LOSS, --loss N).
 """
 import argparse
@@ -51,15 +57,18 @@ def main():
     ap.add_argument("--feedback", required=True)
     ap.add_argument("--loss", type=int, default=-1)
     ap.add_argument("--cpu-pipeline",
-                    help="file with a quant4-opt --pass-pipeline to lower "
-                         "STEP.mlir for quant4-run first")
+                    help="module pass pipeline (quant4-opt) that lowers "
+                         "STEP.mlir once for quant4-run")
+    ap.add_argument("--cpu-flag", action="append", default=[],
+                    help="extra quant4-run option (repeatable)")
     a = ap.parse_args()
 
     os.makedirs(a.workdir, exist_ok=True)
     if a.cpu_pipeline:
-        pipeline = " ".join(open(a.cpu_pipeline).read().split("\n#")[0].split())
         lowered = os.path.join(a.workdir, "cpu-lowered.mlir")
-        run(["quant4-opt", a.step, "--pass-pipeline=" + pipeline, "-o", lowered])
+        run(["quant4-opt", a.step,
+             "--pass-pipeline=builtin.module(%s)" % a.cpu_pipeline,
+             "-o", lowered])
         a.step = lowered
     args = []
     for i, spec in enumerate(a.arg):
@@ -91,7 +100,7 @@ def main():
                 inputs += ["--input", f]
             if side == "cpu":
                 run(["quant4-run", a.step, "--entry", a.entry, "--output-dir", d]
-                    + inputs)
+                    + a.cpu_flag + inputs)
             else:
                 run(["quant4-sim", a.prog, "--output-dir", d] + inputs)
             outs[side] = d
