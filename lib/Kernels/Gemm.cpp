@@ -89,7 +89,8 @@ struct FormatTables {
 };
 
 struct PairInfo {
-  bool floatExact = false; // every product of two codes is exact in float32
+  bool productsExact = false; // every finite product is exact in float32
+  bool floatExact = false; // ... and both formats have only finite codes
   bool int16Exact = false; // exact path with int16 operands
   int64_t maxProduct = 0;  // max |intA · intB|
 };
@@ -143,23 +144,24 @@ PairInfo pairInfo(const Format &fa, const Format &fb) {
   }
   const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
   PairInfo p;
-  // Formats with NaN/Inf codes take the reference path: the sign of a NaN
-  // produced by SIMD arithmetic may differ from the scalar reference's.
-  p.floatExact = fa.bitWidth() <= 8 && fb.bitWidth() <= 8 && ta.allFinite &&
-                 tb.allFinite;
+  p.productsExact = fa.bitWidth() <= 8 && fb.bitWidth() <= 8;
   for (float a : ta.value) {
-    if (!p.floatExact)
+    if (!p.productsExact)
       break;
     for (float b : tb.value) {
       if (!std::isfinite(a) || !std::isfinite(b))
         continue;
       double exact = double(a) * double(b);
       if (double(a * b) != exact) {
-        p.floatExact = false;
+        p.productsExact = false;
         break;
       }
     }
   }
+  // Formats with NaN/Inf codes take the reference path unless the data has
+  // none of them: the sign of a NaN produced by SIMD arithmetic may differ
+  // from the scalar reference's.
+  p.floatExact = p.productsExact && ta.allFinite && tb.allFinite;
   p.int16Exact = ta.intOk && tb.intOk &&
                  num::exactAccumulationSupported(fa, fb).empty();
   p.maxProduct = ta.maxInt * tb.maxInt;
@@ -170,19 +172,23 @@ PairInfo pairInfo(const Format &fa, const Format &fb) {
 
 enum class Path { ExactInt16, Float, FloatF16, Reference };
 
+/// `blocked`: block scales along K; `dataFinite`: the operands' codes hold no
+/// NaN/Inf (formats with such codes may then take the f32 float path).
 Path choosePath(const Format &fa, const Format &fb, num::Accumulation acc,
-                bool blocked) {
-  if (blocked || fa.bitWidth() > 8 || fb.bitWidth() > 8)
+                bool blocked, bool dataFinite = false) {
+  if (fa.bitWidth() > 8 || fb.bitWidth() > 8)
     return Path::Reference;
   PairInfo p = pairInfo(fa, fb);
   switch (acc.kind) {
   case AccumKind::Exact:
-    return p.int16Exact ? Path::ExactInt16 : Path::Reference;
+    return p.int16Exact && !blocked ? Path::ExactInt16 : Path::Reference;
   case AccumKind::F32:
-    return p.floatExact ? Path::Float : Path::Reference;
+    return p.floatExact || (dataFinite && p.productsExact) ? Path::Float
+                                                           : Path::Reference;
   case AccumKind::F16:
-  case AccumKind::F16Chunked:
     return p.floatExact ? Path::FloatF16 : Path::Reference;
+  case AccumKind::F16Chunked:
+    return p.floatExact && !blocked ? Path::FloatF16 : Path::Reference;
   }
   return Path::Reference;
 }
@@ -664,7 +670,8 @@ void applyScales(int m0, int m1, int N, const Operand &Aop, const Operand &Bop,
 // — for chunked FP16, chunk partials in a scratch buffer and chunk sums in C —
 // then scaled in place.
 void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
-               num::Accumulation acc, float *C, Isa isa, int threads) {
+               num::Accumulation acc, float *C, Isa isa, int threads,
+               int blockSize) {
   Shape sh = floatShapeFor(isa);
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
@@ -683,15 +690,20 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
           productsHalfExact = false;
     mode = productsHalfExact ? kF16 : kF16RoundProducts;
   }
-  // Segments of k: [k0, k1) with `fresh` = the (FP16) partial restarts and
-  // `flush` = a chunk ends (chunked: add the partial to C).
+  // Segments of k: [k0, k1) with `fresh` = the partial restarts and `flush`
+  // = a chunk (FP16 chunked) or scale block (MX/NVFP4, `blockSize` > 0)
+  // ends: its partial is added to C — plainly for chunks, through
+  // num::addScaledBlock with the block's scales for scale blocks (C46).
   struct Segment {
     int k0, k1;
     bool fresh, flush;
   };
   std::vector<Segment> segs;
-  bool chunked = acc.kind == AccumKind::F16Chunked;
-  int chunk = chunked ? std::max(1, acc.chunk) : std::max(K, 1);
+  bool blocked = blockSize > 0;
+  bool chunked = acc.kind == AccumKind::F16Chunked || blocked;
+  int chunk = blocked                              ? blockSize
+              : acc.kind == AccumKind::F16Chunked ? std::max(1, acc.chunk)
+                                                  : std::max(K, 1);
   for (int c0 = 0; c0 < K; c0 += chunk) {
     int c1 = std::min(K, c0 + chunk);
     for (int k0 = c0; k0 < c1; k0 += kKC) {
@@ -703,10 +715,33 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
   bool outerA = Aop.scaleLayout == num::ScaleLayout::Outer;
   bool outerB = Bop.scaleLayout == num::ScaleLayout::Outer;
+  int nb = blocked ? (K + blockSize - 1) / blockSize : 1;
+  // Scale of row m / column n in scale block j (reference layouts).
+  auto scaleA = [&](int m, int j) {
+    switch (Aop.scaleLayout) {
+    case num::ScaleLayout::Tensor: return scaleOf(Aop, 0);
+    case num::ScaleLayout::Outer: return scaleOf(Aop, m);
+    case num::ScaleLayout::BlockK: return scaleOf(Aop, m * nb + j);
+    }
+    return scaleOf(Aop, 0);
+  };
+  auto scaleB = [&](int n, int j) {
+    switch (Bop.scaleLayout) {
+    case num::ScaleLayout::Tensor: return scaleOf(Bop, 0);
+    case num::ScaleLayout::Outer: return scaleOf(Bop, n);
+    case num::ScaleLayout::BlockK: return scaleOf(Bop, j * N + n);
+    }
+    return scaleOf(Bop, 0);
+  };
   auto scaleTile = [&](int m0, int rows, int n0, int cols) {
     for (int r = 0; r < rows; ++r) {
-      float sa = scaleOf(Aop, outerA ? m0 + r : 0);
       float *row = C + size_t(m0 + r) * N + n0;
+      if (blocked) { // c = s · tAB (C46)
+        for (int j = 0; j < cols; ++j)
+          row[j] = row[j] * tAB;
+        continue;
+      }
+      float sa = scaleOf(Aop, outerA ? m0 + r : 0);
       for (int j = 0; j < cols; ++j)
         row[j] = num::scaleDot(row[j], sa, scaleOf(Bop, outerB ? n0 + j : 0),
                                tAB);
@@ -738,11 +773,18 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                    [&](float *c, int64_t ldc, bool zero) {
                      micro(kc, ap, bp, c, ldc, zero);
                    });
-            if (chunked && sg.flush)
+            if (chunked && sg.flush) {
+              int j0 = sg.k0 / chunk; // the scale block of this segment
               for (int r = 0; r < rows; ++r)
-                for (int j = 0; j < cols; ++j)
-                  C[size_t(ic + p + r) * N + q * sh.NR + j] +=
-                      base[size_t(r) * N + j];
+                for (int j = 0; j < cols; ++j) {
+                  int m = ic + p + r, n = q * sh.NR + j;
+                  float &c = C[size_t(m) * N + n];
+                  float part = base[size_t(r) * N + j];
+                  c = blocked ? num::addScaledBlock(c, part, scaleA(m, j0),
+                                                    scaleB(n, j0))
+                              : c + part;
+                }
+            }
             // The last reduction block: scale the finished tile while it is
             // still in cache (C45).
             if (sg.k1 == K)
@@ -933,16 +975,38 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     return "";
   if ((!A.codes && K > 0) || (!B.codes && K > 0) || !C)
     return "GEMM operand codes and result pointer must not be null";
-  bool blocked = A.scaleLayout == num::ScaleLayout::BlockK ||
-                 B.scaleLayout == num::ScaleLayout::BlockK;
+  bool blockedA = A.scaleLayout == num::ScaleLayout::BlockK;
+  bool blockedB = B.scaleLayout == num::ScaleLayout::BlockK;
+  int blockSize = blockedA ? A.blockSize : blockedB ? B.blockSize : 0;
+  bool blockOk = !(blockedA || blockedB) ||
+                 (blockSize > 0 && (!blockedA || A.scales) &&
+                  (!blockedB || B.scales) &&
+                  (!(blockedA && blockedB) || A.blockSize == B.blockSize));
+  // Formats with NaN/Inf codes: are any in the data?
+  auto finiteData = [&](const Operand &op, size_t n) {
+    const FormatTables &t = tablesFor(op.format);
+    if (t.allFinite)
+      return true;
+    for (size_t i = 0; i < n; ++i)
+      if (!std::isfinite(t.value[codeAt(op.codes, op.layout, i)]))
+        return false;
+    return true;
+  };
+  bool dataFinite = acc.kind == AccumKind::F32 &&
+                    finiteData(A, size_t(M) * K) &&
+                    finiteData(B, size_t(K) * N);
   Isa isa = usableIsa(opts.isa);
-  switch (K == 0 ? Path::Reference : choosePath(A.format, B.format, acc, blocked)) {
+  Path path = K == 0 || !blockOk
+                  ? Path::Reference
+                  : choosePath(A.format, B.format, acc, blockedA || blockedB,
+                               dataFinite);
+  switch (path) {
   case Path::ExactInt16:
     gemmExact(M, N, K, A, B, C, isa, opts.threads);
     return "";
   case Path::Float:
   case Path::FloatF16:
-    gemmFloat(M, N, K, A, B, acc, C, isa, opts.threads);
+    gemmFloat(M, N, K, A, B, acc, C, isa, opts.threads, blockSize);
     return "";
   case Path::Reference:
     break;

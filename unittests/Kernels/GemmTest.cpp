@@ -210,37 +210,92 @@ TEST(KernelGemm, PerRowAndPerColumnScales) {
               num::ScaleLayout::Outer, num::ScaleLayout::Outer);
 }
 
-// MX-style block scales take the reference path; still bit-exact and thread
-// independent.
-TEST(KernelGemm, BlockScalesFallBackToReference) {
+// MX/NVFP4-style block scales along K (with a tail block, per-tensor scales,
+// the other operand per block or per column), f32 and f16 accumulation:
+// bit-exact with the reference at any thread count.
+TEST(KernelGemm, BlockScales) {
   std::mt19937 rng(7);
-  int M = 5, N = 6, K = 70, bs = 32, nb = 3;
+  int M = 13, N = 37, K = 70;
   Format e2m1 = Format::fp4e2m1();
   auto a = randomCodes(e2m1, size_t(M) * K, rng);
   auto b = randomCodes(e2m1, size_t(K) * N, rng);
-  std::vector<float> sa(size_t(M) * nb), sb(size_t(nb) * N);
-  for (auto &s : sa)
-    s = std::ldexp(1.0f, int(rng() % 8) - 4);
-  for (auto &s : sb)
-    s = std::ldexp(1.0f, int(rng() % 8) - 4);
   auto wa = widen(a), wb = widen(b);
-  Accumulation acc{AccumKind::F32, 0};
-  std::vector<float> ref(size_t(M) * N), out(size_t(M) * N);
-  ASSERT_EQ(num::referenceGemm(
-                M, N, K, {e2m1, wa.data(), num::ScaleLayout::BlockK, sa.data(), bs, 1.0f},
-                {e2m1, wb.data(), num::ScaleLayout::BlockK, sb.data(), bs, 1.0f},
-                acc, ref.data()),
-            "");
-  for (int threads : {1, 2}) {
-    ASSERT_EQ(kernels::gemm(M, N, K,
-                            {e2m1, a.data(), CodeLayout::Byte,
-                             num::ScaleLayout::BlockK, sa.data(), bs, 1.0f},
-                            {e2m1, b.data(), CodeLayout::Byte,
-                             num::ScaleLayout::BlockK, sb.data(), bs, 1.0f},
-                            acc, out.data(), {threads}),
-              "");
-    EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
-  }
+  for (int bs : {32, 16})
+    for (AccumKind k : {AccumKind::F32, AccumKind::F16})
+      for (bool bothBlocked : {true, false}) {
+        int nb = (K + bs - 1) / bs;
+        std::vector<float> sa(size_t(M) * nb),
+            sb(bothBlocked ? size_t(nb) * N : size_t(N));
+        for (auto &s : sa)
+          s = std::ldexp(1.0f, int(rng() % 8) - 4) * (1 + (rng() % 3) / 4.0f);
+        for (auto &s : sb)
+          s = std::ldexp(1.0f, int(rng() % 8) - 4);
+        auto lb = bothBlocked ? num::ScaleLayout::BlockK : num::ScaleLayout::Outer;
+        Accumulation acc{k, 0};
+        std::vector<float> ref(size_t(M) * N), out(size_t(M) * N);
+        ASSERT_EQ(num::referenceGemm(
+                      M, N, K,
+                      {e2m1, wa.data(), num::ScaleLayout::BlockK, sa.data(), bs, 0.5f},
+                      {e2m1, wb.data(), lb, sb.data(), bs, 3.0f}, acc, ref.data()),
+                  "");
+        for (int threads : {1, 2}) {
+          SCOPED_TRACE("bs=" + std::to_string(bs) + " " +
+                       std::string(num::accumName(k)) +
+                       " both=" + std::to_string(bothBlocked) +
+                       " threads=" + std::to_string(threads));
+          ASSERT_EQ(kernels::gemm(M, N, K,
+                                  {e2m1, a.data(), CodeLayout::Byte,
+                                   num::ScaleLayout::BlockK, sa.data(), bs, 0.5f},
+                                  {e2m1, b.data(), CodeLayout::Byte, lb,
+                                   sb.data(), bs, 3.0f},
+                                  acc, out.data(), {threads}),
+                    "");
+          EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
+        }
+      }
+}
+
+// FP8 formats have NaN (and E5M2 Inf) codes; data without them takes the
+// fast f32 path, data with them the reference: both bit-exact.
+TEST(KernelGemm, Fp8WithAndWithoutNonFiniteCodes) {
+  std::mt19937 rng(9);
+  int M = 11, N = 35, K = 90;
+  for (auto [fa, fb] : std::vector<std::pair<Format, Format>>{
+           {Format::fp8e4m3(), Format::fp8e4m3()},
+           {Format::fp8e4m3(), Format::fp8e5m2()}})
+    for (bool withNaN : {false, true}) {
+      auto pick = [&](const Format &f, size_t n) {
+        std::vector<uint8_t> c(n);
+        for (auto &x : c)
+          do
+            x = uint8_t(rng() % 256);
+          while (!std::isfinite(num::decode(f, x)));
+        if (withNaN)
+          c[n / 2] = f.kind == num::FormatKind::FP8E4M3 ? 0x7F : 0x7E;
+        return c;
+      };
+      auto a = pick(fa, size_t(M) * K), b = pick(fb, size_t(K) * N);
+      auto wa = widen(a), wb = widen(b);
+      float s = 0.75f;
+      std::vector<float> ref(size_t(M) * N), out(size_t(M) * N);
+      Accumulation acc{AccumKind::F32, 0};
+      ASSERT_EQ(num::referenceGemm(M, N, K,
+                                   {fa, wa.data(), num::ScaleLayout::Tensor, &s, 0, 1.0f},
+                                   {fb, wb.data(), num::ScaleLayout::Tensor, &s, 0, 1.0f},
+                                   acc, ref.data()),
+                "");
+      for (int threads : {1, 2}) {
+        ASSERT_EQ(kernels::gemm(M, N, K,
+                                {fa, a.data(), CodeLayout::Byte,
+                                 num::ScaleLayout::Tensor, &s},
+                                {fb, b.data(), CodeLayout::Byte,
+                                 num::ScaleLayout::Tensor, &s},
+                                acc, out.data(), {threads}),
+                  "");
+        EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
+            << fa.str() << " x " << fb.str() << " nan=" << withNaN;
+      }
+    }
 }
 
 TEST(KernelGemm, PathSelection) {
