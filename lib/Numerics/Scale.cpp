@@ -274,6 +274,11 @@ float Nvfp4Blocks::value(size_t i) const {
   return (e * s) * tensorScale;
 }
 
+uint32_t e4m3BlockScaleCode(float target) {
+  uint32_t code = encode(Format::fp8e4m3(), target, Rounding::NearestEven);
+  return code == 0 ? 1u : code; // never a zero scale (C38)
+}
+
 Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
                           RngKey key, uint64_t indexBase) {
   const Format e2m1 = Format::fp4e2m1(), e4m3 = Format::fp8e4m3();
@@ -293,7 +298,7 @@ Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
       continue;
     }
     float target = (amaxB / 6.0f) / out.tensorScale;
-    uint32_t sb = encode(e4m3, target, Rounding::NearestEven);
+    uint32_t sb = e4m3BlockScaleCode(target);
     out.scales.push_back(sb);
     float es = out.blockElementScale(out.scales.size() - 1);
     for (size_t i = 0; i < len; ++i) {

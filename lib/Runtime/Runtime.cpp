@@ -545,12 +545,10 @@ void scaleBlockImpl(Real k, View in, Granularity g, num::Format f,
       num::Nvfp4Blocks nv = num::nvfp4Quantize(buf.data(), buf.size(), int(B));
       codes = nv.scales;
       t = nv.tensorScale;
-    } else { // E4M3 alone: amax / max(format), rounded to nearest even
+    } else { // E4M3 alone: amax / max(format), never a zero scale (C38)
       for (size_t j = 0; j < nb; ++j)
-        codes[j] = num::encode(
-            sf,
-            float(num::amaxOf(gs[j].data(), gs[j].size()) / f.maxValue()),
-            num::Rounding::NearestEven);
+        codes[j] = num::e4m3BlockScaleCode(
+            float(num::amaxOf(gs[j].data(), gs[j].size()) / f.maxValue()));
     }
   }
   if (codesOut)

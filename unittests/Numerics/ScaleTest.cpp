@@ -266,7 +266,13 @@ TEST(Nvfp4, C38_TensorScaleAndSpecials) {
   z[3] = -0.0f;
   Nvfp4Blocks bz = nvfp4Quantize(z.data(), z.size());
   EXPECT_EQ(bz.tensorScale, 1.0f);
-  EXPECT_EQ(bz.scales[0], 0u);
+  // An all-zero block gets the smallest positive E4M3 scale (2^-9), never 0.
+  EXPECT_EQ(bz.scales[0], 1u);
+  EXPECT_EQ(bz.blockElementScale(0), std::ldexp(1.0f, -9));
   EXPECT_EQ(bz.codes[3], 8u); // signed zero kept
   EXPECT_EQ(bz.value(0), 0.0f);
+  EXPECT_EQ(e4m3BlockScaleCode(0.0f), 1u);
+  EXPECT_EQ(e4m3BlockScaleCode(1e-30f), 1u);         // underflow
+  EXPECT_EQ(e4m3BlockScaleCode(std::ldexp(1.0f, -9)), 1u);
+  EXPECT_EQ(e4m3BlockScaleCode(2.25f), 0x41u);       // as encode()
 }

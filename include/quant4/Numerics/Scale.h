@@ -147,10 +147,15 @@ struct Nvfp4Blocks {
   /// Scale actually used to quantize block b: float(decode(e4m3) * s_t).
   float blockElementScale(size_t b) const;
 };
+/// An E4M3 block-scale code for a non-negative finite target scale:
+/// encode(E4M3, target, NearestEven), but never the zero code — a zero or
+/// underflowing target (an all-zero block) takes the smallest positive E4M3,
+/// 2^-9, so that every block scale is a valid (> 0) scale downstream (C38).
+uint32_t e4m3BlockScaleCode(float target);
 /// s_t = clampScale(amaxFinite / 2688) (1 if amaxFinite == 0); block scale
-/// code = encode(E4M3, (amax_b / 6) / s_t, NearestEven) (saturating at 448);
-/// block with NaN/Inf -> scale code 0x7F (NaN); block scale 0 -> element codes
-/// are signed zeros; otherwise element = quantize(E2M1, x, blockElementScale, r).
+/// code = e4m3BlockScaleCode((amax_b / 6) / s_t) (saturating at 448);
+/// block with NaN/Inf -> scale code 0x7F (NaN); otherwise element =
+/// quantize(E2M1, x, blockElementScale, r) (signed zeros stay signed zeros).
 Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize = 16,
                           Rounding r = Rounding::NearestEven, RngKey key = {},
                           uint64_t indexBase = 0);
