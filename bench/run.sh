@@ -14,3 +14,7 @@ echo
 echo "Compile time of the full pipeline (bench/compile_time.sh):"
 echo
 bash "$root/bench/compile_time.sh"
+echo
+echo "Training epochs (bench/training.sh):"
+echo
+bash "$root/bench/training.sh"

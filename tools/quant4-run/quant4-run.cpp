@@ -29,6 +29,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "Train.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Conversion/Quant4ToCPU/Storage.h"
 #include "quant4/Kernels/Gemm.h"
@@ -69,6 +70,7 @@ const char *const kUsage =
     "usage: quant4-run FILE.mlir --entry NAME [--input X.npy]...\n"
     "                  [--output-dir DIR] [--print] [--threads N] [--seed S]\n"
     "                  [--no-blas] [-O0|-O1|-O2|-O3]\n"
+    "       quant4-run train --model FILE.mlir ...  (quant4-run train --help)\n"
     "\n"
     "Lowers FILE with quant4-cpu-pipeline (unless it is already in the LLVM\n"
     "dialect), JIT-compiles it and runs function NAME. One .npy file per\n"
@@ -373,6 +375,8 @@ bool isLoweredToLLVM(ModuleOp module) {
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc > 1 && std::strcmp(argv[1], "train") == 0)
+    return ::quant4::run::trainMain(argc - 1, argv + 1); // Train.cpp
   llvm::InitLLVM initLLVM(argc, argv);
   bool help = false;
   if (std::string e = parseArgs(argc, argv, help); !e.empty()) {
