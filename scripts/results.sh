@@ -163,7 +163,10 @@ def table(study):
             mf, sdf, nf = stats([float(r[-1]["test_acc_fp32"]) for r in runs])
             t = statistics.mean(sum(float(x["train_time_s"]) for x in r) for r in runs)
             delta = "" if recipe == "fp32" or n == 0 or math.isnan(fp32[model]) else f"{100*(m - fp32[model]):+.2f}"
-            diverged = sum(1 for r in runs if math.isnan(float(r[-1]["test_loss"])))
+            # A run diverged if either forward ends with a NaN loss (NaN master
+            # weights can still give finite logits through the 4-bit forward).
+            diverged = sum(1 for r in runs if math.isnan(float(r[-1]["test_loss"]))
+                           or math.isnan(float(r[-1]["test_loss_fp32"])))
             nan_note = f" (NaN loss in {diverged} of {len(runs)} runs)" if diverged else ""
             row += f" {pct(m, sd, n)}{nan_note} | {pct(mf, sdf, nf)} | {delta} | {t:.1f} |"
         if have:

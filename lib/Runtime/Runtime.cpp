@@ -590,7 +590,7 @@ extern "C" {
 void quant4_rt_set_num_threads(int32_t n) {
   gThreads = std::max(1, n);
 #if QUANT4_HAVE_OPENBLAS
-  openblas_set_num_threads(std::max(1, n));
+  openblas_set_num_threads(1); // the runtime's own threads split the work
 #endif
 }
 int32_t quant4_rt_get_num_threads(void) { return gThreads.load(); }
@@ -943,10 +943,35 @@ void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
   int64_t lda, ldb;
   const float *A = matrix(av, at, lda), *B = matrix(bv, bt, ldb);
 #if QUANT4_HAVE_OPENBLAS
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-              tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
-              blasint(K), 1.0f, A, blasint(lda), B, blasint(ldb), 1.0f,
-              c.data, blasint(N));
+  // Results must not depend on the thread count: OpenBLAS runs
+  // single-threaded, on fixed blocks of kRowBlock rows (so every row is
+  // always computed in the same call context), and our threads take whole
+  // blocks.
+  static std::once_flag blasSingleThreaded;
+  std::call_once(blasSingleThreaded, [] { openblas_set_num_threads(1); });
+  constexpr int64_t kRowBlock = 64;
+  int64_t blocks = (M + kRowBlock - 1) / kRowBlock;
+  auto runBlocks = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t m0 = b * kRowBlock, rows = std::min(kRowBlock, M - m0);
+      const float *Ab = ta ? A + m0 : A + m0 * lda;
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                  tb ? CblasTrans : CblasNoTrans, blasint(rows), blasint(N),
+                  blasint(K), 1.0f, Ab, blasint(lda), B, blasint(ldb), 1.0f,
+                  c.data + m0 * N, blasint(N));
+    }
+  };
+  int64_t threads = std::min<int64_t>(gThreads.load(), blocks);
+  if (threads <= 1 || M * N * K < (int64_t(1) << 18)) {
+    runBlocks(0, blocks);
+  } else {
+    std::vector<std::thread> pool;
+    for (int64_t t = 0; t < threads; ++t)
+      pool.emplace_back(runBlocks, blocks * t / threads,
+                        blocks * (t + 1) / threads);
+    for (auto &th : pool)
+      th.join();
+  }
 #else
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
