@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
               budget);
           std::printf("| %d×%d×%d | %d | %s | %s | %s | %.1f | %.1f | %.2f |\n",
                       M, N, K, threads, p.name, a.name,
-                      kernels::gemmPath(p.a, p.b, a.acc), flops / t * 1e-9,
+                      kernels::gemmPath(p.a, p.b, a.acc, M, N, K), flops / t * 1e-9,
                       flops / tBlas * 1e-9, tBlas / t);
           std::fflush(stdout);
         }

@@ -193,10 +193,30 @@ Path choosePath(const Format &fa, const Format &fb, num::Accumulation acc,
   return Path::Reference;
 }
 
+/// f32 accumulation of integer-valued codes whose every partial sum stays
+/// below 2^24 units of the product grid: each float32 add is then exact, so
+/// the sequential f32 sum *is* the exact integer sum (and a zero sum is +0
+/// either way) — the integer kernels give the same bits, faster.
+/// Only for GEMMs large enough that the integer kernels' fixed costs pay off
+/// (both paths give the same bits).
+bool f32ViaIntegers(const Format &fa, const Format &fb, int M, int N, int K) {
+  if (fa.bitWidth() > 8 || fb.bitWidth() > 8 || K <= 0 ||
+      double(M) * N * K < double(1 << 27))
+    return false;
+  const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
+  int lsb = num::lsbExponent(fa) + num::lsbExponent(fb);
+  return pairInfo(fa, fb).int16Exact && lsb >= -149 &&
+         double(ta.maxInt) * double(tb.maxInt) * double(K) < double(1 << 24);
+}
+
 } // namespace
 
-const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc) {
-  switch (choosePath(a, b, acc, false)) {
+const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc,
+                     int M, int N, int K) {
+  Path path = choosePath(a, b, acc, false);
+  if (path == Path::Float && f32ViaIntegers(a, b, M, N, K))
+    path = Path::ExactInt16;
+  switch (path) {
   case Path::ExactInt16: return "exact-int";
   case Path::Float: return "float";
   case Path::FloatF16: return "float-f16";
@@ -1000,6 +1020,9 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
                   ? Path::Reference
                   : choosePath(A.format, B.format, acc, blockedA || blockedB,
                                dataFinite);
+  if (path == Path::Float && !(blockedA || blockedB) &&
+      f32ViaIntegers(A.format, B.format, M, N, K))
+    path = Path::ExactInt16;
   switch (path) {
   case Path::ExactInt16:
     gemmExact(M, N, K, A, B, C, isa, opts.threads);

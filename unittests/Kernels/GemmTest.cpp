@@ -303,6 +303,16 @@ TEST(KernelGemm, PathSelection) {
   EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::Exact, 0}),
                "exact-int");
   EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F32, 0}), "float");
+  // f32 sums of uint4 x int4 products stay exact in float32 for K < 2^24/105.
+  EXPECT_STREQ(kernels::gemmPath(Format::uint(4), i4, {AccumKind::F32, 0},
+                                 1024, 1024, 1024),
+               "exact-int");
+  EXPECT_STREQ(kernels::gemmPath(Format::uint(4), i4, {AccumKind::F32, 0},
+                                 16, 64, 200000),
+               "float");
+  EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F32, 0}, 1024, 1024,
+                                 1024),
+               "float");
   EXPECT_STREQ(kernels::gemmPath(log4, i4, {AccumKind::F16, 0}), "float-f16");
   // E4M3 has NaN codes: it takes the reference path (NaN signs of SIMD
   // arithmetic are not the scalar reference's).
@@ -365,4 +375,39 @@ TEST(KernelConv, MatchesReferenceConvolution) {
   }
 }
 
+} // namespace
+
+namespace {
+// Large f32-accumulation GEMMs of small-integer codes run on the integer
+// kernels (every f32 partial sum is provably exact); still the reference's
+// bits. Extreme operands make the partial sums as large as possible.
+TEST(KernelGemm, LargeF32GemmOnIntegerKernels) {
+  std::mt19937 rng(10);
+  int M = 512, N = 512, K = 520;
+  Format u4 = Format::uint(4), i4 = Format::sint(4);
+  ASSERT_STREQ(kernels::gemmPath(u4, i4, {AccumKind::F32, 0}, M, N, K),
+               "exact-int");
+  for (bool extreme : {false, true}) {
+    auto a = randomCodes(u4, size_t(M) * K, rng, extreme);
+    auto b = randomCodes(i4, size_t(K) * N, rng, extreme);
+    auto wa = widen(a), wb = widen(b);
+    float sa = 0.3f, sb = 1.7f;
+    std::vector<float> ref(size_t(M) * N), out(size_t(M) * N);
+    Accumulation acc{AccumKind::F32, 0};
+    ASSERT_EQ(num::referenceGemm(M, N, K,
+                                 {u4, wa.data(), num::ScaleLayout::Tensor, &sa, 0, 1.0f},
+                                 {i4, wb.data(), num::ScaleLayout::Tensor, &sb, 0, 1.0f},
+                                 acc, ref.data()),
+              "");
+    ASSERT_EQ(kernels::gemm(M, N, K,
+                            {u4, a.data(), CodeLayout::Byte,
+                             num::ScaleLayout::Tensor, &sa},
+                            {i4, b.data(), CodeLayout::Byte,
+                             num::ScaleLayout::Tensor, &sb},
+                            acc, out.data(), {2}),
+              "");
+    EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
+        << "extreme=" << extreme;
+  }
+}
 } // namespace

@@ -62,10 +62,12 @@ struct Options {
   Isa isa = detectIsa();
 };
 
-/// Which implementation a GEMM of these operands takes (for benchmarks and
-/// docs): "exact-int16", "float", "float-f16", or "reference".
+/// Which implementation an M×N×K GEMM of these operands (0: unknown size)
+/// takes, for benchmarks and docs: "exact-int" (integer dot products; also
+/// large f32-accumulation GEMMs whose partial sums provably stay exact in
+/// float32), "float", "float-f16", or "reference".
 const char *gemmPath(const num::Format &a, const num::Format &b,
-                     num::Accumulation acc);
+                     num::Accumulation acc, int M = 0, int N = 0, int K = 0);
 
 /// C[M×N] = A[M×K] · B[K×N] (row-major). Same contract and result bits as
 /// num::referenceGemm; returns "" or an error sentence.
