@@ -1040,35 +1040,17 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
 std::string conv2d(const num::ConvShape &s, const Operand &input,
                    const Operand &filter, num::Accumulation acc, float *out,
                    const Options &opts) {
-  if (s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 || s.KH < 1 || s.KW < 1 ||
-      s.F < 1)
-    return "convolution dimensions N, H, W, C, KH, KW, F must all be >= 1";
-  if (s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1)
-    return "convolution strides and dilations must be >= 1";
-  if (input.scaleLayout != num::ScaleLayout::Tensor)
-    return "convolution input scales must be per-tensor";
-  int OH = s.outH(), OW = s.outW();
-  if (OH < 1 || OW < 1)
-    return "convolution window (with dilation) is larger than the input";
-  if (!input.codes || !filter.codes || !out)
-    return "convolution codes and result pointer must not be null";
-  // im2col of the codes, reduction index (kh, kw, c) as in referenceConv2D.
-  int M = s.N * OH * OW, K = s.KH * s.KW * s.C;
+  std::string v = num::validateConv2D(
+      s, input.scaleLayout == num::ScaleLayout::Tensor,
+      input.codes && filter.codes && out);
+  if (!v.empty())
+    return v;
+  // im2col of the codes, in the reduction order of num::referenceConv2D.
+  int M = s.N * s.outH() * s.outW(), K = s.KH * s.KW * s.C;
   std::vector<uint8_t> col(size_t(M) * K);
-  size_t row = 0;
-  for (int n = 0; n < s.N; ++n)
-    for (int oh = 0; oh < OH; ++oh)
-      for (int ow = 0; ow < OW; ++ow, ++row) {
-        uint8_t *dst = col.data() + row * K;
-        for (int kh = 0; kh < s.KH; ++kh)
-          for (int kw = 0; kw < s.KW; ++kw) {
-            int ih = oh * s.strideH + kh * s.dilationH;
-            int iw = ow * s.strideW + kw * s.dilationW;
-            size_t src = ((size_t(n) * s.H + ih) * s.W + iw) * s.C;
-            for (int c = 0; c < s.C; ++c)
-              *dst++ = uint8_t(codeAt(input.codes, input.layout, src + c));
-          }
-      }
+  num::forEachConvTap(s, [&](size_t i, size_t src) {
+    col[i] = uint8_t(codeAt(input.codes, input.layout, src));
+  });
   Operand A = input;
   A.codes = col.data();
   A.layout = CodeLayout::Byte;

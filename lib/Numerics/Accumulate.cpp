@@ -326,38 +326,33 @@ int ConvShape::outW() const {
   return W < eff ? 0 : (W - eff) / strideW + 1;
 }
 
-std::string referenceConv2D(const ConvShape &s, const QOperand &input,
-                            const QOperand &filter, Accumulation acc,
-                            float *out) {
+std::string validateConv2D(const ConvShape &s, bool inputScalePerTensor,
+                           bool pointersNonNull) {
   if (s.N < 1 || s.H < 1 || s.W < 1 || s.C < 1 || s.KH < 1 || s.KW < 1 ||
       s.F < 1)
     return "convolution dimensions N, H, W, C, KH, KW, F must all be >= 1";
   if (s.strideH < 1 || s.strideW < 1 || s.dilationH < 1 || s.dilationW < 1)
     return "convolution strides and dilations must be >= 1";
-  if (input.layout != ScaleLayout::Tensor)
+  if (!inputScalePerTensor)
     return "convolution input scales must be per-tensor";
-  int OH = s.outH(), OW = s.outW();
-  if (OH < 1 || OW < 1)
+  if (s.outH() < 1 || s.outW() < 1)
     return "convolution window (with dilation) is larger than the input";
-  if (!input.codes || !filter.codes || !out)
+  if (!pointersNonNull)
     return "convolution codes and result pointer must not be null";
+  return "";
+}
+
+std::string referenceConv2D(const ConvShape &s, const QOperand &input,
+                            const QOperand &filter, Accumulation acc,
+                            float *out) {
+  std::string v = validateConv2D(s, input.layout == ScaleLayout::Tensor,
+                                 input.codes && filter.codes && out);
+  if (!v.empty())
+    return v;
+  int OH = s.outH(), OW = s.outW();
   int M = s.N * OH * OW, K = s.KH * s.KW * s.C;
   std::vector<uint32_t> col(size_t(M) * K);
-  size_t row = 0;
-  for (int n = 0; n < s.N; ++n)
-    for (int oh = 0; oh < OH; ++oh)
-      for (int ow = 0; ow < OW; ++ow, ++row) {
-        uint32_t *dst = col.data() + row * K;
-        for (int kh = 0; kh < s.KH; ++kh)
-          for (int kw = 0; kw < s.KW; ++kw) {
-            int ih = oh * s.strideH + kh * s.dilationH;
-            int iw = ow * s.strideW + kw * s.dilationW;
-            const uint32_t *src =
-                input.codes + ((size_t(n) * s.H + ih) * s.W + iw) * s.C;
-            for (int c = 0; c < s.C; ++c)
-              *dst++ = src[c];
-          }
-      }
+  forEachConvTap(s, [&](size_t i, size_t src) { col[i] = input.codes[src]; });
   QOperand A = input;
   A.codes = col.data();
   return referenceGemm(M, s.F, K, A, filter, acc, out);

@@ -102,6 +102,8 @@ float addScaledBlock(float s, float partial, float scaleA, float scaleB);
 std::string referenceGemm(int M, int N, int K, const QOperand &A,
                           const QOperand &B, Accumulation acc, float *C);
 
+
+
 /// Reference 2-D convolution, NHWC input x HWCF filter -> NHWF output,
 /// no padding: OH = (H - dh*(KH-1) - 1)/sh + 1 (same for W). Defined as the
 /// GEMM above with rows (n,oh,ow), K ordered (kh, kw, c), columns f: input
@@ -114,6 +116,31 @@ struct ConvShape {
   int outH() const;
   int outW() const;
 };
+
+/// "" if a convolution of shape `s` can run (dimensions, strides, dilations
+/// >= 1, window fits, per-tensor input scale, non-null pointers), else the
+/// reason. Shared by every convolution implementation.
+std::string validateConv2D(const ConvShape &s, bool inputScalePerTensor,
+                           bool pointersNonNull);
+
+/// The reduction order of a convolution as a GEMM (im2col): output row
+/// r = (n, oh, ow) row-major, reduction index k = (kh·KW + kw)·C + c. Calls
+/// fn(r·K + k, input element index) for every entry, in that order.
+template <typename Fn> void forEachConvTap(const ConvShape &s, Fn fn) {
+  int OH = s.outH(), OW = s.outW();
+  size_t i = 0;
+  for (int n = 0; n < s.N; ++n)
+    for (int oh = 0; oh < OH; ++oh)
+      for (int ow = 0; ow < OW; ++ow)
+        for (int kh = 0; kh < s.KH; ++kh)
+          for (int kw = 0; kw < s.KW; ++kw) {
+            size_t ih = size_t(oh) * s.strideH + size_t(kh) * s.dilationH;
+            size_t iw = size_t(ow) * s.strideW + size_t(kw) * s.dilationW;
+            size_t base = ((size_t(n) * s.H + ih) * s.W + iw) * s.C;
+            for (int c = 0; c < s.C; ++c)
+              fn(i++, base + c);
+          }
+}
 std::string referenceConv2D(const ConvShape &s, const QOperand &input,
                             const QOperand &filter, Accumulation acc,
                             float *out);
