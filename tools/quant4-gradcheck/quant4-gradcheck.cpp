@@ -23,6 +23,7 @@
 // This is the only translation unit with the upstream pass/LLVM headers.
 //
 //===----------------------------------------------------------------------===//
+#include "quant4/Conversion/Passes.h"
 #include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -196,26 +197,12 @@ private:
   FunctionType type;
 };
 
+/// The project's CPU pipeline, with f32 matmuls as k-ascending loops (the
+/// generated step has no quant4 ops, so no runtime calls appear).
 void buildLowering(PassManager &pm) {
-  bufferization::OneShotBufferizePassOptions bufOpts;
-  bufOpts.bufferizeFunctionBoundaries = true;
-  bufOpts.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  mlir::quant4::Quant4CPUPipelineOptions options;
+  options.blas = false;
+  mlir::quant4::buildQuant4CPUPipeline(pm, options);
 }
 
 int fail(const llvm::Twine &msg) {
