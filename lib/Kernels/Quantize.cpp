@@ -26,16 +26,6 @@ using num::Rounding;
 
 namespace {
 
-uint32_t bitsOf(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  return u;
-}
-float floatOf(uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
 
 constexpr uint32_t kInfBits = 0x7F800000u;
 
@@ -59,7 +49,7 @@ StepTable buildTable(const Format &f, Rounding r) {
   StepTable t;
   t.nanCode = uint8_t(num::encode(f, std::nanf(""), r));
   for (int s = 0; s < 2; ++s) {
-    auto x = [&](uint32_t u) { return s ? -floatOf(u) : floatOf(u); };
+    auto x = [&](uint32_t u) { return s ? -num::bitsFloat(u) : num::bitsFloat(u); };
     auto mag = [&](uint32_t u) {
       return std::fabs(double(num::decode(f, num::encode(f, x(u), r))));
     };
@@ -102,7 +92,7 @@ const StepTable *tableFor(const Format &f, Rounding r) {
 inline uint8_t lookup(const StepTable &t, float q) {
   if (std::isnan(q))
     return t.nanCode;
-  uint32_t u = bitsOf(q);
+  uint32_t u = num::floatBits(q);
   const Side &s = t.side[u >> 31];
   u &= 0x7FFFFFFFu;
   size_t level = std::upper_bound(s.thr.begin(), s.thr.end(), u) - s.thr.begin();

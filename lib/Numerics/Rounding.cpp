@@ -84,16 +84,6 @@ uint32_t randomBits(RngKey key, uint64_t index) {
 
 namespace {
 
-uint32_t floatBits(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  return u;
-}
-float bitsFloat(uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
 
 /// Positive NaN code of the format, if it has one.
 std::optional<uint32_t> nanCode(FormatKind k) {

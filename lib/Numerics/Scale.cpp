@@ -281,7 +281,7 @@ uint32_t e4m3BlockScaleCode(float target) {
 
 Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
                           RngKey key, uint64_t indexBase) {
-  const Format e2m1 = Format::fp4e2m1(), e4m3 = Format::fp8e4m3();
+  const Format e2m1 = Format::fp4e2m1();
   Nvfp4Blocks out;
   out.blockSize = std::max(1, blockSize);
   size_t bs = size_t(out.blockSize);

@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Train.h"
+#include "Descriptor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -75,6 +76,8 @@
 #include <unistd.h>
 
 using namespace mlir;
+
+using ::quant4::run::descriptor;
 
 namespace {
 
@@ -386,19 +389,6 @@ CompiledFn describe(func::FuncOp f) {
   return c;
 }
 
-std::vector<int64_t> descriptor(void *data, const std::vector<int64_t> &shape) {
-  size_t r = shape.size();
-  std::vector<int64_t> d(3 + 2 * r);
-  d[0] = d[1] = int64_t(reinterpret_cast<intptr_t>(data));
-  d[2] = 0;
-  int64_t stride = 1;
-  for (size_t i = r; i-- > 0;) {
-    d[3 + i] = shape[i];
-    d[3 + r + i] = stride;
-    stride *= shape[i];
-  }
-  return d;
-}
 
 /// Calls `fn` with one pointer per argument (tensor data, or an int64_t for
 /// the seed); copies every result into `outs` (resized) and frees the

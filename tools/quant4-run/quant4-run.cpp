@@ -29,6 +29,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "Descriptor.h"
 #include "Train.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Conversion/Quant4ToCPU/Storage.h"
@@ -54,6 +55,8 @@
 
 using namespace mlir;
 namespace npy = ::quant4::npy;
+
+using ::quant4::run::descriptor;
 
 namespace {
 // Command line (parsed by hand: libLLVM.so already owns global cl options
@@ -255,21 +258,6 @@ std::string checkInput(const npy::Array &a, RankedTensorType type) {
   return "";
 }
 
-/// A ranked memref descriptor {allocated, aligned, offset, sizes, strides}
-/// over contiguous row-major data.
-std::vector<int64_t> descriptor(void *data, llvm::ArrayRef<int64_t> shape) {
-  size_t r = shape.size();
-  std::vector<int64_t> d(3 + 2 * r);
-  d[0] = d[1] = int64_t(reinterpret_cast<intptr_t>(data));
-  d[2] = 0;
-  int64_t stride = 1;
-  for (size_t i = r; i-- > 0;) {
-    d[3 + i] = shape[i];
-    d[3 + r + i] = stride;
-    stride *= shape[i];
-  }
-  return d;
-}
 
 /// Copies a packed 4-bit result (a 1-D descriptor of ceil(n/2) bytes at
 /// `w`) into an array of one uint8 code per element.

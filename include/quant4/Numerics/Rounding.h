@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -59,6 +60,18 @@ float dequantize(const Format &f, uint32_t code, float scale);
 /// dequantize(quantize(...)).
 float fakeQuant(const Format &f, float x, float scale, Rounding r,
                 RngKey key = {}, uint64_t index = 0);
+
+/// The IEEE binary32 bit pattern of x, and back.
+inline uint32_t floatBits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return u;
+}
+inline float bitsFloat(uint32_t u) {
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
 
 /// True iff `scale` is a legal scale: > 0 and finite (subnormals allowed).
 inline bool isValidScale(float scale) {
