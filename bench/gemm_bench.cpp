@@ -88,6 +88,28 @@ int main(int argc, char **argv) {
                            {"f32", {AccumKind::F32, 0}},
                            {"f16", {AccumKind::F16, 0}},
                            {"f16_chunked(64)", {AccumKind::F16Chunked, 64}}};
+  // Optional filters (substring match), e.g. QUANT4_BENCH_PAIRS="log4 x int4"
+  // QUANT4_BENCH_ACCS=exact QUANT4_BENCH_THREADS=1.
+  auto keep = [](const char *env, const std::string &name) {
+    const char *f = std::getenv(env);
+    return !f || !*f || std::string(f).find(name) != std::string::npos ||
+           name.find(f) != std::string::npos;
+  };
+  pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
+                             [&](const Pair &p) {
+                               return !keep("QUANT4_BENCH_PAIRS", p.name);
+                             }),
+              pairs.end());
+  accs.erase(std::remove_if(accs.begin(), accs.end(),
+                            [&](const Acc &a) {
+                              return !keep("QUANT4_BENCH_ACCS", a.name);
+                            }),
+             accs.end());
+  std::vector<int> threadCounts;
+  for (int t : {1, 2})
+    if (keep("QUANT4_BENCH_THREADS", std::to_string(t)))
+      threadCounts.push_back(t);
+  bool quantizeToo = keep("QUANT4_BENCH_QUANTIZE", "1");
   std::printf("CPU kernels: %s; OpenBLAS core: %s\n\n",
               kernels::isaName(kernels::detectIsa()), openblas_get_corename());
   std::printf("| M×N×K | threads | operands | accumulation | path | quant4 "
@@ -103,7 +125,7 @@ int main(int argc, char **argv) {
     for (auto &x : fb)
       x = d(rng);
     double flops = 2.0 * M * N * K;
-    for (int threads : {1, 2}) {
+    for (int threads : threadCounts) {
       openblas_set_num_threads(threads);
       double tBlas = medianSeconds(
           [&] {
@@ -126,20 +148,24 @@ int main(int argc, char **argv) {
         kernels::Operand B{p.b, pb.data(), kernels::CodeLayout::Packed4,
                            num::ScaleLayout::Tensor, &sb};
         for (const Acc &a : accs) {
+          const char *path = "?";
+          kernels::Options opts;
+          opts.threads = threads;
+          opts.pathTaken = &path;
           double t = medianSeconds(
-              [&] {
-                kernels::gemm(M, N, K, A, B, a.acc, fc.data(), {threads});
-              },
+              [&] { kernels::gemm(M, N, K, A, B, a.acc, fc.data(), opts); },
               budget);
           std::printf("| %d×%d×%d | %d | %s | %s | %s | %.1f | %.1f | %.2f |\n",
                       M, N, K, threads, p.name, a.name,
-                      kernels::gemmPath(p.a, p.b, a.acc, M, N, K), flops / t * 1e-9,
+                      path, flops / t * 1e-9,
                       flops / tBlas * 1e-9, tBlas / t);
           std::fflush(stdout);
         }
       }
     }
   }
+  if (!quantizeToo)
+    return 0;
   // Quantize throughput against a memory copy of the same input.
   std::printf("\n| quantize | elements | threads | layout | quant4 GB/s (input) "
               "| memcpy GB/s | ratio |\n|---|---|---|---|---|---|---|\n");

@@ -209,13 +209,7 @@ bool f32ViaIntegers(const Format &fa, const Format &fb, int M, int N, int K) {
          double(ta.maxInt) * double(tb.maxInt) * double(K) < double(1 << 24);
 }
 
-} // namespace
-
-const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc,
-                     int M, int N, int K) {
-  Path path = choosePath(a, b, acc, false);
-  if (path == Path::Float && f32ViaIntegers(a, b, M, N, K))
-    path = Path::ExactInt16;
+const char *pathName(Path path) {
   switch (path) {
   case Path::ExactInt16: return "exact-int";
   case Path::Float: return "float";
@@ -223,6 +217,16 @@ const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc,
   case Path::Reference: return "reference";
   }
   return "?";
+}
+
+} // namespace
+
+const char *gemmPath(const Format &a, const Format &b, num::Accumulation acc,
+                     int M, int N, int K) {
+  Path path = choosePath(a, b, acc, false);
+  if (path == Path::Float && f32ViaIntegers(a, b, M, N, K))
+    path = Path::ExactInt16;
+  return pathName(path);
 }
 
 //===----------------------------------------------------------------------===//
@@ -323,13 +327,20 @@ Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *C,
         c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
       } else {
         constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-        __m512 p0 = _mm512_mul_ps(av, b0), p1 = _mm512_mul_ps(av, b1);
+        __m512 s0, s1;
         if (MODE == kF16RoundProducts) {
-          p0 = _mm512_cvtph_ps(_mm512_cvtps_ph(p0, rn));
-          p1 = _mm512_cvtph_ps(_mm512_cvtps_ph(p1, rn));
+          __m512 p0 = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_mul_ps(av, b0), rn));
+          __m512 p1 = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_mul_ps(av, b1), rn));
+          s0 = _mm512_add_ps(c0[r], p0);
+          s1 = _mm512_add_ps(c1[r], p1);
+        } else {
+          // The product of two codes is exact in float32, so the fused
+          // multiply-add rounds once, like the separate multiply and add.
+          s0 = _mm512_fmadd_ps(av, b0, c0[r]);
+          s1 = _mm512_fmadd_ps(av, b1, c1[r]);
         }
-        c0[r] = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_add_ps(c0[r], p0), rn));
-        c1[r] = _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_add_ps(c1[r], p1), rn));
+        c0[r] = _mm512_cvtph_ps(_mm512_cvtps_ph(s0, rn));
+        c1[r] = _mm512_cvtph_ps(_mm512_cvtps_ph(s1, rn));
       }
     }
   }
@@ -413,13 +424,18 @@ Q4_AVX2 void microFloat256(int kc, const float *A, const float *B, float *C,
         c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
       } else {
         constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-        __m256 p0 = _mm256_mul_ps(av, b0), p1 = _mm256_mul_ps(av, b1);
+        __m256 s0, s1;
         if (MODE == kF16RoundProducts) {
-          p0 = _mm256_cvtph_ps(_mm256_cvtps_ph(p0, rn));
-          p1 = _mm256_cvtph_ps(_mm256_cvtps_ph(p1, rn));
+          __m256 p0 = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(av, b0), rn));
+          __m256 p1 = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(av, b1), rn));
+          s0 = _mm256_add_ps(c0[r], p0);
+          s1 = _mm256_add_ps(c1[r], p1);
+        } else { // exact products: one rounding either way
+          s0 = _mm256_fmadd_ps(av, b0, c0[r]);
+          s1 = _mm256_fmadd_ps(av, b1, c1[r]);
         }
-        c0[r] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_add_ps(c0[r], p0), rn));
-        c1[r] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_add_ps(c1[r], p1), rn));
+        c0[r] = _mm256_cvtph_ps(_mm256_cvtps_ph(s0, rn));
+        c1[r] = _mm256_cvtph_ps(_mm256_cvtps_ph(s1, rn));
       }
     }
   }
@@ -519,6 +535,30 @@ void onTile(T *C, int64_t ldc, int rows, int cols, bool zero, Shape sh,
 // Operand access and packing
 //===----------------------------------------------------------------------===//
 
+/// Codes of `len` consecutive stored elements starting at flat index `f`,
+/// one per byte: the fast form of codeAt for a run.
+void unpackRun(const uint8_t *codes, CodeLayout layout, size_t f, int len,
+               uint8_t *out) {
+  if (len <= 0)
+    return;
+  if (layout == CodeLayout::Byte) {
+    std::memcpy(out, codes + f, size_t(len));
+    return;
+  }
+  int i = 0;
+  if (f & 1)
+    out[i++] = uint8_t(codes[f / 2] >> 4);
+  const uint8_t *src = codes + (f + size_t(i)) / 2;
+  int pairs = (len - i) / 2;
+  for (int p = 0; p < pairs; ++p) {
+    uint8_t b = src[p];
+    out[i + 2 * p] = uint8_t(b & 0xF);
+    out[i + 2 * p + 1] = uint8_t(b >> 4);
+  }
+  if ((len - i) & 1)
+    out[len - 1] = uint8_t(src[pairs] & 0xF);
+}
+
 /// Code of logical element (i, j) of an operand with `cols` logical columns
 /// and `rows` logical rows, stored row-major or as its transpose.
 struct CodeMatrix {
@@ -530,6 +570,24 @@ struct CodeMatrix {
     return codeAt(codes, layout,
                   transposed ? size_t(j) * rows + i : size_t(i) * cols + j);
   }
+  /// The codes of rows [i0, i0+ni) × columns [j0, j0+nj), one per byte,
+  /// row-major with row stride nj, read in runs along the stored rows.
+  void block(int i0, int ni, int j0, int nj, uint8_t *out) const {
+    if (ni <= 0 || nj <= 0)
+      return;
+    if (!transposed) {
+      for (int i = 0; i < ni; ++i)
+        unpackRun(codes, layout, size_t(i0 + i) * cols + j0, nj,
+                  out + size_t(i) * nj);
+      return;
+    }
+    std::vector<uint8_t> run(static_cast<size_t>(ni));
+    for (int j = 0; j < nj; ++j) {
+      unpackRun(codes, layout, size_t(j0 + j) * rows + i0, ni, run.data());
+      for (int i = 0; i < ni; ++i)
+        out[size_t(i) * nj + j] = run[size_t(i)];
+    }
+  }
 };
 
 // A block rows [m0, m0+mc) × k [k0, k0+kc) into panels of MR rows:
@@ -537,22 +595,20 @@ struct CodeMatrix {
 template <typename T, typename Table>
 void packA(const CodeMatrix &A, const Table &table, int M, int m0, int mc,
            int k0, int kc, int MR, T *out) {
-  bool direct = A.layout == CodeLayout::Byte && !A.transposed;
+  int live = std::max(0, std::min(mc, M - m0));
+  std::vector<uint8_t> blk(size_t(live) * size_t(kc));
+  A.block(m0, live, k0, kc, blk.data());
   for (int p = 0; p < mc; p += MR)
     for (int r = 0; r < MR; ++r) {
-      int m = m0 + p + r;
       T *dst = out + size_t(p) * kc + r;
-      if (p + r >= mc || m >= M) {
+      if (p + r >= live) {
         for (int k = 0; k < kc; ++k)
           dst[size_t(k) * MR] = T(0);
-      } else if (direct) {
-        const uint8_t *src = A.codes + size_t(m) * A.cols + k0;
-        for (int k = 0; k < kc; ++k)
-          dst[size_t(k) * MR] = table[src[k]];
-      } else {
-        for (int k = 0; k < kc; ++k)
-          dst[size_t(k) * MR] = table[A.at(m, k0 + k)];
+        continue;
       }
+      const uint8_t *src = blk.data() + size_t(p + r) * kc;
+      for (int k = 0; k < kc; ++k)
+        dst[size_t(k) * MR] = table[src[k]];
     }
 }
 
@@ -560,23 +616,20 @@ void packA(const CodeMatrix &A, const Table &table, int M, int m0, int mc,
 template <typename T, typename Table>
 void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
            T *out) {
-  bool direct = B.layout == CodeLayout::Byte && !B.transposed;
   int panels = (N + NR - 1) / NR;
-  for (int q = 0; q < panels; ++q)
+  std::vector<uint8_t> blk(size_t(K) * size_t(NR));
+  for (int q = 0; q < panels; ++q) {
+    int cols = std::min(NR, N - q * NR);
+    B.block(0, K, q * NR, cols, blk.data());
     for (int k = 0; k < K; ++k) {
       T *dst = out + (size_t(q) * K + k) * NR;
-      int cols = std::min(NR, N - q * NR);
-      if (direct) {
-        const uint8_t *src = B.codes + size_t(k) * N + q * NR;
-        for (int j = 0; j < cols; ++j)
-          dst[j] = table[src[j]];
-      } else {
-        for (int j = 0; j < cols; ++j)
-          dst[j] = table[B.at(k, q * NR + j)];
-      }
+      const uint8_t *src = blk.data() + size_t(k) * cols;
+      for (int j = 0; j < cols; ++j)
+        dst[j] = table[src[j]];
       for (int j = cols; j < NR; ++j)
         dst[j] = T(0);
     }
+  }
 }
 
 // Integer operands in groups of G consecutive k (G = 2: int16 lanes for
@@ -590,22 +643,25 @@ void packAGroups(const CodeMatrix &A, const int16_t *table, int offset, int M,
   constexpr int bits = 32 / G;
   constexpr uint32_t mask = (uint64_t(1) << bits) - 1;
   int kg = (kc + G - 1) / G;
-  bool direct = A.layout == CodeLayout::Byte && !A.transposed;
+  int live = std::max(0, std::min(mc, M - m0));
+  int kl = std::max(0, std::min(kc, K - k0));
+  std::vector<uint8_t> blk(size_t(live) * size_t(kl));
+  A.block(m0, live, k0, kl, blk.data());
   for (int p = 0; p < mc; p += MR)
     for (int r = 0; r < MR; ++r) {
-      int m = m0 + p + r;
       int32_t *dst = out + size_t(p) * kg + r;
-      bool live = p + r < mc && m < M;
-      const uint8_t *src =
-          live && direct ? A.codes + size_t(m) * A.cols + k0 : nullptr;
+      if (p + r >= live) {
+        for (int q = 0; q < kg; ++q)
+          dst[size_t(q) * MR] = 0;
+        continue;
+      }
+      const uint8_t *src = blk.data() + size_t(p + r) * kl;
       for (int q = 0; q < kg; ++q) {
         uint32_t word = 0;
         for (int g = 0; g < G; ++g) {
           int k = q * G + g;
-          if (!live || k >= kc || k0 + k >= K)
-            continue;
-          int v = (src ? table[src[k]] : table[A.at(m, k0 + k)]) + offset;
-          word |= (uint32_t(v) & mask) << (g * bits);
+          if (k < kl)
+            word |= (uint32_t(table[src[k]] + offset) & mask) << (g * bits);
         }
         dst[size_t(q) * MR] = int32_t(word);
       }
@@ -616,20 +672,22 @@ template <int G, typename BT>
 void packBGroups(const CodeMatrix &B, const int16_t *table, int K, int N,
                  int NR, BT *out) {
   int panels = (N + NR - 1) / NR, kg = (K + G - 1) / G;
-  bool direct = B.layout == CodeLayout::Byte && !B.transposed;
+  std::vector<uint8_t> blk(size_t(K) * size_t(NR));
   for (int q = 0; q < panels; ++q) {
     int cols = std::min(NR, N - q * NR);
+    B.block(0, K, q * NR, cols, blk.data());
     for (int p = 0; p < kg; ++p) {
       BT *dst = out + (size_t(q) * kg + p) * NR * G;
       for (int g = 0; g < G; ++g) {
         int k = p * G + g;
-        const uint8_t *src =
-            direct && k < K ? B.codes + size_t(k) * N + q * NR : nullptr;
+        if (k >= K) {
+          for (int j = 0; j < NR; ++j)
+            dst[j * G + g] = BT(0);
+          continue;
+        }
+        const uint8_t *src = blk.data() + size_t(k) * cols;
         for (int j = 0; j < NR; ++j)
-          dst[j * G + g] =
-              (k < K && j < cols)
-                  ? BT(src ? table[src[j]] : table[B.at(k, q * NR + j)])
-                  : BT(0);
+          dst[j * G + g] = j < cols ? BT(table[src[j]]) : BT(0);
       }
     }
   }
@@ -832,9 +890,17 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   std::vector<BT> Bp(size_t(panelsN) * kgAll * sh.NR * G);
   packBGroups<G>(B, tb.ival.data(), K, N, sh.NR, Bp.data());
   std::vector<int64_t> colSum(offset ? N : 0, 0);
-  for (int k = 0; offset && k < K; ++k)
-    for (int n = 0; n < N; ++n)
-      colSum[n] += tb.ival[B.at(k, n)];
+  if (offset) {
+    constexpr int rowsPerBlock = 64;
+    std::vector<uint8_t> blk(size_t(rowsPerBlock) * N);
+    for (int k0 = 0; k0 < K; k0 += rowsPerBlock) {
+      int nk = std::min(rowsPerBlock, K - k0);
+      B.block(k0, nk, 0, N, blk.data());
+      for (int k = 0; k < nk; ++k)
+        for (int n = 0; n < N; ++n)
+          colSum[n] += tb.ival[blk[size_t(k) * N + n]];
+    }
+  }
   int64_t maxProduct =
       std::max<int64_t>(1, (ta.maxInt + offset) * tb.maxInt);
   bool wide = maxProduct * G * int64_t(kgAll) > int64_t(INT32_MAX);
@@ -963,6 +1029,84 @@ std::string gemmReference(int M, int N, int K, const Operand &Aop,
   return err;
 }
 
+
+
+/// Largest Σ_j |integer value| over the logical rows of an R×C code matrix
+/// (`limit` or more: may stop early and return it). Reads the codes in
+/// storage order.
+int64_t maxRowAbsSum(const CodeMatrix &A, const FormatTables &t,
+                     int64_t limit) {
+  int R = A.rows, Cn = A.cols;
+  int32_t absv[256];
+  for (int c = 0; c < 256; ++c)
+    absv[c] = c < int(t.ival.size()) ? std::abs(int32_t(t.ival[c])) : 0;
+  int64_t best = 0;
+  if (!A.transposed) {
+    // Two codes per byte with rows starting on byte boundaries: a table of
+    // the byte's |lo| + |hi|.
+    bool pairs = A.layout == CodeLayout::Packed4 && Cn % 2 == 0;
+    int32_t pair[256];
+    for (int b = 0; pairs && b < 256; ++b)
+      pair[b] = absv[b & 0xF] + absv[b >> 4];
+    std::vector<uint8_t> row(static_cast<size_t>(Cn));
+    for (int i = 0; i < R; ++i) {
+      int64_t sum = 0;
+      if (pairs) {
+        const uint8_t *src = A.codes + size_t(i) * (Cn / 2);
+        for (int j = 0; j < Cn / 2; ++j)
+          sum += pair[src[j]];
+      } else {
+        unpackRun(A.codes, A.layout, size_t(i) * Cn, Cn, row.data());
+        for (int j = 0; j < Cn; ++j)
+          sum += absv[row[size_t(j)]];
+      }
+      best = std::max(best, sum);
+      if (best >= limit)
+        return limit;
+    }
+    return best;
+  }
+  // Stored as the transpose: storage row j holds logical column j.
+  std::vector<int64_t> sums(static_cast<size_t>(R), 0);
+  std::vector<uint8_t> run(static_cast<size_t>(R));
+  for (int j = 0; j < Cn; ++j) {
+    unpackRun(A.codes, A.layout, size_t(j) * R, R, run.data());
+    for (int i = 0; i < R; ++i)
+      sums[size_t(i)] += absv[run[size_t(i)]];
+  }
+  for (int64_t v : sums)
+    best = std::max(best, v);
+  return std::min(best, limit);
+}
+
+/// The data form of f32ViaIntegers: every partial sum of output (m, n) is
+/// at most Σ_k |a_mk| · max|b| (and Σ_k |b_kn| · max|a|) in units of the
+/// product grid, so when either bound stays below 2^24 for every row (or
+/// column), each float32 add of the sequential f32 sum is exact and the
+/// integer kernels give its bits. Checked on the codes, O(M·K + K·N).
+bool f32ViaIntegersForData(int M, int N, int K, const Operand &A,
+                           const Operand &B) {
+  if (f32ViaIntegers(A.format, B.format, M, N, K))
+    return true;
+  if (A.format.bitWidth() > 8 || B.format.bitWidth() > 8 || K <= 0 ||
+      double(M) * N * K < double(1 << 27) ||
+      !pairInfo(A.format, B.format).int16Exact ||
+      num::lsbExponent(A.format) + num::lsbExponent(B.format) < -149)
+    return false;
+  const FormatTables &ta = tablesFor(A.format), &tb = tablesFor(B.format);
+  constexpr int64_t kExact = int64_t(1) << 24;
+  auto fits = [&](const CodeMatrix &rows, const FormatTables &t,
+                  int64_t otherMax) {
+    if (otherMax <= 0)
+      return true;
+    int64_t limit = (kExact - 1) / otherMax + 1; // sum · otherMax < 2^24
+    return maxRowAbsSum(rows, t, limit) < limit;
+  };
+  CodeMatrix Am{A.codes, A.layout, M, K, A.transposed};
+  CodeMatrix Bt{B.codes, B.layout, N, K, !B.transposed}; // rows = columns of B
+  return fits(Am, ta, tb.maxInt) || fits(Bt, tb, ta.maxInt);
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -1021,8 +1165,10 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
                   : choosePath(A.format, B.format, acc, blockedA || blockedB,
                                dataFinite);
   if (path == Path::Float && !(blockedA || blockedB) &&
-      f32ViaIntegers(A.format, B.format, M, N, K))
+      f32ViaIntegersForData(M, N, K, A, B))
     path = Path::ExactInt16;
+  if (opts.pathTaken)
+    *opts.pathTaken = pathName(path);
   switch (path) {
   case Path::ExactInt16:
     gemmExact(M, N, K, A, B, C, isa, opts.threads);

@@ -203,6 +203,115 @@ TEST(KernelGemm, ExtremeValues) {
                 num::ScaleLayout::Tensor, /*extreme=*/true);
 }
 
+// f32 accumulation of large GEMMs runs on the integer kernels when the codes
+// bound every partial sum below 2^24 product-grid units (row sums of |A|
+// times max|B|, or column sums of |B| times max|A|), else on the FMA kernel:
+// both bit-exact with the reference, and the bound is what keeps them so.
+TEST(KernelGemm, F32OnIntegersFollowsTheData) {
+  Format log4 = Format::log(4, 3, 0), i4 = Format::sint(4),
+         u4 = Format::uint(4);
+  int M = 128, N = 1024, K = 1024; // M·N·K ≥ 2^27: large enough to qualify
+  uint32_t big = num::encode(log4, 64.0f, num::Rounding::NearestLinear),
+           tiny = num::encode(log4, 1.0f / 64, num::Rounding::NearestLinear),
+           seven = num::encode(i4, 7.0f, num::Rounding::NearestLinear);
+  ASSERT_EQ(num::decode(log4, big), 64.0f);
+  ASSERT_EQ(num::decode(log4, tiny), 1.0f / 64);
+  std::mt19937 rng(11);
+  struct Data {
+    const char *what;
+    Format fa, fb;
+    std::vector<uint8_t> a, b;
+    const char *path;
+  };
+  std::vector<Data> cases;
+  // Random log4 x int4: Σ_k |a| ≈ 800·K units · 8 < 2^24 → integers.
+  cases.push_back({"random log4 x int4", log4, i4,
+                   randomCodes(log4, size_t(M) * K, rng),
+                   randomCodes(i4, size_t(K) * N, rng), "exact-int"});
+  // Random uint4 x log4: rows of A fail (15·K · 4096), columns of B pass.
+  cases.push_back({"random uint4 x log4", u4, log4,
+                   randomCodes(u4, size_t(M) * K, rng),
+                   randomCodes(log4, size_t(K) * N, rng), "exact-int"});
+  // Rows of 64s with a 1/64 every 7th element, times 7: partial sums pass
+  // 2^24 units of 2^-6 while small products keep arriving, so float32
+  // rounds and the FMA kernel must run.
+  Data round{"rounding log4 x int4", log4, i4,
+             std::vector<uint8_t>(size_t(M) * K),
+             std::vector<uint8_t>(size_t(K) * N, uint8_t(seven)), "float"};
+  for (size_t i = 0; i < round.a.size(); ++i)
+    round.a[i] = uint8_t(i % 7 == 3 ? tiny : big);
+  cases.push_back(round);
+  for (const Data &d : cases) {
+    SCOPED_TRACE(d.what);
+    // The reference on a sample of rows (it is slow at this size); the
+    // kernels compute all of C and are compared on those rows.
+    const int rows[] = {0, 1, 77, M - 1};
+    auto wa = widen(d.a), wb = widen(d.b);
+    float sa = 0.5f, sb = 0.75f;
+    num::QOperand RB{d.fb, wb.data(), num::ScaleLayout::Tensor, &sb, 0, 1.0f};
+    std::vector<float> ref(size_t(M) * N), exact(size_t(M) * N);
+    for (int m : rows) {
+      num::QOperand RA{d.fa, wa.data() + size_t(m) * K,
+                       num::ScaleLayout::Tensor, &sa, 0, 1.0f};
+      ASSERT_EQ(num::referenceGemm(1, N, K, RA, RB, {AccumKind::F32, 0},
+                                   ref.data() + size_t(m) * N),
+                "");
+    }
+    auto sameRows = [&](const std::vector<float> &x) {
+      for (int m : rows)
+        if (std::memcmp(x.data() + size_t(m) * N, ref.data() + size_t(m) * N,
+                        size_t(N) * 4))
+          return false;
+      return true;
+    };
+    // Exact sums from the integer kernels (checked against the reference's
+    // exact accumulation in ExactAccumulationIsBitExact).
+    kernels::Operand EA{d.fa, d.a.data(), CodeLayout::Byte,
+                        num::ScaleLayout::Tensor, &sa};
+    kernels::Operand EB{d.fb, d.b.data(), CodeLayout::Byte,
+                        num::ScaleLayout::Tensor, &sb};
+    ASSERT_EQ(kernels::gemm(M, N, K, EA, EB, {AccumKind::Exact, 0},
+                            exact.data(), {2}),
+              "");
+    // Where the kernel must not use the integers, float32 did round.
+    EXPECT_EQ(!sameRows(exact), std::string(d.path) == "float");
+    std::vector<uint8_t> pa((d.a.size() + 1) / 2), pb((d.b.size() + 1) / 2);
+    kernels::packCodes4(d.a.data(), d.a.size(), pa.data());
+    kernels::packCodes4(d.b.data(), d.b.size(), pb.data());
+    std::vector<uint8_t> at(d.a.size()), bt(d.b.size());
+    for (int m = 0; m < M; ++m)
+      for (int k = 0; k < K; ++k)
+        at[size_t(k) * M + m] = d.a[size_t(m) * K + k];
+    for (int k = 0; k < K; ++k)
+      for (int n = 0; n < N; ++n)
+        bt[size_t(n) * K + k] = d.b[size_t(k) * N + n];
+    for (int variant : {0, 1, 2}) {
+      SCOPED_TRACE("variant " + std::to_string(variant));
+      kernels::Operand A{d.fa, d.a.data(), CodeLayout::Byte,
+                         num::ScaleLayout::Tensor, &sa};
+      kernels::Operand B{d.fb, d.b.data(), CodeLayout::Byte,
+                         num::ScaleLayout::Tensor, &sb};
+      if (variant == 1) {
+        A.codes = pa.data(), A.layout = CodeLayout::Packed4;
+        B.codes = pb.data(), B.layout = CodeLayout::Packed4;
+      } else if (variant == 2) {
+        A.codes = at.data(), A.transposed = true;
+        B.codes = bt.data(), B.transposed = true;
+      }
+      const char *path = "";
+      kernels::Options opts;
+      opts.threads = 2;
+      opts.pathTaken = &path;
+      std::vector<float> out(size_t(M) * N, -1.0f);
+      ASSERT_EQ(kernels::gemm(M, N, K, A, B, {AccumKind::F32, 0}, out.data(),
+                              opts),
+                "");
+      EXPECT_STREQ(path, d.path);
+      EXPECT_TRUE(sameRows(out));
+    }
+  }
+}
+
 TEST(KernelGemm, PerRowAndPerColumnScales) {
   std::mt19937 rng(6);
   for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::Exact})

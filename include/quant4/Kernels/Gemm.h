@@ -60,12 +60,17 @@ struct Options {
   /// Instruction set to use; defaults to detectIsa(). Requesting one the CPU
   /// lacks falls back to the best available.
   Isa isa = detectIsa();
+  /// When set, gemm() stores the name of the path it took (as gemmPath
+  /// names them; the f32 → exact-int choice may depend on the data).
+  const char **pathTaken = nullptr;
 };
 
 /// Which implementation an M×N×K GEMM of these operands (0: unknown size)
 /// takes, for benchmarks and docs: "exact-int" (integer dot products; also
 /// large f32-accumulation GEMMs whose partial sums provably stay exact in
-/// float32), "float", "float-f16", or "reference".
+/// float32), "float", "float-f16", or "reference". Decided from the formats
+/// and sizes only: gemm() may also run an f32 GEMM on the integer kernels
+/// when the codes bound every partial sum (Options::pathTaken tells).
 const char *gemmPath(const num::Format &a, const num::Format &b,
                      num::Accumulation acc, int M = 0, int N = 0, int K = 0);
 
