@@ -306,10 +306,12 @@ void microInt16Portable(int kp, const int32_t *A, const int16_t *B, int32_t *C,
 }
 
 #if defined(__x86_64__)
-template <int MODE>
+// ROWS ≤ 12 rows of a 12-row A panel (shorter variants for the last rows of
+// a GEMM, which would otherwise run the whole 12-row tile).
+template <int MODE, int ROWS = 12>
 Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *C,
                              int64_t ldc, bool zero) {
-  constexpr int MR = 12;
+  constexpr int MR = ROWS, AS = 12; // tile rows, A panel row stride
   __m512 c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r) {
     c0[r] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(C + r * ldc);
@@ -318,7 +320,7 @@ Q4_AVX512 void microFloat512(int kc, const float *A, const float *B, float *C,
   for (int k = 0; k < kc; ++k) {
     __m512 b0 = _mm512_loadu_ps(B + k * 32);
     __m512 b1 = _mm512_loadu_ps(B + k * 32 + 16);
-    const float *a = A + k * MR;
+    const float *a = A + k * AS;
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; ++r) {
       __m512 av = _mm512_set1_ps(a[r]);
@@ -476,12 +478,23 @@ Q4_AVX2 void microInt16_256(int kp, const int32_t *A, const int16_t *B,
 using FloatMicro = void (*)(int, const float *, const float *, float *,
                             int64_t, bool);
 
-FloatMicro floatMicro(Isa isa, int mode) {
+/// The microkernel for `rows` (≤ the tile's MR) live rows: on AVX-512, a
+/// 4- or 8-row variant when that covers them, else the full tile.
+FloatMicro floatMicro(Isa isa, int mode, int rows = 12) {
 #if defined(__x86_64__)
-  if (isa == Isa::AVX512)
+  if (isa == Isa::AVX512) {
+    if (rows <= 4)
+      return mode == kF32 ? microFloat512<kF32, 4>
+             : mode == kF16 ? microFloat512<kF16, 4>
+                            : microFloat512<kF16RoundProducts, 4>;
+    if (rows <= 8)
+      return mode == kF32 ? microFloat512<kF32, 8>
+             : mode == kF16 ? microFloat512<kF16, 8>
+                            : microFloat512<kF16RoundProducts, 8>;
     return mode == kF32 ? microFloat512<kF32>
            : mode == kF16 ? microFloat512<kF16>
                           : microFloat512<kF16RoundProducts>;
+  }
   if (isa == Isa::AVX2)
     return mode == kF32 ? microFloat256<kF32>
            : mode == kF16 ? microFloat256<kF16>
@@ -847,9 +860,16 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                                    : C + size_t(ic + p) * N) +
                           q * sh.NR;
             const float *ap = Ap.data() + size_t(p) * kc;
-            onTile(base, N, rows, cols, sg.fresh, sh, scratch.data(),
-                   [&](float *c, int64_t ldc, bool zero) {
-                     micro(kc, ap, bp, c, ldc, zero);
+            // The last rows of the GEMM: a shorter tile where one exists.
+            int tileRows = rows == sh.MR || isa != Isa::AVX512 ? sh.MR
+                           : rows <= 4                        ? 4
+                           : rows <= 8                        ? 8
+                                                              : sh.MR;
+            FloatMicro mk =
+                tileRows == sh.MR ? micro : floatMicro(isa, mode, tileRows);
+            onTile(base, N, rows, cols, sg.fresh, Shape{tileRows, sh.NR},
+                   scratch.data(), [&](float *c, int64_t ldc, bool zero) {
+                     mk(kc, ap, bp, c, ldc, zero);
                    });
             if (chunked && sg.flush) {
               int j0 = sg.k0 / chunk; // the scale block of this segment

@@ -118,51 +118,71 @@ void codesScalar(const StepTable &t, const float *x, size_t n, float scale,
 
 #if defined(__x86_64__)
 // 16 elements at a time; each side has at most 15 thresholds.
+// PACKED: two codes per byte into `codes` (n even), else one per byte.
+template <bool PACKED>
 Q4_AVX512 void codes512(const StepTable &t, const float *x, size_t n,
                         float scale, uint8_t *codes) {
-  const Side &P = t.side[0], &N = t.side[1];
-  alignas(64) int32_t codeP[16] = {}, codeN[16] = {};
-  for (size_t i = 0; i < P.code.size(); ++i)
-    codeP[i] = P.code[i];
-  for (size_t i = 0; i < N.code.size(); ++i)
-    codeN[i] = N.code[i];
-  __m512i tabP = _mm512_load_si512(codeP), tabN = _mm512_load_si512(codeN);
+  // Both sides in one 32-entry table (entry 16·sign + i), each side's
+  // thresholds padded to 16 with a value no magnitude bit pattern reaches:
+  // the level is then a 4-step branch-free binary search per lane.
+  alignas(64) int32_t thr[32], code[32];
+  for (int sd = 0; sd < 2; ++sd) {
+    const Side &S = t.side[sd];
+    for (int i = 0; i < 16; ++i) {
+      thr[16 * sd + i] = i < int(S.thr.size()) ? int32_t(S.thr[size_t(i)])
+                                               : int32_t(0x7FFFFFFF);
+      code[16 * sd + i] = i < int(S.code.size()) ? S.code[size_t(i)] : 0;
+    }
+  }
+  __m512i thrP = _mm512_load_si512(thr), thrN = _mm512_load_si512(thr + 16);
+  __m512i codeP = _mm512_load_si512(code), codeN = _mm512_load_si512(code + 16);
   __m512 vs = _mm512_set1_ps(scale);
   __m512i absMask = _mm512_set1_epi32(0x7FFFFFFF);
-  __m512i one = _mm512_set1_epi32(1);
   __m512i nan = _mm512_set1_epi32(t.nanCode);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m512 q = _mm512_div_ps(_mm512_loadu_ps(x + i), vs);
     __m512i u = _mm512_castps_si512(q);
     __m512i mag = _mm512_and_si512(u, absMask);
-    __m512i lp = _mm512_setzero_si512(), ln = _mm512_setzero_si512();
-    for (uint32_t th : P.thr)
-      lp = _mm512_mask_add_epi32(
-          lp, _mm512_cmpge_epi32_mask(mag, _mm512_set1_epi32(int32_t(th))), lp,
-          one);
-    for (uint32_t th : N.thr)
-      ln = _mm512_mask_add_epi32(
-          ln, _mm512_cmpge_epi32_mask(mag, _mm512_set1_epi32(int32_t(th))), ln,
-          one);
-    __m512i cp = _mm512_permutexvar_epi32(lp, tabP);
-    __m512i cn = _mm512_permutexvar_epi32(ln, tabN);
-    __mmask16 neg = _mm512_cmplt_epi32_mask(u, _mm512_setzero_si512()); // sign
-    __m512i c = _mm512_mask_blend_epi32(neg, cp, cn);
+    // 16 for a negative q (the sign bit moved to bit 4), else 0.
+    __m512i level = _mm512_and_si512(_mm512_srli_epi32(u, 27),
+                                     _mm512_set1_epi32(16));
+    for (int step : {8, 4, 2, 1}) {
+      __m512i probe = _mm512_add_epi32(level, _mm512_set1_epi32(step - 1));
+      __m512i th = _mm512_permutex2var_epi32(thrP, probe, thrN);
+      level = _mm512_mask_add_epi32(level, _mm512_cmpge_epi32_mask(mag, th),
+                                    level, _mm512_set1_epi32(step));
+    }
+    __m512i c = _mm512_permutex2var_epi32(codeP, level, codeN);
     __mmask16 isnan = _mm512_cmp_ps_mask(q, q, _CMP_UNORD_Q);
     c = _mm512_mask_blend_epi32(isnan, c, nan);
-    _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtepi32_epi8(c));
+    if (PACKED) {
+      // Each 64-bit lane holds codes (2j, 2j+1): its low byte becomes
+      // c[2j] | c[2j+1] << 4.
+      __m512i pair = _mm512_or_si512(c, _mm512_srli_epi64(c, 28));
+      _mm_storel_epi64((__m128i *)(codes + i / 2), _mm512_cvtepi64_epi8(pair));
+    } else {
+      _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtepi32_epi8(c));
+    }
   }
-  codesScalar(t, x + i, n - i, scale, codes + i);
+  if (!PACKED)
+    return codesScalar(t, x + i, n - i, scale, codes + i);
+  uint8_t tail[16];
+  codesScalar(t, x + i, n - i, scale, tail);
+  for (size_t j = 0; j + 1 < n - i; j += 2)
+    codes[(i + j) / 2] = uint8_t((tail[j] & 0x0F) | (tail[j + 1] << 4));
 }
 #endif
+
+bool fits512(const StepTable &t) {
+  return t.side[0].thr.size() <= 15 && t.side[1].thr.size() <= 15;
+}
 
 void codesFast(const StepTable &t, const float *x, size_t n, float scale,
                uint8_t *codes) {
 #if defined(__x86_64__)
-  if (detectIsa() == Isa::AVX512 && t.side[0].thr.size() <= 15 &&
-      t.side[1].thr.size() <= 15)
-    return codes512(t, x, n, scale, codes);
+  if (detectIsa() == Isa::AVX512 && fits512(t))
+    return codes512<false>(t, x, n, scale, codes);
 #endif
   codesScalar(t, x, n, scale, codes);
 }
@@ -192,6 +212,13 @@ void quantizePiece(const Format &f, const StepTable *t, const float *x,
     put(out, layout, outOffset + i, lookup(*t, x[i] / scale));
     ++i;
   }
+#if defined(__x86_64__)
+  if (detectIsa() == Isa::AVX512 && fits512(*t) && i + 2 <= end) {
+    size_t len = (end - i) & ~size_t(1);
+    codes512<true>(*t, x + i, len, scale, out + (outOffset + i) / 2);
+    i += len;
+  }
+#endif
   uint8_t buf[512];
   while (i + 2 <= end) {
     size_t len = std::min<size_t>(sizeof buf, (end - i) & ~size_t(1));

@@ -71,11 +71,27 @@ struct View {
   std::vector<int64_t> shape() const {
     return std::vector<int64_t>(sizes, sizes + rank);
   }
+  /// Row-major with no gaps (unit-size dimensions may have any stride).
+  bool dense() const {
+    int64_t expect = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (sizes[d] != 1 && strides[d] != expect)
+        return false;
+      expect *= sizes[d];
+    }
+    return true;
+  }
   /// Calls fn(linearIndex, elementPointer) in row-major order.
   template <typename Fn> void forEach(Fn fn) const {
     int64_t n = numel();
     if (n == 0)
       return;
+    if (dense()) {
+      char *p = aligned + offset * int64_t(elemSize);
+      for (int64_t i = 0; i < n; ++i)
+        fn(i, p + i * int64_t(elemSize));
+      return;
+    }
     std::vector<int64_t> idx(rank, 0);
     int64_t off = offset;
     for (int64_t i = 0; i < n; ++i) {
@@ -110,6 +126,11 @@ enum class Real { F32, F16, BF16 };
 size_t realSize(Real k) { return k == Real::F32 ? 4 : 2; }
 
 std::vector<float> gatherReal(const View &v, Real k) {
+  if (k == Real::F32 && v.dense()) {
+    const float *p = reinterpret_cast<const float *>(
+        v.aligned + v.offset * int64_t(v.elemSize));
+    return std::vector<float>(p, p + v.numel());
+  }
   std::vector<float> out(size_t(v.numel()));
   v.forEach([&](int64_t i, const char *p) {
     if (k == Real::F32) {
@@ -122,6 +143,24 @@ std::vector<float> gatherReal(const View &v, Real k) {
   });
   return out;
 }
+
+/// The elements of a real view as float32: the memref's own memory when it
+/// is dense float32, else a gathered copy.
+struct Floats {
+  std::vector<float> copy;
+  const float *data = nullptr;
+  size_t size = 0;
+  Floats(const View &v, Real k) {
+    size = size_t(v.numel());
+    if (k == Real::F32 && v.dense()) {
+      data = reinterpret_cast<const float *>(v.aligned +
+                                             v.offset * int64_t(v.elemSize));
+    } else {
+      copy = gatherReal(v, k);
+      data = copy.data();
+    }
+  }
+};
 
 void scatterReal(const View &v, Real k, const std::vector<float> &vals) {
   v.forEach([&](int64_t i, char *p) {
@@ -152,15 +191,7 @@ std::vector<int64_t> gatherI64(const View &v) {
 }
 
 /// Whether a view is dense row-major (so element i is at aligned + offset + i).
-bool isDense(const View &v) {
-  int64_t expect = 1;
-  for (int64_t d = v.rank - 1; d >= 0; --d) {
-    if (v.sizes[d] != 1 && v.strides[d] != expect)
-      return false;
-    expect *= v.sizes[d];
-  }
-  return true;
-}
+bool isDense(const View &v) { return v.dense(); }
 
 char *denseData(const View &v) {
   return v.aligned + v.offset * int64_t(v.elemSize);
@@ -461,35 +492,49 @@ void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
 
 //===-- Scale policies ----------------------------------------------------===//
 
+/// Calls fn(j, elements, count) for each group of elements sharing scale j
+/// (row-major order within a group); a per-tensor scale reads the tensor in
+/// place when it is dense float32.
+template <typename Fn>
+void forEachGroup(Real k, const View &in, const View &out, const Granularity &g,
+                  Fn fn) {
+  size_t nScales = size_t(out.numel());
+  if (g.kind == rt::GranTensor && nScales == 1) {
+    Floats x(in, k);
+    fn(size_t(0), x.data, x.size);
+    return;
+  }
+  auto gs = groups(gatherReal(in, k), in.shape(), out.shape(), g, nScales);
+  for (size_t j = 0; j < gs.size(); ++j)
+    fn(j, gs[j].data(), gs[j].size());
+}
+
 void scaleAmaxImpl(Real k, View in, Granularity g, num::Format f, bool pow2,
                    View out) {
-  auto gs = groups(gatherReal(in, k), in.shape(), out.shape(), g,
-                   size_t(out.numel()));
-  std::vector<float> s(gs.size());
-  for (size_t j = 0; j < gs.size(); ++j)
-    s[j] = num::amaxScale(f, num::amaxOf(gs[j].data(), gs[j].size()), pow2);
+  std::vector<float> s(size_t(out.numel()));
+  forEachGroup(k, in, out, g, [&](size_t j, const float *x, size_t n) {
+    s[j] = num::amaxScale(f, num::amaxOf(x, n), pow2);
+  });
   scatterReal(out, Real::F32, s);
 }
 
 void scaleGradImpl(Real k, View in, Granularity g, num::Format f, View prev,
                    View out) {
-  auto gs = groups(gatherReal(in, k), in.shape(), out.shape(), g,
-                   size_t(out.numel()));
   std::vector<float> p = gatherReal(prev, Real::F32);
-  std::vector<float> s(gs.size());
-  for (size_t j = 0; j < gs.size(); ++j)
-    s[j] = num::gradScaleUpdate(f, p[j],
-                                num::amaxOf(gs[j].data(), gs[j].size()));
+  std::vector<float> s(size_t(out.numel()));
+  forEachGroup(k, in, out, g, [&](size_t j, const float *x, size_t n) {
+    s[j] = num::gradScaleUpdate(f, p[j], num::amaxOf(x, n));
+  });
   scatterReal(out, Real::F32, s);
 }
 
 void scaleDelayedImpl(Real k, View in, num::Format f, int margin, View hist,
                       View oldScale, View outScale, View outHist) {
-  std::vector<float> x = gatherReal(in, k);
+  Floats x(in, k);
   std::vector<float> h = gatherReal(hist, Real::F32);
   float old = gatherReal(oldScale, Real::F32).at(0);
   float s = num::delayedScale(f, h.data(), h.size(), margin, old);
-  float amax = num::amaxOf(x.data(), x.size());
+  float amax = num::amaxOf(x.data, x.size);
   std::vector<float> nh = h;
   if (std::isfinite(amax) && !nh.empty()) {
     // Most recent first: [amax, h0, ..., h(H-2)].
@@ -502,11 +547,10 @@ void scaleDelayedImpl(Real k, View in, num::Format f, int margin, View hist,
 }
 
 void scaleSawbImpl(Real k, View in, Granularity g, num::Format f, View out) {
-  auto gs = groups(gatherReal(in, k), in.shape(), out.shape(), g,
-                   size_t(out.numel()));
-  std::vector<float> s(gs.size());
-  for (size_t j = 0; j < gs.size(); ++j)
-    s[j] = num::sawbScale(gs[j].data(), gs[j].size(), f.bits);
+  std::vector<float> s(size_t(out.numel()));
+  forEachGroup(k, in, out, g, [&](size_t j, const float *x, size_t n) {
+    s[j] = num::sawbScale(x, n, f.bits);
+  });
   scatterReal(out, Real::F32, s);
 }
 
@@ -919,8 +963,8 @@ void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
   // C starts as the init (accumulate) or zero, in a dense row-major buffer.
   FloatResult c(ov);
   if (accumulate) {
-    std::vector<float> i0 = gatherReal(iv, Real::F32);
-    std::copy(i0.begin(), i0.end(), c.data);
+    Floats i0(iv, Real::F32);
+    std::copy(i0.data, i0.data + i0.size, c.data);
   } else {
     std::fill(c.data, c.data + M * N, 0.0f);
   }

@@ -70,6 +70,16 @@ TEST(KernelQuantize, EqualsNumericsForEveryFormatAndRounding) {
           ASSERT_EQ(got[i], num::quantize(f, x[i], scale, r, key, 100 + i))
               << "x=" << x[i] << " (bits " << std::hex
               << *reinterpret_cast<const uint32_t *>(&x[i]) << ")";
+        if (f.bitWidth() > 4)
+          continue;
+        // The same probes into packed codes (two per byte).
+        std::vector<uint8_t> packed((x.size() + 1) / 2);
+        kernels::quantize(f, x.data(), x.size(), scale, r, key, 100,
+                          packed.data(), CodeLayout::Packed4);
+        for (size_t i = 0; i < x.size(); ++i)
+          ASSERT_EQ(kernels::codeAt(packed.data(), CodeLayout::Packed4, i),
+                    got[i])
+              << "packed, x=" << x[i];
       }
 }
 
