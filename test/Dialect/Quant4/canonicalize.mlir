@@ -164,3 +164,57 @@ func.func @fold_mx_blocks() -> (tensor<2x4xf4E2M1FN>, tensor<2x4xf4E2M1FN>) {
   %b = quant4.quantize %x, %s rounding<nearest_even> granularity<block = [1, 2]> : tensor<2x4xf32>, tensor<2x2xf8E8M0FNU> -> tensor<2x4xf4E2M1FN>
   return %a, %b : tensor<2x4xf4E2M1FN>, tensor<2x4xf4E2M1FN>
 }
+
+// -----
+
+// A GEMM operand quantized from a transposed tensor with a per-tensor scale
+// and a nearest rule reads the untransposed codes instead: the dgrad reuses
+// the forward's weight codes (transpose_rhs), the wgrad quantizes x itself
+// (transpose_lhs, a fresh quantize), and the transposes die.
+// CHECK-LABEL: func.func @fold_transpose_into_matmul
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[QW:.*]] = quant4.quantize %[[W:.*]], %[[SW:.*]] rounding<nearest> {stream = 1 : i64} : tensor<8x4xf32>, tensor<f32> -> tensor<8x4x!quant4.int<4>>
+// CHECK: quant4.matmul %{{.*}}, %[[QW]] {{.*}} acc<f16> :
+// CHECK: quant4.matmul %{{.*}}, %[[QW]] {{.*}}acc<f16> {transpose_rhs}
+// CHECK: %[[QX:.*]] = quant4.quantize %[[X:.*]], %{{.*}} rounding<nearest_even> {stream = 4 : i64} : tensor<2x8xf32>, tensor<f32> -> tensor<2x8x!quant4.uint<4>>
+// CHECK: quant4.matmul %[[QX]], %{{.*}} {{.*}}acc<f32> {transpose_lhs}
+func.func @fold_transpose_into_matmul(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>,
+    %g: tensor<2x4xf32>, %sx: tensor<f32>, %sw: tensor<f32>, %sg: tensor<f32>)
+    -> (tensor<2x4xf32>, tensor<2x8xf32>, tensor<8x4xf32>) {
+  %qw = quant4.quantize %w, %sw rounding<nearest> {stream = 1} : tensor<8x4xf32>, tensor<f32> -> tensor<8x4x!quant4.int<4>>
+  %qx0 = quant4.quantize %x, %sx rounding<nearest> {stream = 2} : tensor<2x8xf32>, tensor<f32> -> tensor<2x8x!quant4.int<4>>
+  %y = quant4.matmul %qx0, %qw scales(%sx, %sw) acc<f16> : tensor<2x8x!quant4.int<4>>, tensor<8x4x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x4xf32>
+  %e0 = tensor.empty() : tensor<4x8xf32>
+  %wt = linalg.transpose ins(%w : tensor<8x4xf32>) outs(%e0 : tensor<4x8xf32>) permutation = [1, 0]
+  %qwt = quant4.quantize %wt, %sw rounding<nearest> {stream = 3} : tensor<4x8xf32>, tensor<f32> -> tensor<4x8x!quant4.int<4>>
+  %qg = quant4.quantize %g, %sg rounding<nearest> : tensor<2x4xf32>, tensor<f32> -> tensor<2x4x!quant4.log<4, 3, 0>>
+  %dx = quant4.matmul %qg, %qwt scales(%sg, %sw) acc<f16> : tensor<2x4x!quant4.log<4, 3, 0>>, tensor<4x8x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x8xf32>
+  %e1 = tensor.empty() : tensor<8x2xf32>
+  %xt = linalg.transpose ins(%x : tensor<2x8xf32>) outs(%e1 : tensor<8x2xf32>) permutation = [1, 0]
+  %qxt = quant4.quantize %xt, %sx rounding<nearest_even> {stream = 4} : tensor<8x2xf32>, tensor<f32> -> tensor<8x2x!quant4.uint<4>>
+  %qg2 = quant4.quantize %g, %sg rounding<nearest> : tensor<2x4xf32>, tensor<f32> -> tensor<2x4x!quant4.log<4, 3, 1>>
+  %dw = quant4.matmul %qxt, %qg2 scales(%sx, %sg) acc<f32> : tensor<8x2x!quant4.uint<4>>, tensor<2x4x!quant4.log<4, 3, 1>>, tensor<f32>, tensor<f32> -> tensor<8x4xf32>
+  return %y, %dx, %dw : tensor<2x4xf32>, tensor<2x8xf32>, tensor<8x4xf32>
+}
+
+// -----
+
+// Not folded: stochastic rounding depends on the element index (which the
+// transpose changes), and a per-axis scale follows the transposed axes.
+// CHECK-LABEL: func.func @keep_transpose
+// CHECK-COUNT-2: linalg.transpose
+// CHECK-NOT: transpose_rhs
+func.func @keep_transpose(%w: tensor<8x4xf32>, %g: tensor<2x4xf32>,
+    %sw: tensor<f32>, %sa: tensor<8xf32>, %sg: tensor<f32>, %seed: i64)
+    -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %e0 = tensor.empty() : tensor<4x8xf32>
+  %wt = linalg.transpose ins(%w : tensor<8x4xf32>) outs(%e0 : tensor<4x8xf32>) permutation = [1, 0]
+  %qg = quant4.quantize %g, %sg rounding<nearest> : tensor<2x4xf32>, tensor<f32> -> tensor<2x4x!quant4.log<4, 3, 0>>
+  %qs = quant4.quantize %wt, %sw seed %seed rounding<stochastic> : tensor<4x8xf32>, tensor<f32> -> tensor<4x8x!quant4.int<4>>
+  %a = quant4.matmul %qg, %qs scales(%sg, %sw) acc<f32> : tensor<2x4x!quant4.log<4, 3, 0>>, tensor<4x8x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x8xf32>
+  %e1 = tensor.empty() : tensor<4x8xf32>
+  %wt2 = linalg.transpose ins(%w : tensor<8x4xf32>) outs(%e1 : tensor<4x8xf32>) permutation = [1, 0]
+  %qa = quant4.quantize %wt2, %sa rounding<nearest> granularity<axis = 1> : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8x!quant4.int<4>>
+  %b = quant4.matmul %qg, %qa scales(%sg, %sa) acc<f32> {rhs_granularity = #quant4.granularity<axis = 1>} : tensor<2x4x!quant4.log<4, 3, 0>>, tensor<4x8x!quant4.int<4>>, tensor<f32>, tensor<8xf32> -> tensor<2x8xf32>
+  return %a, %b : tensor<2x8xf32>, tensor<2x8xf32>
+}

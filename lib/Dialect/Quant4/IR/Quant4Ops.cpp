@@ -334,6 +334,90 @@ void QuantizeOp::getCanonicalizationPatterns(RewritePatternSet &results,
   results.add<QuantizeOfDequantize>(context);
 }
 
+namespace {
+/// quant4.matmul of quantize(linalg.transpose(x) [1, 0], s) with a per-tensor
+/// scale and a nearest rounding rule: quantization is then element-wise and
+/// independent of the element index, so it commutes with the transpose —
+/// the GEMM reads quantize(x, s) through `transpose_lhs`/`transpose_rhs`
+/// instead. An existing quantize of x with the same scale, rounding and
+/// result type (e.g. the forward pass's weight codes, reused by the dgrad) is
+/// taken when it comes before the GEMM; else one is created.
+struct FoldTransposeIntoMatmul : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool deterministic(RoundingKind r) {
+    return r == RoundingKind::nearest || r == RoundingKind::nearest_log ||
+           r == RoundingKind::nearest_even;
+  }
+
+  /// The untransposed codes for operand `v`, or null.
+  static Value untransposed(PatternRewriter &rewriter, MatmulOp mm, Value v) {
+    auto q = v.getDefiningOp<QuantizeOp>();
+    if (!q || q.getTensorScale() || q.getGranularityAttr() ||
+        !deterministic(q.getRounding()) ||
+        cast<ShapedType>(q.getScale().getType()).getRank() != 0)
+      return {};
+    Operation *t = q.getInput().getDefiningOp();
+    if (!t || t->getName().getStringRef() != "linalg.transpose" ||
+        t->getNumOperands() != 2 || t->getNumResults() != 1)
+      return {};
+    auto perm = t->getAttrOfType<DenseI64ArrayAttr>("permutation");
+    if (!perm || perm.asArrayRef() != ArrayRef<int64_t>{1, 0})
+      return {};
+    Value x = t->getOperand(0);
+    auto xType = dyn_cast<RankedTensorType>(x.getType());
+    auto qType = cast<RankedTensorType>(q.getType());
+    if (!xType || xType.getRank() != 2)
+      return {};
+    auto codesType = RankedTensorType::get(xType.getShape(),
+                                           qType.getElementType());
+    for (Operation *user : x.getUsers()) {
+      auto other = dyn_cast<QuantizeOp>(user);
+      if (other && other != q && other.getInput() == x &&
+          other.getScale() == q.getScale() && !other.getTensorScale() &&
+          !other.getGranularityAttr() &&
+          other.getRounding() == q.getRounding() &&
+          other.getType() == codesType &&
+          other->getBlock() == mm->getBlock() && other->isBeforeInBlock(mm))
+        return other.getResult();
+    }
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(q);
+    auto fresh = QuantizeOp::create(
+        rewriter, q.getLoc(), codesType, x, q.getScale(), Value(), q.getSeed(),
+        q.getRoundingAttr(), GranularityAttr(), q.getStreamAttr());
+    return fresh.getResult();
+  }
+
+  LogicalResult matchAndRewrite(MatmulOp mm,
+                                PatternRewriter &rewriter) const override {
+    if (mm.getLhsGranularityAttr() || mm.getRhsGranularityAttr() ||
+        !mm.getTensorScales().empty())
+      return failure();
+    Value lhs = untransposed(rewriter, mm, mm.getLhs());
+    Value rhs = untransposed(rewriter, mm, mm.getRhs());
+    if (!lhs && !rhs)
+      return failure();
+    rewriter.modifyOpInPlace(mm, [&] {
+      if (lhs) {
+        mm.getLhsMutable().assign(lhs);
+        mm.setTransposeLhs(!mm.getTransposeLhs());
+      }
+      if (rhs) {
+        mm.getRhsMutable().assign(rhs);
+        mm.setTransposeRhs(!mm.getTransposeRhs());
+      }
+    });
+    return success();
+  }
+};
+} // namespace
+
+void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<FoldTransposeIntoMatmul>(context);
+}
+
 //===----------------------------------------------------------------------===//
 // DequantizeOp
 //===----------------------------------------------------------------------===//

@@ -212,6 +212,14 @@ def Quant4_MatmulOp : Quant4_Op<"matmul", [Pure]> {
     the reduction index, then scaled; see docs/Formats.md for the exact
     rule. The result is float32.
 
+    Canonicalization: an operand `quant4.quantize(linalg.transpose(x))`
+    with a per-tensor scale and a nearest rounding rule becomes
+    `quant4.quantize(x)` read through the transpose flag (element-wise
+    rounding commutes with the transpose), reusing an earlier quantize of
+    `x` with the same scale and rule — so a backward GEMM takes the forward
+    pass's codes of the weight or activation instead of quantizing its
+    transpose again.
+
     ```mlir
     %y = quant4.matmul %x4, %w4 scales(%sx, %sw) acc<f16>
         : tensor<64x784x!quant4.uint<4>>, tensor<784x256x!quant4.int<4>>,
@@ -235,6 +243,7 @@ def Quant4_MatmulOp : Quant4_Op<"matmul", [Pure]> {
     (`,` type($tensor_scales)^)? `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Quant4_Conv2DOp : Quant4_Op<"conv2d", [Pure]> {
