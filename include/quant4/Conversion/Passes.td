@@ -88,6 +88,98 @@ def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
   }];
 }
 
+def Quant4CPUBufferDealloc : Pass<"quant4-cpu-buffer-dealloc", "ModuleOp"> {
+  let summary = "Free the buffers of straight-line functions right after "
+                "their last use (upstream buffer-deallocation-pipeline "
+                "otherwise)";
+  let description = [{
+    Inserts `memref.dealloc` for every buffer allocated by a bufferized
+    module, in time linear in the number of ops. Upstream's
+    `buffer-deallocation-pipeline` handles arbitrary control flow, but its
+    `buffer-deallocation-simplification` is quadratic in the number of
+    buffers live in one block: a training step of 256 layers, one single
+    block, spent more than 5 s there.
+
+    The pass handles a module when **every** function definition in it is
+    *straight-line manageable*:
+
+    * its body is a single block ending in `func.return`;
+    * every op of that block that produces a memref is one of: `memref.alloc`,
+      `bufferization.clone`, a `func.call` of a function defined in the
+      module (*owned* buffers, to be freed); `memref.alloca`,
+      `memref.get_global` (never freed, like the function's arguments); an
+      op implementing `ViewLikeOpInterface` (`memref.cast`, `subview`,
+      `collapse_shape`, `expand_shape`, `reinterpret_cast`, `transpose`,
+      `view`, ...), an alias of its source;
+    * no op nested in a region (e.g. the body of a `linalg.generic` or of an
+      `scf.for`) produces a memref, and no region has memref arguments;
+    * the module contains no `memref.dealloc` or `bufferization.dealloc`
+      yet, and no op that turns a memref into something else that could
+      outlive it (`memref.extract_aligned_pointer_as_index`,
+      `builtin.unrealized_conversion_cast`, a tensor result such as
+      `bufferization.to_tensor`) or stores a memref into memory.
+
+    Then, per function: each returned value that is not an owned buffer
+    returned directly, for the first time, in this `func.return` (a function
+    argument, a global, a view, the same buffer returned a second time) is
+    replaced by a `bufferization.clone`, so callers always receive a fresh
+    buffer they own; returned buffers are not freed; every other owned
+    buffer gets a `memref.dealloc` right after the op of the block that
+    last uses it or any of its (transitive) aliases. A use inside the
+    regions of an op counts as a use by that op; a buffer that is never
+    used is freed right after its allocation. External functions
+    (declarations, e.g. the runtime) are assumed not to retain their memref
+    arguments, and every op is assumed to finish with its operands when it
+    returns. Buffers are thus freed as early as possible, which also lowers
+    the peak memory of a step (upstream frees them at the end of the block).
+
+    Any other module (several blocks, memrefs yielded by `scf.if`, unknown
+    memref producers, ...) is handed to upstream's
+    `buffer-deallocation-pipeline`, run from inside this pass, unless
+    `allow-fallback=false`, which makes the pass fail with an error at the
+    first op it cannot handle. In `quant4-cpu-pipeline` it is followed by
+    `cse` and `canonicalize` (which the upstream pipeline runs at its end).
+
+    ```mlir
+    %a = memref.alloc() : memref<4xf32>
+    %v = memref.subview %a[0] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1]>>
+    linalg.fill ins(%x : f32) outs(%a : memref<4xf32>)
+    memref.copy %v, %out : memref<2xf32, strided<[1]>> to memref<2xf32>
+    // memref.dealloc %a : memref<4xf32>   (inserted here)
+    func.call @f(%out) : (memref<2xf32>) -> ()
+    ```
+  }];
+  let options = [
+    Option<"allowFallback", "allow-fallback", "bool", /*default=*/"true",
+           "Run upstream's buffer-deallocation-pipeline on modules the "
+           "straight-line placement cannot handle (false: fail with an "
+           "error there instead)">
+  ];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def Quant4CPUSCFToCF : Pass<"quant4-cpu-scf-to-cf", "func::FuncOp"> {
+  let summary = "convert-scf-to-cf in time linear in the number of loops of "
+                "a block";
+  let description = [{
+    Lowers `scf` ops (`for`, `if`, `while`, `parallel`, `forall`,
+    `index_switch`, `execute_region`) to `cf` branches with upstream's
+    patterns (`populateSCFToControlFlowConversionPatterns`), producing the
+    same IR as `convert-scf-to-cf`. Each lowering splits the block around
+    the op and moves every op after it into the new block; upstream
+    converts a block's ops first to last, so a block holding n loops (a
+    bufferized training step holds thousands) costs O(n^2) moves. This pass
+    converts the top-level ops of the function's blocks last to first
+    instead, so each split moves only the ops up to the next loop, which is
+    already converted: O(n) in total. Nested `scf` ops are converted with
+    their top-level ancestor, as upstream does. In `quant4-cpu-pipeline`
+    upstream's `convert-scf-to-cf` still runs after it (on what is left,
+    i.e. nothing for functions).
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
+}
+
 def Quant4CPUUntieInits : Pass<"quant4-cpu-untie-inits", "func::FuncOp"> {
   let summary = "Give every destination-style op its own empty/filled init "
                 "tensor before bufferization";

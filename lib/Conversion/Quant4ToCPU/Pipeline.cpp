@@ -20,7 +20,6 @@
 #include "mlir/Conversion/TosaToArith/TosaToArith.h"
 #include "mlir/Conversion/TosaToLinalg/TosaToLinalg.h"
 #include "mlir/Conversion/TosaToTensor/TosaToTensor.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -57,7 +56,12 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // size of the step.
   pm.addNestedPass<func::FuncOp>(createQuant4CPUUntieInits());
   pm.addPass(bufferization::createOneShotBufferizePass(bufOpts));
-  bufferization::buildBufferDeallocationPipeline(pm);
+  // Frees every buffer right after its last use, in linear time, when all
+  // functions are single blocks (upstream's buffer-deallocation-pipeline,
+  // quadratic in the number of buffers of a block, otherwise).
+  pm.addPass(createQuant4CPUBufferDealloc());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   // bufferization.clone (e.g. a function returning its argument) to
   // memref.alloc + memref.copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
@@ -65,6 +69,9 @@ void mlir::quant4::buildQuant4CPUPipeline(
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // Last loop of a block first (linear); upstream's pass then finds nothing
+  // left in functions.
+  pm.addNestedPass<func::FuncOp>(createQuant4CPUSCFToCF());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());

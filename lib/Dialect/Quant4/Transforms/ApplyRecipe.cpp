@@ -385,29 +385,37 @@ struct ApplyRecipePass
     for (unsigned s : order)
       for (unsigned slot : sites[s].slots)
         slotOrder.push_back(slot);
+    // All new arguments (and below, results) in one signature update: one
+    // insertion per slot would rebuild the O(#slots) signature each time.
     Builder b(ctx);
     Location loc = func.getLoc();
+    unsigned firstNewArg = func.getNumArguments();
+    SmallVector<Type> argTypes;
+    SmallVector<DictionaryAttr> argAttrs;
     for (unsigned slot : slotOrder) {
-      unsigned idx = func.getNumArguments();
-      if (failed(func.insertArgument(
-              idx, slots[slot].type,
-              b.getDictionaryAttr(b.getNamedAttr(
-                  kStateAttr, b.getStringAttr(slots[slot].name))),
-              loc)))
+      argTypes.push_back(slots[slot].type);
+      argAttrs.push_back(b.getDictionaryAttr(
+          b.getNamedAttr(kStateAttr, b.getStringAttr(slots[slot].name))));
+    }
+    if (needSeed && seedIsArg) {
+      argTypes.push_back(b.getI64Type());
+      argAttrs.push_back(
+          b.getDictionaryAttr(b.getNamedAttr(kSeedAttr, b.getUnitAttr())));
+    }
+    if (!argTypes.empty()) {
+      SmallVector<unsigned> argIndices(argTypes.size(), firstNewArg);
+      SmallVector<Location> argLocs(argTypes.size(), loc);
+      if (failed(func.insertArguments(argIndices, argTypes, argAttrs,
+                                      argLocs)))
         return failure();
-      slots[slot].arg = func.getArgument(idx);
+    }
+    for (auto [i, slot] : llvm::enumerate(slotOrder)) {
+      slots[slot].arg = func.getArgument(firstNewArg + i);
       slots[slot].next = slots[slot].arg;
     }
     if (needSeed) {
       if (seedIsArg) {
-        unsigned idx = func.getNumArguments();
-        if (failed(func.insertArgument(
-                idx, b.getI64Type(),
-                b.getDictionaryAttr(
-                    b.getNamedAttr(kSeedAttr, b.getUnitAttr())),
-                loc)))
-          return failure();
-        seedValue = func.getArgument(idx);
+        seedValue = func.getArgument(firstNewArg + slotOrder.size());
       } else {
         OpBuilder ob(ctx);
         ob.setInsertionPointToStart(&func.getBody().front());
@@ -428,23 +436,25 @@ struct ApplyRecipePass
     // Results: new state in the same order, then PACT alpha gradients.
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     SmallVector<Value> newOperands(ret.getOperands());
+    SmallVector<Type> resultTypes;
+    SmallVector<DictionaryAttr> resultAttrs;
     for (unsigned slot : slotOrder) {
-      unsigned idx = func.getNumResults();
-      if (failed(func.insertResult(
-              idx, slots[slot].type,
-              b.getDictionaryAttr(b.getNamedAttr(
-                  kStateAttr, b.getStringAttr(slots[slot].name))))))
-        return failure();
+      resultTypes.push_back(slots[slot].type);
+      resultAttrs.push_back(b.getDictionaryAttr(
+          b.getNamedAttr(kStateAttr, b.getStringAttr(slots[slot].name))));
       newOperands.push_back(slots[slot].next);
     }
     for (auto &[name, value] : alphaGrads) {
-      unsigned idx = func.getNumResults();
-      if (failed(func.insertResult(
-              idx, value.getType(),
-              b.getDictionaryAttr(
-                  b.getNamedAttr(kStateGradAttr, b.getStringAttr(name))))))
-        return failure();
+      resultTypes.push_back(value.getType());
+      resultAttrs.push_back(b.getDictionaryAttr(
+          b.getNamedAttr(kStateGradAttr, b.getStringAttr(name))));
       newOperands.push_back(value);
+    }
+    if (!resultTypes.empty()) {
+      SmallVector<unsigned> resultIndices(resultTypes.size(),
+                                          func.getNumResults());
+      if (failed(func.insertResults(resultIndices, resultTypes, resultAttrs)))
+        return failure();
     }
     ret->setOperands(newOperands);
 
@@ -485,8 +495,11 @@ struct ApplyRecipePass
                                      ob.getFunctionType({}, types));
     init->setAttr("quant4.init_state_of",
                   FlatSymbolRefAttr::get(ctx, func.getSymName()));
-    for (auto [i, slot] : llvm::enumerate(slotOrder))
-      init.setResultAttr(i, kStateAttr, ob.getStringAttr(slots[slot].name));
+    SmallVector<DictionaryAttr> resultAttrs;
+    for (unsigned slot : slotOrder)
+      resultAttrs.push_back(ob.getDictionaryAttr(
+          ob.getNamedAttr(kStateAttr, ob.getStringAttr(slots[slot].name))));
+    init.setAllResultAttrs(resultAttrs);
     Block *block = init.addEntryBlock();
     ob.setInsertionPointToStart(block);
     SmallVector<Value> values;
