@@ -38,6 +38,10 @@ void mlir::quant4::buildQuant4CPUPipeline(
   pm.addNestedPass<func::FuncOp>(createTosaToTensorPass());
   // exp/log/tanh as defined by the Q4A ISA (double, rounded once).
   pm.addNestedPass<func::FuncOp>(createQuant4CPUWidenMath());
+  // quant4 canonicalizations first: e.g. a backward GEMM reads the forward
+  // pass's codes through a transpose flag instead of quantizing the
+  // transposed tensor again (element-wise nearest rounding commutes).
+  pm.addPass(createCanonicalizerPass());
   // quant4 to runtime calls, on tensors.
   pm.addPass(createQuant4CPUExportSignatures());
   pm.addPass(createConvertQuant4ToCPU());
