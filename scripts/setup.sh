@@ -50,6 +50,13 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 mkdir -p "$build"
+# A build directory configured with another compiler would make CMake drop
+# its cache (and our -D settings) mid-configure: start that one afresh.
+if [ -f "$build/CMakeCache.txt" ] &&
+   ! grep -qx "CMAKE_CXX_COMPILER:.*=$llvm/bin/clang++" "$build/CMakeCache.txt"; then
+  echo "setup: $build was configured with another compiler; reconfiguring it"
+  rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
+fi
 cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE="$build_type" \
   -DMLIR_DIR="$llvm/lib/cmake/mlir" \
