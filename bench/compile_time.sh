@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
 # Compile time and peak memory of the full CPU pipeline (ultralow4 recipe,
 # then quant4-cpu-pipeline to the LLVM dialect) for generated MLP training
-# steps of 16, 64 and 256 layers (bench/gen_mlp_step.py, width 64, batch 16).
-# Median of 3 runs. Prints a Markdown table.
+# steps (bench/gen_mlp_step.py, width 64, batch 16), by default 16, 32, 64,
+# 128 and 256 layers (QUANT4_BENCH_LAYERS to choose). Median of 3 runs of
+# `quant4-opt ... -o /dev/null` (wall time, includes parsing and printing the
+# LLVM-dialect text), plus the passes alone: --mlir-timing's wall total minus
+# its Parser and Output lines, median of 3 more runs. Prints a Markdown table.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${QUANT4_BUILD_DIR:-$root/build}
 opt="$build/bin/quant4-opt"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "| layers | GEMMs | compile s (median of 3) | s per layer | peak RSS MB |"
-echo "|---|---|---|---|---|"
-for L in ${QUANT4_BENCH_LAYERS:-16 64 256}; do
+flags=(--quant4-apply-recipe="recipe=ultralow4" --quant4-cpu-pipeline -o /dev/null)
+echo "| layers | GEMMs | wall s (median of 3) | wall s per layer | passes s (median of 3) | passes s per layer | peak RSS MB |"
+echo "|---|---|---|---|---|---|---|"
+for L in ${QUANT4_BENCH_LAYERS:-16 32 64 128 256}; do
   python3 "$root/bench/gen_mlp_step.py" "$L" > "$tmp/step.mlir"
-  times=()
+  times=() passes=()
   for i in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$opt" "$tmp/step.mlir" \
-      --quant4-apply-recipe="recipe=ultralow4" --quant4-cpu-pipeline -o /dev/null
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$opt" "$tmp/step.mlir" "${flags[@]}"
     times+=("$(cat "$tmp/time")")
+    "$opt" "$tmp/step.mlir" "${flags[@]}" --mlir-timing 2> "$tmp/timing"
+    # Each line: user s (pct) wall s (pct) name; take the second number.
+    passes+=("$(awk '{ n = 0; for (i = 1; i <= NF; ++i) if ($i ~ /^[0-9]+\.[0-9]+$/ && ++n == 2) w = $i }
+                     $NF == "Total" { t = w } $NF == "Parser" || $NF == "Output" { x += w }
+                     END { printf "%.4f", t - x }' "$tmp/timing")")
   done
   median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+  p=$(printf '%s\n' "${passes[@]}" | sort -n | sed -n 2p)
   secs=${median% *}; kb=${median#* }
   gemms=$((3 * L - 1))
-  awk -v L="$L" -v g="$gemms" -v s="$secs" -v kb="$kb" \
-    'BEGIN { printf "| %d | %d | %.2f | %.3f | %.0f |\n", L, g, s, s / L, kb / 1024 }'
+  awk -v L="$L" -v g="$gemms" -v s="$secs" -v p="$p" -v kb="$kb" \
+    'BEGIN { printf "| %d | %d | %.2f | %.4f | %.2f | %.4f | %.0f |\n", L, g, s, s / L, p, p / L, kb / 1024 }'
 done

@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -548,6 +550,31 @@ void onTile(T *C, int64_t ldc, int rows, int cols, bool zero, Shape sh,
 // Operand access and packing
 //===----------------------------------------------------------------------===//
 
+/// A std::vector allocator giving 64-byte (cache-line) aligned storage: the
+/// packed panels are read with full-width vector loads, which must not
+/// straddle cache lines (a 16-byte aligned 256 KB panel made the FP16
+/// kernel run at half speed, depending on where malloc put it).
+template <typename T> struct CacheAligned {
+  using value_type = T;
+  CacheAligned() = default;
+  template <typename U> CacheAligned(const CacheAligned<U> &) {}
+  T *allocate(size_t n) {
+    size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+    void *p = std::aligned_alloc(64, std::max<size_t>(bytes, 64));
+    if (!p)
+      throw std::bad_alloc();
+    return static_cast<T *>(p);
+  }
+  void deallocate(T *p, size_t) { std::free(p); }
+  template <typename U> bool operator==(const CacheAligned<U> &) const {
+    return true;
+  }
+  template <typename U> bool operator!=(const CacheAligned<U> &) const {
+    return false;
+  }
+};
+template <typename T> using AlignedVector = std::vector<T, CacheAligned<T>>;
+
 /// Codes of `len` consecutive stored elements starting at flat index `f`,
 /// one per byte: the fast form of codeAt for a run.
 void unpackRun(const uint8_t *codes, CodeLayout layout, size_t f, int len,
@@ -644,6 +671,42 @@ void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
     }
   }
 }
+
+#if defined(__x86_64__)
+/// packB for float values of a format with at most 16 codes on AVX-512: the
+/// value table sits in one register and 16 codes are looked up per
+/// `vpermps` (NR = 32).
+Q4_AVX512 void packBFloat16Codes512(const CodeMatrix &B, const float *table,
+                                    int ncodes, int K, int N, float *out) {
+  constexpr int NR = 32;
+  alignas(64) float tab[16] = {};
+  for (int c = 0; c < ncodes; ++c)
+    tab[c] = table[c];
+  __m512 tv = _mm512_load_ps(tab);
+  int panels = (N + NR - 1) / NR;
+  std::vector<uint8_t> blk(size_t(K) * NR);
+  for (int q = 0; q < panels; ++q) {
+    int cols = std::min(NR, N - q * NR);
+    B.block(0, K, q * NR, cols, blk.data());
+    for (int k = 0; k < K; ++k) {
+      float *dst = out + (size_t(q) * K + k) * NR;
+      const uint8_t *src = blk.data() + size_t(k) * cols;
+      if (cols == NR) {
+        __m128i c0 = _mm_loadu_si128((const __m128i *)src);
+        __m128i c1 = _mm_loadu_si128((const __m128i *)(src + 16));
+        _mm512_storeu_ps(dst, _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c0), tv));
+        _mm512_storeu_ps(dst + 16,
+                         _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c1), tv));
+        continue;
+      }
+      for (int j = 0; j < cols; ++j)
+        dst[j] = tab[src[j]];
+      for (int j = cols; j < NR; ++j)
+        dst[j] = 0.0f;
+    }
+  }
+}
+#endif
 
 // Integer operands in groups of G consecutive k (G = 2: int16 lanes for
 // vpdpwssd/vpmaddwd; G = 4: bytes for vpdpbusd). A: one int32 per row and
@@ -768,8 +831,14 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
       B{Bop.codes, Bop.layout, K, N, Bop.transposed};
   int panelsN = (N + sh.NR - 1) / sh.NR;
-  std::vector<float> Bp(size_t(panelsN) * K * sh.NR);
-  packB(B, tb.value.data(), K, N, sh.NR, Bp.data());
+  AlignedVector<float> Bp(size_t(panelsN) * K * sh.NR);
+#if defined(__x86_64__)
+  if (isa == Isa::AVX512 && sh.NR == 32 && tb.value.size() <= 16)
+    packBFloat16Codes512(B, tb.value.data(), int(tb.value.size()), K, N,
+                         Bp.data());
+  else
+#endif
+    packB(B, tb.value.data(), K, N, sh.NR, Bp.data());
 
   int mode = kF32;
   if (acc.kind != AccumKind::F32) {
@@ -840,9 +909,9 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   };
 
   parallelRows(M, sh.MR, threads, [&](int m0, int m1) {
-    std::vector<float> Ap(size_t(kMC) * kKC);
+    AlignedVector<float> Ap(size_t(kMC) * kKC);
     std::vector<float> scratch(size_t(sh.MR) * sh.NR);
-    std::vector<float> partial(chunked ? size_t(m1 - m0) * N : 0);
+    AlignedVector<float> partial(chunked ? size_t(m1 - m0) * N : 0);
     if (chunked)
       for (int m = m0; m < m1; ++m)
         std::fill(C + size_t(m) * N, C + size_t(m) * N + N, 0.0f);
@@ -907,7 +976,7 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
       B{Bop.codes, Bop.layout, K, N, Bop.transposed};
   int panelsN = (N + sh.NR - 1) / sh.NR, kgAll = (K + G - 1) / G;
-  std::vector<BT> Bp(size_t(panelsN) * kgAll * sh.NR * G);
+  AlignedVector<BT> Bp(size_t(panelsN) * kgAll * sh.NR * G);
   packBGroups<G>(B, tb.ival.data(), K, N, sh.NR, Bp.data());
   std::vector<int64_t> colSum(offset ? N : 0, 0);
   if (offset) {
@@ -934,9 +1003,9 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   // thread (std::thread copies the lambda), so one thread finishing early
   // must not switch another, still accumulating, thread to the wide path.
   parallelRows(M, sh.MR, threads, [&, wide](int m0, int m1) mutable {
-    std::vector<int32_t> Ap(size_t(kMC) * (kc / G));
+    AlignedVector<int32_t> Ap(size_t(kMC) * (kc / G));
     std::vector<int32_t> scratch(size_t(sh.MR) * sh.NR);
-    std::vector<int32_t> sum32(size_t(m1 - m0) * N);
+    AlignedVector<int32_t> sum32(size_t(m1 - m0) * N);
     std::vector<int64_t> total(wide || offset ? size_t(m1 - m0) * N : 0, 0);
     for (int ic = m0; ic < m1; ic += kMC) {
       int mc = std::min(kMC, m1 - ic);
