@@ -86,6 +86,9 @@ def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
     LLVM dialect. `quant4-run` reads it to check `.npy` inputs against the
     entry function's argument types when it is given already-lowered IR.
   }];
+  // Loaded so that its OpAsmDialectInterface (aliases for the big LLVM struct
+  // of a step's packed results) is there when the lowered module is printed.
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect"];
 }
 
 def Quant4CPUBufferDealloc : Pass<"quant4-cpu-buffer-dealloc", "ModuleOp"> {

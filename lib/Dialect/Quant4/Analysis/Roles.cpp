@@ -328,7 +328,14 @@ LogicalResult RoleAnalysis::run() {
     }
   }
 
-  // R2: forward and dgrad among the GEMMs that read a parameter.
+  // R2: forward and dgrad among the GEMMs that read a parameter. A GEMM is
+  // a dgrad if its other operand depends on another GEMM reading the same
+  // parameter; the GEMMs are grouped by parameter first, so this is linear
+  // in the number of GEMMs (not a scan of all of them per GEMM).
+  DenseMap<Value, SmallVector<unsigned, 2>> gemmsOfParam;
+  for (unsigned g = 0; g < n; ++g)
+    if (paramOperand[g] >= 0)
+      gemmsOfParam[stripViews(input(g, paramOperand[g]))].push_back(g);
   for (unsigned g = 0; g < n; ++g) {
     if (paramOperand[g] < 0 || role[g] == GemmRole::WGrad)
       continue;
@@ -339,9 +346,8 @@ LogicalResult RoleAnalysis::run() {
       continue;
     llvm::BitVector other = valueDeps(input(g, 1 - paramOperand[g]));
     bool downstream = false;
-    for (unsigned h = 0; h < n; ++h)
-      if (h != g && paramOperand[h] >= 0 &&
-          stripViews(input(h, paramOperand[h])) == p && other.test(h))
+    for (unsigned h : gemmsOfParam[p])
+      if (h != g && other.test(h))
         downstream = true;
     role[g] = downstream ? GemmRole::DGrad : GemmRole::Forward;
   }
@@ -404,6 +410,14 @@ LogicalResult RoleAnalysis::run() {
       });
     }
   }
+  // First proto (with a forward GEMM) whose update each GEMM feeds: one
+  // pass over the set bits instead of a scan of all protos per GEMM.
+  SmallVector<int> firstFeeder(n, -1);
+  for (unsigned p = 0; p < protos.size(); ++p)
+    if (protos[p].fwd >= 0)
+      for (unsigned g : feedsUpdate[p].set_bits())
+        if (firstFeeder[g] < 0)
+          firstFeeder[g] = p;
   for (unsigned g = 0; g < n; ++g) {
     if (proto[g] >= 0 && role[g])
       continue;
@@ -412,9 +426,8 @@ LogicalResult RoleAnalysis::run() {
     int found = -1;
     if (proto[g] >= 0)
       found = proto[g];
-    for (unsigned p = 0; p < protos.size() && found < 0; ++p)
-      if (feedsUpdate[p].test(g) && protos[p].fwd >= 0)
-        found = p;
+    if (found < 0)
+      found = firstFeeder[g];
     for (unsigned p = 0; p < protos.size() && found < 0; ++p) {
       int act = fwdActOperand(protos[p]);
       if (act < 0)

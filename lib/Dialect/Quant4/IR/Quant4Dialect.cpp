@@ -1,8 +1,10 @@
 //===- Quant4Dialect.cpp - quant4 dialect, types and attributes -----------===//
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -17,6 +19,33 @@ using namespace mlir::quant4;
 #define GET_ATTRDEF_CLASSES
 #include "quant4/Dialect/Quant4/IR/Quant4Attrs.cpp.inc"
 
+namespace {
+/// Type aliases for the printer. A lowered training step returns its ~3L
+/// results (one memref descriptor each) packed into one literal
+/// `!llvm.struct`, and each of the O(L) `llvm.insertvalue`s that build it
+/// (and the `llvm.func`, `llvm.call` and `llvm.return` that pass it) would
+/// print that whole type: O(L^2) text. The LLVM dialect aliases none of its
+/// types, so quant4 names every literal struct of at least
+/// `kMinAliasedStructElements` elements `!llvm_struct` (the printer numbers
+/// distinct ones: `!llvm_struct1`, ...) and the module prints its body once,
+/// at the top. Only the text changes; the parser reads the alias back.
+/// Smaller structs (memref descriptors: 5 elements) print inline as before.
+constexpr unsigned kMinAliasedStructElements = 8;
+
+struct Quant4OpAsmDialectInterface : public OpAsmDialectInterface {
+  using OpAsmDialectInterface::OpAsmDialectInterface;
+
+  AliasResult getAlias(Type type, raw_ostream &os) const override {
+    auto s = dyn_cast<LLVM::LLVMStructType>(type);
+    if (!s || s.isIdentified() || s.isOpaque() ||
+        s.getBody().size() < kMinAliasedStructElements)
+      return AliasResult::NoAlias;
+    os << "llvm_struct";
+    return AliasResult::OverridableAlias;
+  }
+};
+} // namespace
+
 void Quant4Dialect::initialize() {
   registerTypes();
   registerAttributes();
@@ -24,6 +53,7 @@ void Quant4Dialect::initialize() {
 #define GET_OP_LIST
 #include "quant4/Dialect/Quant4/IR/Quant4Ops.cpp.inc"
       >();
+  addInterfaces<Quant4OpAsmDialectInterface>();
 }
 
 void Quant4Dialect::registerTypes() {
