@@ -652,60 +652,52 @@ void packA(const CodeMatrix &A, const Table &table, int M, int m0, int mc,
     }
 }
 
-// The whole of B (K×N) into panels of NR columns: out[panel][k][NR].
-template <typename T, typename Table>
-void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
-           T *out) {
+// The whole of B (K×N) into panels of NR columns: out[panel][k][NR], each
+// row of a panel written by row(codes, cols, dst) (zeros past cols).
+template <typename T, typename Row>
+void packBRows(const CodeMatrix &B, int K, int N, int NR, T *out, Row row) {
   int panels = (N + NR - 1) / NR;
   std::vector<uint8_t> blk(size_t(K) * size_t(NR));
   for (int q = 0; q < panels; ++q) {
     int cols = std::min(NR, N - q * NR);
     B.block(0, K, q * NR, cols, blk.data());
-    for (int k = 0; k < K; ++k) {
-      T *dst = out + (size_t(q) * K + k) * NR;
-      const uint8_t *src = blk.data() + size_t(k) * cols;
-      for (int j = 0; j < cols; ++j)
-        dst[j] = table[src[j]];
-      for (int j = cols; j < NR; ++j)
-        dst[j] = T(0);
-    }
+    for (int k = 0; k < K; ++k)
+      row(blk.data() + size_t(k) * cols, cols, out + (size_t(q) * K + k) * NR);
   }
 }
 
-#if defined(__x86_64__)
-/// packB for float values of a format with at most 16 codes on AVX-512: the
-/// value table sits in one register and 16 codes are looked up per
-/// `vpermps` (NR = 32).
-Q4_AVX512 void packBFloat16Codes512(const CodeMatrix &B, const float *table,
-                                    int ncodes, int K, int N, float *out) {
-  constexpr int NR = 32;
-  alignas(64) float tab[16] = {};
-  for (int c = 0; c < ncodes; ++c)
-    tab[c] = table[c];
-  __m512 tv = _mm512_load_ps(tab);
-  int panels = (N + NR - 1) / NR;
-  std::vector<uint8_t> blk(size_t(K) * NR);
-  for (int q = 0; q < panels; ++q) {
-    int cols = std::min(NR, N - q * NR);
-    B.block(0, K, q * NR, cols, blk.data());
-    for (int k = 0; k < K; ++k) {
-      float *dst = out + (size_t(q) * K + k) * NR;
-      const uint8_t *src = blk.data() + size_t(k) * cols;
-      if (cols == NR) {
-        __m128i c0 = _mm_loadu_si128((const __m128i *)src);
-        __m128i c1 = _mm_loadu_si128((const __m128i *)(src + 16));
-        _mm512_storeu_ps(dst, _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c0), tv));
-        _mm512_storeu_ps(dst + 16,
-                         _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c1), tv));
-        continue;
-      }
-      for (int j = 0; j < cols; ++j)
-        dst[j] = tab[src[j]];
-      for (int j = cols; j < NR; ++j)
-        dst[j] = 0.0f;
-    }
-  }
+template <typename T, typename Table>
+void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
+           T *out) {
+  packBRows(B, K, N, NR, out, [&](const uint8_t *src, int cols, T *dst) {
+    for (int j = 0; j < cols; ++j)
+      dst[j] = table[src[j]];
+    for (int j = cols; j < NR; ++j)
+      dst[j] = T(0);
+  });
 }
+
+#if defined(__x86_64__)
+/// A 32-wide panel row of float values of a format with at most 16 codes:
+/// the table in one register, 16 codes looked up per `vpermps`.
+struct PermuteRow32 {
+  alignas(64) float tab[16] = {};
+  Q4_AVX512 void operator()(const uint8_t *src, int cols, float *dst) const {
+    if (cols == 32) {
+      __m512 tv = _mm512_load_ps(tab);
+      __m128i c0 = _mm_loadu_si128((const __m128i *)src);
+      __m128i c1 = _mm_loadu_si128((const __m128i *)(src + 16));
+      _mm512_storeu_ps(dst, _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c0), tv));
+      _mm512_storeu_ps(dst + 16,
+                       _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c1), tv));
+      return;
+    }
+    for (int j = 0; j < cols; ++j)
+      dst[j] = tab[src[j]];
+    for (int j = cols; j < 32; ++j)
+      dst[j] = 0.0f;
+  }
+};
 #endif
 
 // Integer operands in groups of G consecutive k (G = 2: int16 lanes for
@@ -833,10 +825,11 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   int panelsN = (N + sh.NR - 1) / sh.NR;
   AlignedVector<float> Bp(size_t(panelsN) * K * sh.NR);
 #if defined(__x86_64__)
-  if (isa == Isa::AVX512 && sh.NR == 32 && tb.value.size() <= 16)
-    packBFloat16Codes512(B, tb.value.data(), int(tb.value.size()), K, N,
-                         Bp.data());
-  else
+  if (isa == Isa::AVX512 && sh.NR == 32 && tb.value.size() <= 16) {
+    PermuteRow32 row;
+    std::copy(tb.value.begin(), tb.value.end(), row.tab);
+    packBRows(B, K, N, sh.NR, Bp.data(), row);
+  } else
 #endif
     packB(B, tb.value.data(), K, N, sh.NR, Bp.data());
 

@@ -63,6 +63,37 @@ std::vector<uint32_t> widen(const std::vector<uint8_t> &c) {
   return std::vector<uint32_t>(c.begin(), c.end());
 }
 
+/// The codes of an M×K A and a K×N B in the storage variants the kernels
+/// read: 0 = one code per byte, 1 = two codes per byte, 2 = transposed.
+struct Storage {
+  std::vector<uint8_t> pa, pb, at, bt;
+  Storage(const std::vector<uint8_t> &a, const std::vector<uint8_t> &b, int M,
+          int N, int K, bool packable)
+      : pa((a.size() + 1) / 2), pb((b.size() + 1) / 2), at(a.size()),
+        bt(b.size()) {
+    if (packable) {
+      kernels::packCodes4(a.data(), a.size(), pa.data());
+      kernels::packCodes4(b.data(), b.size(), pb.data());
+    }
+    for (int m = 0; m < M; ++m)
+      for (int k = 0; k < K; ++k)
+        at[size_t(k) * M + m] = a[size_t(m) * K + k];
+    for (int k = 0; k < K; ++k)
+      for (int n = 0; n < N; ++n)
+        bt[size_t(n) * K + k] = b[size_t(k) * N + n];
+  }
+  /// Points A and B (byte codes) at the storage of `variant`.
+  void use(int variant, kernels::Operand &A, kernels::Operand &B) const {
+    if (variant == 1) {
+      A.codes = pa.data(), A.layout = CodeLayout::Packed4;
+      B.codes = pb.data(), B.layout = CodeLayout::Packed4;
+    } else if (variant == 2) {
+      A.codes = at.data(), A.transposed = true;
+      B.codes = bt.data(), B.transposed = true;
+    }
+  }
+};
+
 std::string describe(const Case &c, int M, int N, int K) {
   return c.fa.str() + " x " + c.fb.str() + " acc=" +
          std::string(num::accumName(c.acc.kind)) +
@@ -95,20 +126,8 @@ void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
   std::vector<float> ref(size_t(M) * N);
   ASSERT_EQ(num::referenceGemm(M, N, K, RA, RB, c.acc, ref.data()), "");
 
-  std::vector<uint8_t> pa((a.size() + 1) / 2), pb((b.size() + 1) / 2);
   bool packable = c.fa.bitWidth() <= 4 && c.fb.bitWidth() <= 4;
-  if (packable) {
-    kernels::packCodes4(a.data(), a.size(), pa.data());
-    kernels::packCodes4(b.data(), b.size(), pb.data());
-  }
-  // Transposed storage of both operands.
-  std::vector<uint8_t> at(a.size()), bt(b.size());
-  for (int m = 0; m < M; ++m)
-    for (int k = 0; k < K; ++k)
-      at[size_t(k) * M + m] = a[size_t(m) * K + k];
-  for (int k = 0; k < K; ++k)
-    for (int n = 0; n < N; ++n)
-      bt[size_t(n) * K + k] = b[size_t(k) * N + n];
+  Storage store(a, b, M, N, K, packable);
 
   // (layout variant, threads): byte layout at 1, 2 and 3 threads; packed
   // codes and transposed storage once each.
@@ -124,13 +143,7 @@ void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
                            0, ta};
         kernels::Operand B{c.fb, b.data(), CodeLayout::Byte, lb, sb.data(),
                            0, tb};
-        if (variant == 1) {
-          A.codes = pa.data(), A.layout = CodeLayout::Packed4;
-          B.codes = pb.data(), B.layout = CodeLayout::Packed4;
-        } else if (variant == 2) {
-          A.codes = at.data(), A.transposed = true;
-          B.codes = bt.data(), B.transposed = true;
-        }
+        store.use(variant, A, B);
         std::vector<float> out(size_t(M) * N, -123.0f);
         ASSERT_EQ(kernels::gemm(M, N, K, A, B, c.acc, out.data(),
                                 {threads, isa}),
@@ -275,29 +288,14 @@ TEST(KernelGemm, F32OnIntegersFollowsTheData) {
               "");
     // Where the kernel must not use the integers, float32 did round.
     EXPECT_EQ(!sameRows(exact), std::string(d.path) == "float");
-    std::vector<uint8_t> pa((d.a.size() + 1) / 2), pb((d.b.size() + 1) / 2);
-    kernels::packCodes4(d.a.data(), d.a.size(), pa.data());
-    kernels::packCodes4(d.b.data(), d.b.size(), pb.data());
-    std::vector<uint8_t> at(d.a.size()), bt(d.b.size());
-    for (int m = 0; m < M; ++m)
-      for (int k = 0; k < K; ++k)
-        at[size_t(k) * M + m] = d.a[size_t(m) * K + k];
-    for (int k = 0; k < K; ++k)
-      for (int n = 0; n < N; ++n)
-        bt[size_t(n) * K + k] = d.b[size_t(k) * N + n];
+    Storage store(d.a, d.b, M, N, K, /*packable=*/true);
     for (int variant : {0, 1, 2}) {
       SCOPED_TRACE("variant " + std::to_string(variant));
       kernels::Operand A{d.fa, d.a.data(), CodeLayout::Byte,
                          num::ScaleLayout::Tensor, &sa};
       kernels::Operand B{d.fb, d.b.data(), CodeLayout::Byte,
                          num::ScaleLayout::Tensor, &sb};
-      if (variant == 1) {
-        A.codes = pa.data(), A.layout = CodeLayout::Packed4;
-        B.codes = pb.data(), B.layout = CodeLayout::Packed4;
-      } else if (variant == 2) {
-        A.codes = at.data(), A.transposed = true;
-        B.codes = bt.data(), B.transposed = true;
-      }
+      store.use(variant, A, B);
       const char *path = "";
       kernels::Options opts;
       opts.threads = 2;
