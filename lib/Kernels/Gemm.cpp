@@ -14,6 +14,7 @@
 #include "quant4/Numerics/Rounding.h"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -381,10 +382,15 @@ Q4_AVX512 void microInt16_512(int kp, const int32_t *A, const int16_t *B,
 }
 
 // u8 × s8 groups of 4 (vpdpbusd), same tile shape as the int16 kernel.
+// TRACK: also raise *peak to the largest |partial sum| seen after each group
+// of 4 k (the FP16-accumulation test of gemm()).
+template <bool TRACK>
 Q4_AVX512 void microInt8_512(int kq, const int32_t *A, const int8_t *B,
-                             int32_t *C, int64_t ldc, bool zero) {
+                             int32_t *C, int64_t ldc, bool zero,
+                             int32_t *peak) {
   constexpr int MR = 8;
   __m512i c0[MR], c1[MR];
+  __m512i top = _mm512_setzero_si512();
   for (int r = 0; r < MR; ++r) {
     c0[r] = zero ? _mm512_setzero_si512() : _mm512_loadu_si512(C + r * ldc);
     c1[r] = zero ? _mm512_setzero_si512()
@@ -399,12 +405,18 @@ Q4_AVX512 void microInt8_512(int kq, const int32_t *A, const int8_t *B,
       __m512i av = _mm512_set1_epi32(a[r]);
       c0[r] = _mm512_dpbusd_epi32(c0[r], av, b0);
       c1[r] = _mm512_dpbusd_epi32(c1[r], av, b1);
+      if (TRACK) {
+        top = _mm512_max_epi32(top, _mm512_abs_epi32(c0[r]));
+        top = _mm512_max_epi32(top, _mm512_abs_epi32(c1[r]));
+      }
     }
   }
   for (int r = 0; r < MR; ++r) {
     _mm512_storeu_si512(C + r * ldc, c0[r]);
     _mm512_storeu_si512(C + r * ldc + 16, c1[r]);
   }
+  if (TRACK)
+    *peak = std::max(*peak, _mm512_reduce_max_epi32(top));
 }
 
 template <int MODE>
@@ -508,7 +520,8 @@ FloatMicro floatMicro(Isa isa, int mode, int rows = 12) {
 }
 
 void microInt(Isa isa, int kg, const int32_t *A, const int16_t *B,
-              int32_t *C, int64_t ldc, bool zero, Shape sh) {
+              int32_t *C, int64_t ldc, bool zero, Shape sh,
+              int32_t * /*peak: only the byte kernel tracks*/ = nullptr) {
 #if defined(__x86_64__)
   if (isa == Isa::AVX512)
     return microInt16_512(kg, A, B, C, ldc, zero);
@@ -519,12 +532,14 @@ void microInt(Isa isa, int kg, const int32_t *A, const int16_t *B,
 }
 
 void microInt(Isa isa, int kg, const int32_t *A, const int8_t *B, int32_t *C,
-              int64_t ldc, bool zero, Shape) {
+              int64_t ldc, bool zero, Shape, int32_t *peak = nullptr) {
 #if defined(__x86_64__)
   if (isa == Isa::AVX512)
-    return microInt8_512(kg, A, B, C, ldc, zero);
+    return peak ? microInt8_512<true>(kg, A, B, C, ldc, zero, peak)
+                : microInt8_512<false>(kg, A, B, C, ldc, zero, nullptr);
 #endif
   (void)isa, (void)kg, (void)A, (void)B, (void)C, (void)ldc, (void)zero;
+  (void)peak;
   std::abort(); // the byte variant is only chosen with AVX-512 VNNI
 }
 
@@ -963,7 +978,7 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
 template <int G, typename BT>
 void gemmExactGroups(int M, int N, int K, const Operand &Aop,
                      const Operand &Bop, float *C, Isa isa, int threads,
-                     int offset) {
+                     int offset, std::atomic<int32_t> *peak = nullptr) {
   Shape sh = shapeFor(isa);
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
@@ -996,6 +1011,7 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   // thread (std::thread copies the lambda), so one thread finishing early
   // must not switch another, still accumulating, thread to the wide path.
   parallelRows(M, sh.MR, threads, [&, wide](int m0, int m1) mutable {
+    int32_t localPeak = 0;
     AlignedVector<int32_t> Ap(size_t(kMC) * (kc / G));
     std::vector<int32_t> scratch(size_t(sh.MR) * sh.NR);
     AlignedVector<int32_t> sum32(size_t(m1 - m0) * N);
@@ -1016,7 +1032,8 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
             const int32_t *ap = Ap.data() + size_t(p) * kg;
             onTile(sum32.data() + off, N, rows, cols, wide || k0 == 0, sh,
                    scratch.data(), [&](int32_t *c, int64_t ldc, bool zero) {
-                     microInt(isa, kg, ap, bp, c, ldc, zero, sh);
+                     microInt(isa, kg, ap, bp, c, ldc, zero, sh,
+                              peak ? &localPeak : nullptr);
                    });
             if (wide)
               for (int r = 0; r < rows; ++r)
@@ -1026,6 +1043,10 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
         }
       }
     }
+    if (peak) // the largest |partial sum| of any thread
+      for (int32_t seen = peak->load();
+           localPeak > seen && !peak->compare_exchange_weak(seen, localPeak);)
+        ;
     if (offset) { // remove offset · Σ_k b[k][n]
       for (int m = m0; m < m1; ++m)
         for (int n = 0; n < N; ++n) {
@@ -1161,6 +1182,28 @@ int64_t maxRowAbsSum(const CodeMatrix &A, const FormatTables &t,
   return std::min(best, limit);
 }
 
+/// FP16 accumulation of unsigned × signed small-integer codes (e.g. the
+/// uint4 × int4 forward GEMM of ultralow4) on the byte kernels. An FP16
+/// partial sum is exact — equal to the integer prefix sum — while its
+/// magnitude stays within 2048 units of the product grid (11 significant
+/// bits; the grid 2^lsb with -24 ≤ lsb ≤ 4 keeps it inside FP16's range), and
+/// then every FP16 add of the reference rounds nothing. The kernels track
+/// the largest |sum| after every group of 4 k; the partial sums inside a
+/// group exceed it by at most 3 products. These are the operand pairs where
+/// A's codes need no offset, so the accumulators hold the true sums.
+constexpr int64_t kHalfExactLimit = 2048;
+bool f16ViaIntegersPossible(const Format &fa, const Format &fb, Isa isa) {
+  if (isa != Isa::AVX512 || fa.bitWidth() > 8 || fb.bitWidth() > 8)
+    return false;
+  const PairInfo &p = pairInfo(fa, fb);
+  const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
+  int lsb = num::lsbExponent(fa) + num::lsbExponent(fb);
+  return p.int16Exact &&
+         *std::min_element(ta.ival.begin(), ta.ival.end()) >= 0 &&
+         ta.maxInt <= 255 && tb.maxInt <= 127 && lsb >= -24 && lsb <= 4 &&
+         3 * p.maxProduct < kHalfExactLimit;
+}
+
 /// The data form of f32ViaIntegers: every partial sum of output (m, n) is
 /// at most Σ_k |a_mk| · max|b| (and Σ_k |b_kn| · max|a|) in units of the
 /// product grid, so when either bound stays below 2^24 for every row (or
@@ -1257,6 +1300,22 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     return "";
   case Path::Float:
   case Path::FloatF16:
+    if (path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
+        !(blockedA || blockedB) &&
+        f16ViaIntegersPossible(A.format, B.format, isa)) {
+      // The integer kernels first; their result stands when no partial
+      // sum could have left FP16's exact range, else the FP16 kernel
+      // recomputes C.
+      std::atomic<int32_t> peak{0};
+      gemmExactGroups<4, int8_t>(M, N, K, A, B, C, isa, opts.threads, 0,
+                                 &peak);
+      if (int64_t(peak.load()) + 3 * pairInfo(A.format, B.format).maxProduct <=
+          kHalfExactLimit) {
+        if (opts.pathTaken)
+          *opts.pathTaken = "exact-int";
+        return "";
+      }
+    }
     gemmFloat(M, N, K, A, B, acc, C, isa, opts.threads, blockSize);
     return "";
   case Path::Reference:

@@ -310,6 +310,73 @@ TEST(KernelGemm, F32OnIntegersFollowsTheData) {
   }
 }
 
+// FP16 accumulation of uint4 x int4 runs on the integer kernels when no
+// partial sum leaves FP16's exact integers (|sum| ≤ 2048), else on the FP16
+// kernel: bit-exact with the reference either way. The middle case has odd
+// partial sums between 2048 and 4096, which FP16 rounds.
+TEST(KernelGemm, F16OnIntegersWhileSumsStayExact) {
+  if (kernels::detectIsa() < Isa::AVX512)
+    GTEST_SKIP() << "the integer FP16 path needs AVX-512 VNNI";
+  Format u4 = Format::uint(4), i4 = Format::sint(4);
+  std::mt19937 rng(12);
+  struct Data {
+    const char *what;
+    int M, N, K;
+    uint32_t aMax, bMax; // codes drawn from [0, aMax] and [-bMax, bMax]
+    bool constant;       // every a = aMax, every b = bMax instead
+    const char *path;
+  };
+  for (Data d : {Data{"small sums", 37, 45, 300, 3, 2, false, "exact-int"},
+                 Data{"sums 2048..4096", 9, 40, 30, 15, 7, true, "float-f16"},
+                 Data{"large sums", 13, 33, 301, 15, 7, false, "float-f16"}}) {
+    SCOPED_TRACE(d.what);
+    std::vector<uint8_t> a(size_t(d.M) * d.K), b(size_t(d.K) * d.N);
+    auto intCode = [&](int v) {
+      return uint8_t(num::encode(i4, float(v), num::Rounding::NearestLinear));
+    };
+    for (auto &x : a)
+      x = uint8_t(d.constant ? d.aMax : rng() % (d.aMax + 1));
+    for (auto &x : b)
+      x = intCode(d.constant ? int(d.bMax)
+                             : int(rng() % (2 * d.bMax + 1)) - int(d.bMax));
+    auto wa = widen(a), wb = widen(b);
+    float sa = 0.5f, sb = 0.25f;
+    num::QOperand RA{u4, wa.data(), num::ScaleLayout::Tensor, &sa, 0, 1.0f};
+    num::QOperand RB{i4, wb.data(), num::ScaleLayout::Tensor, &sb, 0, 1.0f};
+    std::vector<float> ref(size_t(d.M) * d.N), exact(ref.size());
+    ASSERT_EQ(num::referenceGemm(d.M, d.N, d.K, RA, RB, {AccumKind::F16, 0},
+                                 ref.data()),
+              "");
+    ASSERT_EQ(num::referenceGemm(d.M, d.N, d.K, RA, RB, {AccumKind::Exact, 0},
+                                 exact.data()),
+              "");
+    if (std::string(d.what) == "sums 2048..4096")
+      EXPECT_NE(std::memcmp(ref.data(), exact.data(), ref.size() * 4), 0)
+          << "FP16 rounds these sums";
+    Storage store(a, b, d.M, d.N, d.K, /*packable=*/true);
+    for (auto [variant, threads] :
+         std::vector<std::pair<int, int>>{{0, 1}, {0, 3}, {1, 2}, {2, 1}}) {
+      SCOPED_TRACE("variant " + std::to_string(variant) + " threads " +
+                   std::to_string(threads));
+      kernels::Operand A{u4, a.data(), CodeLayout::Byte,
+                         num::ScaleLayout::Tensor, &sa};
+      kernels::Operand B{i4, b.data(), CodeLayout::Byte,
+                         num::ScaleLayout::Tensor, &sb};
+      store.use(variant, A, B);
+      const char *path = "";
+      kernels::Options opts;
+      opts.threads = threads;
+      opts.pathTaken = &path;
+      std::vector<float> out(ref.size(), -1.0f);
+      ASSERT_EQ(kernels::gemm(d.M, d.N, d.K, A, B, {AccumKind::F16, 0},
+                              out.data(), opts),
+                "");
+      EXPECT_STREQ(path, d.path);
+      EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
+    }
+  }
+}
+
 TEST(KernelGemm, PerRowAndPerColumnScales) {
   std::mt19937 rng(6);
   for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::Exact})
