@@ -978,7 +978,8 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
 template <int G, typename BT>
 void gemmExactGroups(int M, int N, int K, const Operand &Aop,
                      const Operand &Bop, float *C, Isa isa, int threads,
-                     int offset, std::atomic<int32_t> *peak = nullptr) {
+                     int offset, std::atomic<int32_t> *peak = nullptr,
+                     int32_t peakLimit = INT32_MAX) {
   Shape sh = shapeFor(isa);
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
   CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed},
@@ -1035,6 +1036,15 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
                      microInt(isa, kg, ap, bp, c, ldc, zero, sh,
                               peak ? &localPeak : nullptr);
                    });
+            // Tracking: once any thread's sums pass the limit the result
+            // will not be used — stop early.
+            if (peak && (localPeak > peakLimit ||
+                         peak->load(std::memory_order_relaxed) > peakLimit)) {
+              for (int32_t seen = peak->load(); localPeak > seen &&
+                   !peak->compare_exchange_weak(seen, localPeak);)
+                ;
+              return;
+            }
             if (wide)
               for (int r = 0; r < rows; ++r)
                 for (int j = 0; j < cols; ++j)
@@ -1204,6 +1214,31 @@ bool f16ViaIntegersPossible(const Format &fa, const Format &fb, Isa isa) {
          3 * p.maxProduct < kHalfExactLimit;
 }
 
+/// A cheap look before the integer FP16 attempt: the exact prefix sums of
+/// a few outputs (rows 0 and M-1, the first 8 columns). When one of them
+/// already leaves the limit the attempt would fail, so it is skipped.
+bool f16SampleFits(int M, int N, int K, const Operand &A, const Operand &B,
+                   int64_t limit) {
+  const FormatTables &ta = tablesFor(A.format), &tb = tablesFor(B.format);
+  CodeMatrix Am{A.codes, A.layout, M, K, A.transposed},
+      Bm{B.codes, B.layout, K, N, B.transposed};
+  int cols = std::min(N, 8);
+  std::vector<uint8_t> a(static_cast<size_t>(K)), b(size_t(K) * cols);
+  Bm.block(0, K, 0, cols, b.data());
+  for (int m : {0, M - 1}) {
+    Am.block(m, 1, 0, K, a.data());
+    for (int n = 0; n < cols; ++n) {
+      int64_t sum = 0;
+      for (int k = 0; k < K; ++k) {
+        sum += int64_t(ta.ival[a[size_t(k)]]) * tb.ival[b[size_t(k) * cols + n]];
+        if (sum > limit || -sum > limit)
+          return false;
+      }
+    }
+  }
+  return true;
+}
+
 /// The data form of f32ViaIntegers: every partial sum of output (m, n) is
 /// at most Σ_k |a_mk| · max|b| (and Σ_k |b_kn| · max|a|) in units of the
 /// product grid, so when either bound stays below 2^24 for every row (or
@@ -1307,10 +1342,14 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
       // sum could have left FP16's exact range, else the FP16 kernel
       // recomputes C.
       std::atomic<int32_t> peak{0};
-      gemmExactGroups<4, int8_t>(M, N, K, A, B, C, isa, opts.threads, 0,
-                                 &peak);
-      if (int64_t(peak.load()) + 3 * pairInfo(A.format, B.format).maxProduct <=
-          kHalfExactLimit) {
+      int32_t limit = int32_t(kHalfExactLimit -
+                              3 * pairInfo(A.format, B.format).maxProduct);
+      if (f16SampleFits(M, N, K, A, B, limit))
+        gemmExactGroups<4, int8_t>(M, N, K, A, B, C, isa, opts.threads, 0,
+                                   &peak, limit);
+      else
+        peak = limit + 1;
+      if (peak.load() <= limit) {
         if (opts.pathTaken)
           *opts.pathTaken = "exact-int";
         return "";
