@@ -590,6 +590,25 @@ template <typename T> struct CacheAligned {
 };
 template <typename T> using AlignedVector = std::vector<T, CacheAligned<T>>;
 
+#if defined(__x86_64__)
+/// 32 bytes of two 4-bit codes each → 64 codes, low nibble first.
+Q4_AVX2 int unpackNibbles256(const uint8_t *src, int pairs, uint8_t *out) {
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  int p = 0;
+  for (; p + 32 <= pairs; p += 32) {
+    __m256i b = _mm256_loadu_si256((const __m256i *)(src + p));
+    __m256i lo = _mm256_and_si256(b, low);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), low);
+    __m256i a = _mm256_unpacklo_epi8(lo, hi), c = _mm256_unpackhi_epi8(lo, hi);
+    _mm256_storeu_si256((__m256i *)(out + 2 * p),
+                        _mm256_permute2x128_si256(a, c, 0x20));
+    _mm256_storeu_si256((__m256i *)(out + 2 * p + 32),
+                        _mm256_permute2x128_si256(a, c, 0x31));
+  }
+  return p;
+}
+#endif
+
 /// Codes of `len` consecutive stored elements starting at flat index `f`,
 /// one per byte: the fast form of codeAt for a run.
 void unpackRun(const uint8_t *codes, CodeLayout layout, size_t f, int len,
@@ -604,8 +623,13 @@ void unpackRun(const uint8_t *codes, CodeLayout layout, size_t f, int len,
   if (f & 1)
     out[i++] = uint8_t(codes[f / 2] >> 4);
   const uint8_t *src = codes + (f + size_t(i)) / 2;
-  int pairs = (len - i) / 2;
-  for (int p = 0; p < pairs; ++p) {
+  int pairs = (len - i) / 2, p = 0;
+#if defined(__x86_64__)
+  static const bool avx2 = detectIsa() >= Isa::AVX2;
+  if (avx2 && pairs >= 32)
+    p = unpackNibbles256(src, pairs, out + i);
+#endif
+  for (; p < pairs; ++p) {
     uint8_t b = src[p];
     out[i + 2 * p] = uint8_t(b & 0xF);
     out[i + 2 * p + 1] = uint8_t(b >> 4);
