@@ -234,6 +234,22 @@ void quantizePiece(const Format &f, const StepTable *t, const float *x,
 
 } // namespace
 
+void quantizeScaled(const Format &f, const float *x, const float *scales,
+                    size_t n, Rounding r, num::RngKey key, uint64_t indexBase,
+                    uint8_t *out, CodeLayout layout, size_t outOffset) {
+  const StepTable *t = tableFor(f, r);
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t code;
+    if (!t)
+      code = uint8_t(num::quantize(f, x[i], scales[i], r, key, indexBase + i));
+    else if (!num::isValidScale(scales[i]))
+      code = t->nanCode;
+    else
+      code = lookup(*t, x[i] / scales[i]);
+    put(out, layout, outOffset + i, code);
+  }
+}
+
 bool quantizeIsFast(const Format &f, Rounding r) {
   return tableFor(f, r) != nullptr;
 }

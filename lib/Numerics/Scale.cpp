@@ -248,6 +248,16 @@ float MxBlocks::value(size_t i) const {
          decode(Format::e8m0(), scales[i / size_t(blockSize)]);
 }
 
+uint32_t mxBlockScaleCode(const float *x, size_t n, Format elem) {
+  float amax = amaxOf(x, n);
+  if (!std::isfinite(amax)) // NaN or Inf in the block: NaN scale
+    return 0xFFu;
+  int se = -127;
+  if (amax > 0.0f)
+    se = std::clamp(std::ilogb(amax) - mxElemEmax(elem), -127, 127);
+  return uint32_t(se + 127);
+}
+
 MxBlocks mxQuantize(const float *x, size_t n, Format elem, int blockSize,
                     Rounding r, RngKey key, uint64_t indexBase) {
   MxBlocks out;
@@ -255,22 +265,17 @@ MxBlocks mxQuantize(const float *x, size_t n, Format elem, int blockSize,
   out.blockSize = std::max(1, blockSize);
   size_t bs = size_t(out.blockSize);
   out.codes.assign(n, 0);
-  int emax = mxElemEmax(elem);
   for (size_t b0 = 0; b0 < n; b0 += bs) {
     size_t len = std::min(bs, n - b0);
-    float amax = amaxOf(x + b0, len);
-    if (!std::isfinite(amax)) { // NaN or Inf in the block: NaN scale
-      out.scales.push_back(0xFFu);
+    uint32_t sc = mxBlockScaleCode(x + b0, len, elem);
+    out.scales.push_back(sc);
+    if (sc == 0xFFu) {
       for (size_t i = 0; i < len; ++i)
         out.codes[b0 + i] = encode(elem, std::numeric_limits<float>::quiet_NaN(),
                                    r);
       continue;
     }
-    int se = -127;
-    if (amax > 0.0f)
-      se = std::clamp(std::ilogb(amax) - emax, -127, 127);
-    out.scales.push_back(uint32_t(se + 127));
-    float scale = std::ldexp(1.0f, se);
+    float scale = std::ldexp(1.0f, int(sc) - 127);
     for (size_t i = 0; i < len; ++i)
       out.codes[b0 + i] =
           quantize(elem, x[b0 + i], scale, r, key, indexBase + b0 + i);
@@ -297,28 +302,33 @@ uint32_t e4m3BlockScaleCode(float target) {
   return code == 0 ? 1u : code; // never a zero scale (C38)
 }
 
-Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
-                          RngKey key, uint64_t indexBase) {
-  const Format e2m1 = Format::fp4e2m1();
+Nvfp4Blocks nvfp4Scales(const float *x, size_t n, int blockSize) {
   Nvfp4Blocks out;
   out.blockSize = std::max(1, blockSize);
   size_t bs = size_t(out.blockSize);
-  out.codes.assign(n, 0);
   float amax = amaxFiniteOf(x, n);
   out.tensorScale = amax > 0.0f ? clampScale(amax / 2688.0f) : 1.0f;
   for (size_t b0 = 0; b0 < n; b0 += bs) {
+    float amaxB = amaxOf(x + b0, std::min(bs, n - b0));
+    out.scales.push_back(std::isfinite(amaxB)
+                             ? e4m3BlockScaleCode((amaxB / 6.0f) /
+                                                  out.tensorScale)
+                             : 0x7Fu); // E4M3 NaN
+  }
+  return out;
+}
+
+Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
+                          RngKey key, uint64_t indexBase) {
+  const Format e2m1 = Format::fp4e2m1();
+  Nvfp4Blocks out = nvfp4Scales(x, n, blockSize);
+  size_t bs = size_t(out.blockSize);
+  out.codes.assign(n, 0);
+  for (size_t b0 = 0, b = 0; b0 < n; b0 += bs, ++b) {
     size_t len = std::min(bs, n - b0);
-    float amaxB = amaxOf(x + b0, len);
-    if (!std::isfinite(amaxB)) {
-      out.scales.push_back(0x7Fu); // E4M3 NaN
-      for (size_t i = 0; i < len; ++i)
-        out.codes[b0 + i] = 0;
-      continue;
-    }
-    float target = (amaxB / 6.0f) / out.tensorScale;
-    uint32_t sb = e4m3BlockScaleCode(target);
-    out.scales.push_back(sb);
-    float es = out.blockElementScale(out.scales.size() - 1);
+    if (!std::isfinite(amaxOf(x + b0, len)))
+      continue; // NaN scale: codes stay 0
+    float es = out.blockElementScale(b);
     for (size_t i = 0; i < len; ++i) {
       float v = x[b0 + i];
       out.codes[b0 + i] =

@@ -433,15 +433,14 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
                         uint64_t(i0), dst, layout, size_t(i0), opts);
       i0 += len;
     }
-  } else if (packed) {
-    for (int64_t i = 0; i < n; ++i) {
-      uint32_t c =
-          num::quantize(f, x[i], scaleAt(i), r, key, uint64_t(i)) & 0xF;
-      dst[i / 2] = (i & 1) ? uint8_t(dst[i / 2] | (c << 4)) : uint8_t(c);
-    }
-  } else {
+  } else if (n > 0) {
+    // Scales that change from element to element (e.g. blocks across the
+    // innermost dimension): one scale per element, same rule.
+    std::vector<float> se(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i)
-      dst[i] = uint8_t(num::quantize(f, x[i], scaleAt(i), r, key, uint64_t(i)));
+      se[size_t(i)] = scaleAt(i);
+    kernels::quantizeScaled(f, x, se.data(), size_t(n), r, key, 0, dst,
+                            layout, 0);
   }
   if (!dense)
     out.forEach([&](int64_t i, char *p) { *p = char(tmp[size_t(i)]); });
@@ -577,16 +576,17 @@ void scaleBlockImpl(Real k, View in, Granularity g, num::Format f,
     for (size_t j = 0; j < nb; ++j)
       scales[j] =
           num::amaxScale(f, num::amaxOf(gs[j].data(), gs[j].size()), false);
+  } else if (sf.kind == num::FormatKind::E8M0) {
+    // MX: the scale of each block (its elements are quantized by the
+    // quant4.quantize that follows).
+    for (size_t j = 0; j < nb; ++j)
+      codes[j] = num::mxBlockScaleCode(gs[j].data(), gs[j].size(), f);
   } else {
     std::vector<float> buf(nb * B, 0.0f);
     for (size_t j = 0; j < nb; ++j)
       std::copy(gs[j].begin(), gs[j].end(), buf.begin() + j * B);
-    if (sf.kind == num::FormatKind::E8M0) {
-      num::MxBlocks mx = num::mxQuantize(buf.data(), buf.size(), f, int(B),
-                                         num::Rounding::NearestEven);
-      codes = mx.scales;
-    } else if (hasT) { // E4M3 with a tensor scale: NVFP4
-      num::Nvfp4Blocks nv = num::nvfp4Quantize(buf.data(), buf.size(), int(B));
+    if (hasT) { // E4M3 with a tensor scale: NVFP4
+      num::Nvfp4Blocks nv = num::nvfp4Scales(buf.data(), buf.size(), int(B));
       codes = nv.scales;
       t = nv.tensorScale;
     } else { // E4M3 alone: amax / max(format), never a zero scale (C38)

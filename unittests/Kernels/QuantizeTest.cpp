@@ -127,3 +127,40 @@ TEST(KernelQuantize, FastPathCoverage) {
 }
 
 } // namespace
+
+// A scale per element (block scales across the innermost dimension): every
+// code equals num::quantize with that element's scale, invalid scales
+// included, in both layouts, for the table rules and a stochastic one.
+TEST(KernelQuantize, PerElementScales) {
+  std::mt19937 rng(21);
+  std::normal_distribution<float> d(0, 2);
+  std::uniform_real_distribution<float> sd(0.05f, 4.0f);
+  size_t n = 301;
+  std::vector<float> x(n), s(n);
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = d(rng);
+    s[i] = sd(rng);
+  }
+  s[7] = 0.0f, s[8] = -1.0f, s[9] = std::nanf(""); // invalid scales
+  x[11] = std::nanf("");
+  for (Format f : {Format::fp4e2m1(), Format::log(4, 3, 0), Format::sint(4)})
+    for (Rounding r : {Rounding::NearestEven, Rounding::NearestLinear,
+                       Rounding::Stochastic}) {
+      if (r == Rounding::NearestEven && f.kind == num::FormatKind::Log)
+        continue;
+      SCOPED_TRACE(f.str() + " " + std::string(num::roundingName(r)));
+      num::RngKey key{3, 4};
+      std::vector<uint8_t> bytes(n), packed((n + 2) / 2, 0xFF);
+      kernels::quantizeScaled(f, x.data(), s.data(), n, r, key, 5, bytes.data());
+      kernels::quantizeScaled(f, x.data(), s.data(), n, r, key, 5,
+                              packed.data(), CodeLayout::Packed4, 1);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t want = num::quantize(f, x[i], s[i], r, key, 5 + i);
+        ASSERT_EQ(bytes[i], want) << "i=" << i;
+        ASSERT_EQ(kernels::codeAt(packed.data(), CodeLayout::Packed4, 1 + i),
+                  want & 0xF)
+            << "packed i=" << i;
+      }
+      EXPECT_EQ(packed[0] & 0x0F, 0x0F) << "the nibble before is kept";
+    }
+}

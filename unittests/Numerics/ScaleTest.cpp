@@ -9,6 +9,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <random>
 #include <vector>
 
 using namespace quant4::num;
@@ -275,4 +276,34 @@ TEST(Nvfp4, C38_TensorScaleAndSpecials) {
   EXPECT_EQ(e4m3BlockScaleCode(1e-30f), 1u);         // underflow
   EXPECT_EQ(e4m3BlockScaleCode(std::ldexp(1.0f, -9)), 1u);
   EXPECT_EQ(e4m3BlockScaleCode(2.25f), 0x41u);       // as encode()
+}
+
+// The scales-only entry points (used by the runtime's scale policies) give
+// exactly the block scales of the full quantizers, on the hand-worked
+// blocks above (NaN, zero, subnormal, saturating) and on random data.
+TEST(BlockScales, C37_C38_ScalesOnlyMatchTheQuantizers) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> d(0.0f, 3.0f);
+  std::vector<float> x(16 * 37 + 5);
+  for (auto &v : x)
+    v = d(rng);
+  x[40] = std::nanf("");
+  std::fill(x.begin() + 64, x.begin() + 96, 0.0f);
+  x[100] = 1e-39f;
+  x[130] = 5000.0f;
+  for (int bs : {16, 32}) {
+    MxBlocks mx = mxQuantize(x.data(), x.size(), Format::fp4e2m1(), bs);
+    for (size_t b = 0; b < mx.scales.size(); ++b) {
+      size_t b0 = b * size_t(bs), len = std::min(size_t(bs), x.size() - b0);
+      EXPECT_EQ(mxBlockScaleCode(x.data() + b0, len), mx.scales[b])
+          << "MX block " << b << " of " << bs;
+    }
+    Nvfp4Blocks nv = nvfp4Quantize(x.data(), x.size(), bs);
+    Nvfp4Blocks ns = nvfp4Scales(x.data(), x.size(), bs);
+    EXPECT_EQ(ns.tensorScale, nv.tensorScale);
+    EXPECT_EQ(ns.scales, nv.scales);
+    EXPECT_TRUE(ns.codes.empty());
+  }
+  EXPECT_EQ(mxBlockScaleCode(x.data() + 64, 32), 0u);    // all zero
+  EXPECT_EQ(mxBlockScaleCode(x.data() + 32, 32), 0xFFu); // NaN
 }

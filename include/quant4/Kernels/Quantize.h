@@ -32,6 +32,15 @@ void quantize(const num::Format &f, const float *x, size_t n, float scale,
               uint8_t *out, CodeLayout layout = CodeLayout::Byte,
               size_t outOffset = 0, const Options &opts = {});
 
+/// The same with a scale per element (scales[i] for x[i]), e.g. block scales
+/// whose blocks run across the innermost dimension: element for element
+/// num::quantize(format, x[i], scales[i], rounding, key, indexBase + i).
+void quantizeScaled(const num::Format &f, const float *x, const float *scales,
+                    size_t n, num::Rounding r, num::RngKey key,
+                    uint64_t indexBase, uint8_t *out,
+                    CodeLayout layout = CodeLayout::Byte,
+                    size_t outOffset = 0);
+
 /// Whether quantize() takes the threshold fast path for this format/rule.
 bool quantizeIsFast(const num::Format &f, num::Rounding r);
 

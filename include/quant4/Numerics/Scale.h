@@ -131,6 +131,9 @@ int mxElemEmax(const Format &elem);
 /// [-127, 127]; scale code = shared_exp + 127; all-zero block -> code 0;
 /// block with NaN/Inf -> code 0xFF (NaN). Elements:
 /// quantize(elem, x, 2^shared_exp, r) (saturating). Last block may be short.
+/// The E8M0 scale code of one MX block x[0..n) (the rule of mxQuantize).
+uint32_t mxBlockScaleCode(const float *x, size_t n,
+                          Format elem = Format::fp4e2m1());
 MxBlocks mxQuantize(const float *x, size_t n, Format elem = Format::fp4e2m1(),
                     int blockSize = 32, Rounding r = Rounding::NearestLinear,
                     RngKey key = {}, uint64_t indexBase = 0);
@@ -156,6 +159,9 @@ uint32_t e4m3BlockScaleCode(float target);
 /// code = e4m3BlockScaleCode((amax_b / 6) / s_t) (saturating at 448);
 /// block with NaN/Inf -> scale code 0x7F (NaN); otherwise element =
 /// quantize(E2M1, x, blockElementScale, r) (signed zeros stay signed zeros).
+/// The tensor scale and block-scale codes of nvfp4Quantize, without the
+/// element codes.
+Nvfp4Blocks nvfp4Scales(const float *x, size_t n, int blockSize = 16);
 Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize = 16,
                           Rounding r = Rounding::NearestEven, RngKey key = {},
                           uint64_t indexBase = 0);
