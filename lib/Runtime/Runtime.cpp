@@ -330,6 +330,43 @@ struct Granularity {
       b *= x;
     return b;
   }
+  /// scaleIndex of every element, in row-major order: an odometer over
+  /// the dimensions that updates one dimension's share of the index per
+  /// step instead of dividing every dimension for every element.
+  std::vector<int64_t> scaleIndices(const std::vector<int64_t> &shape,
+                                    const std::vector<int64_t> &scaleShape) const {
+    int64_t n = 1;
+    for (int64_t e : shape)
+      n *= e;
+    std::vector<int64_t> out(size_t(std::max<int64_t>(n, 0)), 0);
+    size_t r = shape.size();
+    if (kind == rt::GranTensor || n <= 0 || r == 0)
+      return out;
+    std::vector<int64_t> idx(r, 0), share(r, 0), mult(r, 1);
+    for (size_t d = r - 1; d-- > 0;)
+      mult[d] = mult[d + 1] * (kind == rt::GranAxis ? 1 : scaleShape[d + 1]);
+    auto shareOf = [&](size_t d, int64_t i) -> int64_t {
+      if (kind == rt::GranAxis)
+        return int64_t(d) == axis ? i : 0;
+      return (i / block[d]) * mult[d];
+    };
+    int64_t cur = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      out[size_t(i)] = cur;
+      for (size_t d = r; d-- > 0;) {
+        if (++idx[d] < shape[d]) {
+          int64_t sh = shareOf(d, idx[d]);
+          cur += sh - share[d];
+          share[d] = sh;
+          break;
+        }
+        idx[d] = 0;
+        cur -= share[d];
+        share[d] = 0;
+      }
+    }
+    return out;
+  }
 };
 
 Granularity granularity(int64_t rank, void *desc) {
@@ -348,9 +385,15 @@ std::vector<std::vector<float>> groups(const std::vector<float> &x,
                                        const std::vector<int64_t> &shape,
                                        const std::vector<int64_t> &scaleShape,
                                        const Granularity &g, size_t nScales) {
+  std::vector<int64_t> idx = g.scaleIndices(shape, scaleShape);
+  std::vector<size_t> count(nScales, 0);
+  for (int64_t j : idx)
+    ++count[size_t(j)];
   std::vector<std::vector<float>> out(nScales);
+  for (size_t j = 0; j < nScales; ++j)
+    out[j].reserve(count[j]);
   for (size_t i = 0; i < x.size(); ++i)
-    out[size_t(g.scaleIndex(shape, scaleShape, int64_t(i)))].push_back(x[i]);
+    out[size_t(idx[i])].push_back(x[i]);
   return out;
 }
 
@@ -436,9 +479,11 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
   } else if (n > 0) {
     // Scales that change from element to element (e.g. blocks across the
     // innermost dimension): one scale per element, same rule.
+    std::vector<int64_t> idx = g.scaleIndices(shape, sshape);
     std::vector<float> se(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i)
-      se[size_t(i)] = scaleAt(i);
+      se[size_t(i)] = hasT ? s[size_t(idx[size_t(i)])] * tScale
+                           : s[size_t(idx[size_t(i)])];
     kernels::quantizeScaled(f, x, se.data(), size_t(n), r, key, 0, dst,
                             layout, 0);
   }
