@@ -152,6 +152,14 @@ float delayedScale(const Format &f, const float *history, size_t n, int margin,
   return pow2 ? roundUpPow2(s) : s;
 }
 
+void pushAmaxHistory(float *history, size_t n, float amax) {
+  if (!std::isfinite(amax) || n == 0)
+    return;
+  for (size_t i = n - 1; i > 0; --i)
+    history[i] = history[i - 1];
+  history[0] = amax;
+}
+
 DelayedScaling::DelayedScaling(Format f, int historyLength, int margin,
                                bool pow2, float initialScale)
     : fmt_(f), hist_(size_t(std::max(1, historyLength)), 0.0f),

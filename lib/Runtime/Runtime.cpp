@@ -579,15 +579,10 @@ void scaleDelayedImpl(Real k, View in, num::Format f, int margin, View hist,
   float old = gatherReal(oldScale, Real::F32).at(0);
   float s = num::delayedScale(f, h.data(), h.size(), margin, old);
   float amax = num::amaxOf(x.data, x.size);
-  std::vector<float> nh = h;
-  if (std::isfinite(amax) && !nh.empty()) {
-    // Most recent first: [amax, h0, ..., h(H-2)].
-    std::rotate(nh.rbegin(), nh.rbegin() + 1, nh.rend());
-    nh[0] = amax;
-  }
+  num::pushAmaxHistory(h.data(), h.size(), amax);
   scatterReal(outScale, Real::F32,
               std::vector<float>(size_t(outScale.numel()), s));
-  scatterReal(outHist, Real::F32, nh);
+  scatterReal(outHist, Real::F32, h);
 }
 
 void scaleSawbImpl(Real k, View in, Granularity g, num::Format f, View out) {

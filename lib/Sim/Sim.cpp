@@ -163,6 +163,13 @@ struct Simulator::Impl {
     std::memcpy(&v, sp.data() + addr, 4);
     return v;
   }
+  /// n consecutive floats of SP from addr.
+  std::vector<float> ldFloats(uint64_t addr, uint64_t n) {
+    std::vector<float> v(n);
+    for (uint64_t i = 0; i < n; ++i)
+      v[i] = ldF(addr + 4 * i);
+    return v;
+  }
   void stF(uint64_t addr, float v) {
     std::memcpy(sp.data() + addr, &v, 4);
     std::memset(spTag.data() + addr, Data, 4);
@@ -680,9 +687,7 @@ bool Simulator::Impl::exec(const Instr &in) {
     uint64_t h = g("h"), hist = g("hist");
     if (!fmt || !rd(Space::SP, hist, 4 * h, "history"))
       return false;
-    std::vector<float> hv(h);
-    for (uint64_t i = 0; i < h; ++i)
-      hv[i] = ldF(hist + 4 * i);
+    std::vector<float> hv = ldFloats(hist, h);
     int margin = int(int64_t(g("margin")));
     float old = rf(unsigned(g("fs")));
     wf(unsigned(g("fd")), num::delayedScale(*fmt, hv.data(), h, margin, old,
@@ -696,11 +701,10 @@ bool Simulator::Impl::exec(const Instr &in) {
       return false;
     if (!wr(Space::SP, hist, 4 * h, "history"))
       return false;
-    if (std::isfinite(a)) {
-      for (uint64_t i = h - 1; i >= 1; --i)
-        stF(hist + 4 * i, ldF(hist + 4 * (i - 1)));
-      stF(hist, a);
-    }
+    std::vector<float> hv = ldFloats(hist, h);
+    num::pushAmaxHistory(hv.data(), hv.size(), a);
+    for (uint64_t i = 0; i < h; ++i)
+      stF(hist + 4 * i, hv[i]);
     return true;
   }
   case Opcode::SSAWB: {
@@ -708,9 +712,7 @@ bool Simulator::Impl::exec(const Instr &in) {
     uint64_t s = g("s"), n = g("n");
     if (!fmt || !rd(Space::SP, s, 4 * n, "source"))
       return false;
-    std::vector<float> w(n);
-    for (uint64_t i = 0; i < n; ++i)
-      w[i] = ldF(s + 4 * i);
+    std::vector<float> w = ldFloats(s, n);
     wf(unsigned(g("fd")), num::sawbScale(w.data(), n, fmt->bits));
     return true;
   }

@@ -430,14 +430,9 @@ int cmdScale(const Args &a) {
     float old = floats(load(a.pos.at(2))).at(0);
     float sc = num::delayedScale(f, h.data(), h.size(), margin, old);
     float amax = num::amaxOf(x.data(), x.size());
-    std::vector<float> nh = h;
-    if (std::isfinite(amax) && !h.empty()) { // newest first
-      for (size_t i = h.size() - 1; i > 0; --i)
-        nh[i] = h[i - 1];
-      nh[0] = amax;
-    }
+    num::pushAmaxHistory(h.data(), h.size(), amax);
     save(a.pos.at(3), f32Array({}, {sc}));
-    save(a.pos.at(4), f32Array(ha.shape, nh));
+    save(a.pos.at(4), f32Array(ha.shape, h));
   } else if (policy == "sawb") {
     for (size_t j = 0; j < s.size(); ++j)
       s[j] = num::sawbScale(groups[j].data(), groups[j].size(), f.bits);

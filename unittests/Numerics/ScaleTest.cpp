@@ -307,3 +307,18 @@ TEST(BlockScales, C37_C38_ScalesOnlyMatchTheQuantizers) {
   EXPECT_EQ(mxBlockScaleCode(x.data() + 64, 32), 0u);    // all zero
   EXPECT_EQ(mxBlockScaleCode(x.data() + 32, 32), 0xFFu); // NaN
 }
+
+// The graph-level delayed policy's history (C34): newest first, a
+// non-finite amax is not recorded.
+TEST(Delayed, C34_HistoryNewestFirst) {
+  std::vector<float> h = {3.0f, 2.0f, 1.0f};
+  pushAmaxHistory(h.data(), h.size(), 4.0f);
+  EXPECT_EQ(h, (std::vector<float>{4.0f, 3.0f, 2.0f}));
+  pushAmaxHistory(h.data(), h.size(), std::nanf(""));
+  pushAmaxHistory(h.data(), h.size(), INFINITY);
+  EXPECT_EQ(h, (std::vector<float>{4.0f, 3.0f, 2.0f}));
+  std::vector<float> one = {7.0f};
+  pushAmaxHistory(one.data(), 1, 5.0f);
+  EXPECT_EQ(one[0], 5.0f);
+  pushAmaxHistory(nullptr, 0, 1.0f); // empty history: nothing to do
+}

@@ -69,6 +69,11 @@ float delayedScale(const Format &f, const float *history, size_t n, int margin,
 /// H (oldest entry overwritten) and the scale for step t+1 is recomputed by
 /// delayedScale over the whole buffer. Non-finite amax values are not recorded
 /// (history and scale unchanged). Initial history: zeros; initial scale: 1.
+/// The amax history of the graph-level delayed policy (quant4.scale
+/// #quant4.delayed, the Q4A HPUSH instruction), newest first: records amax
+/// as [amax, h0, ..., h(n-2)] in place; a non-finite amax leaves it as is.
+void pushAmaxHistory(float *history, size_t n, float amax);
+
 class DelayedScaling {
 public:
   DelayedScaling(Format f, int historyLength, int margin = 0, bool pow2 = false,

@@ -240,6 +240,36 @@ private:
     bufs[c.getResult()] = b;
     return success();
   }
+  /// The MXU setup of a GEMM or convolution: MCFG with the formats and the
+  /// accumulation; the tensor-scale product tA·tB (MX/NVFP4) in f1 with
+  /// ts = 1, else ts = 0; and, when an operand has no scale, 1.0 (f0) in SP
+  /// cell `one` to stand for it.
+  LogicalResult configureMxu(Operation *op, const num::Format &fa,
+                             const num::Format &fb, num::Accumulation acc,
+                             ValueRange tensorScales, uint64_t one,
+                             bool unitScaleCell, unsigned &ts) {
+    Instr cfg = Instr::make(Opcode::MCFG);
+    cfg.set("fa", hw::encodeFormat(fa));
+    cfg.set("fb", hw::encodeFormat(fb));
+    cfg.set("acc", uint64_t(acc.kind));
+    cfg.set("chunk", uint64_t(acc.chunk));
+    emit(cfg);
+    ts = 0;
+    if (!tensorScales.empty()) {
+      if (failed(scalarToReg(op, tensorScales[0], 1, one)))
+        return failure();
+      ts = 1;
+      if (tensorScales.size() > 1) {
+        if (failed(scalarToReg(op, tensorScales[1], 2, one)))
+          return failure();
+        emit(mk(Opcode::FOP, {{"fn", uint64_t(hw::VFn::Mul)}, {"fd", 1},
+                              {"fa", 1}, {"fb", 2}}));
+      }
+    }
+    if (unitScaleCell)
+      emit(mk(Opcode::FST, {{"fs", 0}, {"addr", one}}));
+    return success();
+  }
   /// Puts a scalar (f32 value, or 1-element f32 tensor) into f register
   /// `reg`, using SP `cell` (4 bytes) as a staging area.
   LogicalResult scalarToReg(Operation *user, Value v, unsigned reg,
@@ -492,26 +522,9 @@ LogicalResult Lowering::lowerGemm(Operation *op, Value lhs, Value rhs,
   uint64_t bA = alignTo(aA + mt * kt * ea, 16);
 
   // The MXU configuration, scale cells and the tensor-scale product.
-  Instr cfg = Instr::make(Opcode::MCFG);
-  cfg.set("fa", hw::encodeFormat(fa));
-  cfg.set("fb", hw::encodeFormat(fb));
-  cfg.set("acc", uint64_t(acc.kind));
-  cfg.set("chunk", uint64_t(acc.chunk));
-  emit(cfg);
   unsigned ts = 0;
-  if (!tensorScales.empty()) {
-    if (failed(scalarToReg(op, tensorScales[0], 1, one)))
-      return failure();
-    ts = 1;
-    if (tensorScales.size() > 1) {
-      if (failed(scalarToReg(op, tensorScales[1], 2, one)))
-        return failure();
-      emit(mk(Opcode::FOP, {{"fn", uint64_t(hw::VFn::Mul)}, {"fd", 1},
-                            {"fa", 1}, {"fb", 2}}));
-    }
-  }
-  if (!ls || !rs)
-    emit(mk(Opcode::FST, {{"fs", 0}, {"addr", one}}));
+  if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !ls || !rs, ts)))
+    return failure();
   for (uint64_t m0 = 0; m0 < M; m0 += mt) {
     uint64_t mm = std::min(mt, M - m0);
     for (uint64_t n0 = 0; n0 < N; n0 += nt) {
@@ -1719,26 +1732,9 @@ LogicalResult Lowering::lowerConv(Operation *op, Value x, Value w, Value sx,
   SmallVector<IBox> kBoxes = boxesOf({KH, KW, C}, kk);
   SmallVector<unsigned> order = {0, 1, 2, 3, 4, 5};
 
-  Instr cfg = Instr::make(Opcode::MCFG);
-  cfg.set("fa", hw::encodeFormat(fa));
-  cfg.set("fb", hw::encodeFormat(fb));
-  cfg.set("acc", uint64_t(acc.kind));
-  cfg.set("chunk", uint64_t(acc.chunk));
-  emit(cfg);
   unsigned ts = 0;
-  if (!tensorScales.empty()) {
-    if (failed(scalarToReg(op, tensorScales[0], 1, one)))
-      return failure();
-    ts = 1;
-    if (tensorScales.size() > 1) {
-      if (failed(scalarToReg(op, tensorScales[1], 2, one)))
-        return failure();
-      emit(mk(Opcode::FOP, {{"fn", uint64_t(hw::VFn::Mul)}, {"fd", 1},
-                            {"fa", 1}, {"fb", 2}}));
-    }
-  }
-  if (!sx || !sw)
-    emit(mk(Opcode::FST, {{"fs", 0}, {"addr", one}}));
+  if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !sx || !sw, ts)))
+    return failure();
   if (sx)
     dmaLinear(true, saA, SA->addr, 4);
   for (const IBox &mbx : mBoxes) {
