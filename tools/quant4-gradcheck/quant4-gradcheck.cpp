@@ -42,7 +42,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
+#include "../common/Jit.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -55,7 +55,6 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -264,9 +263,9 @@ int main(int argc, char **argv) {
     return fail("no function @" + fwdName);
   {
     PassManager pm(&context, ModuleOp::getOperationName());
-    quant4::Quant4BuildTrainingStepOptions opts;
+    mlir::quant4::Quant4BuildTrainingStepOptions opts;
     opts.forwardFunctions = {fwdName};
-    pm.addPass(quant4::createQuant4BuildTrainingStep(opts));
+    pm.addPass(mlir::quant4::createQuant4BuildTrainingStep(opts));
     if (failed(pm.run(*module)))
       return fail("quant4-build-training-step failed on @" + fwdName);
   }
@@ -298,17 +297,7 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return fail("lowering to LLVM failed");
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer; // a function_ref: keep it alive
-  // memrefCopy (strided memref.copy) lives in MLIR's C runner utilities.
-  SmallVector<StringRef> libs = {QUANT4_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = libs;
-  auto maybeEngine = ExecutionEngine::create(*module, engineOptions);
+  auto maybeEngine = ::quant4::tools::createEngine(*module, /*optLevel=*/2);
   if (!maybeEngine)
     return fail("JIT compilation failed: " +
                 llvm::toString(maybeEngine.takeError()));

@@ -37,7 +37,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
+#include "../common/Jit.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -52,13 +52,11 @@
 #include "quant4/InitAll.h"
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runtime/Runtime.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -1119,28 +1117,11 @@ int train(const Options &o) {
     if (failed(pm.run(*module)))
       die("lowering '" + o.model + "' with quant4-cpu-pipeline failed");
   }
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(o.optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer; // a function_ref: keep it alive
-  // memrefCopy & co. (tensor copies lowered by the pipeline).
-  llvm::StringRef runnerUtils[] = {QUANT4_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = runnerUtils;
-  auto maybeEngine = ExecutionEngine::create(*module, engineOptions);
+  auto maybeEngine = ::quant4::tools::createEngine(
+      *module, o.optLevel, ::quant4::rt::runtimeSymbols());
   if (!maybeEngine)
     die("JIT compilation failed: " + llvm::toString(maybeEngine.takeError()));
   std::unique_ptr<ExecutionEngine> engine = std::move(*maybeEngine);
-  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap map;
-    for (const ::quant4::rt::Symbol *s = ::quant4::rt::runtimeSymbols();
-         s->name; ++s)
-      map[interner(s->name)] = {llvm::orc::ExecutorAddr::fromPtr(s->address),
-                                llvm::JITSymbolFlags::Exported};
-    return map;
-  });
   engine->initialize();
   // Materialize (compile) every entry point now: compilation errors surface
   // before training, and the compile time is measured here.

@@ -20,7 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
+#include "../common/Jit.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -39,13 +39,11 @@
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runtime/Npy.h"
 #include "quant4/Runtime/Runtime.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
@@ -460,29 +458,12 @@ int main(int argc, char **argv) {
       return fail("lowering '" + inputFile +
                   "' with quant4-cpu-pipeline failed");
   }
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer; // a function_ref: keep it alive
-  // memrefCopy & co. (strided tensor copies lowered by the pipeline).
-  llvm::StringRef runnerUtils[] = {QUANT4_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = runnerUtils;
-  auto maybeEngine = ExecutionEngine::create(*module, engineOptions);
+  auto maybeEngine = ::quant4::tools::createEngine(
+      *module, optLevel, ::quant4::rt::runtimeSymbols());
   if (!maybeEngine)
     return fail("JIT compilation failed: " +
                 llvm::toString(maybeEngine.takeError()));
   std::unique_ptr<ExecutionEngine> engine = std::move(*maybeEngine);
-  engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap map;
-    for (const ::quant4::rt::Symbol *s = ::quant4::rt::runtimeSymbols(); s->name;
-         ++s)
-      map[interner(s->name)] = {llvm::orc::ExecutorAddr::fromPtr(s->address),
-                                llvm::JITSymbolFlags::Exported};
-    return map;
-  });
   engine->initialize();
 
   // -- Run ------------------------------------------------------------------
