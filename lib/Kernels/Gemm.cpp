@@ -208,8 +208,9 @@ bool f32ViaIntegers(const Format &fa, const Format &fb, int M, int N, int K) {
     return false;
   const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
   int lsb = num::lsbExponent(fa) + num::lsbExponent(fb);
-  return pairInfo(fa, fb).int16Exact && lsb >= -149 &&
-         double(ta.maxInt) * double(tb.maxInt) * double(K) < double(1 << 24);
+  return pairInfo(fa, fb).int16Exact &&
+         double(ta.maxInt) * double(tb.maxInt) * double(K) <=
+             double(num::exactIntegerLimit(AccumKind::F32, lsb));
 }
 
 const char *pathName(Path path) {
@@ -1219,23 +1220,25 @@ int64_t maxRowAbsSum(const CodeMatrix &A, const FormatTables &t,
 /// FP16 accumulation of unsigned × signed small-integer codes (e.g. the
 /// uint4 × int4 forward GEMM of ultralow4) on the byte kernels. An FP16
 /// partial sum is exact — equal to the integer prefix sum — while its
-/// magnitude stays within 2048 units of the product grid (11 significant
-/// bits; the grid 2^lsb with -24 ≤ lsb ≤ 4 keeps it inside FP16's range), and
-/// then every FP16 add of the reference rounds nothing. The kernels track
+/// magnitude stays within num::exactIntegerLimit(F16, lsb) (2048 units of
+/// the product grid), and then every FP16 add of the reference rounds
+/// nothing. The kernels track
 /// the largest |sum| after every group of 4 k; the partial sums inside a
 /// group exceed it by at most 3 products. These are the operand pairs where
 /// A's codes need no offset, so the accumulators hold the true sums.
-constexpr int64_t kHalfExactLimit = 2048;
+int64_t halfExactLimit(const Format &fa, const Format &fb) {
+  return num::exactIntegerLimit(AccumKind::F16, num::lsbExponent(fa) +
+                                                    num::lsbExponent(fb));
+}
 bool f16ViaIntegersPossible(const Format &fa, const Format &fb, Isa isa) {
   if (isa != Isa::AVX512 || fa.bitWidth() > 8 || fb.bitWidth() > 8)
     return false;
   const PairInfo &p = pairInfo(fa, fb);
   const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
-  int lsb = num::lsbExponent(fa) + num::lsbExponent(fb);
   return p.int16Exact &&
          *std::min_element(ta.ival.begin(), ta.ival.end()) >= 0 &&
-         ta.maxInt <= 255 && tb.maxInt <= 127 && lsb >= -24 && lsb <= 4 &&
-         3 * p.maxProduct < kHalfExactLimit;
+         ta.maxInt <= 255 && tb.maxInt <= 127 &&
+         3 * p.maxProduct < halfExactLimit(fa, fb);
 }
 
 /// A cheap look before the integer FP16 attempt: the exact prefix sums of
@@ -1274,17 +1277,19 @@ bool f32ViaIntegersForData(int M, int N, int K, const Operand &A,
     return true;
   if (A.format.bitWidth() > 8 || B.format.bitWidth() > 8 || K <= 0 ||
       double(M) * N * K < double(1 << 27) ||
-      !pairInfo(A.format, B.format).int16Exact ||
-      num::lsbExponent(A.format) + num::lsbExponent(B.format) < -149)
+      !pairInfo(A.format, B.format).int16Exact)
+    return false;
+  int64_t exact = num::exactIntegerLimit(
+      AccumKind::F32, num::lsbExponent(A.format) + num::lsbExponent(B.format));
+  if (exact == 0)
     return false;
   const FormatTables &ta = tablesFor(A.format), &tb = tablesFor(B.format);
-  constexpr int64_t kExact = int64_t(1) << 24;
   auto fits = [&](const CodeMatrix &rows, const FormatTables &t,
                   int64_t otherMax) {
     if (otherMax <= 0)
       return true;
-    int64_t limit = (kExact - 1) / otherMax + 1; // sum · otherMax < 2^24
-    return maxRowAbsSum(rows, t, limit) < limit;
+    int64_t cap = exact / otherMax + 1; // fits: sum · otherMax ≤ exact
+    return maxRowAbsSum(rows, t, cap) < cap;
   };
   CodeMatrix Am{A.codes, A.layout, M, K, A.transposed};
   CodeMatrix Bt{B.codes, B.layout, N, K, !B.transposed}; // rows = columns of B
@@ -1366,7 +1371,7 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
       // sum could have left FP16's exact range, else the FP16 kernel
       // recomputes C.
       std::atomic<int32_t> peak{0};
-      int32_t limit = int32_t(kHalfExactLimit -
+      int32_t limit = int32_t(halfExactLimit(A.format, B.format) -
                               3 * pairInfo(A.format, B.format).maxProduct);
       if (f16SampleFits(M, N, K, A, B, limit))
         gemmExactGroups<4, int8_t>(M, N, K, A, B, C, isa, opts.threads, 0,

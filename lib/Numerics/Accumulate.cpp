@@ -49,6 +49,19 @@ std::string_view accumName(AccumKind k) {
   return "?";
 }
 
+int64_t exactIntegerLimit(AccumKind kind, int lsb) {
+  switch (kind) {
+  case AccumKind::F32: // 24-bit significand; 2^24·2^103 < FLT_MAX
+    return lsb >= -149 && lsb <= 103 ? int64_t(1) << 24 : 0;
+  case AccumKind::F16:
+  case AccumKind::F16Chunked: // 11-bit significand; 2^11·2^4 ≤ 65504
+    return lsb >= -24 && lsb <= 4 ? int64_t(1) << 11 : 0;
+  case AccumKind::Exact:
+    return std::numeric_limits<int64_t>::max();
+  }
+  return 0;
+}
+
 std::optional<AccumKind> parseAccum(std::string_view s) {
   for (AccumKind k : {AccumKind::F32, AccumKind::F16, AccumKind::F16Chunked,
                       AccumKind::Exact})

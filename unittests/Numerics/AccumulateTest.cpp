@@ -388,3 +388,35 @@ TEST(Conv, C47_ReductionOrderIsKhKwC) {
   EXPECT_EQ(referenceConv2D(s, rowScaled, qf, F16, &out),
             "convolution input scales must be per-tensor");
 }
+
+// exactIntegerLimit agrees with the formats themselves: at the limit every
+// integer multiple of the grid is exact, one past it (or past the range) is
+// not.
+TEST(Accumulate, ExactIntegerLimits) {
+  auto half = [](double v) {
+    return double(halfBitsToFloat(floatToHalfBits(float(v))));
+  };
+  for (int lsb : {-24, -6, 0, 4}) {
+    int64_t L = exactIntegerLimit(AccumKind::F16, lsb);
+    ASSERT_EQ(L, 2048) << lsb;
+    for (int64_t k : {int64_t(1), L - 1, L})
+      EXPECT_EQ(half(std::ldexp(double(k), lsb)), std::ldexp(double(k), lsb))
+          << "k=" << k << " lsb=" << lsb;
+    EXPECT_NE(half(std::ldexp(double(L + 1), lsb)),
+              std::ldexp(double(L + 1), lsb));
+  }
+  EXPECT_EQ(exactIntegerLimit(AccumKind::F16, 5), 0); // 2^16 overflows
+  EXPECT_EQ(exactIntegerLimit(AccumKind::F16, -25), 0); // below 2^-24
+  EXPECT_EQ(exactIntegerLimit(AccumKind::F16Chunked, 0), 2048);
+  for (int lsb : {-149, -6, 0, 103}) {
+    int64_t L = exactIntegerLimit(AccumKind::F32, lsb);
+    ASSERT_EQ(L, int64_t(1) << 24) << lsb;
+    EXPECT_EQ(double(float(std::ldexp(double(L), lsb))),
+              std::ldexp(double(L), lsb));
+    EXPECT_NE(double(float(std::ldexp(double(L + 1), lsb))),
+              std::ldexp(double(L + 1), lsb));
+  }
+  EXPECT_EQ(exactIntegerLimit(AccumKind::F32, 104), 0);
+  EXPECT_EQ(exactIntegerLimit(AccumKind::F32, -150), 0);
+  EXPECT_GT(exactIntegerLimit(AccumKind::Exact, 0), int64_t(1) << 40);
+}

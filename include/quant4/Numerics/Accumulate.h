@@ -21,6 +21,14 @@ struct Accumulation {
   int chunk = 0; // F16Chunked only: number of k terms per FP16 chunk (>= 1)
 };
 
+/// The largest L such that every k·2^lsb with integer |k| ≤ L is exactly
+/// representable in the accumulator of `kind`: 2^24 for F32 (lsb in
+/// [-149, 103]), 2^11 for F16 and F16Chunked (lsb in [-24, 4]), no limit
+/// (INT64_MAX) for Exact; 0 when lsb is outside the format's range. While
+/// every partial sum of integer-valued products stays within L, an
+/// accumulation in that format rounds nothing.
+int64_t exactIntegerLimit(AccumKind kind, int lsb);
+
 /// "f32", "f16", "f16_chunked", "exact".
 std::string_view accumName(AccumKind k);
 std::optional<AccumKind> parseAccum(std::string_view s);
