@@ -268,6 +268,10 @@ float dequantize(const Format &f, uint32_t code, float scale) {
   return decode(f, code) * scale;
 }
 
+float dequantizeTwoLevel(const Format &f, uint32_t code, float s, float t) {
+  return dequantize(f, code, s) * t;
+}
+
 float fakeQuant(const Format &f, float x, float scale, Rounding r, RngKey key,
                 uint64_t index) {
   return dequantize(f, quantize(f, x, scale, r, key, index), scale);

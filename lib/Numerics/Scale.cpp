@@ -296,13 +296,13 @@ MxBlocks mxQuantize(const float *x, size_t n, Format elem, int blockSize,
 //===----------------------------------------------------------------------===//
 
 float Nvfp4Blocks::blockElementScale(size_t b) const {
-  return decode(Format::fp8e4m3(), scales[b]) * tensorScale;
+  return twoLevelScale(decode(Format::fp8e4m3(), scales[b]), tensorScale);
 }
 
 float Nvfp4Blocks::value(size_t i) const {
-  float e = decode(Format::fp4e2m1(), codes[i]);
-  float s = decode(Format::fp8e4m3(), scales[i / size_t(blockSize)]);
-  return (e * s) * tensorScale;
+  return dequantizeTwoLevel(
+      Format::fp4e2m1(), codes[i],
+      decode(Format::fp8e4m3(), scales[i / size_t(blockSize)]), tensorScale);
 }
 
 uint32_t e4m3BlockScaleCode(float target) {

@@ -456,8 +456,8 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
   }
   CodeLayout layout = packed ? CodeLayout::Packed4 : CodeLayout::Byte;
   auto scaleAt = [&](int64_t i) {
-    float si = s[size_t(g.scaleIndex(shape, sshape, i))];
-    return hasT ? si * tScale : si;
+    return num::twoLevelScale(s[size_t(g.scaleIndex(shape, sshape, i))],
+                              hasT ? tScale : 1.0f);
   };
   int64_t inner = in.rank ? shape.back() : 1;
   int64_t run = g.kind == rt::GranTensor ? n
@@ -482,8 +482,8 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
     std::vector<int64_t> idx = g.scaleIndices(shape, sshape);
     std::vector<float> se(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i)
-      se[size_t(i)] = hasT ? s[size_t(idx[size_t(i)])] * tScale
-                           : s[size_t(idx[size_t(i)])];
+      se[size_t(i)] = num::twoLevelScale(s[size_t(idx[size_t(i)])],
+                                         hasT ? tScale : 1.0f);
     kernels::quantizeScaled(f, x, se.data(), size_t(n), r, key, 0, dst,
                             layout, 0);
   }
@@ -493,8 +493,8 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
 
 float dequantizeOne(const num::Format &f, uint32_t code, float s, float tScale,
                     bool hasT) {
-  float v = num::dequantize(f, code, s);
-  return hasT ? v * tScale : v;
+  return hasT ? num::dequantizeTwoLevel(f, code, s, tScale)
+              : num::dequantize(f, code, s);
 }
 
 void dequantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
@@ -527,7 +527,8 @@ void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
     if (!hasT) {
       y[i] = num::fakeQuant(f, x[i], si, r, key, uint64_t(i));
     } else {
-      uint32_t c = num::quantize(f, x[i], si * tScale, r, key, uint64_t(i));
+      uint32_t c = num::quantize(f, x[i], num::twoLevelScale(si, tScale), r,
+                                 key, uint64_t(i));
       y[i] = dequantizeOne(f, c, si, tScale, true);
     }
   }

@@ -582,12 +582,12 @@ bool Simulator::Impl::execQuant(const Instr &in, bool quant) {
     uint64_t sigma = (inner == 0 || len == 0) ? 0 : (g / inner) % len;
     float scale = ldF(sc + 4 * sigma);
     if (quant) {
-      scale = scale * ts;
-      uint32_t code = num::quantize(*fmt, ldF(s + 4 * i), scale, rnd, key, g);
+      uint32_t code = num::quantize(*fmt, ldF(s + 4 * i),
+                                    num::twoLevelScale(scale, ts), rnd, key, g);
       stCode(d + esz * i, esz, code, tag);
     } else {
       uint32_t code = ldCode(s + esz * i, esz);
-      stF(d + 4 * i, num::dequantize(*fmt, code, scale) * ts);
+      stF(d + 4 * i, num::dequantizeTwoLevel(*fmt, code, scale, ts));
     }
   }
   return true;

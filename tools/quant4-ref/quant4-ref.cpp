@@ -213,6 +213,21 @@ npy::Array f32Array(std::vector<int64_t> shape, const std::vector<float> &v) {
   return a;
 }
 
+/// f32Array, or the values rounded to an f16 array when `half`.
+npy::Array realArray(std::vector<int64_t> shape, const std::vector<float> &v,
+                     bool half) {
+  npy::Array a = f32Array(std::move(shape), v);
+  if (half) {
+    a.dtype = npy::DType::F16;
+    a.data.resize(v.size() * 2);
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint16_t h = num::floatToHalfBits(v[i]);
+      std::memcpy(a.data.data() + 2 * i, &h, 2);
+    }
+  }
+  return a;
+}
+
 npy::Array u8Array(std::vector<int64_t> shape, const std::vector<uint32_t> &c) {
   npy::Array a;
   a.dtype = npy::DType::U8;
@@ -346,20 +361,11 @@ int cmdQuantLike(const Args &a, const std::string &cmd) {
     std::vector<uint32_t> c = codes(in);
     std::vector<float> y(n);
     for (size_t i = 0; i < n; ++i) {
-      y[i] = num::dequantize(f, c[i], s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))]);
-      if (hasT)
-        y[i] = y[i] * t;
+      float si = s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))];
+      y[i] = hasT ? num::dequantizeTwoLevel(f, c[i], si, t)
+                  : num::dequantize(f, c[i], si);
     }
-    npy::Array out = f32Array(in.shape, y);
-    if (a.get("dtype") == "float16") {
-      out.dtype = npy::DType::F16;
-      out.data.resize(n * 2);
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t h = num::floatToHalfBits(y[i]);
-        std::memcpy(out.data.data() + 2 * i, &h, 2);
-      }
-    }
-    save(a.pos[2], out);
+    save(a.pos[2], realArray(in.shape, y, a.get("dtype") == "float16"));
     return 0;
   }
   std::vector<float> x = floats(in);
@@ -370,24 +376,15 @@ int cmdQuantLike(const Args &a, const std::string &cmd) {
   std::vector<float> y(n);
   for (size_t i = 0; i < n; ++i) {
     float si = s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))];
-    c[i] = num::quantize(f, x[i], hasT ? si * t : si, r, key, i);
-    y[i] = num::dequantize(f, c[i], si);
-    if (hasT)
-      y[i] = y[i] * t;
+    c[i] = num::quantize(f, x[i], num::twoLevelScale(si, hasT ? t : 1.0f), r,
+                         key, i);
+    y[i] = hasT ? num::dequantizeTwoLevel(f, c[i], si, t)
+                : num::dequantize(f, c[i], si);
   }
   if (cmd == "quantize") {
     save(a.pos[2], u8Array(in.shape, c));
   } else {
-    npy::Array out = f32Array(in.shape, y);
-    if (in.dtype == npy::DType::F16) {
-      out.dtype = npy::DType::F16;
-      out.data.resize(n * 2);
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t h = num::floatToHalfBits(y[i]);
-        std::memcpy(out.data.data() + 2 * i, &h, 2);
-      }
-    }
-    save(a.pos[2], out);
+    save(a.pos[2], realArray(in.shape, y, in.dtype == npy::DType::F16));
   }
   return 0;
 }

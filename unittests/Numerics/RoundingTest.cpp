@@ -613,3 +613,16 @@ TEST(Names, C1_RoundingNames) {
   EXPECT_EQ(roundingName(Rounding::NearestLinear), "nearest");
   EXPECT_FALSE(parseRounding("nearest-even").has_value());
 }
+
+// C20, two-level scales: the tensor scale multiplies the block scale for
+// quantizing, and the block-scaled value for decoding (block scale first).
+TEST(Scale, C20_TwoLevel) {
+  Format e2m1 = Format::fp4e2m1();
+  EXPECT_EQ(twoLevelScale(2.25f, 0.5f), 1.125f);
+  EXPECT_EQ(dequantizeTwoLevel(e2m1, 7, 2.25f, 2.0f), 27.0f); // 6·2.25·2
+  // Not the same rounding as decode·(s·t): (1.5 · 3) · t vs 1.5 · (3 · t).
+  float t = 1.0f / 3.0f;
+  EXPECT_EQ(dequantizeTwoLevel(e2m1, 3, 3.0f, t), (1.5f * 3.0f) * t);
+  EXPECT_TRUE(std::isnan(dequantizeTwoLevel(e2m1, 3, 0.0f, 1.0f)));
+  EXPECT_EQ(dequantizeTwoLevel(e2m1, 3, 3.0f, 1.0f), dequantize(e2m1, 3, 3.0f));
+}

@@ -57,6 +57,12 @@ uint32_t quantize(const Format &f, float x, float scale, Rounding r,
                   RngKey key = {}, uint64_t index = 0);
 /// decode(code) * scale in float32; NaN when scale is not (> 0 and finite).
 float dequantize(const Format &f, uint32_t code, float scale);
+/// Two-level scaling (a block scale s and a per-tensor scale t, NVFP4): a
+/// code is quantized with the scale s · t (float32) and decodes as
+/// dequantize(code, s) · t — the block scale first, then the tensor scale.
+/// t = 1 is one-level scaling.
+inline float twoLevelScale(float s, float t) { return s * t; }
+float dequantizeTwoLevel(const Format &f, uint32_t code, float s, float t);
 /// dequantize(quantize(...)).
 float fakeQuant(const Format &f, float x, float scale, Rounding r,
                 RngKey key = {}, uint64_t index = 0);

@@ -240,6 +240,20 @@ private:
     bufs[c.getResult()] = b;
     return success();
   }
+  /// DEQ of n codes at SP `codes` into floats at SP `dst`, scales at SP
+  /// `scales` grouped by x3, the tensor scale in f1 when ts.
+  void emitDequantize(const num::Format &fmt, uint64_t n, uint64_t dst,
+                      uint64_t codes, uint64_t scales, unsigned ts) {
+    Instr d = Instr::make(Opcode::DEQ);
+    d.set("fmt", hw::encodeFormat(fmt));
+    d.set("n", n);
+    d.set("d", dst);
+    d.set("s", codes);
+    d.set("sc", scales);
+    d.set("grp", 3);
+    d.set("ts", ts);
+    emit(d);
+  }
   /// The MXU setup of a GEMM or convolution: MCFG with the formats and the
   /// accumulation; the tensor-scale product tA·tB (MX/NVFP4) in f1 with
   /// ts = 1, else ts = 0; and, when an operand has no scale, 1.0 (f0) in SP
@@ -668,15 +682,7 @@ LogicalResult Lowering::lowerQuantize(Operation *op, Value input, Value scale,
     q.set("ts", ts);
     emit(q);
     if (fake) {
-      Instr d = Instr::make(Opcode::DEQ);
-      d.set("fmt", hw::encodeFormat(fmt));
-      d.set("n", n);
-      d.set("d", yA);
-      d.set("s", cA);
-      d.set("sc", scA);
-      d.set("grp", 3);
-      d.set("ts", ts);
-      emit(d);
+      emitDequantize(fmt, n, yA, cA, scA, ts);
       dmaLinear(false, yA, out.addr + 4 * i0, 4 * n);
     } else {
       dmaLinear(false, cA, out.addr + esz * i0, esz * n);
@@ -723,15 +729,7 @@ LogicalResult Lowering::lowerDequantize(mlir::quant4::DequantizeOp op) {
     uint64_t n = std::min(chunk, total - i0);
     li(4, i0);
     dmaLinear(true, cA, in->addr + esz * i0, esz * n);
-    Instr d = Instr::make(Opcode::DEQ);
-    d.set("fmt", hw::encodeFormat(fmt));
-    d.set("n", n);
-    d.set("d", yA);
-    d.set("s", cA);
-    d.set("sc", scA);
-    d.set("grp", 3);
-    d.set("ts", ts);
-    emit(d);
+    emitDequantize(fmt, n, yA, cA, scA, ts);
     dmaLinear(false, yA, out.addr + 4 * i0, 4 * n);
   }
   return success();
