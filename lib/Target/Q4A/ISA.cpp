@@ -60,6 +60,13 @@ FieldInfo FR(const char *name, bool dest = false) {
   return F(name, FieldKind::FReg, 5, 0, 31, dest);
 }
 FieldInfo A20(const char *name) { return F(name, FieldKind::Addr, 20); }
+/// dma.ld / dma.st: rows × bytes between an SP and a DRAM address, each with
+/// its row pitch.
+std::vector<FieldInfo> dmaFields() {
+  return {A20("sp"), F("dram", FieldKind::Addr, 32),
+          F("rows", FieldKind::UInt, 12, 1), F("bytes", FieldKind::UInt, 16, 1),
+          F("dstride", FieldKind::Addr, 24), F("sstride", FieldKind::Addr, 16)};
+}
 FieldInfo N20(const char *name, uint64_t lo = 1) {
   return F(name, FieldKind::UInt, 20, lo);
 }
@@ -87,16 +94,10 @@ std::vector<OpInfo> buildTable() {
       {Opcode::FOP, "fop", Unit::SFU,
        {F("fn", K::VFn, 6), FR("fd", true), FR("fa"), FR("fb")},
        "fd = fn(fa[, fb]) on scalars"},
-      {Opcode::DMA_LD, "dma.ld", Unit::DMA,
-       {A20("sp"), F("dram", K::Addr, 32), F("rows", K::UInt, 12, 1),
-        F("bytes", K::UInt, 16, 1), F("dstride", K::Addr, 24),
-        F("sstride", K::Addr, 16)},
+      {Opcode::DMA_LD, "dma.ld", Unit::DMA, dmaFields(),
        "copy rows x bytes from DRAM (row pitch dstride) to SP (row pitch "
        "sstride)"},
-      {Opcode::DMA_ST, "dma.st", Unit::DMA,
-       {A20("sp"), F("dram", K::Addr, 32), F("rows", K::UInt, 12, 1),
-        F("bytes", K::UInt, 16, 1), F("dstride", K::Addr, 24),
-        F("sstride", K::Addr, 16)},
+      {Opcode::DMA_ST, "dma.st", Unit::DMA, dmaFields(),
        "copy rows x bytes from SP (row pitch sstride) to DRAM (row pitch "
        "dstride)"},
       {Opcode::MCFG, "mcfg", Unit::MXU,
