@@ -110,6 +110,22 @@ int main(int argc, char **argv) {
     if (keep("QUANT4_BENCH_THREADS", std::to_string(t)))
       threadCounts.push_back(t);
   bool quantizeToo = keep("QUANT4_BENCH_QUANTIZE", "1");
+  // QUANT4_BENCH_ZEROS="0 0.6": also runs each pair with that fraction of
+  // A's codes zero (as in training's gradients and ReLU activations).
+  std::vector<double> zeroFractions = {0.0};
+  if (const char *z = std::getenv("QUANT4_BENCH_ZEROS")) {
+    zeroFractions.clear();
+    for (const char *p = z; *p;) {
+      char *end;
+      double f = std::strtod(p, &end);
+      if (end == p)
+        break;
+      zeroFractions.push_back(std::min(1.0, std::max(0.0, f)));
+      p = end;
+    }
+    if (zeroFractions.empty())
+      zeroFractions.push_back(0.0);
+  }
   std::printf("CPU kernels: %s; OpenBLAS core: %s\n\n",
               kernels::isaName(kernels::detectIsa()), openblas_get_corename());
   std::printf("| M×N×K | threads | operands | accumulation | path | quant4 "
@@ -133,10 +149,15 @@ int main(int argc, char **argv) {
                         1.0f, fa.data(), K, fb.data(), N, 0.0f, fc.data(), N);
           },
           budget);
-      for (const Pair &p : pairs) {
+      for (const Pair &p : pairs)
+      for (double zeros : zeroFractions) {
         std::vector<uint8_t> ca(size_t(M) * K), cb(size_t(K) * N);
+        uint32_t zeroCode = 0;
+        while (num::decode(p.a, zeroCode) != 0.0f)
+          ++zeroCode;
+        std::bernoulli_distribution zero(zeros);
         for (auto &c : ca)
-          c = uint8_t(rng() % p.a.numCodes());
+          c = uint8_t(zero(rng) ? zeroCode : rng() % p.a.numCodes());
         for (auto &c : cb)
           c = uint8_t(rng() % p.b.numCodes());
         std::vector<uint8_t> pa((ca.size() + 1) / 2), pb((cb.size() + 1) / 2);
@@ -155,8 +176,12 @@ int main(int argc, char **argv) {
           double t = medianSeconds(
               [&] { kernels::gemm(M, N, K, A, B, a.acc, fc.data(), opts); },
               budget);
+          std::string operands = p.name;
+          if (zeros > 0) // training operands: gradients, ReLU activations
+            operands += " (A " + std::to_string(int(zeros * 100 + 0.5)) +
+                        "% zero)";
           std::printf("| %d×%d×%d | %d | %s | %s | %s | %.1f | %.1f | %.2f |\n",
-                      M, N, K, threads, p.name, a.name,
+                      M, N, K, threads, operands.c_str(), a.name,
                       path, flops / t * 1e-9,
                       flops / tBlas * 1e-9, tBlas / t);
           std::fflush(stdout);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <type_traits>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -265,6 +266,11 @@ enum FloatMode { kF32 = 0, kF16 = 1, kF16RoundProducts = 2 };
 float roundHalf(float x) {
   return num::halfBitsToFloat(num::floatToHalfBits(x));
 }
+
+/// An FP16 sum as the reference has it: a NaN is Numerics' FP16 NaN. (SIMD
+/// arithmetic makes Inf − Inf the x86 default NaN, sign bit set, and the
+/// conversions keep that sign.)
+inline float halfSum(float x) { return std::isnan(x) ? roundHalf(x) : x; }
 
 // Microkernels: C[MR×NR] (row stride ldc) = (zero ? 0 : C) + A-panel ·
 // B-panel over kc reduction steps (kp pairs for int16), k increasing.
@@ -776,9 +782,76 @@ void packAGroups(const CodeMatrix &A, const int16_t *table, int offset, int M,
     }
 }
 
+#if defined(__x86_64__)
+/// Byte groups of 4 rows, 16 columns: dst[j·4 + g] = tab[row g][j] for
+/// j < 16 — the values looked up in a 16-entry byte table (pshufb) and the
+/// four rows interleaved.
+Q4_AVX2 void interleave4x16(const uint8_t *r0, const uint8_t *r1,
+                            const uint8_t *r2, const uint8_t *r3,
+                            __m128i tab, int8_t *dst) {
+  __m128i a = _mm_shuffle_epi8(tab, _mm_loadu_si128((const __m128i *)r0));
+  __m128i b = _mm_shuffle_epi8(tab, _mm_loadu_si128((const __m128i *)r1));
+  __m128i c = _mm_shuffle_epi8(tab, _mm_loadu_si128((const __m128i *)r2));
+  __m128i d = _mm_shuffle_epi8(tab, _mm_loadu_si128((const __m128i *)r3));
+  __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+  __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+  _mm_storeu_si128((__m128i *)dst, _mm_unpacklo_epi16(ab0, cd0));
+  _mm_storeu_si128((__m128i *)(dst + 16), _mm_unpackhi_epi16(ab0, cd0));
+  _mm_storeu_si128((__m128i *)(dst + 32), _mm_unpacklo_epi16(ab1, cd1));
+  _mm_storeu_si128((__m128i *)(dst + 48), _mm_unpackhi_epi16(ab1, cd1));
+}
+
+/// packBGroups for bytes in groups of 4 from a row-major B of a format with
+/// at most 16 codes: four whole rows unpacked at a time, each panel's group
+/// written by interleave4x16. Returns false (nothing written) otherwise.
+Q4_AVX2 bool packBGroups4Rows(const CodeMatrix &B, const int16_t *table,
+                              int ncodes, int K, int N, int NR, int8_t *out) {
+  if (B.transposed || ncodes > 16 || NR % 16 != 0)
+    return false;
+  alignas(16) int8_t t[16] = {};
+  for (int c = 0; c < ncodes; ++c)
+    t[c] = int8_t(table[c]);
+  __m128i tab = _mm_load_si128((const __m128i *)t);
+  int panels = (N + NR - 1) / NR, kg = (K + 3) / 4, wide = panels * NR;
+  // Four rows, padded with code 0 past N and zero rows past K (a zero row
+  // contributes table[0]·0: the A side is zero there, see packAGroups).
+  std::vector<uint8_t> rows(size_t(4) * wide + 16, 0);
+  for (int p = 0; p < kg; ++p) {
+    for (int g = 0; g < 4; ++g) {
+      uint8_t *r = rows.data() + size_t(g) * wide;
+      if (p * 4 + g < K)
+        unpackRun(B.codes, B.layout, size_t(p * 4 + g) * N, N, r);
+      else
+        std::fill(r, r + N, uint8_t(0));
+    }
+    for (int q = 0; q < panels; ++q) {
+      int8_t *dst = out + (size_t(q) * kg + p) * NR * 4;
+      for (int j = 0; j < NR; j += 16) {
+        size_t at = size_t(q) * NR + j;
+        interleave4x16(rows.data() + at, rows.data() + wide + at,
+                       rows.data() + 2 * size_t(wide) + at,
+                       rows.data() + 3 * size_t(wide) + at, tab, dst + j * 4);
+      }
+      // Columns past N: zero, like the scalar packing.
+      int cols = std::min(NR, N - q * NR);
+      for (int j = cols; j < NR; ++j)
+        for (int g = 0; g < 4; ++g)
+          dst[j * 4 + g] = 0;
+    }
+  }
+  return true;
+}
+#endif
+
 template <int G, typename BT>
-void packBGroups(const CodeMatrix &B, const int16_t *table, int K, int N,
-                 int NR, BT *out) {
+void packBGroups(const CodeMatrix &B, const int16_t *table, int ncodes, int K,
+                 int N, int NR, BT *out) {
+#if defined(__x86_64__)
+  if constexpr (G == 4 && std::is_same_v<BT, int8_t>)
+    if (packBGroups4Rows(B, table, ncodes, K, N, NR, out))
+      return;
+#endif
+  (void)ncodes;
   int panels = (N + NR - 1) / NR, kg = (K + G - 1) / G;
   std::vector<uint8_t> blk(size_t(K) * size_t(NR));
   for (int q = 0; q < panels; ++q) {
@@ -821,6 +894,23 @@ template <typename Fn> void parallelRows(int M, int MR, int threads, Fn fn) {
 float scaleOf(const Operand &op, int index) {
   return op.scales ? op.scales[index] : 1.0f;
 }
+
+// FP16 accumulation: products rounded to FP16 first unless every product of
+// the two formats is exact in FP16.
+int halfMode(const FormatTables &ta, const FormatTables &tb) {
+  for (float a : ta.value)
+    for (float b : tb.value)
+      if (roundHalf(a * b) != a * b && std::isfinite(a * b))
+        return kF16RoundProducts;
+  return kF16;
+}
+
+// Largest fraction of nonzero A values at which FP16 accumulation runs row
+// by row over the nonzero terms (gemmHalfSparseRows). Measured with
+// QUANT4_BENCH_ZEROS (docs/Performance.md): at 64×256×256 the row kernel
+// overtakes the panel kernel at ~35 % zeros, at 1024³ at ~50 %; at
+// 256×256×64 (short K) it is ahead even on dense A.
+constexpr double kSparseRowsDensity = 0.6;
 
 constexpr int kMC = 192;   // rows of A per packed block
 constexpr int kKC = 256;    // reduction steps per block (float): B micro-panel in L1
@@ -873,16 +963,7 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
 #endif
     packB(B, tb.value.data(), K, N, sh.NR, Bp.data());
 
-  int mode = kF32;
-  if (acc.kind != AccumKind::F32) {
-    // Products that are all exact in FP16 need no product rounding.
-    bool productsHalfExact = true;
-    for (float a : ta.value)
-      for (float b : tb.value)
-        if (roundHalf(a * b) != a * b && std::isfinite(a * b))
-          productsHalfExact = false;
-    mode = productsHalfExact ? kF16 : kF16RoundProducts;
-  }
+  int mode = acc.kind == AccumKind::F32 ? kF32 : halfMode(ta, tb);
   // Segments of k: [k0, k1) with `fresh` = the partial restarts and `flush`
   // = a chunk (FP16 chunked) or scale block (MX/NVFP4, `blockSize` > 0)
   // ends: its partial is added to C — plainly for chunks, through
@@ -935,6 +1016,9 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
         continue;
       }
       float sa = scaleOf(Aop, outerA ? m0 + r : 0);
+      if (mode != kF32 && !chunked)
+        for (int j = 0; j < cols; ++j)
+          row[j] = halfSum(row[j]);
       for (int j = 0; j < cols; ++j)
         row[j] = num::scaleDot(row[j], sa, scaleOf(Bop, outerB ? n0 + j : 0),
                                tAB);
@@ -996,6 +1080,176 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
   });
 }
 
+// FP16 accumulation, row by row over the nonzero A values only. A term with
+// a zero operand leaves an FP16 partial sum unchanged (num::
+// f16SkipsZeroProducts), so row m of C is the FP16 sum, k increasing, of
+// a[m][k] · B[k][:] over the k where a[m][k] ≠ 0: the same bits with a
+// fraction of the work when A is sparse — as the gradients and the ReLU
+// activations of training are (half or more of their codes are zero).
+// B is expanded once to float rows (padded to 16 columns); a row of C is
+// held in registers (up to 256 columns at a time) while its terms stream
+// B's rows. Returns false, having computed nothing, when A is too dense for
+// this to pay (the panel kernel is faster per term).
+
+#if defined(__x86_64__)
+// V vectors of 16 columns of one C row: out = FP16 sum over the n terms
+// (B row ks[i], multiplier as[i]).
+template <int MODE, int V>
+Q4_AVX512 void rowHalf512(int n, const int32_t *ks, const float *as,
+                          const float *B, int64_t ldb, float *out) {
+  constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  __m512 c[V];
+  for (int v = 0; v < V; ++v)
+    c[v] = _mm512_setzero_ps();
+  for (int i = 0; i < n; ++i) {
+    __m512 av = _mm512_set1_ps(as[i]);
+    const float *b = B + int64_t(ks[i]) * ldb;
+#pragma clang loop unroll(full)
+    for (int v = 0; v < V; ++v) {
+      __m512 bv = _mm512_loadu_ps(b + 16 * v), s;
+      if (MODE == kF16RoundProducts)
+        s = _mm512_add_ps(
+            c[v], _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_mul_ps(av, bv), rn)));
+      else // exact product: one rounding, as in microFloat512
+        s = _mm512_fmadd_ps(av, bv, c[v]);
+      c[v] = _mm512_cvtph_ps(_mm512_cvtps_ph(s, rn));
+    }
+  }
+  for (int v = 0; v < V; ++v)
+    _mm512_storeu_ps(out + 16 * v, c[v]);
+}
+
+template <int MODE>
+Q4_AVX512 void rowHalfAvx512(int n, const int32_t *ks, const float *as,
+                             const float *B, int64_t ldb, int width,
+                             float *out) {
+  for (int j = 0; j < width;) { // width: a multiple of 16
+    int left = (width - j) / 16;
+    if (left >= 16) {
+      rowHalf512<MODE, 16>(n, ks, as, B + j, ldb, out + j);
+      j += 256;
+    } else if (left >= 8) {
+      rowHalf512<MODE, 8>(n, ks, as, B + j, ldb, out + j);
+      j += 128;
+    } else if (left >= 4) {
+      rowHalf512<MODE, 4>(n, ks, as, B + j, ldb, out + j);
+      j += 64;
+    } else if (left >= 2) {
+      rowHalf512<MODE, 2>(n, ks, as, B + j, ldb, out + j);
+      j += 32;
+    } else {
+      rowHalf512<MODE, 1>(n, ks, as, B + j, ldb, out + j);
+      j += 16;
+    }
+  }
+}
+#endif
+
+template <int MODE>
+void rowHalfPortable(int n, const int32_t *ks, const float *as,
+                     const float *B, int64_t ldb, int width, float *out) {
+  std::fill(out, out + width, 0.0f);
+  for (int i = 0; i < n; ++i) {
+    const float *b = B + int64_t(ks[i]) * ldb;
+    for (int j = 0; j < width; ++j) {
+      float p = as[i] * b[j];
+      if (MODE == kF16RoundProducts)
+        p = roundHalf(p);
+      out[j] = roundHalf(out[j] + p);
+    }
+  }
+}
+
+bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
+                        const Operand &Bop, float *C, Isa isa, int threads) {
+  const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
+  CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed};
+  // The nonzero terms of each row, k increasing: ks (k) and as (value).
+  std::vector<int32_t> count(size_t(M), 0), ks(size_t(M) * K);
+  std::vector<float> as(size_t(M) * K);
+  {
+    std::vector<uint8_t> run(size_t(std::max(M, K)));
+    if (!A.transposed) {
+      for (int m = 0; m < M; ++m) {
+        unpackRun(Aop.codes, Aop.layout, size_t(m) * K, K, run.data());
+        int32_t *kr = ks.data() + size_t(m) * K;
+        float *ar = as.data() + size_t(m) * K;
+        int c = 0;
+        for (int k = 0; k < K; ++k) { // branch-free compaction
+          float v = ta.value[run[k]];
+          kr[c] = k, ar[c] = v;
+          c += v != 0.0f;
+        }
+        count[m] = c;
+      }
+    } else { // stored K × M: row k of storage is column k of A
+      for (int k = 0; k < K; ++k) {
+        unpackRun(Aop.codes, Aop.layout, size_t(k) * M, M, run.data());
+        for (int m = 0; m < M; ++m) {
+          float v = ta.value[run[m]];
+          size_t at = size_t(m) * K + count[m];
+          ks[at] = k, as[at] = v;
+          count[m] += v != 0.0f;
+        }
+      }
+    }
+  }
+  int64_t terms = 0;
+  for (int32_t c : count)
+    terms += c;
+  // Per term the row kernel streams a B row from cache where the panel
+  // kernel reuses a B panel across 12 rows: only sparse A pays.
+  if (double(terms) > kSparseRowsDensity * double(M) * double(K))
+    return false;
+
+  int ldb = (N + 15) / 16 * 16;
+  AlignedVector<float> Bd(size_t(K) * ldb, 0.0f);
+  {
+    std::vector<uint8_t> run(size_t(std::max(N, K)));
+    if (!Bop.transposed) {
+      for (int k = 0; k < K; ++k) {
+        unpackRun(Bop.codes, Bop.layout, size_t(k) * N, N, run.data());
+        float *dst = Bd.data() + size_t(k) * ldb;
+        for (int n = 0; n < N; ++n)
+          dst[n] = tb.value[run[n]];
+      }
+    } else { // stored N × K: 16 stored rows at a time, written along n
+      std::vector<uint8_t> runs(size_t(16) * K);
+      for (int n0 = 0; n0 < N; n0 += 16) {
+        int w = std::min(16, N - n0);
+        for (int i = 0; i < w; ++i)
+          unpackRun(Bop.codes, Bop.layout, size_t(n0 + i) * K, K,
+                    runs.data() + size_t(i) * K);
+        for (int k = 0; k < K; ++k) {
+          float *dst = Bd.data() + size_t(k) * ldb + n0;
+          for (int i = 0; i < w; ++i)
+            dst[i] = tb.value[runs[size_t(i) * K + k]];
+        }
+      }
+    }
+  }
+  int mode = halfMode(ta, tb);
+  using RowFn = void (*)(int, const int32_t *, const float *, const float *,
+                         int64_t, int, float *);
+  RowFn row = mode == kF16 ? rowHalfPortable<kF16>
+                           : rowHalfPortable<kF16RoundProducts>;
+#if defined(__x86_64__)
+  if (isa == Isa::AVX512)
+    row = mode == kF16 ? rowHalfAvx512<kF16> : rowHalfAvx512<kF16RoundProducts>;
+#endif
+  (void)isa;
+  parallelRows(M, 1, threads, [&](int m0, int m1) {
+    AlignedVector<float> out(static_cast<size_t>(ldb));
+    for (int m = m0; m < m1; ++m) {
+      row(count[m], ks.data() + size_t(m) * K, as.data() + size_t(m) * K,
+          Bd.data(), ldb, ldb, out.data());
+      applyScales(m, m + 1, N, Aop, Bop, C,
+                  [&](int, int n) { return halfSum(out[size_t(n)]); });
+    }
+  });
+  return true;
+}
+
 // Exact accumulation with integer operands: int32 sums, or — when K is long
 // enough for them to overflow — int32 block sums added into int64 totals.
 // G = 2: int16 operands; G = 4 (AVX-512 VNNI): unsigned bytes (A + offset)
@@ -1011,7 +1265,8 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
       B{Bop.codes, Bop.layout, K, N, Bop.transposed};
   int panelsN = (N + sh.NR - 1) / sh.NR, kgAll = (K + G - 1) / G;
   AlignedVector<BT> Bp(size_t(panelsN) * kgAll * sh.NR * G);
-  packBGroups<G>(B, tb.ival.data(), K, N, sh.NR, Bp.data());
+  packBGroups<G>(B, tb.ival.data(), int(tb.ival.size()), K, N, sh.NR,
+                 Bp.data());
   std::vector<int64_t> colSum(offset ? N : 0, 0);
   if (offset) {
     constexpr int rowsPerBlock = 64;
@@ -1383,6 +1638,14 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
           *opts.pathTaken = "exact-int";
         return "";
       }
+    }
+    if (path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
+        !(blockedA || blockedB) && isa != Isa::AVX2 &&
+        num::f16SkipsZeroProducts(A.format, B.format) &&
+        gemmHalfSparseRows(M, N, K, A, B, C, isa, opts.threads)) {
+      if (opts.pathTaken)
+        *opts.pathTaken = "float-f16-rows";
+      return "";
     }
     gemmFloat(M, N, K, A, B, acc, C, isa, opts.threads, blockSize);
     return "";

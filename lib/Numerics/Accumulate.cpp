@@ -96,6 +96,14 @@ int lsbExponent(const Format &f) {
   }
 }
 
+bool f16SkipsZeroProducts(const Format &a, const Format &b) {
+  for (const Format *f : {&a, &b})
+    for (uint32_t c = 0, n = f->numCodes(); c < n; ++c)
+      if (!std::isfinite(decode(*f, c)))
+        return false;
+  return true;
+}
+
 int64_t exactInteger(const Format &f, uint32_t code) {
   double v = double(decode(f, code));
   if (!std::isfinite(v))

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 
+#include <array>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -108,9 +109,25 @@ std::string describe(const Case &c, int M, int N, int K) {
 void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
                num::ScaleLayout la = num::ScaleLayout::Tensor,
                num::ScaleLayout lb = num::ScaleLayout::Tensor,
-               bool extreme = false) {
+               bool extreme = false, double zeroA = 0.0,
+               const char *rowsPath = nullptr) {
   SCOPED_TRACE(describe(c, M, N, K));
   auto a = randomCodes(c.fa, size_t(M) * K, rng, extreme);
+  if (zeroA > 0) { // this fraction of A (about) zero codes
+    uint32_t zero = 0;
+    while (num::decode(c.fa, zero) != 0.0f)
+      ++zero;
+    std::bernoulli_distribution pick(zeroA);
+    for (auto &x : a)
+      if (pick(rng))
+        x = uint8_t(zero);
+    // Denser than 60 % (small shapes may be): the panel kernel runs.
+    size_t nonzero = 0;
+    for (uint8_t x : a)
+      nonzero += num::decode(c.fa, x) != 0.0f;
+    if (rowsPath && double(nonzero) > 0.6 * double(a.size()))
+      rowsPath = "float-f16";
+  }
   auto b = randomCodes(c.fb, size_t(K) * N, rng, extreme);
   std::uniform_real_distribution<float> sd(0.01f, 3.0f);
   std::vector<float> sa(la == num::ScaleLayout::Outer ? M : 1),
@@ -145,9 +162,13 @@ void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
                            0, tb};
         store.use(variant, A, B);
         std::vector<float> out(size_t(M) * N, -123.0f);
-        ASSERT_EQ(kernels::gemm(M, N, K, A, B, c.acc, out.data(),
-                                {threads, isa}),
-                  "");
+        const char *path = "";
+        kernels::Options opts{threads, isa};
+        opts.pathTaken = &path;
+        ASSERT_EQ(kernels::gemm(M, N, K, A, B, c.acc, out.data(), opts), "");
+        // rowsPath: the path expected where the row kernels exist.
+        if (rowsPath)
+          EXPECT_STREQ(path, isa == Isa::AVX2 ? "float-f16" : rowsPath);
         ASSERT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
             << "first mismatch at "
             << [&] {
@@ -333,8 +354,9 @@ TEST(KernelGemm, F16OnIntegersWhileSumsStayExact) {
                  // A is zero but for row 20 (15s), B all 7: the pre-check's
                  // sample (rows 0 and M-1) passes, the integer attempt
                  // starts and must give up on row 20, whose sums FP16 rounds.
-                 Data{"one large row", 41, 40, 30, 0, 7, false, "float-f16",
-                      20}}) {
+                 // (A is that sparse: the FP16 row kernel over its nonzeros)
+                 Data{"one large row", 41, 40, 30, 0, 7, false,
+                      "float-f16-rows", 20}}) {
     SCOPED_TRACE(d.what);
     std::vector<uint8_t> a(size_t(d.M) * d.K), b(size_t(d.K) * d.N);
     auto intCode = [&](int v) {
@@ -384,6 +406,33 @@ TEST(KernelGemm, F16OnIntegersWhileSumsStayExact) {
       EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
     }
   }
+}
+
+// FP16 accumulation with a sparse A runs row by row over A's nonzero values
+// (at most 60 % of A nonzero): bit-exact with the reference for every
+// layout, thread count and ISA, including all-zero A, products FP16 must
+// round (log<4,5> x int8, int8 x int8), tails in every dimension and rows
+// wider than the 256-column register block; denser A keeps the panel kernel.
+TEST(KernelGemm, F16SparseRowsAreBitExact) {
+  std::mt19937 rng(21);
+  Accumulation f16{AccumKind::F16, 0};
+  Format log4 = Format::log(4, 3, 0), log4p = Format::log(4, 3, 1),
+         log45 = Format::log(4, 5, 0), i4 = Format::sint(4),
+         u4 = Format::uint(4), e2m1 = Format::fp4e2m1(), i8 = Format::sint(8);
+  const std::array<int, 3> shapes[] = {
+      {1, 1, 1}, {7, 33, 19}, {13, 17, 64}, {11, 300, 37}};
+  for (auto [fa, fb] : std::vector<std::pair<Format, Format>>{
+           {log4, i4}, {u4, log4}, {log4p, u4}, {e2m1, e2m1}, {log45, i8},
+           {i8, i8}})
+    for (auto [M, N, K] : shapes)
+      for (double zeros : {0.55, 0.9, 1.0})
+        checkGemm({fa, fb, f16}, M, N, K, rng, num::ScaleLayout::Tensor,
+                  num::ScaleLayout::Tensor, false, zeros, "float-f16-rows");
+  // Per-row / per-column scales, and a dense A (random codes) on the panels.
+  checkGemm({log4, i4, f16}, 29, 70, 41, rng, num::ScaleLayout::Outer,
+            num::ScaleLayout::Outer, false, 0.7, "float-f16-rows");
+  checkGemm({log4, i4, f16}, 29, 70, 41, rng, num::ScaleLayout::Tensor,
+            num::ScaleLayout::Tensor, false, 0.0, "float-f16");
 }
 
 TEST(KernelGemm, PerRowAndPerColumnScales) {

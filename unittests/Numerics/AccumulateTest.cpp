@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -419,4 +420,62 @@ TEST(Accumulate, ExactIntegerLimits) {
   EXPECT_EQ(exactIntegerLimit(AccumKind::F32, 104), 0);
   EXPECT_EQ(exactIntegerLimit(AccumKind::F32, -150), 0);
   EXPECT_GT(exactIntegerLimit(AccumKind::Exact, 0), int64_t(1) << 40);
+}
+
+// f16SkipsZeroProducts: where it holds, dropping the terms with a zero
+// operand from an F16 dot product gives the same bits (random codes, half of
+// A's zero) — also for log<4,5>, whose tiny products round to -0 in FP16;
+// where it does not (a NaN/Inf code), 0 · Inf makes the difference.
+TEST(Accumulate, F16SkipsZeroProducts) {
+  auto codeOf = [](const Format &f, auto pred) {
+    for (uint32_t c = 0; c < f.numCodes(); ++c)
+      if (pred(decode(f, c)))
+        return c;
+    ADD_FAILURE() << "no such code in " << f.str();
+    return 0u;
+  };
+  std::mt19937 rng(7);
+  Accumulation f16{AccumKind::F16, 0};
+  const Format pairs[][2] = {{kL4, Format::sint(4)},
+                             {Format::uint(4), kL4},
+                             {Format::fp4e2m1(), Format::fp4e2m1()},
+                             {Format::log(4, 5, 0), Format::log(4, 5, 0)},
+                             {Format::log(4, 5, 0), Format::sint(8)}};
+  for (const auto &pr : pairs) {
+    const Format &fa = pr[0], &fb = pr[1];
+    ASSERT_TRUE(f16SkipsZeroProducts(fa, fb)) << fa.str() << " x " << fb.str();
+    uint32_t za = codeOf(fa, [](float v) { return v == 0.0f; });
+    for (int trial = 0; trial < 200; ++trial) {
+      int K = 1 + int(rng() % 300);
+      std::vector<uint32_t> a(K), b(K), a2, b2;
+      for (int k = 0; k < K; ++k) {
+        a[k] = rng() % 2 ? za : rng() % fa.numCodes();
+        b[k] = rng() % fb.numCodes();
+        if (decode(fa, a[k]) != 0.0f && decode(fb, b[k]) != 0.0f)
+          a2.push_back(a[k]), b2.push_back(b[k]);
+      }
+      float full = dotCodes(fa, a.data(), 1, fb, b.data(), 1, K, f16);
+      float skip = dotCodes(fa, a2.data(), 1, fb, b2.data(), 1,
+                            int(a2.size()), f16);
+      ASSERT_EQ(floatBits(full), floatBits(skip))
+          << fa.str() << " x " << fb.str() << " K=" << K;
+    }
+  }
+  // A tiny negative product rounds to -0 but the sum stays +0.
+  Format tiny = Format::log(4, 5, 0), i4 = Format::sint(4);
+  uint32_t t[2] = {codeOf(tiny, [&](float v) { return v == -tiny.minPositive(); }),
+                   codeOf(tiny, [](float v) { return v == 0.0f; })};
+  uint32_t one[2] = {codeOf(i4, [](float v) { return v == 1.0f; }),
+                     codeOf(i4, [](float v) { return v == 1.0f; })};
+  EXPECT_EQ(floatBits(dotCodes(tiny, t, 1, i4, one, 1, 2, f16)), 0u);
+  EXPECT_EQ(floatBits(dotCodes(tiny, t, 1, i4, one, 1, 1, f16)), 0u);
+  // e5m2 has Inf codes: 0 · Inf is NaN, the skipped sum is not.
+  Format e5 = Format::fp8e5m2();
+  EXPECT_FALSE(f16SkipsZeroProducts(e5, i4));
+  EXPECT_FALSE(f16SkipsZeroProducts(i4, e5));
+  uint32_t z[2] = {codeOf(i4, [](float v) { return v == 0.0f; }), one[0]};
+  uint32_t e[2] = {codeOf(e5, [](float v) { return std::isinf(v); }),
+                   codeOf(e5, [](float v) { return v == 1.0f; })};
+  EXPECT_TRUE(std::isnan(dotCodes(i4, z, 1, e5, e, 1, 2, f16)));
+  EXPECT_EQ(dotCodes(i4, z + 1, 1, e5, e + 1, 1, 1, f16), 1.0f);
 }

@@ -47,6 +47,14 @@ int lsbExponent(const Format &f);
 /// Integer multiple of 2^lsbExponent(f) equal to decode(f, code) (signed).
 int64_t exactInteger(const Format &f, uint32_t code);
 
+/// True when, in the F16 accumulation of dotCodes (and of F16Chunked within
+/// a chunk), every term with a zero operand leaves the partial sum's bits
+/// unchanged, so it may be skipped: both formats have only finite codes (no
+/// 0·Inf = NaN). The sum starts at +0 and adds FP16 values (multiples of
+/// 2^-24), so a sum that cancels is +0 and a nonzero one is at least 2^-24
+/// in magnitude: it is never -0, and s + (±0) = s.
+bool f16SkipsZeroProducts(const Format &a, const Format &b);
+
 /// Round (negative ? -1 : 1) * (hi * 2^64 + lo) * 2^exp to float32 once, to
 /// nearest even, with subnormals and overflow to Inf. Zero gives +0. (The
 /// Exact accumulator is a signed 128-bit integer; this is its final rounding.)
