@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -267,10 +268,12 @@ float roundHalf(float x) {
   return num::halfBitsToFloat(num::floatToHalfBits(x));
 }
 
-/// An FP16 sum as the reference has it: a NaN is Numerics' FP16 NaN. (SIMD
+/// FP16 sums as the reference has them: a NaN is Numerics' FP16 NaN. (SIMD
 /// arithmetic makes Inf − Inf the x86 default NaN, sign bit set, and the
-/// conversions keep that sign.)
-inline float halfSum(float x) { return std::isnan(x) ? roundHalf(x) : x; }
+/// conversions keep that sign.) halfSum(x, halfNaN()) is branch-free, so the
+/// scaling loops around it vectorize.
+float halfNaN() { return roundHalf(std::numeric_limits<float>::quiet_NaN()); }
+inline float halfSum(float x, float nan) { return x != x ? nan : x; }
 
 // Microkernels: C[MR×NR] (row stride ldc) = (zero ? 0 : C) + A-panel ·
 // B-panel over kc reduction steps (kp pairs for int16), k increasing.
@@ -1007,6 +1010,7 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
     }
     return scaleOf(Bop, 0);
   };
+  const float nanF16 = halfNaN();
   auto scaleTile = [&](int m0, int rows, int n0, int cols) {
     for (int r = 0; r < rows; ++r) {
       float *row = C + size_t(m0 + r) * N + n0;
@@ -1018,7 +1022,7 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
       float sa = scaleOf(Aop, outerA ? m0 + r : 0);
       if (mode != kF32 && !chunked)
         for (int j = 0; j < cols; ++j)
-          row[j] = halfSum(row[j]);
+          row[j] = halfSum(row[j], nanF16);
       for (int j = 0; j < cols; ++j)
         row[j] = num::scaleDot(row[j], sa, scaleOf(Bop, outerB ? n0 + j : 0),
                                tAB);
@@ -1238,13 +1242,26 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
     row = mode == kF16 ? rowHalfAvx512<kF16> : rowHalfAvx512<kF16RoundProducts>;
 #endif
   (void)isa;
+  const float nanF16 = halfNaN();
+  float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
   parallelRows(M, 1, threads, [&](int m0, int m1) {
     AlignedVector<float> out(static_cast<size_t>(ldb));
     for (int m = m0; m < m1; ++m) {
       row(count[m], ks.data() + size_t(m) * K, as.data() + size_t(m) * K,
           Bd.data(), ldb, ldb, out.data());
-      applyScales(m, m + 1, N, Aop, Bop, C,
-                  [&](int, int n) { return halfSum(out[size_t(n)]); });
+      // The scale rule (C45) on the finished row, as applyScales.
+      float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m
+                                                                          : 0);
+      float *dst = C + size_t(m) * N;
+      if (Bop.scaleLayout == num::ScaleLayout::Outer) {
+        for (int n = 0; n < N; ++n)
+          dst[n] = num::scaleDot(halfSum(out[size_t(n)], nanF16), sa,
+                                 Bop.scales[n], tAB);
+      } else {
+        float sb = scaleOf(Bop, 0);
+        for (int n = 0; n < N; ++n)
+          dst[n] = num::scaleDot(halfSum(out[size_t(n)], nanF16), sa, sb, tAB);
+      }
     }
   });
   return true;

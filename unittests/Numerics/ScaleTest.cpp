@@ -29,6 +29,33 @@ TEST(Reductions, C30_AmaxAndMeans) {
   // Sums are in double: 2^24 + 1 + 1 is not lost as it would be in float.
   const float w[] = {16777216.0f, 1.0f, 1.0f};
   EXPECT_EQ(meanAbs(w, 3), 16777218.0 / 3);
+  // The order of the sums (C35): 2^27 then sixteen 1s. Squares in index
+  // order would lose every 1 (2^54 + 1 rounds back to 2^54); in 16 lanes
+  // (the 1 at index 16 joins 2^54 in lane 0 and is lost, the other fifteen
+  // meet it pairwise) the sum is 2^54 + 12.
+  std::vector<float> v(17, 1.0f);
+  v[0] = 134217728.0f; // 2^27
+  EXPECT_EQ(meanSquare(v.data(), 17), (std::ldexp(1.0, 54) + 12.0) / 17.0);
+  EXPECT_EQ(meanAbs(v.data(), 17), (134217728.0 + 16.0) / 17.0);
+  // Random data of every length class against the rule written plainly.
+  std::mt19937 rng(3);
+  std::lognormal_distribution<float> mag(0.0f, 4.0f);
+  for (size_t n : {size_t(1), size_t(15), size_t(16), size_t(31), size_t(100),
+                   size_t(4099)}) {
+    std::vector<float> r(n);
+    for (auto &e : r)
+      e = (rng() & 1 ? -1.0f : 1.0f) * mag(rng);
+    double sq[16] = {}, ab[16] = {};
+    for (size_t i = 0; i < n; ++i) {
+      sq[i % 16] += double(r[i]) * double(r[i]);
+      ab[i % 16] += std::fabs(double(r[i]));
+    }
+    for (size_t w = 8; w > 0; w /= 2)
+      for (size_t j = 0; j < w; ++j)
+        sq[j] += sq[j + w], ab[j] += ab[j + w];
+    EXPECT_EQ(meanSquare(r.data(), n), sq[0] / double(n)) << n;
+    EXPECT_EQ(meanAbs(r.data(), n), ab[0] / double(n)) << n;
+  }
 }
 
 TEST(AmaxScale, C32_Formula) {

@@ -26,7 +26,8 @@ namespace quant4::num {
 float amaxOf(const float *x, size_t n);
 /// max |x_i| over the finite elements only (0 if none).
 float amaxFiniteOf(const float *x, size_t n);
-/// E|x| and E[x^2]: sums in double, sequential in increasing index (0 if n==0).
+/// E|x| and E[x^2]: sums in double, element i added in index order to lane
+/// i mod 16, the lanes then added pairwise (C35; 0 if n == 0).
 double meanAbs(const float *x, size_t n);
 double meanSquare(const float *x, size_t n);
 
