@@ -1164,20 +1164,161 @@ void rowHalfPortable(int n, const int32_t *ks, const float *as,
   }
 }
 
+#if defined(__x86_64__)
+/// 16 byte codes → 16 floats through a ≤ 16-entry table in a register.
+Q4_AVX512 inline __m512 lookup16(const uint8_t *codes, __m512 tab) {
+  return _mm512_permutexvar_ps(
+      _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)codes)), tab);
+}
+
+/// dst[i] = tab16[codes[i]] for the whole 16s of n; returns how many.
+Q4_AVX512 int lookupRow512(const uint8_t *codes, int n, const float *tab16,
+                           float *dst) {
+  __m512 tab = _mm512_loadu_ps(tab16);
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(dst + i, lookup16(codes + i, tab));
+  return i;
+}
+
+/// Row-major A: the values ≠ 0 of `n` codes and their indices, compacted to
+/// the front of ks/as (which have 16 elements of slack). Returns the count.
+Q4_AVX512 int compactNonzero512(const uint8_t *codes, int n, const float *tab16,
+                                int32_t *ks, float *as) {
+  __m512 tab = _mm512_loadu_ps(tab16), zero = _mm512_setzero_ps();
+  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                  13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  int c = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = lookup16(codes + i, tab);
+    __mmask16 nz = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+    // Compress in registers, store whole vectors (the slack absorbs them).
+    _mm512_storeu_ps(as + c, _mm512_maskz_compress_ps(nz, v));
+    _mm512_storeu_si512(ks + c, _mm512_maskz_compress_epi32(nz, idx));
+    c += __builtin_popcount(unsigned(nz));
+    idx = _mm512_add_epi32(idx, step);
+  }
+  for (; i < n; ++i) {
+    float v = tab16[codes[i]];
+    ks[c] = i, as[c] = v;
+    c += v != 0.0f;
+  }
+  return c;
+}
+
+/// Column-major A (stored K × M): appends (k, value) of the nonzero codes
+/// of stored row k (`n` = M codes) to the lists of their rows m.
+Q4_AVX512 void appendNonzero512(const uint8_t *codes, int n, int k, int K,
+                                const float *tab16, int32_t *count,
+                                int32_t *ks, float *as) {
+  __m512 tab = _mm512_loadu_ps(tab16), zero = _mm512_setzero_ps();
+  alignas(64) float vals[16];
+  int m0 = 0;
+  for (; m0 + 16 <= n; m0 += 16) {
+    __m512 v = lookup16(codes + m0, tab);
+    unsigned nz = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);
+    if (!nz)
+      continue;
+    _mm512_store_ps(vals, v);
+    for (; nz; nz &= nz - 1) {
+      int j = __builtin_ctz(nz), m = m0 + j;
+      size_t at = size_t(m) * K + size_t(count[m]++);
+      ks[at] = k, as[at] = vals[j];
+    }
+  }
+  for (int m = m0; m < n; ++m) {
+    float v = tab16[codes[m]];
+    if (v != 0.0f) {
+      size_t at = size_t(m) * K + size_t(count[m]++);
+      ks[at] = k, as[at] = v;
+    }
+  }
+}
+
+/// Rows 0..15 (16 bytes each, row stride `stride`) → out[k] = byte k of
+/// every row (16×16 byte transpose in four rounds of unpacks).
+Q4_AVX2 void transpose16x16(const uint8_t *rows, size_t stride,
+                            __m128i out[16]) {
+  __m128i a[16], b[16], c[16], d[16];
+  for (int i = 0; i < 16; ++i)
+    a[i] = _mm_loadu_si128((const __m128i *)(rows + size_t(i) * stride));
+  for (int i = 0; i < 8; ++i) { // row pairs, k 0-7 / 8-15
+    b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+    b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+  }
+  for (int j = 0; j < 4; ++j) { // row quads, k in groups of 4
+    c[4 * j] = _mm_unpacklo_epi16(b[4 * j], b[4 * j + 2]);
+    c[4 * j + 1] = _mm_unpackhi_epi16(b[4 * j], b[4 * j + 2]);
+    c[4 * j + 2] = _mm_unpacklo_epi16(b[4 * j + 1], b[4 * j + 3]);
+    c[4 * j + 3] = _mm_unpackhi_epi16(b[4 * j + 1], b[4 * j + 3]);
+  }
+  for (int o = 0; o < 2; ++o) // row octets, k in pairs
+    for (int t = 0; t < 4; ++t) {
+      d[8 * o + 2 * t] = _mm_unpacklo_epi32(c[8 * o + t], c[8 * o + 4 + t]);
+      d[8 * o + 2 * t + 1] = _mm_unpackhi_epi32(c[8 * o + t], c[8 * o + 4 + t]);
+    }
+  for (int g = 0; g < 8; ++g) { // all 16 rows, one k each
+    out[2 * g] = _mm_unpacklo_epi64(d[g], d[8 + g]);
+    out[2 * g + 1] = _mm_unpackhi_epi64(d[g], d[8 + g]);
+  }
+}
+
+/// Column-major B (stored N × K), 16 stored rows n0.. of K codes each in
+/// `runs` (row stride K): dst rows k (stride ldb) get the 16 values of
+/// columns n0..n0+15. Returns the number of k done (a multiple of 16).
+Q4_AVX512 int expandTransposed512(const uint8_t *runs, int K,
+                                  const float *tab16, float *dst, int ldb) {
+  __m512 tab = _mm512_loadu_ps(tab16);
+  alignas(16) __m128i col[16];
+  int k0 = 0;
+  for (; k0 + 16 <= K; k0 += 16) {
+    transpose16x16(runs + k0, size_t(K), col);
+    for (int k = 0; k < 16; ++k)
+      _mm512_storeu_ps(dst + size_t(k0 + k) * ldb,
+                       _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(col[k]), tab));
+  }
+  return k0;
+}
+#endif
+
+/// A buffer of n uninitialized elements (these are written before read).
+template <typename T> std::unique_ptr<T[]> scratch(size_t n) {
+  return std::unique_ptr<T[]>(new T[n]);
+}
+
 bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
                         const Operand &Bop, float *C, Isa isa, int threads) {
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
-  CodeMatrix A{Aop.codes, Aop.layout, M, K, Aop.transposed};
-  // The nonzero terms of each row, k increasing: ks (k) and as (value).
-  std::vector<int32_t> count(size_t(M), 0), ks(size_t(M) * K);
-  std::vector<float> as(size_t(M) * K);
+#if defined(__x86_64__)
+  // The vector paths look values up in one register: ≤ 16 codes.
+  bool simd = isa == Isa::AVX512;
+  bool simdA = simd && ta.value.size() <= 16, simdB = simd && tb.value.size() <= 16;
+  alignas(64) float tabA[16] = {}, tabB[16] = {};
+  std::copy(ta.value.begin(), ta.value.begin() + (simdA ? ta.value.size() : 0),
+            tabA);
+  std::copy(tb.value.begin(), tb.value.begin() + (simdB ? tb.value.size() : 0),
+            tabB);
+#endif
+  // The nonzero terms of each row, k increasing: ks (k) and as (value);
+  // row m's list at m·K (16 elements of slack at the end).
+  std::vector<int32_t> count(size_t(M), 0);
+  size_t listSize = size_t(M) * K + 16;
+  auto ks = scratch<int32_t>(listSize);
+  auto as = scratch<float>(listSize);
   {
     std::vector<uint8_t> run(size_t(std::max(M, K)));
-    if (!A.transposed) {
+    if (!Aop.transposed) {
       for (int m = 0; m < M; ++m) {
         unpackRun(Aop.codes, Aop.layout, size_t(m) * K, K, run.data());
-        int32_t *kr = ks.data() + size_t(m) * K;
-        float *ar = as.data() + size_t(m) * K;
+        int32_t *kr = ks.get() + size_t(m) * K;
+        float *ar = as.get() + size_t(m) * K;
+#if defined(__x86_64__)
+        if (simdA) {
+          count[m] = compactNonzero512(run.data(), K, tabA, kr, ar);
+          continue;
+        }
+#endif
         int c = 0;
         for (int k = 0; k < K; ++k) { // branch-free compaction
           float v = ta.value[run[k]];
@@ -1189,6 +1330,13 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
     } else { // stored K × M: row k of storage is column k of A
       for (int k = 0; k < K; ++k) {
         unpackRun(Aop.codes, Aop.layout, size_t(k) * M, M, run.data());
+#if defined(__x86_64__)
+        if (simdA) {
+          appendNonzero512(run.data(), M, k, K, tabA, count.data(), ks.get(),
+                           as.get());
+          continue;
+        }
+#endif
         for (int m = 0; m < M; ++m) {
           float v = ta.value[run[m]];
           size_t at = size_t(m) * K + count[m];
@@ -1206,28 +1354,41 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
   if (double(terms) > kSparseRowsDensity * double(M) * double(K))
     return false;
 
+  // B as float rows, padded with zero columns to a multiple of 16.
   int ldb = (N + 15) / 16 * 16;
-  AlignedVector<float> Bd(size_t(K) * ldb, 0.0f);
+  AlignedVector<float> Bd(size_t(K) * ldb);
   {
     std::vector<uint8_t> run(size_t(std::max(N, K)));
     if (!Bop.transposed) {
       for (int k = 0; k < K; ++k) {
         unpackRun(Bop.codes, Bop.layout, size_t(k) * N, N, run.data());
         float *dst = Bd.data() + size_t(k) * ldb;
-        for (int n = 0; n < N; ++n)
+        int n = 0;
+#if defined(__x86_64__)
+        if (simdB)
+          n = lookupRow512(run.data(), N, tabB, dst);
+#endif
+        for (; n < N; ++n)
           dst[n] = tb.value[run[n]];
+        std::fill(dst + N, dst + ldb, 0.0f);
       }
     } else { // stored N × K: 16 stored rows at a time, written along n
       std::vector<uint8_t> runs(size_t(16) * K);
       for (int n0 = 0; n0 < N; n0 += 16) {
-        int w = std::min(16, N - n0);
+        int w = std::min(16, N - n0), k0 = 0;
         for (int i = 0; i < w; ++i)
           unpackRun(Bop.codes, Bop.layout, size_t(n0 + i) * K, K,
                     runs.data() + size_t(i) * K);
-        for (int k = 0; k < K; ++k) {
+#if defined(__x86_64__)
+        if (simdB && w == 16)
+          k0 = expandTransposed512(runs.data(), K, tabB, Bd.data() + n0, ldb);
+#endif
+        for (int k = k0; k < K; ++k) {
           float *dst = Bd.data() + size_t(k) * ldb + n0;
           for (int i = 0; i < w; ++i)
             dst[i] = tb.value[runs[size_t(i) * K + k]];
+          for (int i = w; i < 16; ++i)
+            dst[i] = 0.0f;
         }
       }
     }
@@ -1247,7 +1408,7 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
   parallelRows(M, 1, threads, [&](int m0, int m1) {
     AlignedVector<float> out(static_cast<size_t>(ldb));
     for (int m = m0; m < m1; ++m) {
-      row(count[m], ks.data() + size_t(m) * K, as.data() + size_t(m) * K,
+      row(count[m], ks.get() + size_t(m) * K, as.get() + size_t(m) * K,
           Bd.data(), ldb, ldb, out.data());
       // The scale rule (C45) on the finished row, as applyScales.
       float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m

@@ -420,7 +420,7 @@ TEST(KernelGemm, F16SparseRowsAreBitExact) {
          log45 = Format::log(4, 5, 0), i4 = Format::sint(4),
          u4 = Format::uint(4), e2m1 = Format::fp4e2m1(), i8 = Format::sint(8);
   const std::array<int, 3> shapes[] = {
-      {1, 1, 1}, {7, 33, 19}, {13, 17, 64}, {11, 300, 37}};
+      {1, 1, 1}, {7, 33, 19}, {13, 17, 64}, {11, 300, 37}, {37, 45, 50}};
   for (auto [fa, fb] : std::vector<std::pair<Format, Format>>{
            {log4, i4}, {u4, log4}, {log4p, u4}, {e2m1, e2m1}, {log45, i8},
            {i8, i8}})
