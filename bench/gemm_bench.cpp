@@ -126,8 +126,16 @@ int main(int argc, char **argv) {
     if (zeroFractions.empty())
       zeroFractions.push_back(0.0);
   }
-  std::printf("CPU kernels: %s; OpenBLAS core: %s\n\n",
-              kernels::isaName(kernels::detectIsa()), openblas_get_corename());
+  // QUANT4_BENCH_ISA=avx2 (or portable, avx512-vnni): run the kernels of that
+  // instruction set instead of the best one the CPU has.
+  kernels::Isa isa = kernels::detectIsa();
+  if (const char *want = std::getenv("QUANT4_BENCH_ISA"))
+    for (kernels::Isa i : {kernels::Isa::Portable, kernels::Isa::AVX2,
+                           kernels::Isa::AVX512})
+      if (std::string(want) == kernels::isaName(i) && i <= isa)
+        isa = i;
+  std::printf("CPU kernels: %s; OpenBLAS core: %s\n\n", kernels::isaName(isa),
+              openblas_get_corename());
   std::printf("| M×N×K | threads | operands | accumulation | path | quant4 "
               "GFLOP/s | sgemm GFLOP/s | ratio |\n|---|---|---|---|---|---|---|"
               "---|\n");
@@ -172,6 +180,7 @@ int main(int argc, char **argv) {
           const char *path = "?";
           kernels::Options opts;
           opts.threads = threads;
+          opts.isa = isa;
           opts.pathTaken = &path;
           double t = medianSeconds(
               [&] { kernels::gemm(M, N, K, A, B, a.acc, fc.data(), opts); },

@@ -1147,6 +1147,49 @@ Q4_AVX512 void rowHalfAvx512(int n, const int32_t *ks, const float *as,
     }
   }
 }
+
+// The AVX2 form: V vectors of 8 columns.
+template <int MODE, int V>
+Q4_AVX2 void rowHalf256(int n, const int32_t *ks, const float *as,
+                        const float *B, int64_t ldb, float *out) {
+  constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  __m256 c[V];
+  for (int v = 0; v < V; ++v)
+    c[v] = _mm256_setzero_ps();
+  for (int i = 0; i < n; ++i) {
+    __m256 av = _mm256_set1_ps(as[i]);
+    const float *b = B + int64_t(ks[i]) * ldb;
+#pragma clang loop unroll(full)
+    for (int v = 0; v < V; ++v) {
+      __m256 bv = _mm256_loadu_ps(b + 8 * v), s;
+      if (MODE == kF16RoundProducts)
+        s = _mm256_add_ps(
+            c[v], _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(av, bv), rn)));
+      else
+        s = _mm256_fmadd_ps(av, bv, c[v]);
+      c[v] = _mm256_cvtph_ps(_mm256_cvtps_ph(s, rn));
+    }
+  }
+  for (int v = 0; v < V; ++v)
+    _mm256_storeu_ps(out + 8 * v, c[v]);
+}
+
+template <int MODE>
+Q4_AVX2 void rowHalfAvx2(int n, const int32_t *ks, const float *as,
+                         const float *B, int64_t ldb, int width, float *out) {
+  for (int j = 0; j < width;) { // width: a multiple of 16
+    if (width - j >= 64) {
+      rowHalf256<MODE, 8>(n, ks, as, B + j, ldb, out + j);
+      j += 64;
+    } else if (width - j >= 32) {
+      rowHalf256<MODE, 4>(n, ks, as, B + j, ldb, out + j);
+      j += 32;
+    } else {
+      rowHalf256<MODE, 2>(n, ks, as, B + j, ldb, out + j);
+      j += 16;
+    }
+  }
+}
 #endif
 
 template <int MODE>
@@ -1401,6 +1444,8 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
 #if defined(__x86_64__)
   if (isa == Isa::AVX512)
     row = mode == kF16 ? rowHalfAvx512<kF16> : rowHalfAvx512<kF16RoundProducts>;
+  else if (isa == Isa::AVX2)
+    row = mode == kF16 ? rowHalfAvx2<kF16> : rowHalfAvx2<kF16RoundProducts>;
 #endif
   (void)isa;
   const float nanF16 = halfNaN();
@@ -1818,7 +1863,7 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
       }
     }
     if (path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
-        !(blockedA || blockedB) && isa != Isa::AVX2 &&
+        !(blockedA || blockedB) &&
         num::f16SkipsZeroProducts(A.format, B.format) &&
         gemmHalfSparseRows(M, N, K, A, B, C, isa, opts.threads)) {
       if (opts.pathTaken)

@@ -166,9 +166,8 @@ void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
         kernels::Options opts{threads, isa};
         opts.pathTaken = &path;
         ASSERT_EQ(kernels::gemm(M, N, K, A, B, c.acc, out.data(), opts), "");
-        // rowsPath: the path expected where the row kernels exist.
         if (rowsPath)
-          EXPECT_STREQ(path, isa == Isa::AVX2 ? "float-f16" : rowsPath);
+          EXPECT_STREQ(path, rowsPath);
         ASSERT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
             << "first mismatch at "
             << [&] {
