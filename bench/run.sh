@@ -14,6 +14,14 @@ bash "$root/scripts/setup.sh" > /dev/null
 cmake --build "$build" --target quant4-gemm-bench > /dev/null
 "$build/bin/quant4-gemm-bench" "${1:-1.0}"
 echo
+echo "FP16 accumulation with sparse A (training's gradients and ReLU"
+echo "activations are 50-75 % zero codes; the MLP's backward shapes):"
+echo
+QUANT4_BENCH_SHAPES=64x256x256,256x256x64,1024x1024x1024 \
+QUANT4_BENCH_PAIRS="log4 x int4" QUANT4_BENCH_ACCS=f16 QUANT4_BENCH_THREADS=1 \
+QUANT4_BENCH_QUANTIZE=0 QUANT4_BENCH_ZEROS="0 0.4 0.6 0.75" \
+  "$build/bin/quant4-gemm-bench" "${1:-1.0}" | grep -v "f16_chunked\|^CPU\|^$"
+echo
 echo "Compile time of the full pipeline (bench/compile_time.sh):"
 echo
 bash "$root/bench/compile_time.sh"

@@ -600,6 +600,27 @@ template <typename T> struct CacheAligned {
 };
 template <typename T> using AlignedVector = std::vector<T, CacheAligned<T>>;
 
+/// A cache-aligned array of n trivially constructible elements left
+/// uninitialized, for buffers the kernels write in full before reading (a
+/// zero-filled vector costs a pass over memory and, at every call, page
+/// faults that two threads then take in turn).
+template <typename T> class UninitArray {
+public:
+  explicit UninitArray(size_t n) : n_(n), p_(CacheAligned<T>().allocate(n)) {}
+  ~UninitArray() { CacheAligned<T>().deallocate(p_, n_); }
+  UninitArray(const UninitArray &) = delete;
+  UninitArray &operator=(const UninitArray &) = delete;
+  T *data() { return p_; }
+  size_t size() const { return n_; }
+  T &operator[](size_t i) { return p_[i]; }
+  T *begin() { return p_; }
+  T *end() { return p_ + n_; }
+
+private:
+  size_t n_;
+  T *p_;
+};
+
 #if defined(__x86_64__)
 /// 32 bytes of two 4-bit codes each → 64 codes, low nibble first.
 Q4_AVX2 int unpackNibbles256(const uint8_t *src, int pairs, uint8_t *out) {
@@ -754,16 +775,54 @@ struct PermuteRow32 {
 // group (element g in bits [g·32/G, (g+1)·32/G), A values plus `offset` for
 // the unsigned byte form); B: [group][NR][G] of BT. Past K (or the block),
 // A elements are zero: they add nothing even with B's padding.
+#if defined(__x86_64__)
+/// out[i] = tab[src[i]] (a 16-entry byte table) for the whole 16s of n.
+Q4_AVX2 int lookupBytes16(const uint8_t *src, int n, __m128i tab,
+                          uint8_t *out) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm_storeu_si128((__m128i *)(out + i),
+                     _mm_shuffle_epi8(tab, _mm_loadu_si128((const __m128i *)(src + i))));
+  return i;
+}
+
+/// out[i] = the int16 of code src[i] (table split in low and high bytes).
+Q4_AVX2 int lookupInt16x16(const uint8_t *src, int n, __m128i lo, __m128i hi,
+                           uint16_t *out) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m128i c = _mm_loadu_si128((const __m128i *)(src + i));
+    __m128i l = _mm_shuffle_epi8(lo, c), h = _mm_shuffle_epi8(hi, c);
+    _mm_storeu_si128((__m128i *)(out + i), _mm_unpacklo_epi8(l, h));
+    _mm_storeu_si128((__m128i *)(out + i + 8), _mm_unpackhi_epi8(l, h));
+  }
+  return i;
+}
+#endif
+
 template <int G>
-void packAGroups(const CodeMatrix &A, const int16_t *table, int offset, int M,
-                 int m0, int mc, int k0, int kc, int K, int MR, int32_t *out) {
-  constexpr int bits = 32 / G;
-  constexpr uint32_t mask = (uint64_t(1) << bits) - 1;
+void packAGroups(const CodeMatrix &A, const int16_t *table, int ncodes,
+                 int offset, int M, int m0, int mc, int k0, int kc, int K,
+                 int MR, int32_t *out) {
+  static_assert(G == 2 || G == 4, "int16 pairs or byte quads");
+  // A row's elements as G-per-word little-endian lanes: word q is elements
+  // [qG, qG+G) — the masked (value + offset) of the scalar definition.
+  using E = std::conditional_t<G == 2, uint16_t, uint8_t>;
   int kg = (kc + G - 1) / G;
   int live = std::max(0, std::min(mc, M - m0));
   int kl = std::max(0, std::min(kc, K - k0));
   std::vector<uint8_t> blk(size_t(live) * size_t(kl));
   A.block(m0, live, k0, kl, blk.data());
+  std::vector<E> row(size_t(kg) * G, E(0));
+#if defined(__x86_64__)
+  static const bool avx2 = detectIsa() >= Isa::AVX2;
+  bool simd = avx2 && ncodes <= 16;
+  alignas(16) uint8_t lo[16] = {}, hi[16] = {};
+  for (int c = 0; simd && c < ncodes; ++c) {
+    uint16_t v = uint16_t(table[c] + offset);
+    lo[c] = uint8_t(v & 0xFF), hi[c] = uint8_t(v >> 8);
+  }
+#endif
   for (int p = 0; p < mc; p += MR)
     for (int r = 0; r < MR; ++r) {
       int32_t *dst = out + size_t(p) * kg + r;
@@ -773,14 +832,23 @@ void packAGroups(const CodeMatrix &A, const int16_t *table, int offset, int M,
         continue;
       }
       const uint8_t *src = blk.data() + size_t(p + r) * kl;
+      int k = 0;
+#if defined(__x86_64__)
+      if (simd) {
+        __m128i tlo = _mm_load_si128((const __m128i *)lo);
+        if constexpr (G == 2)
+          k = lookupInt16x16(src, kl, tlo,
+                             _mm_load_si128((const __m128i *)hi), row.data());
+        else
+          k = lookupBytes16(src, kl, tlo, row.data());
+      }
+#endif
+      for (; k < kl; ++k)
+        row[size_t(k)] = E(uint32_t(table[src[k]] + offset));
       for (int q = 0; q < kg; ++q) {
-        uint32_t word = 0;
-        for (int g = 0; g < G; ++g) {
-          int k = q * G + g;
-          if (k < kl)
-            word |= (uint32_t(table[src[k]] + offset) & mask) << (g * bits);
-        }
-        dst[size_t(q) * MR] = int32_t(word);
+        int32_t word;
+        std::memcpy(&word, row.data() + size_t(q) * G, sizeof word);
+        dst[size_t(q) * MR] = word;
       }
     }
 }
@@ -804,60 +872,93 @@ Q4_AVX2 void interleave4x16(const uint8_t *r0, const uint8_t *r1,
   _mm_storeu_si128((__m128i *)(dst + 48), _mm_unpackhi_epi16(ab1, cd1));
 }
 
-/// packBGroups for bytes in groups of 4 from a row-major B of a format with
-/// at most 16 codes: four whole rows unpacked at a time, each panel's group
-/// written by interleave4x16. Returns false (nothing written) otherwise.
-Q4_AVX2 bool packBGroups4Rows(const CodeMatrix &B, const int16_t *table,
-                              int ncodes, int K, int N, int NR, int8_t *out) {
+/// Int16 pairs, 16 columns: dst[j·2 + g] = value of code rg[j] for j < 16,
+/// g ∈ {0, 1}; the 16-entry int16 table is split in low and high bytes.
+Q4_AVX2 void interleave2x16(const uint8_t *r0, const uint8_t *r1,
+                            __m128i tabLo, __m128i tabHi, int16_t *dst) {
+  __m128i c0 = _mm_loadu_si128((const __m128i *)r0);
+  __m128i c1 = _mm_loadu_si128((const __m128i *)r1);
+  __m128i l0 = _mm_shuffle_epi8(tabLo, c0), h0 = _mm_shuffle_epi8(tabHi, c0);
+  __m128i l1 = _mm_shuffle_epi8(tabLo, c1), h1 = _mm_shuffle_epi8(tabHi, c1);
+  __m128i a0 = _mm_unpacklo_epi8(l0, h0), a1 = _mm_unpackhi_epi8(l0, h0);
+  __m128i b0 = _mm_unpacklo_epi8(l1, h1), b1 = _mm_unpackhi_epi8(l1, h1);
+  _mm_storeu_si128((__m128i *)dst, _mm_unpacklo_epi16(a0, b0));
+  _mm_storeu_si128((__m128i *)(dst + 8), _mm_unpackhi_epi16(a0, b0));
+  _mm_storeu_si128((__m128i *)(dst + 16), _mm_unpacklo_epi16(a1, b1));
+  _mm_storeu_si128((__m128i *)(dst + 24), _mm_unpackhi_epi16(a1, b1));
+}
+
+/// packBGroups of panels [q0, q1) from a row-major B of a format with at
+/// most 16 codes: G whole rows (the panels' columns) unpacked at a time,
+/// each panel's group written 16 columns at a time by interleave4x16
+/// (bytes) or interleave2x16 (int16). Returns false (nothing written) when
+/// B is transposed or has more codes.
+template <int G, typename BT>
+Q4_AVX2 bool packBGroupsRows(const CodeMatrix &B, const int16_t *table,
+                             int ncodes, int K, int N, int NR, int q0, int q1,
+                             BT *out) {
+  if (q0 >= q1)
+    return true;
   if (B.transposed || ncodes > 16 || NR % 16 != 0)
     return false;
-  alignas(16) int8_t t[16] = {};
-  for (int c = 0; c < ncodes; ++c)
-    t[c] = int8_t(table[c]);
-  __m128i tab = _mm_load_si128((const __m128i *)t);
-  int panels = (N + NR - 1) / NR, kg = (K + 3) / 4, wide = panels * NR;
-  // Four rows, padded with code 0 past N and zero rows past K (a zero row
-  // contributes table[0]·0: the A side is zero there, see packAGroups).
-  std::vector<uint8_t> rows(size_t(4) * wide + 16, 0);
+  alignas(16) uint8_t lo[16] = {}, hi[16] = {};
+  for (int c = 0; c < ncodes; ++c) {
+    lo[c] = uint8_t(uint16_t(table[c]) & 0xFF);
+    hi[c] = uint8_t(uint16_t(table[c]) >> 8);
+  }
+  __m128i tabLo = _mm_load_si128((const __m128i *)lo);
+  __m128i tabHi = _mm_load_si128((const __m128i *)hi);
+  int kg = (K + G - 1) / G, c0 = q0 * NR, wide = (q1 - q0) * NR;
+  int live = std::min(N, q1 * NR) - c0; // stored columns in the range
+  // G rows of the range's columns, code 0 past N and zero rows past K (a
+  // zero row contributes table[0]·0: the A side is zero there, see
+  // packAGroups); past-N columns are zeroed after the interleave.
+  std::vector<uint8_t> rows(size_t(G) * wide + 16, 0);
   for (int p = 0; p < kg; ++p) {
-    for (int g = 0; g < 4; ++g) {
+    for (int g = 0; g < G; ++g) {
       uint8_t *r = rows.data() + size_t(g) * wide;
-      if (p * 4 + g < K)
-        unpackRun(B.codes, B.layout, size_t(p * 4 + g) * N, N, r);
+      if (p * G + g < K)
+        unpackRun(B.codes, B.layout, size_t(p * G + g) * N + c0, live, r);
       else
-        std::fill(r, r + N, uint8_t(0));
+        std::fill(r, r + live, uint8_t(0));
     }
-    for (int q = 0; q < panels; ++q) {
-      int8_t *dst = out + (size_t(q) * kg + p) * NR * 4;
+    for (int q = q0; q < q1; ++q) {
+      BT *dst = out + (size_t(q) * kg + p) * NR * G;
       for (int j = 0; j < NR; j += 16) {
-        size_t at = size_t(q) * NR + j;
-        interleave4x16(rows.data() + at, rows.data() + wide + at,
-                       rows.data() + 2 * size_t(wide) + at,
-                       rows.data() + 3 * size_t(wide) + at, tab, dst + j * 4);
+        const uint8_t *r = rows.data() + size_t(q - q0) * NR + j;
+        if constexpr (G == 4)
+          interleave4x16(r, r + wide, r + 2 * size_t(wide),
+                         r + 3 * size_t(wide), tabLo, dst + j * 4);
+        else
+          interleave2x16(r, r + wide, tabLo, tabHi, dst + j * 2);
       }
-      // Columns past N: zero, like the scalar packing.
       int cols = std::min(NR, N - q * NR);
       for (int j = cols; j < NR; ++j)
-        for (int g = 0; g < 4; ++g)
-          dst[j * 4 + g] = 0;
+        for (int g = 0; g < G; ++g)
+          dst[j * G + g] = 0;
     }
   }
   return true;
 }
 #endif
 
+/// B (K×N) into panels [q0, q1) of NR columns in groups of G k:
+/// out[panel][group][NR][G], zeros past K and N.
 template <int G, typename BT>
 void packBGroups(const CodeMatrix &B, const int16_t *table, int ncodes, int K,
-                 int N, int NR, BT *out) {
+                 int N, int NR, int q0, int q1, BT *out) {
 #if defined(__x86_64__)
-  if constexpr (G == 4 && std::is_same_v<BT, int8_t>)
-    if (packBGroups4Rows(B, table, ncodes, K, N, NR, out))
+  static const bool avx2 = detectIsa() >= Isa::AVX2;
+  if constexpr ((G == 4 && std::is_same_v<BT, int8_t>) ||
+                (G == 2 && std::is_same_v<BT, int16_t>))
+    if (avx2 &&
+        packBGroupsRows<G, BT>(B, table, ncodes, K, N, NR, q0, q1, out))
       return;
 #endif
   (void)ncodes;
-  int panels = (N + NR - 1) / NR, kg = (K + G - 1) / G;
+  int kg = (K + G - 1) / G;
   std::vector<uint8_t> blk(size_t(K) * size_t(NR));
-  for (int q = 0; q < panels; ++q) {
+  for (int q = q0; q < q1; ++q) {
     int cols = std::min(NR, N - q * NR);
     B.block(0, K, q * NR, cols, blk.data());
     for (int p = 0; p < kg; ++p) {
@@ -1488,8 +1589,24 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
       B{Bop.codes, Bop.layout, K, N, Bop.transposed};
   int panelsN = (N + sh.NR - 1) / sh.NR, kgAll = (K + G - 1) / G;
   AlignedVector<BT> Bp(size_t(panelsN) * kgAll * sh.NR * G);
-  packBGroups<G>(B, tb.ival.data(), int(tb.ival.size()), K, N, sh.NR,
-                 Bp.data());
+  // B's panels, split between the threads when B is large enough to pay.
+  {
+    auto pack = [&](int q0, int q1) {
+      packBGroups<G>(B, tb.ival.data(), int(tb.ival.size()), K, N, sh.NR, q0,
+                     q1, Bp.data());
+    };
+    int parts = std::min(threads, panelsN);
+    if (parts > 1 && int64_t(K) * N >= (int64_t(1) << 16)) {
+      std::vector<std::thread> pool;
+      for (int t = 1; t < parts; ++t)
+        pool.emplace_back(pack, panelsN * t / parts, panelsN * (t + 1) / parts);
+      pack(0, panelsN / parts);
+      for (auto &th : pool)
+        th.join();
+    } else {
+      pack(0, panelsN);
+    }
+  }
   std::vector<int64_t> colSum(offset ? N : 0, 0);
   if (offset) {
     constexpr int rowsPerBlock = 64;
@@ -1516,15 +1633,17 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   // must not switch another, still accumulating, thread to the wide path.
   parallelRows(M, sh.MR, threads, [&, wide](int m0, int m1) mutable {
     int32_t localPeak = 0;
-    AlignedVector<int32_t> Ap(size_t(kMC) * (kc / G));
+    UninitArray<int32_t> Ap(size_t(kMC) * (kc / G));
     std::vector<int32_t> scratch(size_t(sh.MR) * sh.NR);
-    AlignedVector<int32_t> sum32(size_t(m1 - m0) * N);
+    // Every element is written by its tile's first reduction block.
+    UninitArray<int32_t> sum32(size_t(m1 - m0) * N);
     std::vector<int64_t> total(wide || offset ? size_t(m1 - m0) * N : 0, 0);
     for (int ic = m0; ic < m1; ic += kMC) {
       int mc = std::min(kMC, m1 - ic);
       for (int k0 = 0; k0 < K; k0 += kc) {
         int kcur = std::min(kc, K - k0), kg = (kcur + G - 1) / G;
-        packAGroups<G>(A, ta.ival.data(), offset, M, ic, mc, k0, kcur, K,
+        packAGroups<G>(A, ta.ival.data(), int(ta.ival.size()), offset, M, ic,
+                       mc, k0, kcur, K,
                        sh.MR, Ap.data());
         for (int q = 0; q < panelsN; ++q) {
           const BT *bp =
@@ -1574,6 +1693,18 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
     bool exactRange = lsb >= -126 && lsb <= 127 - 24;
     float pow2 = std::ldexp(1.0f, exactRange ? lsb : 0);
     bool small = exactRange;
+    if (small && !wide) { // int32 sums: a vectorizable max |sum|
+      int32_t top = 0;
+      for (int32_t v : sum32)
+        top = std::max(top, v < 0 ? -v : v); // |INT32_MIN| wraps: not small
+      small = top >= 0 && top < (int32_t(1) << 24);
+      if (small) {
+        applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
+          return float(sum32[size_t(m - m0) * N + n]) * pow2;
+        });
+        return;
+      }
+    }
     for (size_t i = 0; small && i < sum32.size(); ++i) {
       int64_t s = wide ? total[i] : int64_t(sum32[i]);
       small = s < (int64_t(1) << 24) && s > -(int64_t(1) << 24);

@@ -222,7 +222,9 @@ TEST(KernelGemm, ExactAccumulationIsBitExact) {
   std::mt19937 rng(4);
   for (const Case &c : formatCases({AccumKind::Exact, 0}))
     for (auto [M, N, K] : std::vector<std::array<int, 3>>{
-             {1, 1, 1}, {6, 7, 9}, {13, 35, 801}, {17, 33, 1600}})
+             {1, 1, 1}, {6, 7, 9}, {13, 35, 801}, {17, 33, 1600},
+             // K·N ≥ 2^16: B's panels are packed by 2 and 3 threads
+             {5, 97, 700}})
       checkGemm(c, M, N, K, rng);
 }
 

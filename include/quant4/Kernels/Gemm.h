@@ -61,7 +61,10 @@ struct Options {
   /// lacks falls back to the best available.
   Isa isa = detectIsa();
   /// When set, gemm() stores the name of the path it took (as gemmPath
-  /// names them; the f32 → exact-int choice may depend on the data).
+  /// names them; choices that depend on the data: f32 or f16 on the
+  /// integer kernels ("exact-int"), and "float-f16-rows" — FP16
+  /// accumulation row by row over A's nonzero values, when at most 60 % of
+  /// them are nonzero).
   const char **pathTaken = nullptr;
 };
 
