@@ -29,6 +29,17 @@
 
 using namespace mlir;
 
+/// The canonicalizer without region simplification (dead-block removal and
+/// block merging over the whole function after every rewrite round: the
+/// patterns and trivially-dead-op erasure already do what this pipeline
+/// needs, and on a training step of hundreds of layers in one function the
+/// region walk grew faster than the step).
+static std::unique_ptr<Pass> canonicalizer() {
+  GreedyRewriteConfig config;
+  config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+  return createCanonicalizerPass(config);
+}
+
 void mlir::quant4::buildQuant4CPUPipeline(
     OpPassManager &pm, const Quant4CPUPipelineOptions &options) {
   // TOSA (optional input dialect) to linalg/arith/tensor.
@@ -41,7 +52,7 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // quant4 canonicalizations first: e.g. a backward GEMM reads the forward
   // pass's codes through a transpose flag instead of quantizing the
   // transposed tensor again (element-wise nearest rounding commutes).
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(canonicalizer());
   // quant4 to runtime calls, on tensors.
   pm.addPass(createQuant4CPUExportSignatures());
   pm.addPass(createConvertQuant4ToCPU());
@@ -50,7 +61,7 @@ void mlir::quant4::buildQuant4CPUPipeline(
   if (options.blas)
     pm.addPass(createQuant4CPUBlasMatmul());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(canonicalizer());
   // Bufferization: functions take and return identity-layout memrefs.
   bufferization::OneShotBufferizePassOptions bufOpts;
   bufOpts.bufferizeFunctionBoundaries = true;
@@ -65,7 +76,7 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // quadratic in the number of buffers of a block, otherwise).
   pm.addPass(createQuant4CPUBufferDealloc());
   pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(canonicalizer());
   // bufferization.clone (e.g. a function returning its argument) to
   // memref.alloc + memref.copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
