@@ -81,7 +81,9 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // memref.alloc + memref.copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Loops, then the LLVM dialect.
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // (convert-linalg-to-loops' loops, without its whole-function region
+  // simplification after every rewrite round.)
+  pm.addNestedPass<func::FuncOp>(createQuant4CPULinalgToLoops());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   // Last loop of a block first (linear); upstream's pass then finds nothing
