@@ -26,6 +26,10 @@ echo "Compile time of the full pipeline (bench/compile_time.sh):"
 echo
 bash "$root/bench/compile_time.sh"
 echo
+echo "Per-pass growth (bench/compile_growth.py):"
+echo
+python3 "$root/bench/compile_growth.py"
+echo
 echo "Training epochs (bench/training.sh):"
 echo
 bash "$root/bench/training.sh"
