@@ -125,8 +125,9 @@ def Quant4CPUBufferDealloc : Pass<"quant4-cpu-buffer-dealloc", "ModuleOp"> {
     Then, per function: each returned value that is not an owned buffer
     returned directly, for the first time, in this `func.return` (a function
     argument, a global, a view, the same buffer returned a second time) is
-    replaced by a `bufferization.clone`, so callers always receive a fresh
-    buffer they own; returned buffers are not freed; every other owned
+    replaced by a fresh copy (`memref.alloc` + `memref.copy` for a
+    statically shaped identity-layout memref, else `bufferization.clone`),
+    so callers always receive a fresh buffer they own; returned buffers are not freed; every other owned
     buffer gets a `memref.dealloc` right after the op of the block that
     last uses it or any of its (transitive) aliases. A use inside the
     regions of an op counts as a use by that op; a buffer that is never

@@ -166,7 +166,7 @@ void placeDeallocs(FunctionInfo &info) {
   auto ret = cast<func::ReturnOp>(block.getTerminator());
 
   // Returned buffers: the first direct return of an owned buffer hands it
-  // to the caller; everything else returned is a fresh clone.
+  // to the caller; everything else returned is a fresh copy.
   llvm::SmallPtrSet<Value, 8> returned;
   OpBuilder b(ret);
   for (OpOperand &operand : ret->getOpOperands()) {
@@ -175,6 +175,19 @@ void placeDeallocs(FunctionInfo &info) {
       continue;
     if (info.owner.lookup(v) == v && returned.insert(v).second)
       continue;
+    // A fresh copy: memref.alloc + memref.copy for a statically shaped
+    // identity-layout buffer (what convert-bufferization-to-memref makes of
+    // a clone anyway), else bufferization.clone. Canonicalizing a clone
+    // scans every other user of its source for a dealloc: an init-state
+    // function returning one shared constant per state tensor made that
+    // quadratic in the number of layers.
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (type && type.hasStaticShape() && type.getLayout().isIdentity()) {
+      Value copy = memref::AllocOp::create(b, ret.getLoc(), type);
+      memref::CopyOp::create(b, ret.getLoc(), v, copy);
+      operand.set(copy);
+      continue;
+    }
     operand.set(bufferization::CloneOp::create(b, ret.getLoc(), v));
   }
 

@@ -99,9 +99,11 @@ func.func @nested(%x: memref<4xf32>, %out: memref<4xf32>) {
 // -----
 
 // Returned values. %a, returned directly, goes to the caller (not freed);
-// its second return, the argument and the view are cloned, so the caller owns
-// every result; %b (aliased by the returned view) is freed after its clone;
-// the unused buffer right after its allocation. A returned global is cloned.
+// its second return, the argument and the view are copied into fresh
+// buffers (memref.alloc + memref.copy: static shapes, layouts equal to the
+// identity — the view's strided<[1]> is), so the caller owns every result;
+// %b (aliased by the returned view) is freed after its copy; the unused
+// buffer right after its allocation. A returned global is copied.
 // CHECK-LABEL: func.func @returns
 // CHECK-SAME:  (%[[ARG:.*]]: memref<4xf32>, %{{.*}}: f32)
 // CHECK:      %[[A:.*]] = memref.alloc() : memref<4xf32>
@@ -111,17 +113,29 @@ func.func @nested(%x: memref<4xf32>, %out: memref<4xf32>) {
 // CHECK-NEXT: linalg.fill {{.*}} outs(%[[A]]
 // CHECK-NEXT: linalg.fill {{.*}} outs(%[[B]]
 // CHECK-NEXT: %[[V:.*]] = memref.subview %[[B]]
-// CHECK-NEXT: %[[A2:.*]] = bufferization.clone %[[A]] : memref<4xf32> to memref<4xf32>
-// CHECK-NEXT: %[[ARG2:.*]] = bufferization.clone %[[ARG]] : memref<4xf32> to memref<4xf32>
-// CHECK-NEXT: %[[V2:.*]] = bufferization.clone %[[V]]
+// CHECK-NEXT: %[[A2:.*]] = memref.alloc() : memref<4xf32>
+// CHECK-NEXT: memref.copy %[[A]], %[[A2]] : memref<4xf32> to memref<4xf32>
+// CHECK-NEXT: %[[ARG2:.*]] = memref.alloc() : memref<4xf32>
+// CHECK-NEXT: memref.copy %[[ARG]], %[[ARG2]] : memref<4xf32> to memref<4xf32>
+// CHECK-NEXT: %[[V2:.*]] = memref.alloc() : memref<2xf32, strided<[1]>>
+// CHECK-NEXT: memref.copy %[[V]], %[[V2]]
 // CHECK-NEXT: memref.dealloc %[[B]] : memref<4xf32>
-// CHECK-NEXT: %[[A3:.*]] = bufferization.clone %[[A]] : memref<4xf32> to memref<4xf32>
+// CHECK-NEXT: %[[A3:.*]] = memref.alloc() : memref<4xf32>
+// CHECK-NEXT: memref.copy %[[A]], %[[A3]] : memref<4xf32> to memref<4xf32>
 // CHECK-NEXT: return %[[A]], %[[A2]], %[[ARG2]], %[[V2]], %[[A3]] :
 // CHECK-NOT:  memref.dealloc %[[A]]
 // CHECK-LABEL: func.func @globals
 // CHECK-NEXT: %[[G:.*]] = memref.get_global @g : memref<f32>
-// CHECK-NEXT: %[[G2:.*]] = bufferization.clone %[[G]] : memref<f32> to memref<f32>
+// CHECK-NEXT: %[[G2:.*]] = memref.alloc() : memref<f32>
+// CHECK-NEXT: memref.copy %[[G]], %[[G2]] : memref<f32> to memref<f32>
 // CHECK-NEXT: return %[[G2]] : memref<f32>
+// A dynamic shape or a layout other than the identity: bufferization.clone.
+// CHECK-LABEL: func.func @clones
+// CHECK-SAME:  (%[[D:.*]]: memref<?xf32>, %[[M:.*]]: memref<4x4xf32>)
+// CHECK-NEXT: %[[COL:.*]] = memref.subview %[[M]]
+// CHECK-NEXT: %[[D2:.*]] = bufferization.clone %[[D]] : memref<?xf32> to memref<?xf32>
+// CHECK-NEXT: %[[COL2:.*]] = bufferization.clone %[[COL]] : memref<4xf32, strided<[4]>>
+// CHECK-NEXT: return %[[D2]], %[[COL2]]
 func.func @returns(%arg: memref<4xf32>, %x: f32) -> (memref<4xf32>, memref<4xf32>, memref<4xf32>, memref<2xf32, strided<[1]>>, memref<4xf32>) {
   %a = memref.alloc() : memref<4xf32>
   %b = memref.alloc() : memref<4xf32>
@@ -135,6 +149,11 @@ func.func @returns(%arg: memref<4xf32>, %x: f32) -> (memref<4xf32>, memref<4xf32
 func.func @globals() -> memref<f32> {
   %g = memref.get_global @g : memref<f32>
   return %g : memref<f32>
+}
+
+func.func @clones(%d: memref<?xf32>, %m: memref<4x4xf32>) -> (memref<?xf32>, memref<4xf32, strided<[4]>>) {
+  %col = memref.subview %m[0, 0] [4, 1] [1, 1] : memref<4x4xf32> to memref<4xf32, strided<[4]>>
+  return %d, %col : memref<?xf32>, memref<4xf32, strided<[4]>>
 }
 memref.global "private" constant @g : memref<f32> = dense<1.0>
 
