@@ -1426,11 +1426,6 @@ Q4_AVX512 int expandTransposed512(const uint8_t *runs, int K,
 }
 #endif
 
-/// A buffer of n uninitialized elements (these are written before read).
-template <typename T> std::unique_ptr<T[]> scratch(size_t n) {
-  return std::unique_ptr<T[]>(new T[n]);
-}
-
 bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
                         const Operand &Bop, float *C, Isa isa, int threads) {
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
@@ -1448,15 +1443,15 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
   // row m's list at m·K (16 elements of slack at the end).
   std::vector<int32_t> count(size_t(M), 0);
   size_t listSize = size_t(M) * K + 16;
-  auto ks = scratch<int32_t>(listSize);
-  auto as = scratch<float>(listSize);
+  UninitArray<int32_t> ks(listSize);
+  UninitArray<float> as(listSize);
   {
     std::vector<uint8_t> run(size_t(std::max(M, K)));
     if (!Aop.transposed) {
       for (int m = 0; m < M; ++m) {
         unpackRun(Aop.codes, Aop.layout, size_t(m) * K, K, run.data());
-        int32_t *kr = ks.get() + size_t(m) * K;
-        float *ar = as.get() + size_t(m) * K;
+        int32_t *kr = ks.data() + size_t(m) * K;
+        float *ar = as.data() + size_t(m) * K;
 #if defined(__x86_64__)
         if (simdA) {
           count[m] = compactNonzero512(run.data(), K, tabA, kr, ar);
@@ -1476,8 +1471,8 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
         unpackRun(Aop.codes, Aop.layout, size_t(k) * M, M, run.data());
 #if defined(__x86_64__)
         if (simdA) {
-          appendNonzero512(run.data(), M, k, K, tabA, count.data(), ks.get(),
-                           as.get());
+          appendNonzero512(run.data(), M, k, K, tabA, count.data(), ks.data(),
+                           as.data());
           continue;
         }
 #endif
@@ -1550,28 +1545,24 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
 #endif
   (void)isa;
   const float nanF16 = halfNaN();
-  float tAB = num::tensorScaleProduct(Aop.tensorScale, Bop.tensorScale);
   parallelRows(M, 1, threads, [&](int m0, int m1) {
     AlignedVector<float> out(static_cast<size_t>(ldb));
     for (int m = m0; m < m1; ++m) {
-      row(count[m], ks.get() + size_t(m) * K, as.get() + size_t(m) * K,
+      row(count[m], ks.data() + size_t(m) * K, as.data() + size_t(m) * K,
           Bd.data(), ldb, ldb, out.data());
-      // The scale rule (C45) on the finished row, as applyScales.
-      float sa = scaleOf(Aop, Aop.scaleLayout == num::ScaleLayout::Outer ? m
-                                                                          : 0);
-      float *dst = C + size_t(m) * N;
-      if (Bop.scaleLayout == num::ScaleLayout::Outer) {
-        for (int n = 0; n < N; ++n)
-          dst[n] = num::scaleDot(halfSum(out[size_t(n)], nanF16), sa,
-                                 Bop.scales[n], tAB);
-      } else {
-        float sb = scaleOf(Bop, 0);
-        for (int n = 0; n < N; ++n)
-          dst[n] = num::scaleDot(halfSum(out[size_t(n)], nanF16), sa, sb, tAB);
-      }
+      applyScales(m, m + 1, N, Aop, Bop, C, [&](int, int n) {
+        return halfSum(out[size_t(n)], nanF16);
+      });
     }
   });
   return true;
+}
+
+/// peak = max(peak, value), atomically.
+void raisePeak(std::atomic<int32_t> &peak, int32_t value) {
+  for (int32_t seen = peak.load();
+       value > seen && !peak.compare_exchange_weak(seen, value);)
+    ;
 }
 
 // Exact accumulation with integer operands: int32 sums, or — when K is long
@@ -1662,9 +1653,7 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
             // will not be used — stop early.
             if (peak && (localPeak > peakLimit ||
                          peak->load(std::memory_order_relaxed) > peakLimit)) {
-              for (int32_t seen = peak->load(); localPeak > seen &&
-                   !peak->compare_exchange_weak(seen, localPeak);)
-                ;
+              raisePeak(*peak, localPeak);
               return;
             }
             if (wide)
@@ -1676,9 +1665,7 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
       }
     }
     if (peak) // the largest |partial sum| of any thread
-      for (int32_t seen = peak->load();
-           localPeak > seen && !peak->compare_exchange_weak(seen, localPeak);)
-        ;
+      raisePeak(*peak, localPeak);
     if (offset) { // remove offset · Σ_k b[k][n]
       for (int m = m0; m < m1; ++m)
         for (int n = 0; n < N; ++n) {
@@ -1698,22 +1685,18 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
       for (int32_t v : sum32)
         top = std::max(top, v < 0 ? -v : v); // |INT32_MIN| wraps: not small
       small = top >= 0 && top < (int32_t(1) << 24);
-      if (small) {
+    }
+    for (size_t i = 0; small && wide && i < total.size(); ++i)
+      small = total[i] < (int64_t(1) << 24) && total[i] > -(int64_t(1) << 24);
+    if (small) {
+      if (wide)
+        applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
+          return float(total[size_t(m - m0) * N + n]) * pow2;
+        });
+      else
         applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
           return float(sum32[size_t(m - m0) * N + n]) * pow2;
         });
-        return;
-      }
-    }
-    for (size_t i = 0; small && i < sum32.size(); ++i) {
-      int64_t s = wide ? total[i] : int64_t(sum32[i]);
-      small = s < (int64_t(1) << 24) && s > -(int64_t(1) << 24);
-    }
-    if (small) {
-      applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
-        size_t i = size_t(m - m0) * N + n;
-        return float(wide ? total[i] : int64_t(sum32[i])) * pow2;
-      });
       return;
     }
     applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
@@ -1775,8 +1758,6 @@ std::string gemmReference(int M, int N, int K, const Operand &Aop,
   });
   return err;
 }
-
-
 
 /// Largest Σ_j |integer value| over the logical rows of an R×C code matrix
 /// (`limit` or more: may stop early and return it). Reads the codes in
@@ -1972,10 +1953,12 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     gemmExact(M, N, K, A, B, C, isa, opts.threads);
     return "";
   case Path::Float:
-  case Path::FloatF16:
-    if (path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
-        !(blockedA || blockedB) &&
-        f16ViaIntegersPossible(A.format, B.format, isa)) {
+  case Path::FloatF16: {
+    // FP16 accumulation without block scales: the integer kernels, or the
+    // row kernel over A's nonzero terms, before the panel kernel.
+    bool plainF16 = path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
+                    !(blockedA || blockedB);
+    if (plainF16 && f16ViaIntegersPossible(A.format, B.format, isa)) {
       // The integer kernels first; their result stands when no partial
       // sum could have left FP16's exact range, else the FP16 kernel
       // recomputes C.
@@ -1993,9 +1976,7 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
         return "";
       }
     }
-    if (path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
-        !(blockedA || blockedB) &&
-        num::f16SkipsZeroProducts(A.format, B.format) &&
+    if (plainF16 && num::f16SkipsZeroProducts(A.format, B.format) &&
         gemmHalfSparseRows(M, N, K, A, B, C, isa, opts.threads)) {
       if (opts.pathTaken)
         *opts.pathTaken = "float-f16-rows";
@@ -2003,6 +1984,7 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     }
     gemmFloat(M, N, K, A, B, acc, C, isa, opts.threads, blockSize);
     return "";
+  }
   case Path::Reference:
     break;
   }

@@ -26,7 +26,6 @@ using num::Rounding;
 
 namespace {
 
-
 constexpr uint32_t kInfBits = 0x7F800000u;
 
 /// The step function of encode() on one sign: level i covers magnitudes with

@@ -84,7 +84,6 @@ uint32_t randomBits(RngKey key, uint64_t index) {
 
 namespace {
 
-
 /// Positive NaN code of the format, if it has one.
 std::optional<uint32_t> nanCode(FormatKind k) {
   switch (k) {

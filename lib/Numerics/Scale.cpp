@@ -100,16 +100,10 @@ std::pair<double, double> squareAndAbsSums(const float *x, size_t n) {
   if (avx)
     i = squareAndAbsLanesAvx(x, n, sq, ab);
 #endif
-  for (; i + L <= n; i += L)
-    for (size_t j = 0; j < L; ++j) {
-      double v = double(x[i + j]);
-      sq[j] += v * v;
-      ab[j] += std::fabs(v);
-    }
-  for (size_t j = 0; i + j < n; ++j) {
-    double v = double(x[i + j]);
-    sq[j] += v * v;
-    ab[j] += std::fabs(v);
+  for (; i < n; ++i) { // what the vector form left, lane i mod L
+    double v = double(x[i]);
+    sq[i % L] += v * v;
+    ab[i % L] += std::fabs(v);
   }
   for (size_t w = L / 2; w > 0; w /= 2)
     for (size_t j = 0; j < w; ++j) {
@@ -388,8 +382,8 @@ Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
   out.codes.assign(n, 0);
   for (size_t b0 = 0, b = 0; b0 < n; b0 += bs, ++b) {
     size_t len = std::min(bs, n - b0);
-    if (!std::isfinite(amaxOf(x + b0, len)))
-      continue; // NaN scale: codes stay 0
+    if (out.scales[b] == 0x7Fu)
+      continue; // NaN scale (a non-finite block): codes stay 0
     float es = out.blockElementScale(b);
     for (size_t i = 0; i < len; ++i) {
       float v = x[b0 + i];

@@ -71,6 +71,8 @@ struct View {
   std::vector<int64_t> shape() const {
     return std::vector<int64_t>(sizes, sizes + rank);
   }
+  /// The first element; element i of a dense() view is at data() + i·elemSize.
+  char *data() const { return aligned + offset * int64_t(elemSize); }
   /// Row-major with no gaps (unit-size dimensions may have any stride).
   bool dense() const {
     int64_t expect = 1;
@@ -87,7 +89,7 @@ struct View {
     if (n == 0)
       return;
     if (dense()) {
-      char *p = aligned + offset * int64_t(elemSize);
+      char *p = data();
       for (int64_t i = 0; i < n; ++i)
         fn(i, p + i * int64_t(elemSize));
       return;
@@ -127,8 +129,7 @@ size_t realSize(Real k) { return k == Real::F32 ? 4 : 2; }
 
 std::vector<float> gatherReal(const View &v, Real k) {
   if (k == Real::F32 && v.dense()) {
-    const float *p = reinterpret_cast<const float *>(
-        v.aligned + v.offset * int64_t(v.elemSize));
+    const float *p = reinterpret_cast<const float *>(v.data());
     return std::vector<float>(p, p + v.numel());
   }
   std::vector<float> out(size_t(v.numel()));
@@ -153,8 +154,7 @@ struct Floats {
   Floats(const View &v, Real k) {
     size = size_t(v.numel());
     if (k == Real::F32 && v.dense()) {
-      data = reinterpret_cast<const float *>(v.aligned +
-                                             v.offset * int64_t(v.elemSize));
+      data = reinterpret_cast<const float *>(v.data());
     } else {
       copy = gatherReal(v, k);
       data = copy.data();
@@ -190,12 +190,6 @@ std::vector<int64_t> gatherI64(const View &v) {
   return out;
 }
 
-/// Whether a view is dense row-major (so element i is at aligned + offset + i).
-bool isDense(const View &v) { return v.dense(); }
-
-char *denseData(const View &v) {
-  return v.aligned + v.offset * int64_t(v.elemSize);
-}
 
 int64_t product(const std::vector<int64_t> &shape) {
   int64_t n = 1;
@@ -233,8 +227,8 @@ std::string readCodes(const View &v, int64_t word,
     return "packed codes of " + std::to_string(out.numel()) +
            " elements need a 1-D buffer of " + std::to_string(bytes) +
            " bytes";
-  if (isDense(v)) {
-    out.data = reinterpret_cast<const uint8_t *>(denseData(v));
+  if (v.dense()) {
+    out.data = reinterpret_cast<const uint8_t *>(v.data());
     return "";
   }
   out.own.resize(size_t(bytes));
@@ -255,9 +249,9 @@ std::string writeCodes(const View &out, int64_t word, int64_t n, Fn code) {
            (packed ? " packed codes" : " codes");
   std::vector<uint8_t> tmp;
   uint8_t *dst;
-  bool dense = isDense(out);
+  bool dense = out.dense();
   if (dense) {
-    dst = reinterpret_cast<uint8_t *>(denseData(out));
+    dst = reinterpret_cast<uint8_t *>(out.data());
   } else {
     tmp.resize(size_t(bytes));
     dst = tmp.data();
@@ -436,20 +430,14 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
     return;
   }
   // Input as dense float32 (in place when it already is).
-  std::vector<float> xs;
-  const float *x;
-  if (k == Real::F32 && isDense(in)) {
-    x = reinterpret_cast<const float *>(denseData(in));
-  } else {
-    xs = gatherReal(in, k);
-    x = xs.data();
-  }
+  Floats xs(in, k);
+  const float *x = xs.data;
   // Output in place when dense.
   std::vector<uint8_t> tmp;
   uint8_t *dst;
-  bool dense = isDense(out);
+  bool dense = out.dense();
   if (dense) {
-    dst = reinterpret_cast<uint8_t *>(denseData(out));
+    dst = reinterpret_cast<uint8_t *>(out.data());
   } else {
     tmp.assign(size_t(bytes), 0);
     dst = tmp.data();
@@ -493,8 +481,7 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
 
 float dequantizeOne(const num::Format &f, uint32_t code, float s, float tScale,
                     bool hasT) {
-  return hasT ? num::dequantizeTwoLevel(f, code, s, tScale)
-              : num::dequantize(f, code, s);
+  return num::dequantizeTwoLevel(f, code, s, hasT ? tScale : 1.0f);
 }
 
 void dequantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
@@ -652,8 +639,8 @@ struct FloatResult {
   std::vector<float> tmp;
   float *data;
   explicit FloatResult(const View &o) : out(o) {
-    if (isDense(o)) {
-      data = reinterpret_cast<float *>(denseData(o));
+    if (o.dense()) {
+      data = reinterpret_cast<float *>(o.data());
     } else {
       tmp.assign(size_t(o.numel()), 0.0f);
       data = tmp.data();
@@ -1018,7 +1005,7 @@ void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
   auto matrix = [](const View &v, std::vector<float> &tmp, int64_t &ld) {
     if (v.strides[1] == 1 && v.strides[0] >= v.sizes[1] && v.strides[0] >= 1) {
       ld = v.strides[0];
-      return reinterpret_cast<const float *>(denseData(v));
+      return reinterpret_cast<const float *>(v.data());
     }
     tmp = gatherReal(v, Real::F32);
     ld = std::max<int64_t>(1, v.sizes[1]);

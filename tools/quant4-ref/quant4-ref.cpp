@@ -362,8 +362,7 @@ int cmdQuantLike(const Args &a, const std::string &cmd) {
     std::vector<float> y(n);
     for (size_t i = 0; i < n; ++i) {
       float si = s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))];
-      y[i] = hasT ? num::dequantizeTwoLevel(f, c[i], si, t)
-                  : num::dequantize(f, c[i], si);
+      y[i] = num::dequantizeTwoLevel(f, c[i], si, hasT ? t : 1.0f);
     }
     save(a.pos[2], realArray(in.shape, y, a.get("dtype") == "float16"));
     return 0;
@@ -378,8 +377,7 @@ int cmdQuantLike(const Args &a, const std::string &cmd) {
     float si = s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))];
     c[i] = num::quantize(f, x[i], num::twoLevelScale(si, hasT ? t : 1.0f), r,
                          key, i);
-    y[i] = hasT ? num::dequantizeTwoLevel(f, c[i], si, t)
-                : num::dequantize(f, c[i], si);
+    y[i] = num::dequantizeTwoLevel(f, c[i], si, hasT ? t : 1.0f);
   }
   if (cmd == "quantize") {
     save(a.pos[2], u8Array(in.shape, c));

@@ -118,8 +118,6 @@ float addScaledBlock(float s, float partial, float scaleA, float scaleB);
 std::string referenceGemm(int M, int N, int K, const QOperand &A,
                           const QOperand &B, Accumulation acc, float *C);
 
-
-
 /// Reference 2-D convolution, NHWC input x HWCF filter -> NHWF output,
 /// no padding: OH = (H - dh*(KH-1) - 1)/sh + 1 (same for W). Defined as the
 /// GEMM above with rows (n,oh,ow), K ordered (kh, kw, c), columns f: input

@@ -159,7 +159,7 @@ Operation *analyze(func::FuncOp func, SymbolTable &symbols, FunctionInfo &info,
   return nullptr;
 }
 
-/// Clones returned values that the caller would not own, then frees every
+/// Copies returned values that the caller would not own, then frees every
 /// owned buffer that is not returned after its last use.
 void placeDeallocs(FunctionInfo &info) {
   Block &block = info.func.getBody().front();

@@ -77,8 +77,8 @@ void mlir::quant4::buildQuant4CPUPipeline(
   pm.addPass(createQuant4CPUBufferDealloc());
   pm.addPass(createCSEPass());
   pm.addPass(canonicalizer());
-  // bufferization.clone (e.g. a function returning its argument) to
-  // memref.alloc + memref.copy.
+  // bufferization.clone (deallocation's copy of a returned dynamically
+  // shaped or strided buffer) to memref.alloc + memref.copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Loops, then the LLVM dialect.
   // (convert-linalg-to-loops' loops, without its whole-function region
