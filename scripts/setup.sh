@@ -16,6 +16,7 @@ packages=(
   clang-22 lld-22 ninja-build ccache cmake               # toolchain
   libgtest-dev libopenblas-dev                           # tests, FP32 reference
   python3 zlib1g-dev libzstd-dev time                    # lit, link deps
+  libjemalloc-dev                                        # allocator of the IR tools
 )
 
 sudo_cmd=()
