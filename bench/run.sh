@@ -30,6 +30,10 @@ echo "Per-pass growth (bench/compile_growth.py):"
 echo
 python3 "$root/bench/compile_growth.py"
 echo
+echo "Instructions and cache misses of the pipeline (bench/compile_instructions.sh):"
+echo
+bash "$root/bench/compile_instructions.sh"
+echo
 echo "Training epochs (bench/training.sh):"
 echo
 bash "$root/bench/training.sh"
