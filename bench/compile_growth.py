@@ -20,7 +20,10 @@ build = os.environ.get("QUANT4_BUILD_DIR", os.path.join(root, "build"))
 opt = os.path.join(build, "bin", "quant4-opt")
 small = int(sys.argv[1]) if len(sys.argv) > 1 else 64
 large = int(sys.argv[2]) if len(sys.argv) > 2 else 256
-line = re.compile(r"\s*[0-9.]+ \(\s*[0-9.]+%\)\s+([0-9.]+) \(\s*[0-9.]+%\)\s+(.*)$")
+# "[user s (pct)] wall s (pct) name": MLIR prints the user column only when
+# it differs from the wall column.
+line = re.compile(
+    r"\s*(?:[0-9.]+ \(\s*[0-9.]+%\)\s+)?([0-9.]+) \(\s*[0-9.]+%\)\s+(.*)$")
 
 
 def timings(layers):
@@ -40,6 +43,8 @@ def timings(layers):
                                  text=True).stderr
             rows = [(m.group(2).strip(), float(m.group(1)))
                     for m in map(line.match, err.splitlines()) if m]
+            if not rows:
+                sys.exit("compile_growth.py: no --mlir-timing lines in:\n" + err)
             best = rows if best is None else [
                 (a[0], min(a[1], b[1])) for a, b in zip(best, rows)]
         return best

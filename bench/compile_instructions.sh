@@ -15,7 +15,11 @@ build=${QUANT4_BUILD_DIR:-$root/build}
 opt="$build/bin/quant4-opt"
 if ! command -v valgrind >/dev/null; then
   sudo_cmd=()
-  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null ||
+      { echo "compile_instructions.sh: needs valgrind; run as root or install sudo" >&2; exit 1; }
+    sudo_cmd=(sudo)
+  fi
   "${sudo_cmd[@]}" apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q valgrind >/dev/null
 fi
@@ -28,7 +32,8 @@ for L in ${QUANT4_BENCH_LAYERS:-16 64 256}; do
   valgrind --tool=cachegrind --cache-sim=yes --I1=32768,8,64 --D1=49152,12,64 \
     --LL=33554432,16,64 --cachegrind-out-file="$tmp/cg.out" \
     "$opt" "$tmp/step.mlir" --quant4-apply-recipe=recipe=ultralow4 \
-    --quant4-cpu-pipeline --mlir-disable-threading -o /dev/null 2> "$tmp/log"
+    --quant4-cpu-pipeline --mlir-disable-threading -o /dev/null 2> "$tmp/log" ||
+    { cat "$tmp/log" >&2; exit 1; }
   # "I   refs: N" and "LLd misses: N (R rd + W wr)": N and R.
   awk -v L="$L" -v g=$((3 * L - 1)) '
     /I *refs:/ { gsub(",", "", $4); ir = $4 }

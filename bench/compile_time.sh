@@ -24,10 +24,12 @@ for L in ${QUANT4_BENCH_LAYERS:-16 32 64 128 256}; do
     /usr/bin/time -f "%e %M" -o "$tmp/time" "$opt" "$tmp/step.mlir" "${flags[@]}"
     times+=("$(cat "$tmp/time")")
     "$opt" "$tmp/step.mlir" "${flags[@]}" --mlir-timing 2> "$tmp/timing"
-    # Each line: user s (pct) wall s (pct) name; take the second number.
-    passes+=("$(awk '{ n = 0; for (i = 1; i <= NF; ++i) if ($i ~ /^[0-9]+\.[0-9]+$/ && ++n == 2) w = $i }
-                     $NF == "Total" { t = w } $NF == "Parser" || $NF == "Output" { x += w }
-                     END { printf "%.4f", t - x }' "$tmp/timing")")
+    # Each line: [user s (pct)] wall s (pct) name (the user column only when
+    # it differs from wall): take the last "s (pct)" pair.
+    passes+=("$(awk '{ w = ""; for (i = 1; i < NF; ++i) if ($i ~ /^[0-9]+\.[0-9]+$/ && $(i + 1) ~ /^\(/) w = $i }
+                     $NF == "Total" && w != "" { t = w } $NF == "Parser" || $NF == "Output" { x += w }
+                     END { if (t == "") { print "no Total line in --mlir-timing output" > "/dev/stderr"; exit 1 }
+                           printf "%.4f", t - x }' "$tmp/timing")")
   done
   fastest=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 1p)
   p=$(printf '%s\n' "${passes[@]}" | sort -n | sed -n 1p)

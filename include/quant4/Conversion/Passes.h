@@ -31,6 +31,12 @@ struct Quant4CPUPipelineOptions
                      "(quant4-cpu-blas-matmul); false: k-ascending loops, "
                      "bit-exact with the Q4A MXU's f32 accumulation"),
       llvm::cl::init(true)};
+  Option<bool> deallocFallback{
+      *this, "dealloc-fallback",
+      llvm::cl::desc("Let quant4-cpu-buffer-dealloc hand modules it cannot "
+                     "place deallocations in to upstream's "
+                     "buffer-deallocation-pipeline (false: fail instead)"),
+      llvm::cl::init(true)};
 };
 
 /// The full CPU flow on a module: tosa -> linalg, quant4-cpu-export-signatures,

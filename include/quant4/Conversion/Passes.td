@@ -86,9 +86,6 @@ def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
     LLVM dialect. `quant4-run` reads it to check `.npy` inputs against the
     entry function's argument types when it is given already-lowered IR.
   }];
-  // Loaded so that its OpAsmDialectInterface (aliases for the big LLVM struct
-  // of a step's packed results) is there when the lowered module is printed.
-  let dependentDialects = ["::mlir::quant4::Quant4Dialect"];
 }
 
 def Quant4CPUBufferDealloc : Pass<"quant4-cpu-buffer-dealloc", "ModuleOp"> {
@@ -177,9 +174,8 @@ def Quant4CPUSCFToCF : Pass<"quant4-cpu-scf-to-cf", "func::FuncOp"> {
     converts the top-level ops of the function's blocks last to first
     instead, so each split moves only the ops up to the next loop, which is
     already converted: O(n) in total. Nested `scf` ops are converted with
-    their top-level ancestor, as upstream does. In `quant4-cpu-pipeline`
-    upstream's `convert-scf-to-cf` still runs after it (on what is left,
-    i.e. nothing for functions).
+    their top-level ancestor, as upstream does. `quant4-cpu-pipeline` runs
+    it instead of `convert-scf-to-cf`.
   }];
   let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
 }
@@ -218,16 +214,20 @@ def Quant4CPUToLLVM : Pass<"quant4-cpu-to-llvm", "ModuleOp"> {
     `convert-index-to-llvm` and `convert-ub-to-llvm`, with one LLVM type
     converter (index width and layout from the module's data layout,
     `malloc`-based allocation, the default calling convention), instead of
-    six passes that each walk the whole module and leave
+    one pass per dialect, each walking the whole module and leaving
     `unrealized_conversion_cast`s for the next. It computes the same
-    program as the six passes in that order (the ops come out in another
+    program as those passes in that order (the ops come out in another
     order); on a training step of hundreds of layers it takes about half
     their time. `math` ops must be lowered before (`convert-math-to-llvm`,
     `convert-math-to-libm`); `unrealized_conversion_cast`s that cancel are
     left for `reconcile-unrealized-casts`. Ops no pattern converts stay as
-    they are (partial conversion), like the upstream passes.
+    they are (partial conversion), like the upstream passes. Unlike the
+    pipeline before it, `ub.poison` is lowered too.
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  // quant4 is loaded for its OpAsmDialectInterface: aliases for the big LLVM
+  // structs of a step's packed results when the lowered module is printed.
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::quant4::Quant4Dialect"];
 }
 
 def Quant4CPUUntieInits : Pass<"quant4-cpu-untie-inits", "func::FuncOp"> {

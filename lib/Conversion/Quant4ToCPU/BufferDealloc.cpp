@@ -32,9 +32,9 @@ bool isMemRef(Type t) { return isa<BaseMemRefType>(t); }
 /// are defined.
 struct FunctionInfo {
   func::FuncOp func;
-  /// Memref value -> the owned buffer it is or aliases; null for values that
-  /// are never freed (arguments, globals, allocas and views of them).
-  /// Arguments are not in the map (lookup gives null).
+  /// Memref value -> the owned buffer it is or aliases. Values that are
+  /// never freed (arguments, globals, allocas and views of them) look up
+  /// as null.
   DenseMap<Value, Value> owner;
   /// Owned buffers (alloc, clone, call results), in definition order.
   SmallVector<Value> owned;
@@ -136,11 +136,8 @@ Operation *analyze(func::FuncOp func, SymbolTable &symbols, FunctionInfo &info,
       ownAll();
       continue;
     }
-    if (isa<memref::AllocaOp, memref::GetGlobalOp>(op)) {
-      for (Value r : op->getResults())
-        info.owner[r] = Value();
-      continue;
-    }
+    if (isa<memref::AllocaOp, memref::GetGlobalOp>(op))
+      continue; // never freed: not in `owner`
     if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
       Value source = view.getViewSource();
       if (!source || !isMemRef(source)) {
@@ -203,8 +200,9 @@ void placeDeallocs(FunctionInfo &info) {
     });
   }
 
-  // One dealloc per buffer, right after its last use (at the latest before
-  // the terminator), in the order the buffers were defined.
+  // One dealloc per buffer, right after its last use, in the order the
+  // buffers were defined. (The terminator is never a last use: it returns
+  // only buffers in `returned` and fresh copies.)
   DenseMap<Operation *, Operation *> insertedAfter;
   for (Value buffer : info.owned) {
     if (returned.contains(buffer))
@@ -212,11 +210,6 @@ void placeDeallocs(FunctionInfo &info) {
     Operation *anchor = lastUse.lookup(buffer);
     if (!anchor)
       anchor = buffer.getDefiningOp();
-    if (anchor == ret) {
-      b.setInsertionPoint(ret);
-      memref::DeallocOp::create(b, buffer.getLoc(), buffer);
-      continue;
-    }
     Operation *&after = insertedAfter[anchor];
     b.setInsertionPointAfter(after ? after : anchor);
     after = memref::DeallocOp::create(b, buffer.getLoc(), buffer);
@@ -243,8 +236,7 @@ struct BufferDeallocPass
     for (Operation &op : *module.getBody()) {
       auto func = dyn_cast<func::FuncOp>(op);
       if (!func) {
-        if (op.getNumRegions() != 0 &&
-            llvm::any_of(op.getRegions(),
+        if (llvm::any_of(op.getRegions(),
                          [](Region &r) { return !r.empty(); })) {
           reason = "an op other than func.func holds regions in the module";
           bad = &op;

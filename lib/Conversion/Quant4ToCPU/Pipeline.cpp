@@ -11,7 +11,6 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/TosaToArith/TosaToArith.h"
 #include "mlir/Conversion/TosaToLinalg/TosaToLinalg.h"
 #include "mlir/Conversion/TosaToTensor/TosaToTensor.h"
@@ -69,7 +68,9 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // Frees every buffer right after its last use, in linear time, when all
   // functions are single blocks (upstream's buffer-deallocation-pipeline,
   // quadratic in the number of buffers of a block, otherwise).
-  pm.addPass(createQuant4CPUBufferDealloc());
+  Quant4CPUBufferDeallocOptions deallocOpts;
+  deallocOpts.allowFallback = options.deallocFallback;
+  pm.addPass(createQuant4CPUBufferDealloc(deallocOpts));
   pm.addPass(createCSEPass());
   pm.addPass(canonicalizer());
   // bufferization.clone (deallocation's copy of a returned dynamically
@@ -81,14 +82,12 @@ void mlir::quant4::buildQuant4CPUPipeline(
   pm.addNestedPass<func::FuncOp>(createQuant4CPULinalgToLoops());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  // Last loop of a block first (linear); upstream's pass then finds nothing
-  // left in functions.
+  // Last loop of a block first (linear).
   pm.addNestedPass<func::FuncOp>(createQuant4CPUSCFToCF());
-  pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   // arith, memref, func, cf, index and ub in one conversion (one walk of
-  // the module instead of six).
+  // the module instead of one per dialect).
   pm.addPass(createQuant4CPUToLLVM());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

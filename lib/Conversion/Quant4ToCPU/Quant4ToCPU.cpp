@@ -717,16 +717,6 @@ static bool readsDims(AffineMap map, unsigned i, unsigned j) {
          map.getResult(1) == getAffineDimExpr(j, map.getContext());
 }
 
-/// The source of a 2-D linalg.transpose (permutation [1, 0]) on tensors
-/// producing `v`, or null.
-static Value transposeSource(Value v) {
-  auto t = v.getDefiningOp<linalg::TransposeOp>();
-  if (!t || !t.hasPureTensorSemantics() || t.getPermutation().size() != 2 ||
-      t.getPermutation()[0] != 1 || t.getPermutation()[1] != 0)
-    return nullptr;
-  return t.getInput();
-}
-
 /// Whether `v` is a linalg.fill of +0.0 on tensors.
 static bool isZeroFill(Value v) {
   auto fill = v.getDefiningOp<linalg::FillOp>();

@@ -19,17 +19,18 @@ namespace mlir::quant4 {
 using namespace mlir;
 
 namespace {
-/// The ops upstream's convert-scf-to-cf marks illegal (and has patterns for).
-bool isLoweredSCFOp(Operation *op) {
-  return isa<scf::ForallOp, scf::ForOp, scf::IfOp, scf::IndexSwitchOp,
-             scf::ParallelOp, scf::WhileOp, scf::ExecuteRegionOp>(op);
-}
-
 struct SCFToCFPass : mlir::quant4::impl::Quant4CPUSCFToCFBase<SCFToCFPass> {
   LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet set(ctx);
     populateSCFToControlFlowConversionPatterns(set);
     patterns = std::make_shared<FrozenRewritePatternSet>(std::move(set));
+    // The ops upstream's convert-scf-to-cf marks illegal (and has patterns
+    // for).
+    auto t = std::make_shared<ConversionTarget>(*ctx);
+    t->addIllegalOp<scf::ForallOp, scf::ForOp, scf::IfOp, scf::IndexSwitchOp,
+                    scf::ParallelOp, scf::WhileOp, scf::ExecuteRegionOp>();
+    t->markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    target = std::move(t);
     return success();
   }
 
@@ -40,24 +41,19 @@ struct SCFToCFPass : mlir::quant4::impl::Quant4CPUSCFToCFBase<SCFToCFPass> {
     SmallVector<Operation *> roots;
     for (Block &block : getOperation().getBody())
       for (Operation &op : block)
-        if (op.walk([](Operation *nested) {
-                return isLoweredSCFOp(nested) ? WalkResult::interrupt()
-                                              : WalkResult::advance();
+        if (op.walk([&](Operation *nested) {
+                return target->isIllegal(nested) ? WalkResult::interrupt()
+                                                 : WalkResult::advance();
               }).wasInterrupted())
           roots.push_back(&op);
     if (roots.empty())
       return;
     std::reverse(roots.begin(), roots.end());
-
-    ConversionTarget target(getContext());
-    target
-        .addIllegalOp<scf::ForallOp, scf::ForOp, scf::IfOp, scf::IndexSwitchOp,
-                      scf::ParallelOp, scf::WhileOp, scf::ExecuteRegionOp>();
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    if (failed(applyPartialConversion(roots, target, *patterns)))
+    if (failed(applyPartialConversion(roots, *target, *patterns)))
       signalPassFailure();
   }
 
   std::shared_ptr<const FrozenRewritePatternSet> patterns;
+  std::shared_ptr<const ConversionTarget> target;
 };
 } // namespace

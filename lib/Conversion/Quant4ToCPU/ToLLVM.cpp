@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Passes.h"
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
 
 #include "mlir/Analysis/DataLayoutAnalysis.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -29,7 +30,7 @@ using namespace mlir;
 
 namespace {
 struct Quant4CPUToLLVM
-    : quant4::impl::Quant4CPUToLLVMBase<Quant4CPUToLLVM> {
+    : mlir::quant4::impl::Quant4CPUToLLVMBase<Quant4CPUToLLVM> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();

@@ -174,10 +174,16 @@ func.func @fold_mx_blocks() -> (tensor<2x4xf4E2M1FN>, tensor<2x4xf4E2M1FN>) {
 // CHECK-LABEL: func.func @fold_transpose_into_matmul
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[QW:.*]] = quant4.quantize %[[W:.*]], %[[SW:.*]] rounding<nearest> {stream = 1 : i64} : tensor<8x4xf32>, tensor<f32> -> tensor<8x4x!quant4.int<4>>
+// CHECK-NOT: linalg.transpose
 // CHECK: quant4.matmul %{{.*}}, %[[QW]] {{.*}} acc<f16> :
+// CHECK-NOT: linalg.transpose
 // CHECK: quant4.matmul %{{.*}}, %[[QW]] {{.*}}acc<f16> {transpose_rhs}
+// CHECK-NOT: linalg.transpose
 // CHECK: %[[QX:.*]] = quant4.quantize %[[X:.*]], %{{.*}} rounding<nearest_even> {stream = 4 : i64} : tensor<2x8xf32>, tensor<f32> -> tensor<2x8x!quant4.uint<4>>
+// CHECK-NOT: linalg.transpose
 // CHECK: quant4.matmul %[[QX]], %{{.*}} {{.*}}acc<f32> {transpose_lhs}
+// CHECK-NOT: linalg.transpose
+// CHECK: return
 func.func @fold_transpose_into_matmul(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>,
     %g: tensor<2x4xf32>, %sx: tensor<f32>, %sw: tensor<f32>, %sg: tensor<f32>)
     -> (tensor<2x4xf32>, tensor<2x8xf32>, tensor<8x4xf32>) {

@@ -1,6 +1,7 @@
 //===- Quant4Ops.cpp - quant4 operations: verifiers and folders -----------===//
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -357,18 +358,11 @@ struct FoldTransposeIntoMatmul : OpRewritePattern<MatmulOp> {
         !deterministic(q.getRounding()) ||
         cast<ShapedType>(q.getScale().getType()).getRank() != 0)
       return {};
-    Operation *t = q.getInput().getDefiningOp();
-    if (!t || t->getName().getStringRef() != "linalg.transpose" ||
-        t->getNumOperands() != 2 || t->getNumResults() != 1)
+    Value x = transposeSource(q.getInput());
+    if (!x)
       return {};
-    auto perm = t->getAttrOfType<DenseI64ArrayAttr>("permutation");
-    if (!perm || perm.asArrayRef() != ArrayRef<int64_t>{1, 0})
-      return {};
-    Value x = t->getOperand(0);
-    auto xType = dyn_cast<RankedTensorType>(x.getType());
+    auto xType = cast<RankedTensorType>(x.getType());
     auto qType = cast<RankedTensorType>(q.getType());
-    if (!xType || xType.getRank() != 2)
-      return {};
     auto codesType = RankedTensorType::get(xType.getShape(),
                                            qType.getElementType());
     for (Operation *user : x.getUsers()) {
@@ -711,3 +705,11 @@ LogicalResult Conv2DOp::verify() {
 
 #define GET_OP_CLASSES
 #include "quant4/Dialect/Quant4/IR/Quant4Ops.cpp.inc"
+
+Value mlir::quant4::transposeSource(Value v) {
+  auto t = v.getDefiningOp<linalg::TransposeOp>();
+  if (!t || !t.hasPureTensorSemantics() ||
+      t.getPermutation() != ArrayRef<int64_t>{1, 0})
+    return nullptr;
+  return t.getInput();
+}

@@ -50,6 +50,10 @@ num::Accumulation toNumerics(AccumulationAttr acc);
 LogicalResult verifyScaleShape(function_ref<InFlightDiagnostic()> emitError,
                                StringRef what, RankedTensorType valueType,
                                Type scaleType, GranularityAttr granularity);
+/// The source of the 2-D `linalg.transpose` (permutation [1, 0], on
+/// tensors) that produces `v`, or null.
+Value transposeSource(Value v);
+
 } // namespace mlir::quant4
 
 #define GET_OP_CLASSES
