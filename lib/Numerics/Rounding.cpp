@@ -267,6 +267,8 @@ float dequantize(const Format &f, uint32_t code, float scale) {
   return decode(f, code) * scale;
 }
 
+float twoLevelScale(float s, float t) { return s * t; }
+
 float dequantizeTwoLevel(const Format &f, uint32_t code, float s, float t) {
   return dequantize(f, code, s) * t;
 }
@@ -274,6 +276,12 @@ float dequantizeTwoLevel(const Format &f, uint32_t code, float s, float t) {
 float fakeQuant(const Format &f, float x, float scale, Rounding r, RngKey key,
                 uint64_t index) {
   return dequantize(f, quantize(f, x, scale, r, key, index), scale);
+}
+
+float fakeQuantTwoLevel(const Format &f, float x, float s, float t, Rounding r,
+                        RngKey key, uint64_t index) {
+  return dequantizeTwoLevel(
+      f, quantize(f, x, twoLevelScale(s, t), r, key, index), s, t);
 }
 
 //===----------------------------------------------------------------------===//

@@ -91,14 +91,19 @@ squareAndAbsLanesAvx(const float *x, size_t n, double *sq, double *ab) {
 }
 #endif
 
-std::pair<double, double> squareAndAbsSums(const float *x, size_t n) {
+} // namespace
+
+std::pair<double, double> squareAndAbsSums(const float *x, size_t n,
+                                           bool allowVector) {
   constexpr size_t L = kSumLanes;
   double sq[L] = {}, ab[L] = {};
   size_t i = 0;
 #if defined(__x86_64__)
   static const bool avx = __builtin_cpu_supports("avx");
-  if (avx)
+  if (avx && allowVector)
     i = squareAndAbsLanesAvx(x, n, sq, ab);
+#else
+  (void)allowVector;
 #endif
   for (; i < n; ++i) { // what the vector form left, lane i mod L
     double v = double(x[i]);
@@ -112,7 +117,6 @@ std::pair<double, double> squareAndAbsSums(const float *x, size_t n) {
     }
   return {sq[0], ab[0]};
 }
-} // namespace
 
 double meanAbs(const float *x, size_t n) {
   return n ? squareAndAbsSums(x, n).second / double(n) : 0.0;
@@ -200,12 +204,13 @@ float delayedScale(const Format &f, const float *history, size_t n, int margin,
   return pow2 ? roundUpPow2(s) : s;
 }
 
-void pushAmaxHistory(float *history, size_t n, float amax) {
+bool pushAmaxHistory(float *history, size_t n, float amax) {
   if (!std::isfinite(amax) || n == 0)
-    return;
+    return false;
   for (size_t i = n - 1; i > 0; --i)
     history[i] = history[i - 1];
   history[0] = amax;
+  return true;
 }
 
 DelayedScaling::DelayedScaling(Format f, int historyLength, int margin,
@@ -325,13 +330,9 @@ MxBlocks mxQuantize(const float *x, size_t n, Format elem, int blockSize,
     size_t len = std::min(bs, n - b0);
     uint32_t sc = mxBlockScaleCode(x + b0, len, elem);
     out.scales.push_back(sc);
-    if (sc == 0xFFu) {
-      for (size_t i = 0; i < len; ++i)
-        out.codes[b0 + i] = encode(elem, std::numeric_limits<float>::quiet_NaN(),
-                                   r);
-      continue;
-    }
-    float scale = std::ldexp(1.0f, int(sc) - 127);
+    // A NaN scale (code 0xFF) is not a valid scale: quantize gives the
+    // element format's NaN code (0 if it has none) to the whole block.
+    float scale = decode(Format::e8m0(), sc);
     for (size_t i = 0; i < len; ++i)
       out.codes[b0 + i] =
           quantize(elem, x[b0 + i], scale, r, key, indexBase + b0 + i);
@@ -358,19 +359,20 @@ uint32_t e4m3BlockScaleCode(float target) {
   return code == 0 ? 1u : code; // never a zero scale (C38)
 }
 
+float nvfp4TensorScale(const float *x, size_t n) {
+  float amax = amaxFiniteOf(x, n);
+  return amax > 0.0f ? clampScale(amax / 2688.0f) : 1.0f;
+}
+
 Nvfp4Blocks nvfp4Scales(const float *x, size_t n, int blockSize) {
   Nvfp4Blocks out;
   out.blockSize = std::max(1, blockSize);
   size_t bs = size_t(out.blockSize);
-  float amax = amaxFiniteOf(x, n);
-  out.tensorScale = amax > 0.0f ? clampScale(amax / 2688.0f) : 1.0f;
-  for (size_t b0 = 0; b0 < n; b0 += bs) {
-    float amaxB = amaxOf(x + b0, std::min(bs, n - b0));
-    out.scales.push_back(std::isfinite(amaxB)
-                             ? e4m3BlockScaleCode((amaxB / 6.0f) /
-                                                  out.tensorScale)
-                             : 0x7Fu); // E4M3 NaN
-  }
+  out.tensorScale = nvfp4TensorScale(x, n);
+  for (size_t b0 = 0; b0 < n; b0 += bs)
+    out.scales.push_back(blockScaleCode(x + b0, std::min(bs, n - b0),
+                                        Format::fp4e2m1(), Format::fp8e4m3(),
+                                        out.tensorScale));
   return out;
 }
 
@@ -382,8 +384,8 @@ Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
   out.codes.assign(n, 0);
   for (size_t b0 = 0, b = 0; b0 < n; b0 += bs, ++b) {
     size_t len = std::min(bs, n - b0);
-    if (out.scales[b] == 0x7Fu)
-      continue; // NaN scale (a non-finite block): codes stay 0
+    // A NaN scale (code 0x7F, a non-finite block) gives quantize's NaN
+    // result, code 0 (E2M1 has no NaN).
     float es = out.blockElementScale(b);
     for (size_t i = 0; i < len; ++i) {
       float v = x[b0 + i];
@@ -393,6 +395,33 @@ Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize, Rounding r,
     }
   }
   return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Block-scale policy (quant4.scale #quant4.block)
+//===----------------------------------------------------------------------===//
+
+uint32_t blockScaleCode(const float *x, size_t n, const Format &elem,
+                        const Format &scaleFormat,
+                        std::optional<float> tensorScale) {
+  if (scaleFormat.kind == FormatKind::E8M0)
+    return mxBlockScaleCode(x, n, elem);
+  float amax = amaxOf(x, n);
+  if (scaleFormat.kind == FormatKind::FP32)
+    return floatBits(amaxScale(elem, amax));
+  if (tensorScale) { // two-level (NVFP4)
+    if (!std::isfinite(amax))
+      return 0x7Fu; // E4M3 NaN
+    return e4m3BlockScaleCode((amax / float(elem.maxValue())) / *tensorScale);
+  }
+  return e4m3BlockScaleCode(float(amax / elem.maxValue()));
+}
+
+float blockTensorScale(const float *x, size_t n, const Format &scaleFormat) {
+  return scaleFormat.kind == FormatKind::E8M0 ||
+                 scaleFormat.kind == FormatKind::FP32
+             ? 1.0f
+             : nvfp4TensorScale(x, n);
 }
 
 } // namespace quant4::num

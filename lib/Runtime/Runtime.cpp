@@ -23,6 +23,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -190,7 +191,6 @@ std::vector<int64_t> gatherI64(const View &v) {
   return out;
 }
 
-
 int64_t product(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t x : shape)
@@ -318,20 +318,12 @@ struct Granularity {
     }
     return s;
   }
-  int64_t blockElements() const {
-    int64_t b = 1;
-    for (int64_t x : block)
-      b *= x;
-    return b;
-  }
   /// scaleIndex of every element, in row-major order: an odometer over
   /// the dimensions that updates one dimension's share of the index per
   /// step instead of dividing every dimension for every element.
   std::vector<int64_t> scaleIndices(const std::vector<int64_t> &shape,
                                     const std::vector<int64_t> &scaleShape) const {
-    int64_t n = 1;
-    for (int64_t e : shape)
-      n *= e;
+    int64_t n = product(shape);
     std::vector<int64_t> out(size_t(std::max<int64_t>(n, 0)), 0);
     size_t r = shape.size();
     if (kind == rt::GranTensor || n <= 0 || r == 0)
@@ -412,14 +404,20 @@ kernels::Options kernelOptions() {
 /// num::quantize, threshold tables for the deterministic rules), one call per
 /// run of elements sharing a scale: the whole tensor for a per-tensor scale,
 /// rows of the innermost dimension for a per-axis scale on an outer axis,
-/// innermost-dimension blocks for block scales; runs shorter than 8 elements
-/// call num::quantize per element.
+/// innermost-dimension blocks for block scales. When runs are shorter than 8
+/// elements (a per-axis scale on the innermost axis, narrow blocks) one
+/// kernels::quantizeScaled call takes a scale per element instead. The scale
+/// of an element is num::twoLevelScale(its scale, tensor scale or 1).
 void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
                   bool hasT, int64_t word, num::Rounding r, num::RngKey key,
                   View out) {
   num::Format f = rt::unpackFormat(word);
   bool packed = rt::isPackedStorage(word);
+  // The scale table with the tensor scale applied once (the quantization
+  // scale s · t of every element, t = 1 without a tensor scale).
   std::vector<float> s = gatherReal(scale, Real::F32);
+  for (float &v : s)
+    v = num::twoLevelScale(v, hasT ? tScale : 1.0f);
   std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
   int64_t n = in.numel();
   int64_t bytes = packed ? packedBytes(n) : n;
@@ -444,8 +442,7 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
   }
   CodeLayout layout = packed ? CodeLayout::Packed4 : CodeLayout::Byte;
   auto scaleAt = [&](int64_t i) {
-    return num::twoLevelScale(s[size_t(g.scaleIndex(shape, sshape, i))],
-                              hasT ? tScale : 1.0f);
+    return s[size_t(g.scaleIndex(shape, sshape, i))];
   };
   int64_t inner = in.rank ? shape.back() : 1;
   int64_t run = g.kind == rt::GranTensor ? n
@@ -470,8 +467,7 @@ void quantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
     std::vector<int64_t> idx = g.scaleIndices(shape, sshape);
     std::vector<float> se(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i)
-      se[size_t(i)] = num::twoLevelScale(s[size_t(idx[size_t(i)])],
-                                         hasT ? tScale : 1.0f);
+      se[size_t(i)] = s[size_t(idx[size_t(i)])];
     kernels::quantizeScaled(f, x, se.data(), size_t(n), r, key, 0, dst,
                             layout, 0);
   }
@@ -509,15 +505,10 @@ void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
   std::vector<float> s = gatherReal(scale, Real::F32);
   std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
   std::vector<float> y(x.size());
+  float t = hasT ? tScale : 1.0f;
   for (size_t i = 0; i < x.size(); ++i) {
     float si = s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))];
-    if (!hasT) {
-      y[i] = num::fakeQuant(f, x[i], si, r, key, uint64_t(i));
-    } else {
-      uint32_t c = num::quantize(f, x[i], num::twoLevelScale(si, tScale), r,
-                                 key, uint64_t(i));
-      y[i] = dequantizeOne(f, c, si, tScale, true);
-    }
+    y[i] = num::fakeQuantTwoLevel(f, x[i], si, t, r, key, uint64_t(i));
   }
   scatterReal(out, k, y);
 }
@@ -587,46 +578,28 @@ void scalePactImpl(num::Format f, View alpha, View out) {
               std::vector<float>(size_t(out.numel()), num::pactScale(a, f.bits)));
 }
 
-/// Block scales: every block is zero-padded to the full block size (zeros
-/// change neither a block's nor the tensor's amax) and the blocks are laid
-/// out one after the other, so the Numerics MX / NVFP4 routines see exactly
-/// one of their 1-D blocks per N-D block.
+/// Block scales: the elements of each N-D block in row-major order, one
+/// num::blockScaleCode per block (the rule quant4-ref applies too), and the
+/// tensor scale of the two-level (NVFP4) policy over the whole input.
 void scaleBlockImpl(Real k, View in, Granularity g, num::Format f,
                     num::Format sf, bool hasT, View outScale, bool codesOut,
                     View outT) {
   size_t nb = size_t(outScale.numel());
-  auto gs = groups(gatherReal(in, k), in.shape(), outScale.shape(), g, nb);
-  size_t B = size_t(g.blockElements());
-  float t = 1.0f;
+  std::vector<float> x = gatherReal(in, k);
+  float t = hasT ? num::blockTensorScale(x.data(), x.size(), sf) : 1.0f;
+  std::optional<float> tOpt = hasT ? std::optional<float>(t) : std::nullopt;
+  auto gs = groups(x, in.shape(), outScale.shape(), g, nb);
   std::vector<uint32_t> codes(nb, 0);
-  std::vector<float> scales(nb, 1.0f);
-  if (sf.kind == num::FormatKind::FP32) {
-    for (size_t j = 0; j < nb; ++j)
-      scales[j] =
-          num::amaxScale(f, num::amaxOf(gs[j].data(), gs[j].size()), false);
-  } else if (sf.kind == num::FormatKind::E8M0) {
-    // MX: the scale of each block (its elements are quantized by the
-    // quant4.quantize that follows).
-    for (size_t j = 0; j < nb; ++j)
-      codes[j] = num::mxBlockScaleCode(gs[j].data(), gs[j].size(), f);
-  } else {
-    std::vector<float> buf(nb * B, 0.0f);
-    for (size_t j = 0; j < nb; ++j)
-      std::copy(gs[j].begin(), gs[j].end(), buf.begin() + j * B);
-    if (hasT) { // E4M3 with a tensor scale: NVFP4
-      num::Nvfp4Blocks nv = num::nvfp4Scales(buf.data(), buf.size(), int(B));
-      codes = nv.scales;
-      t = nv.tensorScale;
-    } else { // E4M3 alone: amax / max(format), never a zero scale (C38)
-      for (size_t j = 0; j < nb; ++j)
-        codes[j] = num::e4m3BlockScaleCode(
-            float(num::amaxOf(gs[j].data(), gs[j].size()) / f.maxValue()));
-    }
-  }
-  if (codesOut)
+  for (size_t j = 0; j < nb; ++j)
+    codes[j] = num::blockScaleCode(gs[j].data(), gs[j].size(), f, sf, tOpt);
+  if (codesOut) {
     scatterCodes(outScale, codes);
-  else
+  } else {
+    std::vector<float> scales(nb);
+    for (size_t j = 0; j < nb; ++j)
+      scales[j] = num::bitsFloat(codes[j]);
     scatterReal(outScale, Real::F32, scales);
+  }
   if (hasT)
     scatterReal(outT, Real::F32, std::vector<float>(1, t));
 }

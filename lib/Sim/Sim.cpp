@@ -695,16 +695,20 @@ bool Simulator::Impl::exec(const Instr &in) {
     return true;
   }
   case Opcode::HPUSH: {
+    // Reads entries 0..h-2 (the last one is shifted out); writes all h
+    // entries, but only when the amax is recorded: a non-finite amax leaves
+    // the history (values and initialisation state) untouched.
     uint64_t h = g("h"), hist = g("hist");
     float a = rf(unsigned(g("fa")));
     if (h > 1 && !rd(Space::SP, hist, 4 * (h - 1), "history"))
       return false;
     if (!wr(Space::SP, hist, 4 * h, "history"))
       return false;
-    std::vector<float> hv = ldFloats(hist, h);
-    num::pushAmaxHistory(hv.data(), hv.size(), a);
-    for (uint64_t i = 0; i < h; ++i)
-      stF(hist + 4 * i, hv[i]);
+    std::vector<float> hv = ldFloats(hist, h > 1 ? h - 1 : 0);
+    hv.push_back(0.0f); // entry h-1: shifted out, never read
+    if (num::pushAmaxHistory(hv.data(), h, a))
+      for (uint64_t i = 0; i < h; ++i)
+        stF(hist + 4 * i, hv[i]);
     return true;
   }
   case Opcode::SSAWB: {

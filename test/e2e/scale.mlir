@@ -77,6 +77,30 @@ func.func @blocks(%x: tensor<6x12xf32>)
   return %ms, %mq, %md, %ns, %nt, %nq, %nd, %fs, %fq : tensor<3x3xf8E8M0FNU>, tensor<6x12xf4E2M1FN>, tensor<6x12xf32>, tensor<6x3xf8E4M3FN>, tensor<f32>, tensor<6x12xf4E2M1FN>, tensor<6x12xf32>, tensor<2x4xf32>, tensor<6x12xf32>
 }
 
+// E4M3 block scales without a tensor scale: e4m3BlockScaleCode(amax_block /
+// max(fmt)), never the zero code (C38). Blocks of 1x4 that are all zero
+// (with a -0), that underflow E4M3 (tiny amax), that hold a NaN, and
+// ordinary ones: the all-zero and underflowing blocks take code 0x01 (2^-9).
+// RUN: quant4-ref gen %t/e.npy --dtype float32 --shape 3x8 --values 1,2,-3,0.5,0,-0,0,0,1e-30,-2e-30,0,1e-31,7,-100,0.01,3,nan,1,2,3,448,5000,-1,0.25
+// RUN: quant4-run %s --entry e4m3blocks --input %t/e.npy --output-dir %t/e
+// RUN: quant4-ref scale %t/e.npy %t/e_s.npy --policy block --scale-format e4m3 --format e2m1 --granularity block:1,4
+// RUN: cmp %t/e/result0.npy %t/e_s.npy
+// RUN: quant4-ref quantize %t/e.npy %t/e_s.npy %t/e_q.npy --format e2m1 --rounding nearest_even --granularity block:1,4 --scale-format e4m3
+// RUN: cmp %t/e/result1.npy %t/e_q.npy
+// RUN: quant4-ref dequantize %t/e_q.npy %t/e_s.npy %t/r.npy --format e2m1 --granularity block:1,4 --scale-format e4m3
+// RUN: cmp %t/e/result2.npy %t/r.npy
+// By hand: amax 3 -> 3/6 = 0.5 (0x30); all zero -> 0x01; 2e-30/6 underflows
+// -> 0x01; 100/6 = 16.67 -> 16 (0x58); NaN -> 0x7F; 5000/6 -> 448 (0x7E).
+// RUN: quant4-ref gen %t/e_s_hand.npy --dtype uint8 --shape 3x2 --values 48,1,1,88,127,126
+// RUN: cmp %t/e/result0.npy %t/e_s_hand.npy
+func.func @e4m3blocks(%x: tensor<3x8xf32>)
+    -> (tensor<3x2xf8E4M3FN>, tensor<3x8xf4E2M1FN>, tensor<3x8xf32>) {
+  %s = quant4.scale #quant4.block<scale = f8E4M3FN> %x for f4E2M1FN granularity<block = [1, 4]> : tensor<3x8xf32> -> tensor<3x2xf8E4M3FN>
+  %q = quant4.quantize %x, %s rounding<nearest_even> granularity<block = [1, 4]> : tensor<3x8xf32>, tensor<3x2xf8E4M3FN> -> tensor<3x8xf4E2M1FN>
+  %d = quant4.dequantize %q, %s granularity<block = [1, 4]> : tensor<3x8xf4E2M1FN>, tensor<3x2xf8E4M3FN> -> tensor<3x8xf32>
+  return %s, %q, %d : tensor<3x2xf8E4M3FN>, tensor<3x8xf4E2M1FN>, tensor<3x8xf32>
+}
+
 // Per-axis scales on dequantize, axis 0.
 // RUN: quant4-ref gen %t/c.npy --dtype uint8 --shape 6x12 --codes 8 --bits 4
 // RUN: quant4-ref gen %t/sa.npy --dtype float32 --shape 6 --values 0.5,1,2,0.25,3,0.0625

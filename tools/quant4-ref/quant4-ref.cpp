@@ -44,6 +44,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -261,9 +262,10 @@ int64_t scaleOf(const Gran &g, const std::vector<int64_t> &shape,
   return s;
 }
 
-float tensorScale(const Args &a, bool &has) {
-  has = a.has("tensor-scale");
-  return has ? floats(load(a.get("tensor-scale"))).at(0) : 1.0f;
+/// --tensor-scale's value, 1 (one-level scaling) without it.
+float tensorScale(const Args &a) {
+  return a.has("tensor-scale") ? floats(load(a.get("tensor-scale"))).at(0)
+                               : 1.0f;
 }
 
 //===-- Commands ----------------------------------------------------------===//
@@ -354,15 +356,14 @@ int cmdQuantLike(const Args &a, const std::string &cmd) {
   num::Format f = format(a.need("format"));
   Gran g = granularity(a.get("granularity"));
   std::vector<float> s = scales(sa, a.get("scale-format"));
-  bool hasT;
-  float t = tensorScale(a, hasT);
+  float t = tensorScale(a);
   size_t n = size_t(in.numel());
   if (cmd == "dequantize") {
     std::vector<uint32_t> c = codes(in);
     std::vector<float> y(n);
     for (size_t i = 0; i < n; ++i) {
       float si = s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))];
-      y[i] = num::dequantizeTwoLevel(f, c[i], si, hasT ? t : 1.0f);
+      y[i] = num::dequantizeTwoLevel(f, c[i], si, t);
     }
     save(a.pos[2], realArray(in.shape, y, a.get("dtype") == "float16"));
     return 0;
@@ -371,19 +372,20 @@ int cmdQuantLike(const Args &a, const std::string &cmd) {
   num::Rounding r = rounding(a.need("rounding"));
   num::RngKey key{uint64_t(std::strtoull(a.get("seed", "0").c_str(), nullptr, 0)),
                   uint64_t(std::strtoull(a.get("stream", "0").c_str(), nullptr, 0))};
-  std::vector<uint32_t> c(n);
-  std::vector<float> y(n);
+  bool quant = cmd == "quantize";
+  std::vector<uint32_t> c(quant ? n : 0);
+  std::vector<float> y(quant ? 0 : n);
   for (size_t i = 0; i < n; ++i) {
     float si = s[size_t(scaleOf(g, in.shape, sa.shape, int64_t(i)))];
-    c[i] = num::quantize(f, x[i], num::twoLevelScale(si, hasT ? t : 1.0f), r,
-                         key, i);
-    y[i] = num::dequantizeTwoLevel(f, c[i], si, hasT ? t : 1.0f);
+    if (quant)
+      c[i] = num::quantize(f, x[i], num::twoLevelScale(si, t), r, key, i);
+    else
+      y[i] = num::fakeQuantTwoLevel(f, x[i], si, t, r, key, i);
   }
-  if (cmd == "quantize") {
+  if (quant)
     save(a.pos[2], u8Array(in.shape, c));
-  } else {
+  else
     save(a.pos[2], realArray(in.shape, y, in.dtype == npy::DType::F16));
-  }
   return 0;
 }
 
@@ -436,36 +438,21 @@ int cmdScale(const Args &a) {
     float alpha = floats(load(a.pos.at(1))).at(0);
     save(a.pos.at(2), f32Array({}, {num::pactScale(alpha, f.bits)}));
   } else if (policy == "block") {
+    // One num::blockScaleCode per N-D block (its elements in row-major
+    // order), the rule the runtime applies.
     num::Format sf = format(a.get("scale-format", "e8m0"));
     bool two = a.has("tensor-scale-out");
-    int64_t B = 1;
-    for (int64_t b : g.block)
-      B *= b;
-    // Each N-D block, zero-padded to B elements, is one 1-D Numerics block.
-    std::vector<float> buf(size_t(ns * B), 0.0f);
-    for (int64_t j = 0; j < ns; ++j)
-      for (size_t k = 0; k < groups[size_t(j)].size(); ++k)
-        buf[size_t(j * B) + k] = groups[size_t(j)][k];
+    float t = two ? num::blockTensorScale(x.data(), x.size(), sf) : 1.0f;
+    std::optional<float> tOpt = two ? std::optional<float>(t) : std::nullopt;
     std::vector<uint32_t> sc(static_cast<size_t>(ns));
-    float t = 1.0f;
+    for (size_t j = 0; j < sc.size(); ++j)
+      sc[j] = num::blockScaleCode(groups[j].data(), groups[j].size(), f, sf,
+                                  tOpt);
     if (sf.kind == num::FormatKind::FP32) {
       for (size_t j = 0; j < s.size(); ++j)
-        s[j] = num::amaxScale(f, num::amaxOf(groups[j].data(), groups[j].size()));
+        s[j] = num::bitsFloat(sc[j]);
       save(a.pos.at(1), f32Array(sshape, s));
     } else {
-      if (sf.kind == num::FormatKind::E8M0) {
-        sc = num::mxQuantize(buf.data(), buf.size(), f, int(B),
-                             num::Rounding::NearestEven).scales;
-      } else if (two) {
-        num::Nvfp4Blocks nv = num::nvfp4Quantize(buf.data(), buf.size(), int(B));
-        sc = nv.scales;
-        t = nv.tensorScale;
-      } else {
-        for (size_t j = 0; j < sc.size(); ++j)
-          sc[j] = num::encode(sf, float(num::amaxOf(groups[j].data(), groups[j].size()) /
-                                        f.maxValue()),
-                              num::Rounding::NearestEven);
-      }
       save(a.pos.at(1), u8Array(sshape, sc));
     }
     if (two)

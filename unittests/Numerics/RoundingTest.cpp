@@ -620,9 +620,27 @@ TEST(Scale, C20_TwoLevel) {
   Format e2m1 = Format::fp4e2m1();
   EXPECT_EQ(twoLevelScale(2.25f, 0.5f), 1.125f);
   EXPECT_EQ(dequantizeTwoLevel(e2m1, 7, 2.25f, 2.0f), 27.0f); // 6·2.25·2
-  // Not the same rounding as decode·(s·t): (1.5 · 3) · t vs 1.5 · (3 · t).
-  float t = 1.0f / 3.0f;
+  // Not the same rounding as decode·(s·t): with code 3 (1.5), s = 1.1f and
+  // t = 1/3, (1.5 · s) · t and 1.5 · (s · t) differ in the last bit.
+  float s = 1.1f, t = 1.0f / 3.0f;
+  volatile float vs = s, vt = t; // the products below rounded as written
+  float blockFirst = (1.5f * vs) * vt, tensorFirst = 1.5f * (vs * vt);
+  ASSERT_NE(blockFirst, tensorFirst);
+  EXPECT_EQ(dequantizeTwoLevel(e2m1, 3, s, t), blockFirst);
   EXPECT_EQ(dequantizeTwoLevel(e2m1, 3, 3.0f, t), (1.5f * 3.0f) * t);
   EXPECT_TRUE(std::isnan(dequantizeTwoLevel(e2m1, 3, 0.0f, 1.0f)));
   EXPECT_EQ(dequantizeTwoLevel(e2m1, 3, 3.0f, 1.0f), dequantize(e2m1, 3, 3.0f));
+  // Fake quantization with two levels: quantized with s·t, decoded block
+  // scale first. 0.55 / (1.1·(1/3)) = 1.5 -> code 3 -> (1.5·s)·t.
+  EXPECT_EQ(quantize(e2m1, 0.55f, twoLevelScale(s, t), Rounding::NearestEven),
+            3u);
+  EXPECT_EQ(fakeQuantTwoLevel(e2m1, 0.55f, s, t, Rounding::NearestEven),
+            blockFirst);
+  // t = 1 is fakeQuant, for every rounding mode (stochastic: same index).
+  for (float x : {0.55f, -2.7f, 100.0f, 0.0f, -0.0f, 1e-30f})
+    for (Rounding r : kAllModes)
+      EXPECT_EQ(floatBits(fakeQuantTwoLevel(e2m1, x, s, 1.0f, r, {3, 4}, 7)),
+                floatBits(fakeQuant(e2m1, x, s, r, {3, 4}, 7)));
+  EXPECT_TRUE(std::isnan(fakeQuantTwoLevel(e2m1, 1.0f, 0.0f, t,
+                                           Rounding::NearestEven)));
 }

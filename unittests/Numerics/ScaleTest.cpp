@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <random>
@@ -40,8 +41,8 @@ TEST(Reductions, C30_AmaxAndMeans) {
   // Random data of every length class against the rule written plainly.
   std::mt19937 rng(3);
   std::lognormal_distribution<float> mag(0.0f, 4.0f);
-  for (size_t n : {size_t(1), size_t(15), size_t(16), size_t(31), size_t(100),
-                   size_t(4099)}) {
+  for (size_t n : {size_t(1), size_t(15), size_t(16), size_t(31), size_t(32),
+                   size_t(100), size_t(4096), size_t(4099)}) {
     std::vector<float> r(n);
     for (auto &e : r)
       e = (rng() & 1 ? -1.0f : 1.0f) * mag(rng);
@@ -55,7 +56,17 @@ TEST(Reductions, C30_AmaxAndMeans) {
         sq[j] += sq[j + w], ab[j] += ab[j + w];
     EXPECT_EQ(meanSquare(r.data(), n), sq[0] / double(n)) << n;
     EXPECT_EQ(meanAbs(r.data(), n), ab[0] / double(n)) << n;
+    // The vector form (AVX, when the machine has it) and the portable loop.
+    for (bool vec : {true, false}) {
+      auto [s2, a1] = squareAndAbsSums(r.data(), n, vec);
+      EXPECT_EQ(s2, sq[0]) << n << (vec ? " vector" : " portable");
+      EXPECT_EQ(a1, ab[0]) << n << (vec ? " vector" : " portable");
+    }
   }
+  EXPECT_EQ(squareAndAbsSums(v.data(), 0, false), std::make_pair(0.0, 0.0));
+  // The 2^27-then-1s example through the portable loop as well.
+  EXPECT_EQ(squareAndAbsSums(v.data(), 17, false),
+            std::make_pair(std::ldexp(1.0, 54) + 12.0, 134217728.0 + 16.0));
 }
 
 TEST(AmaxScale, C32_Formula) {
@@ -305,9 +316,57 @@ TEST(Nvfp4, C38_TensorScaleAndSpecials) {
   EXPECT_EQ(e4m3BlockScaleCode(2.25f), 0x41u);       // as encode()
 }
 
-// The scales-only entry points (used by the runtime's scale policies) give
-// exactly the block scales of the full quantizers, on the hand-worked
-// blocks above (NaN, zero, subnormal, saturating) and on random data.
+// The block-scale rules written plainly (docs/Formats.md C37, C38), to
+// compare the Numerics routines with: mxQuantize and nvfp4Quantize take
+// their scales from mxBlockScaleCode / nvfp4Scales, so comparing those with
+// each other alone could not fail.
+namespace {
+float plainAmax(const float *x, size_t n) { // NaN if any NaN
+  float m = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(x[i]))
+      return std::nanf("");
+    m = std::max(m, std::fabs(x[i]));
+  }
+  return m;
+}
+/// MX: se = clamp(ilogb(amax) - emax_elem, -127, 127) + 127; all-zero
+/// block -> 0 (what the clamp gives); NaN/Inf -> 0xFF.
+uint32_t plainMxCode(const float *x, size_t n, int emaxElem) {
+  float a = plainAmax(x, n);
+  if (!std::isfinite(a))
+    return 0xFFu;
+  if (a == 0.0f)
+    return 0u;
+  return uint32_t(std::clamp(std::ilogb(a) - emaxElem, -127, 127) + 127);
+}
+/// E4M3 nearest-even code of a target scale, 0 replaced by 0x01 (2^-9).
+uint32_t plainE4m3Code(float target) {
+  uint32_t c = encode(Format::fp8e4m3(), target, Rounding::NearestEven);
+  return c == 0 ? 1u : c;
+}
+/// NVFP4: s_t = clamp(amaxFinite / (6*448), 2^-126, 2^127) (1 if 0).
+float plainNvfp4TensorScale(const float *x, size_t n) {
+  float m = 0.0f;
+  for (size_t i = 0; i < n; ++i)
+    if (std::isfinite(x[i]))
+      m = std::max(m, std::fabs(x[i]));
+  if (m == 0.0f)
+    return 1.0f;
+  return std::min(std::max(m / (6.0f * 448.0f), FLT_MIN),
+                  std::ldexp(1.0f, 127));
+}
+/// NVFP4 block: NaN/Inf -> 0x7F, else the E4M3 code of (amax_b / 6) / s_t.
+uint32_t plainNvfp4Code(const float *x, size_t n, float st) {
+  float a = plainAmax(x, n);
+  return std::isfinite(a) ? plainE4m3Code((a / 6.0f) / st) : 0x7Fu;
+}
+} // namespace
+
+// mxBlockScaleCode / nvfp4Scales (and the quantizers that use them, and
+// blockScaleCode, the graph-level block policy) follow the rules written
+// plainly, on hand-worked blocks (NaN, Inf, zero, subnormal, saturating)
+// and on random data.
 TEST(BlockScales, C37_C38_ScalesOnlyMatchTheQuantizers) {
   std::mt19937 rng(9);
   std::normal_distribution<float> d(0.0f, 3.0f);
@@ -318,21 +377,58 @@ TEST(BlockScales, C37_C38_ScalesOnlyMatchTheQuantizers) {
   std::fill(x.begin() + 64, x.begin() + 96, 0.0f);
   x[100] = 1e-39f;
   x[130] = 5000.0f;
+  x[200] = -INFINITY;
+  const Format e2m1 = Format::fp4e2m1(), e4m3 = Format::fp8e4m3();
+  ASSERT_EQ(mxElemEmax(e2m1), 2);
   for (int bs : {16, 32}) {
-    MxBlocks mx = mxQuantize(x.data(), x.size(), Format::fp4e2m1(), bs);
-    for (size_t b = 0; b < mx.scales.size(); ++b) {
-      size_t b0 = b * size_t(bs), len = std::min(size_t(bs), x.size() - b0);
-      EXPECT_EQ(mxBlockScaleCode(x.data() + b0, len), mx.scales[b])
-          << "MX block " << b << " of " << bs;
-    }
+    MxBlocks mx = mxQuantize(x.data(), x.size(), e2m1, bs);
     Nvfp4Blocks nv = nvfp4Quantize(x.data(), x.size(), bs);
     Nvfp4Blocks ns = nvfp4Scales(x.data(), x.size(), bs);
-    EXPECT_EQ(ns.tensorScale, nv.tensorScale);
-    EXPECT_EQ(ns.scales, nv.scales);
+    float st = plainNvfp4TensorScale(x.data(), x.size());
+    EXPECT_EQ(nv.tensorScale, st);
+    EXPECT_EQ(ns.tensorScale, st);
+    EXPECT_EQ(nvfp4TensorScale(x.data(), x.size()), st);
+    EXPECT_EQ(blockTensorScale(x.data(), x.size(), e4m3), st);
     EXPECT_TRUE(ns.codes.empty());
+    size_t nb = (x.size() + size_t(bs) - 1) / size_t(bs);
+    ASSERT_EQ(mx.scales.size(), nb);
+    ASSERT_EQ(nv.scales.size(), nb);
+    ASSERT_EQ(ns.scales.size(), nb);
+    for (size_t b = 0; b < nb; ++b) {
+      size_t b0 = b * size_t(bs), len = std::min(size_t(bs), x.size() - b0);
+      const float *xb = x.data() + b0;
+      uint32_t mxc = plainMxCode(xb, len, 2), nvc = plainNvfp4Code(xb, len, st);
+      EXPECT_EQ(mx.scales[b], mxc) << "MX block " << b << " of " << bs;
+      EXPECT_EQ(mxBlockScaleCode(xb, len), mxc);
+      EXPECT_EQ(blockScaleCode(xb, len, e2m1, Format::e8m0()), mxc);
+      EXPECT_EQ(nv.scales[b], nvc) << "NVFP4 block " << b << " of " << bs;
+      EXPECT_EQ(ns.scales[b], nvc);
+      EXPECT_EQ(blockScaleCode(xb, len, e2m1, e4m3, st), nvc);
+      // E4M3 alone: amax / max(elem) (in double, rounded once), never 0.
+      float a = plainAmax(xb, len);
+      EXPECT_EQ(blockScaleCode(xb, len, e2m1, e4m3),
+                plainE4m3Code(float(double(a) / 6.0)));
+      EXPECT_EQ(blockScaleCode(xb, len, Format::sint(4), Format::fp32()),
+                floatBits(amaxScale(Format::sint(4), a)));
+    }
   }
+  // Hand-computed codes (blocks of 32): block 1 holds the NaN, block 2 is
+  // all zero, block 6 (192..223) the -Inf.
   EXPECT_EQ(mxBlockScaleCode(x.data() + 64, 32), 0u);    // all zero
   EXPECT_EQ(mxBlockScaleCode(x.data() + 32, 32), 0xFFu); // NaN
+  EXPECT_EQ(mxBlockScaleCode(x.data() + 192, 32), 0xFFu); // -Inf
+  const float b13[] = {13.0f, -2.25f, 0.0f}; // ilogb(13) = 3: 2^(3-2)
+  EXPECT_EQ(mxBlockScaleCode(b13, 3), 128u);
+  EXPECT_EQ(blockScaleCode(b13, 3, e2m1, e4m3, 1.0f), 0x41u); // 13/6 -> 2.25
+  EXPECT_EQ(blockScaleCode(b13, 3, e2m1, e4m3), 0x41u);
+  EXPECT_EQ(blockScaleCode(x.data() + 64, 32, e2m1, e4m3), 1u); // never 0
+  EXPECT_EQ(blockScaleCode(x.data() + 64, 32, e2m1, e4m3, 1.0f), 1u);
+  EXPECT_EQ(blockScaleCode(x.data() + 192, 32, e2m1, e4m3, 1.0f), 0x7Fu);
+  EXPECT_EQ(blockScaleCode(x.data() + 192, 32, e2m1, e4m3), 0x7Eu); // 448
+  EXPECT_EQ(blockScaleCode(x.data() + 32, 32, e2m1, e4m3), 0x7Fu);
+  // A requested tensor scale is 1 for the non-NVFP4 block policies.
+  EXPECT_EQ(blockTensorScale(x.data(), x.size(), Format::e8m0()), 1.0f);
+  EXPECT_EQ(blockTensorScale(x.data(), x.size(), Format::fp32()), 1.0f);
 }
 
 // The graph-level delayed policy's history (C34): newest first, a

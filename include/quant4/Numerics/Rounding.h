@@ -61,11 +61,15 @@ float dequantize(const Format &f, uint32_t code, float scale);
 /// code is quantized with the scale s · t (float32) and decodes as
 /// dequantize(code, s) · t — the block scale first, then the tensor scale.
 /// t = 1 is one-level scaling.
-inline float twoLevelScale(float s, float t) { return s * t; }
+float twoLevelScale(float s, float t);
 float dequantizeTwoLevel(const Format &f, uint32_t code, float s, float t);
 /// dequantize(quantize(...)).
 float fakeQuant(const Format &f, float x, float scale, Rounding r,
                 RngKey key = {}, uint64_t index = 0);
+/// Two-level fake quantization: dequantizeTwoLevel(quantize(f, x,
+/// twoLevelScale(s, t), ...), s, t). With t = 1 it is fakeQuant(x, s).
+float fakeQuantTwoLevel(const Format &f, float x, float s, float t, Rounding r,
+                        RngKey key = {}, uint64_t index = 0);
 
 /// The IEEE binary32 bit pattern of x, and back.
 inline uint32_t floatBits(float x) {

@@ -30,6 +30,12 @@ float amaxFiniteOf(const float *x, size_t n);
 /// i mod 16, the lanes then added pairwise (C35; 0 if n == 0).
 double meanAbs(const float *x, size_t n);
 double meanSquare(const float *x, size_t n);
+/// The sums (Σ x_i², Σ |x_i|) that meanSquare and meanAbs divide by n, in
+/// that order (C35). On x86-64 with AVX the whole 16-element groups run as
+/// vector code unless allowVector is false (the portable loop, what machines
+/// without AVX run); both give the same bits.
+std::pair<double, double> squareAndAbsSums(const float *x, size_t n,
+                                           bool allowVector = true);
 
 /// Clamp a computed scale into [2^-126, 2^127] (C31): values below 2^-126
 /// (including 0, subnormals and negatives) -> 2^-126, above 2^127 (including
@@ -65,16 +71,17 @@ float gradScaleUpdate(const Format &f, float scale, float amax,
 float delayedScale(const Format &f, const float *history, size_t n, int margin,
                    float oldScale, bool pow2 = false);
 
+/// The amax history of the graph-level delayed policy (quant4.scale
+/// #quant4.delayed, the Q4A HPUSH instruction), newest first: records amax
+/// as [amax, h0, ..., h(n-2)] in place and returns true; a non-finite amax
+/// (or n == 0) leaves the history as is and returns false.
+bool pushAmaxHistory(float *history, size_t n, float amax);
+
 /// Transformer-Engine-style delayed scaling state. Use scale() to quantize step
 /// t, then record(amax of step t): the amax goes into a ring buffer of length
 /// H (oldest entry overwritten) and the scale for step t+1 is recomputed by
 /// delayedScale over the whole buffer. Non-finite amax values are not recorded
 /// (history and scale unchanged). Initial history: zeros; initial scale: 1.
-/// The amax history of the graph-level delayed policy (quant4.scale
-/// #quant4.delayed, the Q4A HPUSH instruction), newest first: records amax
-/// as [amax, h0, ..., h(n-2)] in place; a non-finite amax leaves it as is.
-void pushAmaxHistory(float *history, size_t n, float amax);
-
 class DelayedScaling {
 public:
   DelayedScaling(Format f, int historyLength, int margin = 0, bool pow2 = false,
@@ -133,13 +140,13 @@ struct MxBlocks {
 };
 /// Exponent of the largest power of two <= elem.maxValue() (E2M1: 2).
 int mxElemEmax(const Format &elem);
+/// The E8M0 scale code of one MX block x[0..n) (the rule of mxQuantize).
+uint32_t mxBlockScaleCode(const float *x, size_t n,
+                          Format elem = Format::fp4e2m1());
 /// OCP MX: shared_exp = floor(log2(amax_block)) - emax_elem, clamped to
 /// [-127, 127]; scale code = shared_exp + 127; all-zero block -> code 0;
 /// block with NaN/Inf -> code 0xFF (NaN). Elements:
 /// quantize(elem, x, 2^shared_exp, r) (saturating). Last block may be short.
-/// The E8M0 scale code of one MX block x[0..n) (the rule of mxQuantize).
-uint32_t mxBlockScaleCode(const float *x, size_t n,
-                          Format elem = Format::fp4e2m1());
 MxBlocks mxQuantize(const float *x, size_t n, Format elem = Format::fp4e2m1(),
                     int blockSize = 32, Rounding r = Rounding::NearestLinear,
                     RngKey key = {}, uint64_t indexBase = 0);
@@ -161,16 +168,44 @@ struct Nvfp4Blocks {
 /// underflowing target (an all-zero block) takes the smallest positive E4M3,
 /// 2^-9, so that every block scale is a valid (> 0) scale downstream (C38).
 uint32_t e4m3BlockScaleCode(float target);
-/// s_t = clampScale(amaxFinite / 2688) (1 if amaxFinite == 0); block scale
-/// code = e4m3BlockScaleCode((amax_b / 6) / s_t) (saturating at 448);
-/// block with NaN/Inf -> scale code 0x7F (NaN); otherwise element =
-/// quantize(E2M1, x, blockElementScale, r) (signed zeros stay signed zeros).
+/// The NVFP4 per-tensor scale s_t = clampScale(amaxFinite / 2688), 1 if
+/// amaxFinite == 0 (2688 = 6 · 448: max E2M1 · max E4M3).
+float nvfp4TensorScale(const float *x, size_t n);
 /// The tensor scale and block-scale codes of nvfp4Quantize, without the
 /// element codes.
 Nvfp4Blocks nvfp4Scales(const float *x, size_t n, int blockSize = 16);
+/// s_t = nvfp4TensorScale(x, n); block scale code =
+/// blockScaleCode(block, E2M1, E4M3, s_t), i.e.
+/// e4m3BlockScaleCode((amax_b / 6) / s_t) (saturating at 448), or 0x7F (NaN)
+/// for a block with NaN/Inf; element = quantize(E2M1, x, blockElementScale, r)
+/// (signed zeros stay signed zeros; a NaN scale gives code 0).
 Nvfp4Blocks nvfp4Quantize(const float *x, size_t n, int blockSize = 16,
                           Rounding r = Rounding::NearestEven, RngKey key = {},
                           uint64_t indexBase = 0);
+
+//===-- Block-scale policy (quant4.scale #quant4.block) -------------------===//
+
+/// The scale of one block x[0..n) of the graph-level block policy
+/// #quant4.block<scale = scaleFormat[, tensor_scale]> for elements of
+/// `elem`, as a code of scaleFormat (FP32: the bits of the float scale):
+///  * E8M0 (MX, C37): mxBlockScaleCode(x, n, elem);
+///  * E4M3 with a tensor scale t (two-level, NVFP4, C38): 0x7F (NaN) for a
+///    block with NaN/Inf, else e4m3BlockScaleCode((amax / max(elem)) / t)
+///    (float32 ops);
+///  * E4M3 without a tensor scale: e4m3BlockScaleCode(float(amax / max(elem)))
+///    (the quotient in double, rounded once; a NaN block gives 0x7F, an Inf
+///    block saturates to 448, 0x7E);
+///  * FP32: floatBits(amaxScale(elem, amax));
+///  * any other scale format takes the E4M3 rule (the verifier admits only
+///    the three above).
+/// amax = amaxOf(x, n). tensorScale is ignored except for E4M3 scales.
+uint32_t blockScaleCode(const float *x, size_t n, const Format &elem,
+                        const Format &scaleFormat,
+                        std::optional<float> tensorScale = std::nullopt);
+/// The tensor scale of the two-level block policy over the whole tensor
+/// x[0..n): 1 for E8M0 and FP32 block scales (a requested tensor scale is 1
+/// for the non-NVFP4 block policies), else (E4M3) nvfp4TensorScale.
+float blockTensorScale(const float *x, size_t n, const Format &scaleFormat);
 
 } // namespace quant4::num
 

@@ -255,24 +255,23 @@ private:
     emit(d);
   }
   /// The MXU setup of a GEMM or convolution: MCFG with the formats and the
-  /// accumulation; the tensor-scale product tA·tB (MX/NVFP4) in f1 with
-  /// ts = 1, else ts = 0; and, when an operand has no scale, 1.0 (f0) in SP
-  /// cell `one` to stand for it.
+  /// accumulation; the tensor-scale product tA·tB (MX/NVFP4), when there are
+  /// tensor scales, in f1 (the caller's ts register; f0 = 1 otherwise); and,
+  /// when an operand has no scale, 1.0 (f0) in SP cell `one` to stand for
+  /// it.
   LogicalResult configureMxu(Operation *op, const num::Format &fa,
                              const num::Format &fb, num::Accumulation acc,
                              ValueRange tensorScales, uint64_t one,
-                             bool unitScaleCell, unsigned &ts) {
+                             bool unitScaleCell) {
     Instr cfg = Instr::make(Opcode::MCFG);
     cfg.set("fa", hw::encodeFormat(fa));
     cfg.set("fb", hw::encodeFormat(fb));
     cfg.set("acc", uint64_t(acc.kind));
     cfg.set("chunk", uint64_t(acc.chunk));
     emit(cfg);
-    ts = 0;
     if (!tensorScales.empty()) {
       if (failed(scalarToReg(op, tensorScales[0], 1, one)))
         return failure();
-      ts = 1;
       if (tensorScales.size() > 1) {
         if (failed(scalarToReg(op, tensorScales[1], 2, one)))
           return failure();
@@ -536,8 +535,8 @@ LogicalResult Lowering::lowerGemm(Operation *op, Value lhs, Value rhs,
   uint64_t bA = alignTo(aA + mt * kt * ea, 16);
 
   // The MXU configuration, scale cells and the tensor-scale product.
-  unsigned ts = 0;
-  if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !ls || !rs, ts)))
+  unsigned ts = tensorScales.empty() ? 0 : 1; // f1 holds tA·tB, f0 = 1
+  if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !ls || !rs)))
     return failure();
   for (uint64_t m0 = 0; m0 < M; m0 += mt) {
     uint64_t mm = std::min(mt, M - m0);
@@ -1730,8 +1729,8 @@ LogicalResult Lowering::lowerConv(Operation *op, Value x, Value w, Value sx,
   SmallVector<IBox> kBoxes = boxesOf({KH, KW, C}, kk);
   SmallVector<unsigned> order = {0, 1, 2, 3, 4, 5};
 
-  unsigned ts = 0;
-  if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !sx || !sw, ts)))
+  unsigned ts = tensorScales.empty() ? 0 : 1; // f1 holds tA·tB, f0 = 1
+  if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !sx || !sw)))
     return failure();
   if (sx)
     dmaLinear(true, saA, SA->addr, 4);
