@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <type_traits>
 #include <array>
 #include <cmath>
@@ -66,8 +67,15 @@ const char *isaName(Isa isa) {
   return "?";
 }
 
+/// detectIsa(), detected once: for the helpers below the ISA dispatch that
+/// have no requested ISA at hand (unpackRun, under CodeMatrix).
+static Isa cpuIsa() {
+  static const Isa isa = detectIsa();
+  return isa;
+}
+
 static Isa usableIsa(Isa requested) {
-  Isa best = detectIsa();
+  Isa best = cpuIsa();
   return static_cast<int>(requested) <= static_cast<int>(best) ? requested
                                                                : best;
 }
@@ -98,7 +106,14 @@ struct PairInfo {
   bool floatExact = false; // ... and both formats have only finite codes
   bool int16Exact = false; // exact path with int16 operands
   int64_t maxProduct = 0;  // max |intA · intB|
+  bool halfProductsExact = false; // every finite product is exact in FP16
+  /// num::f16SkipsZeroProducts of the pair (implied by floatExact).
+  bool f16SkipsZeros = false;
 };
+
+float roundHalf(float x) {
+  return num::halfBitsToFloat(num::floatToHalfBits(x));
+}
 
 FormatTables makeTables(const Format &f) {
   FormatTables t;
@@ -169,7 +184,16 @@ PairInfo pairInfo(const Format &fa, const Format &fb) {
   p.floatExact = p.productsExact && ta.allFinite && tb.allFinite;
   p.int16Exact = ta.intOk && tb.intOk &&
                  num::exactAccumulationSupported(fa, fb).empty();
-  p.maxProduct = ta.maxInt * tb.maxInt;
+  // Saturated: wide formats (e.g. log<4,5>) overflow int64 here; the value
+  // is used for int16Exact pairs only.
+  if (__builtin_mul_overflow(ta.maxInt, tb.maxInt, &p.maxProduct))
+    p.maxProduct = std::numeric_limits<int64_t>::max();
+  p.halfProductsExact = true;
+  for (float a : ta.value)
+    for (float b : tb.value)
+      if (roundHalf(a * b) != a * b && std::isfinite(a * b))
+        p.halfProductsExact = false;
+  p.f16SkipsZeros = num::f16SkipsZeroProducts(fa, fb);
   std::lock_guard<std::mutex> lock(mu);
   cache[key] = p;
   return p;
@@ -264,16 +288,44 @@ Shape floatShapeFor(Isa isa) {
 // rounded to FP16 first.
 enum FloatMode { kF32 = 0, kF16 = 1, kF16RoundProducts = 2 };
 
-float roundHalf(float x) {
-  return num::halfBitsToFloat(num::floatToHalfBits(x));
-}
-
 /// FP16 sums as the reference has them: a NaN is Numerics' FP16 NaN. (SIMD
 /// arithmetic makes Inf − Inf the x86 default NaN, sign bit set, and the
-/// conversions keep that sign.) halfSum(x, halfNaN()) is branch-free, so the
-/// scaling loops around it vectorize.
+/// conversions keep that sign.) Applied wherever an FP16 sum leaves a
+/// kernel: whole sums, chunk partials and block partials. halfSum(x,
+/// halfNaN()) is branch-free, so the scaling loops around it vectorize.
 float halfNaN() { return roundHalf(std::numeric_limits<float>::quiet_NaN()); }
 inline float halfSum(float x, float nan) { return x != x ? nan : x; }
+
+/// c[j] += halfSum(part[j], nan) for j < n: FP16 chunk partials added to
+/// the float32 chunk sums, vectorized for the instruction set in use (the
+/// same adds in every form).
+__attribute__((always_inline)) inline void
+addHalfPartialsImpl(float *__restrict c, const float *__restrict part, int n,
+                    float nan) {
+#pragma clang loop interleave_count(1) // n ≤ a tile's width (16 or 32)
+  for (int j = 0; j < n; ++j)
+    c[j] += halfSum(part[j], nan);
+}
+#if defined(__x86_64__)
+Q4_AVX512 void addHalfPartials512(float *c, const float *part, int n,
+                                  float nan) {
+  addHalfPartialsImpl(c, part, n, nan);
+}
+Q4_AVX2 void addHalfPartials256(float *c, const float *part, int n,
+                                float nan) {
+  addHalfPartialsImpl(c, part, n, nan);
+}
+#endif
+void addHalfPartials(Isa isa, float *c, const float *part, int n, float nan) {
+#if defined(__x86_64__)
+  if (isa == Isa::AVX512)
+    return addHalfPartials512(c, part, n, nan);
+  if (isa == Isa::AVX2)
+    return addHalfPartials256(c, part, n, nan);
+#endif
+  (void)isa;
+  addHalfPartialsImpl(c, part, n, nan);
+}
 
 // Microkernels: C[MR×NR] (row stride ldc) = (zero ? 0 : C) + A-panel ·
 // B-panel over kc reduction steps (kp pairs for int16), k increasing.
@@ -530,8 +582,7 @@ FloatMicro floatMicro(Isa isa, int mode, int rows = 12) {
 }
 
 void microInt(Isa isa, int kg, const int32_t *A, const int16_t *B,
-              int32_t *C, int64_t ldc, bool zero, Shape sh,
-              int32_t * /*peak: only the byte kernel tracks*/ = nullptr) {
+              int32_t *C, int64_t ldc, bool zero, Shape sh) {
 #if defined(__x86_64__)
   if (isa == Isa::AVX512)
     return microInt16_512(kg, A, B, C, ldc, zero);
@@ -656,8 +707,7 @@ void unpackRun(const uint8_t *codes, CodeLayout layout, size_t f, int len,
   const uint8_t *src = codes + (f + size_t(i)) / 2;
   int pairs = (len - i) / 2, p = 0;
 #if defined(__x86_64__)
-  static const bool avx2 = detectIsa() >= Isa::AVX2;
-  if (avx2 && pairs >= 32)
+  if (pairs >= 32 && cpuIsa() >= Isa::AVX2)
     p = unpackNibbles256(src, pairs, out + i);
 #endif
   for (; p < pairs; ++p) {
@@ -770,6 +820,18 @@ struct PermuteRow32 {
 };
 #endif
 
+/// A table of at most 16 int16 values (plus `offset`) split in low and high
+/// bytes, for byte-shuffle lookups; entries past ncodes are 0.
+struct SplitTable16 {
+  alignas(16) uint8_t lo[16] = {}, hi[16] = {};
+  SplitTable16(const int16_t *table, int ncodes, int offset = 0) {
+    for (int c = 0; c < std::min(ncodes, 16); ++c) {
+      uint16_t v = uint16_t(table[c] + offset);
+      lo[c] = uint8_t(v & 0xFF), hi[c] = uint8_t(v >> 8);
+    }
+  }
+};
+
 // Integer operands in groups of G consecutive k (G = 2: int16 lanes for
 // vpdpwssd/vpmaddwd; G = 4: bytes for vpdpbusd). A: one int32 per row and
 // group (element g in bits [g·32/G, (g+1)·32/G), A values plus `offset` for
@@ -803,7 +865,7 @@ Q4_AVX2 int lookupInt16x16(const uint8_t *src, int n, __m128i lo, __m128i hi,
 template <int G>
 void packAGroups(const CodeMatrix &A, const int16_t *table, int ncodes,
                  int offset, int M, int m0, int mc, int k0, int kc, int K,
-                 int MR, int32_t *out) {
+                 int MR, Isa isa, int32_t *out) {
   static_assert(G == 2 || G == 4, "int16 pairs or byte quads");
   // A row's elements as G-per-word little-endian lanes: word q is elements
   // [qG, qG+G) — the masked (value + offset) of the scalar definition.
@@ -815,13 +877,10 @@ void packAGroups(const CodeMatrix &A, const int16_t *table, int ncodes,
   A.block(m0, live, k0, kl, blk.data());
   std::vector<E> row(size_t(kg) * G, E(0));
 #if defined(__x86_64__)
-  static const bool avx2 = detectIsa() >= Isa::AVX2;
-  bool simd = avx2 && ncodes <= 16;
-  alignas(16) uint8_t lo[16] = {}, hi[16] = {};
-  for (int c = 0; simd && c < ncodes; ++c) {
-    uint16_t v = uint16_t(table[c] + offset);
-    lo[c] = uint8_t(v & 0xFF), hi[c] = uint8_t(v >> 8);
-  }
+  bool simd = isa >= Isa::AVX2 && ncodes <= 16;
+  SplitTable16 tab(table, simd ? ncodes : 0, offset);
+#else
+  (void)isa, (void)ncodes;
 #endif
   for (int p = 0; p < mc; p += MR)
     for (int r = 0; r < MR; ++r) {
@@ -835,10 +894,11 @@ void packAGroups(const CodeMatrix &A, const int16_t *table, int ncodes,
       int k = 0;
 #if defined(__x86_64__)
       if (simd) {
-        __m128i tlo = _mm_load_si128((const __m128i *)lo);
+        __m128i tlo = _mm_load_si128((const __m128i *)tab.lo);
         if constexpr (G == 2)
           k = lookupInt16x16(src, kl, tlo,
-                             _mm_load_si128((const __m128i *)hi), row.data());
+                             _mm_load_si128((const __m128i *)tab.hi),
+                             row.data());
         else
           k = lookupBytes16(src, kl, tlo, row.data());
       }
@@ -901,13 +961,9 @@ Q4_AVX2 bool packBGroupsRows(const CodeMatrix &B, const int16_t *table,
     return true;
   if (B.transposed || ncodes > 16 || NR % 16 != 0)
     return false;
-  alignas(16) uint8_t lo[16] = {}, hi[16] = {};
-  for (int c = 0; c < ncodes; ++c) {
-    lo[c] = uint8_t(uint16_t(table[c]) & 0xFF);
-    hi[c] = uint8_t(uint16_t(table[c]) >> 8);
-  }
-  __m128i tabLo = _mm_load_si128((const __m128i *)lo);
-  __m128i tabHi = _mm_load_si128((const __m128i *)hi);
+  SplitTable16 tab(table, ncodes);
+  __m128i tabLo = _mm_load_si128((const __m128i *)tab.lo);
+  __m128i tabHi = _mm_load_si128((const __m128i *)tab.hi);
   int kg = (K + G - 1) / G, c0 = q0 * NR, wide = (q1 - q0) * NR;
   int live = std::min(N, q1 * NR) - c0; // stored columns in the range
   // G rows of the range's columns, code 0 past N and zero rows past K (a
@@ -946,16 +1002,15 @@ Q4_AVX2 bool packBGroupsRows(const CodeMatrix &B, const int16_t *table,
 /// out[panel][group][NR][G], zeros past K and N.
 template <int G, typename BT>
 void packBGroups(const CodeMatrix &B, const int16_t *table, int ncodes, int K,
-                 int N, int NR, int q0, int q1, BT *out) {
+                 int N, int NR, int q0, int q1, Isa isa, BT *out) {
 #if defined(__x86_64__)
-  static const bool avx2 = detectIsa() >= Isa::AVX2;
   if constexpr ((G == 4 && std::is_same_v<BT, int8_t>) ||
                 (G == 2 && std::is_same_v<BT, int16_t>))
-    if (avx2 &&
+    if (isa >= Isa::AVX2 &&
         packBGroupsRows<G, BT>(B, table, ncodes, K, N, NR, q0, q1, out))
       return;
 #endif
-  (void)ncodes;
+  (void)ncodes, (void)isa;
   int kg = (K + G - 1) / G;
   std::vector<uint8_t> blk(size_t(K) * size_t(NR));
   for (int q = q0; q < q1; ++q) {
@@ -978,19 +1033,28 @@ void packBGroups(const CodeMatrix &B, const int16_t *table, int ncodes, int K,
   }
 }
 
-// Splits [0, M) into `threads` contiguous ranges aligned to MR and runs fn.
+// Splits [0, M) into `threads` contiguous ranges aligned to MR and runs fn
+// on each: the first range on the calling thread, the others on new
+// threads. Each thread gets its own copy of fn (the others are copied before
+// the calling thread runs its own).
 template <typename Fn> void parallelRows(int M, int MR, int threads, Fn fn) {
   int panels = (M + MR - 1) / MR;
   threads = std::max(1, std::min(threads, panels));
   if (threads == 1)
     return fn(0, M);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
+  auto range = [&](int t) {
     int p0 = panels * t / threads, p1 = panels * (t + 1) / threads;
-    int m0 = p0 * MR, m1 = std::min(M, p1 * MR);
+    return std::make_pair(p0 * MR, std::min(M, p1 * MR));
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) {
+    auto [m0, m1] = range(t);
     if (m0 < m1)
       pool.emplace_back(fn, m0, m1);
   }
+  auto [m0, m1] = range(0);
+  if (m0 < m1)
+    fn(m0, m1);
   for (auto &th : pool)
     th.join();
 }
@@ -1000,21 +1064,10 @@ float scaleOf(const Operand &op, int index) {
 }
 
 // FP16 accumulation: products rounded to FP16 first unless every product of
-// the two formats is exact in FP16.
-int halfMode(const FormatTables &ta, const FormatTables &tb) {
-  for (float a : ta.value)
-    for (float b : tb.value)
-      if (roundHalf(a * b) != a * b && std::isfinite(a * b))
-        return kF16RoundProducts;
-  return kF16;
+// the two formats is exact in FP16 (found once per pair, by pairInfo).
+int halfMode(const Format &fa, const Format &fb) {
+  return pairInfo(fa, fb).halfProductsExact ? kF16 : kF16RoundProducts;
 }
-
-// Largest fraction of nonzero A values at which FP16 accumulation runs row
-// by row over the nonzero terms (gemmHalfSparseRows). Measured with
-// QUANT4_BENCH_ZEROS (docs/Performance.md): at 64×256×256 the row kernel
-// overtakes the panel kernel at ~35 % zeros, at 1024³ at ~50 %; at
-// 256×256×64 (short K) it is ahead even on dense A.
-constexpr double kSparseRowsDensity = 0.6;
 
 constexpr int kMC = 192;   // rows of A per packed block
 constexpr int kKC = 256;    // reduction steps per block (float): B micro-panel in L1
@@ -1067,7 +1120,8 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
 #endif
     packB(B, tb.value.data(), K, N, sh.NR, Bp.data());
 
-  int mode = acc.kind == AccumKind::F32 ? kF32 : halfMode(ta, tb);
+  int mode = acc.kind == AccumKind::F32 ? kF32
+                                         : halfMode(Aop.format, Bop.format);
   // Segments of k: [k0, k1) with `fresh` = the partial restarts and `flush`
   // = a chunk (FP16 chunked) or scale block (MX/NVFP4, `blockSize` > 0)
   // ends: its partial is added to C — plainly for chunks, through
@@ -1164,15 +1218,22 @@ void gemmFloat(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                    });
             if (chunked && sg.flush) {
               int j0 = sg.k0 / chunk; // the scale block of this segment
-              for (int r = 0; r < rows; ++r)
-                for (int j = 0; j < cols; ++j) {
-                  int m = ic + p + r, n = q * sh.NR + j;
-                  float &c = C[size_t(m) * N + n];
-                  float part = base[size_t(r) * N + j];
-                  c = blocked ? num::addScaledBlock(c, part, scaleA(m, j0),
-                                                    scaleB(n, j0))
-                              : c + part;
+              // An FP16 partial leaves the kernel: halfSum.
+              const bool half = mode != kF32;
+              const float nan = nanF16;
+              for (int r = 0; r < rows; ++r) {
+                int m = ic + p + r;
+                float *__restrict crow = C + size_t(m) * N + q * sh.NR;
+                const float *__restrict part = base + size_t(r) * N;
+                if (blocked) {
+                  for (int j = 0; j < cols; ++j)
+                    crow[j] = num::addScaledBlock(
+                        crow[j], half ? halfSum(part[j], nan) : part[j],
+                        scaleA(m, j0), scaleB(q * sh.NR + j, j0));
+                } else { // chunks: FP16 accumulation only
+                  addHalfPartials(isa, crow, part, cols, nan);
                 }
+              }
             }
             // The last reduction block: scale the finished tile while it is
             // still in cache (C45).
@@ -1426,9 +1487,83 @@ Q4_AVX512 int expandTransposed512(const uint8_t *runs, int K,
 }
 #endif
 
+#if defined(__x86_64__)
+/// Σ nz16[code] over the whole 32-byte blocks of src[0, bytes): codes
+/// below 16, one per byte or (packed) two. *done = the bytes counted.
+Q4_AVX2 uint64_t countCodes256(const uint8_t *src, size_t bytes, bool packed,
+                               const uint8_t *nz16, size_t *done) {
+  const __m256i tab = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128((const __m128i *)nz16));
+  const __m256i low = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
+  __m256i acc = zero;
+  size_t i = 0;
+  for (; i + 32 <= bytes; i += 32) {
+    __m256i b = _mm256_loadu_si256((const __m256i *)(src + i));
+    __m256i c = _mm256_shuffle_epi8(tab, _mm256_and_si256(b, low));
+    if (packed)
+      c = _mm256_add_epi8(
+          c, _mm256_shuffle_epi8(
+                 tab, _mm256_and_si256(_mm256_srli_epi16(b, 4), low)));
+    acc = _mm256_add_epi64(acc, _mm256_sad_epu8(c, zero));
+  }
+  *done = i;
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256((__m256i *)lanes, acc);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+#endif
+
+/// Whether at most `budget` of an operand's n codes decode to a nonzero
+/// value (the density test of gemmHalfSparseRows, before any of its
+/// preparation). Counts the stored bytes in storage order a block at a time
+/// and stops as soon as the answer is known.
+bool nonzerosWithin(const Operand &op, size_t n, const FormatTables &t,
+                    double budget, Isa isa) {
+  bool packed = op.layout == CodeLayout::Packed4;
+  size_t ncodes = t.value.size();
+  uint8_t nz16[16] = {}, nz[256] = {}; // per code; per stored byte
+  for (size_t c = 0; c < ncodes; ++c) {
+    uint8_t one = t.value[c] != 0.0f;
+    if (c < 16)
+      nz16[c] = one;
+    if (!packed)
+      nz[c] = one;
+  }
+  for (int b = 0; packed && b < 256; ++b)
+    nz[b] = uint8_t(nz16[b & 0xF] + nz16[b >> 4]);
+  size_t perByte = packed ? 2 : 1, bytes = n / perByte;
+  // Packed with n odd: the last byte's low nibble.
+  uint64_t count = packed && (n & 1) ? nz16[op.codes[bytes] & 0xF] : 0;
+  constexpr size_t kBlock = size_t(1) << 14;
+  for (size_t i = 0; i < bytes;) {
+    size_t end = std::min(bytes, i + kBlock), j = i;
+#if defined(__x86_64__)
+    if (isa >= Isa::AVX2 && ncodes <= 16) {
+      size_t done;
+      count += countCodes256(op.codes + i, end - i, packed, nz16, &done);
+      j += done;
+    }
+#endif
+    for (; j < end; ++j)
+      count += nz[op.codes[j]];
+    i = end;
+    if (double(count) > budget)
+      return false;
+    if (double(count + (bytes - i) * perByte) <= budget)
+      return true;
+  }
+  (void)isa;
+  return double(count) <= budget;
+}
+
 bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
                         const Operand &Bop, float *C, Isa isa, int threads) {
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
+  // Per term the row kernel streams a B row from cache where the panel
+  // kernel reuses a B panel across 12 rows: only sparse A pays.
+  if (!nonzerosWithin(Aop, size_t(M) * K, ta,
+                      kSparseRowsDensity * double(M) * double(K), isa))
+    return false;
 #if defined(__x86_64__)
   // The vector paths look values up in one register: ≤ 16 codes.
   bool simd = isa == Isa::AVX512;
@@ -1485,13 +1620,6 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
       }
     }
   }
-  int64_t terms = 0;
-  for (int32_t c : count)
-    terms += c;
-  // Per term the row kernel streams a B row from cache where the panel
-  // kernel reuses a B panel across 12 rows: only sparse A pays.
-  if (double(terms) > kSparseRowsDensity * double(M) * double(K))
-    return false;
 
   // B as float rows, padded with zero columns to a multiple of 16.
   int ldb = (N + 15) / 16 * 16;
@@ -1532,7 +1660,7 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
       }
     }
   }
-  int mode = halfMode(ta, tb);
+  int mode = halfMode(Aop.format, Bop.format);
   using RowFn = void (*)(int, const int32_t *, const float *, const float *,
                          int64_t, int, float *);
   RowFn row = mode == kF16 ? rowHalfPortable<kF16>
@@ -1584,19 +1712,10 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   {
     auto pack = [&](int q0, int q1) {
       packBGroups<G>(B, tb.ival.data(), int(tb.ival.size()), K, N, sh.NR, q0,
-                     q1, Bp.data());
+                     q1, isa, Bp.data());
     };
-    int parts = std::min(threads, panelsN);
-    if (parts > 1 && int64_t(K) * N >= (int64_t(1) << 16)) {
-      std::vector<std::thread> pool;
-      for (int t = 1; t < parts; ++t)
-        pool.emplace_back(pack, panelsN * t / parts, panelsN * (t + 1) / parts);
-      pack(0, panelsN / parts);
-      for (auto &th : pool)
-        th.join();
-    } else {
-      pack(0, panelsN);
-    }
+    bool split = int64_t(K) * N >= (int64_t(1) << 16);
+    parallelRows(panelsN, 1, split ? threads : 1, pack);
   }
   std::vector<int64_t> colSum(offset ? N : 0, 0);
   if (offset) {
@@ -1612,7 +1731,12 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   }
   int64_t maxProduct =
       std::max<int64_t>(1, (ta.maxInt + offset) * tb.maxInt);
-  bool wide = maxProduct * G * int64_t(kgAll) > int64_t(INT32_MAX);
+  // With peak tracking the accumulators must hold the whole prefix sums (a
+  // restart per reduction block would track block sums only), and they stay
+  // far from 2^31: the attempt stops after the tile whose sums pass
+  // peakLimit (< 2^11), at most kKCInt products later.
+  bool wide =
+      !peak && maxProduct * G * int64_t(kgAll) > int64_t(INT32_MAX);
   int kc = kKCInt;
   if (wide) // |sum of one block| must stay below 2^31
     kc = int(std::min<int64_t>(kKCInt, int64_t(INT32_MAX) / maxProduct));
@@ -1634,8 +1758,7 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
       for (int k0 = 0; k0 < K; k0 += kc) {
         int kcur = std::min(kc, K - k0), kg = (kcur + G - 1) / G;
         packAGroups<G>(A, ta.ival.data(), int(ta.ival.size()), offset, M, ic,
-                       mc, k0, kcur, K,
-                       sh.MR, Ap.data());
+                       mc, k0, kcur, K, sh.MR, isa, Ap.data());
         for (int q = 0; q < panelsN; ++q) {
           const BT *bp =
               Bp.data() + ((size_t(q) * kgAll + k0 / G) * sh.NR) * G;
@@ -1646,8 +1769,11 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
             const int32_t *ap = Ap.data() + size_t(p) * kg;
             onTile(sum32.data() + off, N, rows, cols, wide || k0 == 0, sh,
                    scratch.data(), [&](int32_t *c, int64_t ldc, bool zero) {
-                     microInt(isa, kg, ap, bp, c, ldc, zero, sh,
-                              peak ? &localPeak : nullptr);
+                     if constexpr (G == 4) // only the byte kernel tracks
+                       microInt(isa, kg, ap, bp, c, ldc, zero, sh,
+                                peak ? &localPeak : nullptr);
+                     else
+                       microInt(isa, kg, ap, bp, c, ldc, zero, sh);
                    });
             // Tracking: once any thread's sums pass the limit the result
             // will not be used — stop early.
@@ -1674,20 +1800,23 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
         }
       wide = true;
     }
-    // Integer sums to float: exactly (no rounding happens) when |sum| < 2^24
-    // and the result is a normal float — the common case, vectorizable;
-    // otherwise through num::roundScaledIntegerToFloat.
-    bool exactRange = lsb >= -126 && lsb <= 127 - 24;
-    float pow2 = std::ldexp(1.0f, exactRange ? lsb : 0);
-    bool small = exactRange;
+    // Integer sums to float: float(sum) · 2^lsb rounds nothing while |sum|
+    // is within num::exactIntegerLimit(F32, lsb) — the common case,
+    // vectorizable; otherwise through num::roundScaledIntegerToFloat (the
+    // same bits either way).
+    int64_t exactLimit = num::exactIntegerLimit(AccumKind::F32, lsb);
+    float pow2 = std::ldexp(1.0f, exactLimit > 0 ? lsb : 0);
+    bool small = exactLimit > 0;
     if (small && !wide) { // int32 sums: a vectorizable max |sum|
+      // Without `wide` every |sum| ≤ INT32_MAX (the choice of kc), so the
+      // negation cannot overflow.
       int32_t top = 0;
       for (int32_t v : sum32)
-        top = std::max(top, v < 0 ? -v : v); // |INT32_MIN| wraps: not small
-      small = top >= 0 && top < (int32_t(1) << 24);
+        top = std::max(top, v < 0 ? -v : v);
+      small = top <= exactLimit;
     }
     for (size_t i = 0; small && wide && i < total.size(); ++i)
-      small = total[i] < (int64_t(1) << 24) && total[i] > -(int64_t(1) << 24);
+      small = total[i] <= exactLimit && total[i] >= -exactLimit;
     if (small) {
       if (wide)
         applyScales(m0, m1, N, Aop, Bop, C, [&](int m, int n) {
@@ -1708,14 +1837,25 @@ void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   });
 }
 
+/// The byte kernel (AVX-512 VNNI vpdpbusd: unsigned bytes times signed
+/// bytes) for a pair on the integer path: A's values plus an offset (the
+/// negative of A's smallest value, if negative) must fit an unsigned byte,
+/// B's a signed byte. Returns that offset, or -1 when the byte kernel cannot
+/// run the pair.
+int byteKernelOffset(const FormatTables &ta, const FormatTables &tb, Isa isa) {
+  if (isa != Isa::AVX512 || tb.maxInt > 127)
+    return -1;
+  int amin = *std::min_element(ta.ival.begin(), ta.ival.end());
+  int amax = *std::max_element(ta.ival.begin(), ta.ival.end());
+  int offset = amin < 0 ? -amin : 0;
+  return amax + offset <= 255 ? offset : -1;
+}
+
 void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
                float *C, Isa isa, int threads) {
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
-  int16_t amin = *std::min_element(ta.ival.begin(), ta.ival.end());
-  int16_t amax = *std::max_element(ta.ival.begin(), ta.ival.end());
-  int offset = amin < 0 ? -amin : 0;
-  bool bytes = isa == Isa::AVX512 && tb.maxInt <= 127 && amax + offset <= 255;
-  if (bytes)
+  int offset = byteKernelOffset(ta, tb, isa);
+  if (offset >= 0)
     return gemmExactGroups<4, int8_t>(M, N, K, Aop, Bop, C, isa, threads,
                                       offset);
   gemmExactGroups<2, int16_t>(M, N, K, Aop, Bop, C, isa, threads, 0);
@@ -1812,23 +1952,24 @@ int64_t maxRowAbsSum(const CodeMatrix &A, const FormatTables &t,
 /// partial sum is exact — equal to the integer prefix sum — while its
 /// magnitude stays within num::exactIntegerLimit(F16, lsb) (2048 units of
 /// the product grid), and then every FP16 add of the reference rounds
-/// nothing. The kernels track
-/// the largest |sum| after every group of 4 k; the partial sums inside a
+/// nothing. The kernels track the largest |sum| after every group of 4 k; the partial sums inside a
 /// group exceed it by at most 3 products. These are the operand pairs where
 /// A's codes need no offset, so the accumulators hold the true sums.
-int64_t halfExactLimit(const Format &fa, const Format &fb) {
-  return num::exactIntegerLimit(AccumKind::F16, num::lsbExponent(fa) +
-                                                    num::lsbExponent(fb));
-}
-bool f16ViaIntegersPossible(const Format &fa, const Format &fb, Isa isa) {
+///
+/// Returns the largest tracked |sum| at which the integer result stands —
+/// the FP16 exact limit less 3 products — or 0 when the byte kernels cannot
+/// run the pair without an offset or no tracked sum could stand.
+int32_t f16ViaIntegersPeakLimit(const Format &fa, const Format &fb, Isa isa) {
   if (isa != Isa::AVX512 || fa.bitWidth() > 8 || fb.bitWidth() > 8)
-    return false;
-  const PairInfo &p = pairInfo(fa, fb);
-  const FormatTables &ta = tablesFor(fa), &tb = tablesFor(fb);
-  return p.int16Exact &&
-         *std::min_element(ta.ival.begin(), ta.ival.end()) >= 0 &&
-         ta.maxInt <= 255 && tb.maxInt <= 127 &&
-         3 * p.maxProduct < halfExactLimit(fa, fb);
+    return 0;
+  PairInfo p = pairInfo(fa, fb);
+  if (!p.int16Exact ||
+      byteKernelOffset(tablesFor(fa), tablesFor(fb), isa) != 0)
+    return 0;
+  int64_t halfExactLimit = num::exactIntegerLimit(
+      AccumKind::F16, num::lsbExponent(fa) + num::lsbExponent(fb));
+  int64_t limit = halfExactLimit - 3 * p.maxProduct;
+  return limit > 0 ? int32_t(limit) : 0;
 }
 
 /// A cheap look before the integer FP16 attempt: the exact prefix sums of
@@ -1958,13 +2099,13 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     // row kernel over A's nonzero terms, before the panel kernel.
     bool plainF16 = path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
                     !(blockedA || blockedB);
-    if (plainF16 && f16ViaIntegersPossible(A.format, B.format, isa)) {
+    int32_t limit =
+        plainF16 ? f16ViaIntegersPeakLimit(A.format, B.format, isa) : 0;
+    if (limit > 0) {
       // The integer kernels first; their result stands when no partial
       // sum could have left FP16's exact range, else the FP16 kernel
       // recomputes C.
       std::atomic<int32_t> peak{0};
-      int32_t limit = int32_t(halfExactLimit(A.format, B.format) -
-                              3 * pairInfo(A.format, B.format).maxProduct);
       if (f16SampleFits(M, N, K, A, B, limit))
         gemmExactGroups<4, int8_t>(M, N, K, A, B, C, isa, opts.threads, 0,
                                    &peak, limit);
@@ -1976,7 +2117,12 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
         return "";
       }
     }
-    if (plainF16 && num::f16SkipsZeroProducts(A.format, B.format) &&
+    // Skipping zero terms is Numerics' rule (num::f16SkipsZeroProducts,
+    // cached per pair); the FloatF16 path's floatExact (finite codes only)
+    // implies it.
+    bool skipsZeros = pairInfo(A.format, B.format).f16SkipsZeros;
+    assert(path != Path::FloatF16 || skipsZeros);
+    if (plainF16 && skipsZeros &&
         gemmHalfSparseRows(M, N, K, A, B, C, isa, opts.threads)) {
       if (opts.pathTaken)
         *opts.pathTaken = "float-f16-rows";

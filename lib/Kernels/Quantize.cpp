@@ -98,6 +98,18 @@ inline uint8_t lookup(const StepTable &t, float q) {
   return s.code[level];
 }
 
+/// The code of one element, x quantized with `scale`: what every path of
+/// quantize() gives (num::quantize itself when there is no step table).
+inline uint8_t codeOf(const Format &f, const StepTable *t, float x,
+                      float scale, Rounding r, num::RngKey key,
+                      uint64_t index) {
+  if (!t)
+    return uint8_t(num::quantize(f, x, scale, r, key, index));
+  if (!num::isValidScale(scale))
+    return t->nanCode;
+  return lookup(*t, x / scale);
+}
+
 inline void put(uint8_t *out, CodeLayout layout, size_t i, uint8_t code) {
   if (layout == CodeLayout::Byte) {
     out[i] = code;
@@ -191,15 +203,10 @@ void quantizePiece(const Format &f, const StepTable *t, const float *x,
                    size_t begin, size_t end, float scale, Rounding r,
                    num::RngKey key, uint64_t indexBase, uint8_t *out,
                    CodeLayout layout, size_t outOffset) {
-  if (!t) {
+  if (!t || !num::isValidScale(scale)) { // element by element
     for (size_t i = begin; i < end; ++i)
       put(out, layout, outOffset + i,
-          uint8_t(num::quantize(f, x[i], scale, r, key, indexBase + i)));
-    return;
-  }
-  if (!num::isValidScale(scale)) {
-    for (size_t i = begin; i < end; ++i)
-      put(out, layout, outOffset + i, t->nanCode);
+          codeOf(f, t, x[i], scale, r, key, indexBase + i));
     return;
   }
   if (layout == CodeLayout::Byte)
@@ -237,16 +244,9 @@ void quantizeScaled(const Format &f, const float *x, const float *scales,
                     size_t n, Rounding r, num::RngKey key, uint64_t indexBase,
                     uint8_t *out, CodeLayout layout, size_t outOffset) {
   const StepTable *t = tableFor(f, r);
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t code;
-    if (!t)
-      code = uint8_t(num::quantize(f, x[i], scales[i], r, key, indexBase + i));
-    else if (!num::isValidScale(scales[i]))
-      code = t->nanCode;
-    else
-      code = lookup(*t, x[i] / scales[i]);
-    put(out, layout, outOffset + i, code);
-  }
+  for (size_t i = 0; i < n; ++i)
+    put(out, layout, outOffset + i,
+        codeOf(f, t, x[i], scales[i], r, key, indexBase + i));
 }
 
 bool quantizeIsFast(const Format &f, Rounding r) {

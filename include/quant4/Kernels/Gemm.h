@@ -55,6 +55,13 @@ struct Operand {
   bool transposed = false;
 };
 
+/// Largest fraction of nonzero A values at which FP16 accumulation runs row
+/// by row over the nonzero terms ("float-f16-rows"). Measured with
+/// QUANT4_BENCH_ZEROS (docs/Performance.md): at 64×256×256 the row kernel
+/// overtakes the panel kernel at ~35 % zeros, at 1024³ at ~50 %; at
+/// 256×256×64 (short K) it is ahead even on dense A.
+constexpr double kSparseRowsDensity = 0.6;
+
 struct Options {
   int threads = 1;
   /// Instruction set to use; defaults to detectIsa(). Requesting one the CPU
@@ -63,8 +70,8 @@ struct Options {
   /// When set, gemm() stores the name of the path it took (as gemmPath
   /// names them; choices that depend on the data: f32 or f16 on the
   /// integer kernels ("exact-int"), and "float-f16-rows" — FP16
-  /// accumulation row by row over A's nonzero values, when at most 60 % of
-  /// them are nonzero).
+  /// accumulation row by row over A's nonzero values, when at most
+  /// kSparseRowsDensity of them are nonzero).
   const char **pathTaken = nullptr;
 };
 
