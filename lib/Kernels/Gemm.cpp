@@ -798,23 +798,31 @@ void packB(const CodeMatrix &B, const Table &table, int K, int N, int NR,
 }
 
 #if defined(__x86_64__)
+/// 16 byte codes → 16 floats through a ≤ 16-entry table in a register.
+Q4_AVX512 inline __m512 lookup16(const uint8_t *codes, __m512 tab) {
+  return _mm512_permutexvar_ps(
+      _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)codes)), tab);
+}
+
+/// dst[i] = tab16[codes[i]] for the whole 16s of n; returns how many.
+Q4_AVX512 int lookupRow512(const uint8_t *codes, int n, const float *tab16,
+                           float *dst) {
+  __m512 tab = _mm512_loadu_ps(tab16);
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(dst + i, lookup16(codes + i, tab));
+  return i;
+}
+
 /// A 32-wide panel row of float values of a format with at most 16 codes:
 /// the table in one register, 16 codes looked up per `vpermps`.
 struct PermuteRow32 {
   alignas(64) float tab[16] = {};
   Q4_AVX512 void operator()(const uint8_t *src, int cols, float *dst) const {
-    if (cols == 32) {
-      __m512 tv = _mm512_load_ps(tab);
-      __m128i c0 = _mm_loadu_si128((const __m128i *)src);
-      __m128i c1 = _mm_loadu_si128((const __m128i *)(src + 16));
-      _mm512_storeu_ps(dst, _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c0), tv));
-      _mm512_storeu_ps(dst + 16,
-                       _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(c1), tv));
-      return;
-    }
-    for (int j = 0; j < cols; ++j)
+    int j = lookupRow512(src, cols, tab, dst);
+    for (; j < cols; ++j)
       dst[j] = tab[src[j]];
-    for (int j = cols; j < 32; ++j)
+    for (; j < 32; ++j)
       dst[j] = 0.0f;
   }
 };
@@ -1370,22 +1378,6 @@ void rowHalfPortable(int n, const int32_t *ks, const float *as,
 }
 
 #if defined(__x86_64__)
-/// 16 byte codes → 16 floats through a ≤ 16-entry table in a register.
-Q4_AVX512 inline __m512 lookup16(const uint8_t *codes, __m512 tab) {
-  return _mm512_permutexvar_ps(
-      _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)codes)), tab);
-}
-
-/// dst[i] = tab16[codes[i]] for the whole 16s of n; returns how many.
-Q4_AVX512 int lookupRow512(const uint8_t *codes, int n, const float *tab16,
-                           float *dst) {
-  __m512 tab = _mm512_loadu_ps(tab16);
-  int i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(dst + i, lookup16(codes + i, tab));
-  return i;
-}
-
 /// Row-major A: the values ≠ 0 of `n` codes and their indices, compacted to
 /// the front of ks/as (which have 16 elements of slack). Returns the count.
 Q4_AVX512 int compactNonzero512(const uint8_t *codes, int n, const float *tab16,
