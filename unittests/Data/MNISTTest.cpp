@@ -337,6 +337,49 @@ TEST(MNISTIdx, CorruptFiles) {
             std::string::npos);
 }
 
+TEST(MNISTIdx, SizesAreCheckedNotWrapped) {
+  TempDir t;
+  std::string p = t.path + "/f";
+  Dataset ds;
+  // 65536^3 = 2^48 one-byte pixels: beyond the 1 TiB tensor limit, refused
+  // from the header, before any allocation.
+  auto hdr = be32(0x803);
+  for (uint32_t d : {65536u, 65536u, 65536u}) {
+    auto x = be32(d);
+    hdr.insert(hdr.end(), x.begin(), x.end());
+  }
+  writeFile(p, hdr);
+  EXPECT_EQ(readIdxImages(p, ds),
+            "'" + p + "': IDX dimensions 65536x65536x65536 exceed the tensor "
+            "size limit of 1099511627776 bytes");
+  // 2^32 - 1 cubed wraps around 64 bits; checked, it is refused too.
+  hdr = be32(0x803);
+  for (int i = 0; i < 3; ++i) {
+    auto x = be32(0xFFFFFFFFu);
+    hdr.insert(hdr.end(), x.begin(), x.end());
+  }
+  writeFile(p, hdr);
+  EXPECT_NE(readIdxImages(p, ds).find("exceed the tensor size limit"),
+            std::string::npos);
+}
+
+TEST(MNISTIdx, GzipInflationIsBounded) {
+  // A small .gz that inflates past the limit is refused as soon as the
+  // output passes it (the default, kMaxDecompressedBytes, is 1 GiB; a
+  // 1 MiB limit keeps the test fast), exactly at the limit it is read.
+  TempDir t;
+  std::string gz = t.path + "/bomb.gz";
+  const size_t limit = size_t(1) << 20;
+  writeGzip(gz, std::vector<uint8_t>(limit + 1, 0));
+  std::vector<uint8_t> out;
+  EXPECT_EQ(readMaybeGzip(gz, out, limit),
+            "'" + gz + "': decompresses to more than 1048576 bytes, the limit "
+            "for one dataset file");
+  writeGzip(gz, std::vector<uint8_t>(limit, 7));
+  EXPECT_EQ(readMaybeGzip(gz, out, limit), "");
+  EXPECT_EQ(out, std::vector<uint8_t>(limit, 7));
+}
+
 TEST(MNISTJson, CorruptDigitFileNamesTheFile) {
   TempDir t;
   for (int d = 0; d < 10; ++d) {

@@ -471,6 +471,44 @@ TEST(SimErrors, UninitialisedDramAndOutputs) {
       << e;
 }
 
+TEST(SimMemory, DramIsAllocatedAsWrittenAndPagesSpanRows) {
+  // A 2 GiB - 16 DRAM (the limit is 2 GiB) with an input near its end and
+  // an output near its start: the simulator allocates the pages these touch
+  // (64 KiB of bytes + 64 KiB of tags each), not the header's claim. The
+  // input straddles a page boundary, the DMA row too.
+  Program p;
+  p.name = "big";
+  p.dramSize = sim::kMaxDramBytes - 16;
+  const uint64_t in = 0x7FFF0000 - 8; // 8 bytes before a page boundary
+  p.inputs.push_back(tensor("x", DType::F32, {}, {4}, in));
+  p.outputs.push_back(tensor("y", DType::F32, {}, {4}, 0x10));
+  p.code = {I(Opcode::DMA_LD, {{"sp", 0}, {"dram", in}, {"rows", 1},
+                               {"bytes", 16}, {"dstride", 0}, {"sstride", 0}}),
+            I(Opcode::SYNC, {{"mask", 0x2}}),
+            I(Opcode::DMA_ST, {{"sp", 0}, {"dram", 0x10}, {"rows", 1},
+                               {"bytes", 16}, {"dstride", 0}, {"sstride", 0}}),
+            I(Opcode::HALT, {})};
+  ASSERT_EQ(p.validate(), "");
+  Simulator s(p);
+  std::vector<uint8_t> x = floatBytes({1.5f, -2.0f, 3.25f, 0.0f}), y;
+  ASSERT_EQ(s.setInput(0, x.data(), x.size()), "");
+  ASSERT_EQ(s.run(), "");
+  ASSERT_EQ(s.output(0, y), "");
+  EXPECT_EQ(y, x);
+  EXPECT_EQ(s.dramBytesAllocated(), 3u * 2 * 65536); // two input pages + one
+}
+
+TEST(SimErrors, DramBeyondTheLimitIsRefused) {
+  Program p;
+  p.name = "huge";
+  p.dramSize = sim::kMaxDramBytes + 1;
+  p.code = {I(Opcode::HALT, {})};
+  ASSERT_EQ(p.validate(), "");
+  EXPECT_EQ(runProgram(p, {}, nullptr),
+            "the program's DRAM size 2147483649 exceeds the simulator's limit "
+            "of 2147483648 bytes (2 GiB)");
+}
+
 TEST(SimErrors, AccumulatorAndScaleIndexAndBudget) {
   // mst of a tile no mma wrote.
   Program p;

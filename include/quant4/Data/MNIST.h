@@ -48,6 +48,11 @@ struct Split {
   std::string description; // e.g. "mnist-json:<dir> (8495 train / 1505 test)"
 };
 
+/// The most a gzip-compressed dataset file may inflate to (1 GiB; the
+/// largest MNIST file is 47 MB): a small corrupt or hostile .gz cannot make
+/// a loader allocate without bound.
+constexpr size_t kMaxDecompressedBytes = size_t(1) << 30;
+
 /// Fraction of each digit's samples that the default split puts in training.
 constexpr double kJsonTrainFraction = 0.85;
 
@@ -82,8 +87,9 @@ std::string readIdxImages(const std::string &path, Dataset &out);
 std::string readIdxLabels(const std::string &path, std::vector<int32_t> &out);
 
 /// The whole content of `path`, decompressed when it starts with the gzip
-/// magic bytes.
-std::string readMaybeGzip(const std::string &path, std::vector<uint8_t> &out);
+/// magic bytes; a stream inflating to more than `limit` bytes is an error.
+std::string readMaybeGzip(const std::string &path, std::vector<uint8_t> &out,
+                          size_t limit = kMaxDecompressedBytes);
 
 } // namespace quant4::data
 

@@ -24,6 +24,9 @@
 
 namespace quant4::sim {
 
+/// The largest DRAM a program may declare (docs/Simulator.md, limits).
+constexpr uint64_t kMaxDramBytes = uint64_t(1) << 31;
+
 struct Options {
   TimingParams timing;
   /// Stop after this many executed instructions (0: no limit).
@@ -83,7 +86,10 @@ public:
   const std::vector<TraceEntry> &trace() const;
 
   // Architectural state, for tests.
-  const std::vector<uint8_t> &dram() const;
+  /// Bytes of DRAM (data and shadow tags) allocated so far: pages of 64 KiB
+  /// as the program, its segments and its inputs write them, never the
+  /// program's whole DRAM size up front.
+  uint64_t dramBytesAllocated() const;
   const std::vector<uint8_t> &scratchpad() const;
   uint64_t xreg(unsigned i) const;
   float freg(unsigned i) const;

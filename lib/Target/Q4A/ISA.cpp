@@ -11,6 +11,7 @@
 #include "quant4/Numerics/Accumulate.h"
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Numerics/Scale.h"
+#include "quant4/Support/Sizes.h"
 
 #include <algorithm>
 #include <cmath>
@@ -435,6 +436,13 @@ std::string hexStr(uint64_t v) {
   return b;
 }
 
+std::string shapeText(const std::vector<uint32_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 /// Checks that [addr, addr + bytes) lies in the scratchpad.
 std::string spRange(const char *op, const char *what, uint64_t addr,
                     uint64_t bytes, const Arch &arch) {
@@ -779,10 +787,8 @@ unsigned dtypeBytes(DType d, const num::Format &fmt) {
 }
 
 uint64_t TensorDesc::byteSize() const {
-  uint64_t n = dtypeBytes(dtype, format);
-  for (uint32_t d : shape)
-    n *= d;
-  return n;
+  return checkedTensorBytes(shape, dtypeBytes(dtype, format), UINT64_MAX)
+      .value_or(UINT64_MAX);
 }
 
 std::string Program::validate() const {
@@ -820,6 +826,10 @@ std::string Program::validate() const {
                "' has rank > 8 (Q20)";
       if (t.dtype == DType::Code && !num::isValidFormat(t.format))
         return std::string(kind) + " '" + t.name + "' has an invalid format";
+      if (t.byteSize() == UINT64_MAX)
+        return std::string(kind) + " '" + t.name + "' of shape " +
+               shapeText(t.shape) +
+               " has a byte size beyond 64 bits, no DRAM holds it (Q21)";
       e = addRange(std::string(kind) + " '" + t.name + "'", t.address,
                    t.byteSize());
       if (!e.empty())

@@ -196,6 +196,8 @@ struct TensorDesc {
   num::Format format; // DType::Code only
   std::vector<uint32_t> shape;
   uint64_t address = 0;
+  /// product(shape) * element bytes, or UINT64_MAX when that overflows 64
+  /// bits (no DRAM holds such a tensor; Program::validate rejects it).
   uint64_t byteSize() const;
 };
 

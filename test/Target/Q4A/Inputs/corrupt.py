@@ -52,6 +52,18 @@ elif kind == "flags":
 elif kind == "strtab":
     struct.pack_into("<I", b, 20, 0xFFFF)
     fix_crc()
+elif kind == "hugeshape":
+    # Tensor 0 claims shape [65536, 65536, 65536, 65536]: 2^64 elements,
+    # a byte size that wraps to 0 in 64-bit arithmetic.
+    e = struct.unpack_from("<I", b, 56)[0]
+    b[e + 6] = 4
+    for d in range(4):
+        struct.pack_into("<I", b, e + 24 + 4 * d, 65536)
+    fix_crc()
+elif kind == "bigdram":
+    # DRAM size just under the simulator's 2 GiB limit.
+    struct.pack_into("<Q", b, 24, 0x7FFFFFF0)
+    fix_crc()
 else:
     sys.exit("unknown kind " + kind)
 open(dst, "wb").write(b)

@@ -1,0 +1,34 @@
+//===- CrashGuard.h - a crash inside upstream code becomes an error -*- C++ -*-===//
+//
+// quant4's tools parse and transform IR with upstream MLIR code, and some of
+// that code crashes on malformed input instead of reporting it (LLVM 22's
+// linalg.transpose parser dereferences a null attribute after a bad
+// `permutation` list; docs/Reliability.md lists the known cases). A user of
+// quant4-opt must get a diagnostic and a non-zero exit, not a core dump, and
+// no half-written output file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_TOOLS_COMMON_CRASHGUARD_H
+#define QUANT4_TOOLS_COMMON_CRASHGUARD_H
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace quant4::tools {
+
+/// Exit code of a tool whose work crashed and was recovered (EX_SOFTWARE).
+constexpr int kCrashExitCode = 70;
+
+/// Runs `body` and returns its exit code. If `body` crashes on the calling
+/// thread (SIGSEGV, SIGBUS, SIGILL, SIGFPE, abort), removes the files the
+/// tool registered for removal on a signal (llvm::ToolOutputFile does so for
+/// `-o`), prints one line
+///   TOOL: error: internal crash (signal N) in upstream MLIR/LLVM code on
+///   this input; no output was written (docs/Reliability.md)
+/// and returns kCrashExitCode. The process ends right after: recovering
+/// skips the destructors of everything `body` had built.
+int runCatchingCrashes(llvm::StringRef tool, llvm::function_ref<int()> body);
+
+} // namespace quant4::tools
+
+#endif // QUANT4_TOOLS_COMMON_CRASHGUARD_H
