@@ -3,7 +3,8 @@
 // Test helper: evaluates one quant4 op (or a small float op of a training
 // step) directly with the Numerics library (quant4::num), from .npy inputs
 // to a .npy output, so lit tests can `cmp` quant4-run's results against an
-// independent computation. Also generates deterministic test inputs.
+// independent computation. Also generates deterministic test inputs and
+// prints .npy values for FileCheck (hand-computed constants).
 // Plain C++: links Quant4Numerics and Quant4Npy only (no MLIR, no runtime).
 //
 //   quant4-ref gen OUT --dtype T --shape 4x8 (--values a,b,... |
@@ -31,6 +32,11 @@
 //              (float32 op(A)·op(B) [+ C], each output summed in double and
 //              rounded once: exact, hence equal to any summation order, when
 //              the inputs are small integers)
+//   quant4-ref print X [--with-bits]
+//              (the values of X, one per line in row-major order, for
+//              FileCheck: integers (codes) in decimal, floats as their exact
+//              decimal value (glibc %.150g: -0, inf, -inf, nan, -nan as
+//              such); --with-bits appends a float's bit pattern in hex)
 //
 // G: tensor | axis:A | block:B0,B1,...   ACC: f32 | f16 | f16_chunked:N | exact
 // F: num::parseFormat names (int4, uint4, log<4,3,0>, e2m1, e4m3, e5m2, e8m0)
@@ -75,7 +81,7 @@ struct Args {
 
 const char *kFlags[] = {"transpose-lhs", "transpose-rhs", "filter-per-channel",
                         "tensor-scale-out", "specials", "transpose-a",
-                        "transpose-b"};
+                        "transpose-b", "with-bits"};
 
 Args parse(int argc, char **argv) {
   Args a;
@@ -621,6 +627,60 @@ int cmdFMatmul(const Args &a) {
   return 0;
 }
 
+/// One value per line: hand-computed constants in tests compare against
+/// these, not against another call into the Numerics library.
+int cmdPrint(const Args &a) {
+  if (a.pos.size() != 1)
+    die("print takes one input file");
+  npy::Array x = load(a.pos[0]);
+  bool withBits = a.has("with-bits");
+  auto printFloat = [&](double v, uint64_t raw, int hexDigits) {
+    // Binary floats have finite decimal expansions and glibc prints them
+    // exactly: 150 significant digits cover every float32/float16 value
+    // (2^-149 needs 105); float64 values may be cut.
+    std::printf("%.150g", v);
+    if (withBits)
+      std::printf(" 0x%0*llx", hexDigits, (unsigned long long)raw);
+    std::printf("\n");
+  };
+  auto printInt = [](long long v) { std::printf("%lld\n", v); };
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    switch (x.dtype) {
+    case npy::DType::F32: {
+      float f = x.as<float>()[i];
+      uint32_t b;
+      std::memcpy(&b, &f, 4);
+      printFloat(f, b, 8);
+      break;
+    }
+    case npy::DType::F16: {
+      uint16_t h = x.as<uint16_t>()[i];
+      printFloat(num::halfBitsToFloat(h), h, 4);
+      break;
+    }
+    case npy::DType::F64: {
+      double d = x.as<double>()[i];
+      uint64_t b;
+      std::memcpy(&b, &d, 8);
+      printFloat(d, b, 16);
+      break;
+    }
+    case npy::DType::Bool: printInt(x.as<uint8_t>()[i] != 0); break;
+    case npy::DType::I8: printInt(x.as<int8_t>()[i]); break;
+    case npy::DType::U8: printInt(x.as<uint8_t>()[i]); break;
+    case npy::DType::I16: printInt(x.as<int16_t>()[i]); break;
+    case npy::DType::U16: printInt(x.as<uint16_t>()[i]); break;
+    case npy::DType::I32: printInt(x.as<int32_t>()[i]); break;
+    case npy::DType::U32: printInt(x.as<uint32_t>()[i]); break;
+    case npy::DType::I64: printInt(x.as<int64_t>()[i]); break;
+    case npy::DType::U64:
+      std::printf("%llu\n", (unsigned long long)x.as<uint64_t>()[i]);
+      break;
+    }
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -642,5 +702,7 @@ int main(int argc, char **argv) {
     return cmdFloat(a, cmd);
   if (cmd == "fmatmul")
     return cmdFMatmul(a);
+  if (cmd == "print")
+    return cmdPrint(a);
   die("unknown command '" + cmd + "'");
 }

@@ -3,7 +3,9 @@
 // Every case runs num::referenceGemm / referenceConv2D and the fast kernels
 // on the same codes and compares the float results bit for bit (memcmp), for
 // every instruction set this CPU has, several thread counts and both code
-// layouts.
+// layouts. Every kernel call also checks the path it took
+// (Options::pathTaken) against the path written out by hand below, so a
+// case that silently falls back to the reference routine fails.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Kernels/Gemm.h"
@@ -11,9 +13,11 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace quant4;
@@ -38,6 +42,88 @@ struct Case {
   Format fa, fb;
   Accumulation acc;
 };
+
+/// Formats with NaN/Inf codes (docs/Formats.md, C2 table): E4M3 NaN is
+/// 0x7F/0xFF, E5M2 Inf/NaN are 0x7C-0x7F/0xFC-0xFF.
+bool hasNonFiniteCodes(const Format &f) {
+  return f.kind == num::FormatKind::FP8E4M3 ||
+         f.kind == num::FormatKind::FP8E5M2;
+}
+bool nonFiniteCode(const Format &f, uint8_t c) {
+  if (f.kind == num::FormatKind::FP8E4M3)
+    return (c & 0x7F) == 0x7F;
+  if (f.kind == num::FormatKind::FP8E5M2)
+    return (c & 0x7C) == 0x7C;
+  return false;
+}
+
+/// Formats the integer kernels take: integer-valued grids whose integers
+/// fit int16 — int/uint up to 8 bits, E2M1 (units of 1/2), and the 3-bit
+/// exponent log formats (radix 2 or 4: at most 4^6 = 2^12 units of the
+/// smallest level). Not FP8 (no integer tables) and not wide log formats
+/// such as log<4,5> (2^60 units).
+bool integerKernelFormat(const Format &f) {
+  switch (f.kind) {
+  case num::FormatKind::Int:
+  case num::FormatKind::UInt:
+  case num::FormatKind::FP4E2M1:
+    return true;
+  case num::FormatKind::Log:
+    return f.ebits <= 3 && f.radix <= 4;
+  default:
+    return false;
+  }
+}
+
+/// The paths gemm() may report for a case, written out from the rules in
+/// lib/Kernels/Gemm.cpp (not computed by kernels::gemmPath, which shares
+/// its code): a fast case that falls back to "reference" fails.
+///  * exact: "exact-int" for two integer-kernel formats without block
+///    scales; FP8 operands or block scales: "reference".
+///  * f32: "float" (every product of two codes of these formats is exact
+///    in float32) unless a FP8 operand holds a NaN/Inf code: "reference".
+///    (M·N·K >= 2^27 may run on "exact-int"; the callers say when.)
+///  * f16: "float-f16" for formats without NaN/Inf codes (with or without
+///    block scales), else "reference"; on AVX-512, uint A x int4 B
+///    without block scales may first succeed on the integer kernels
+///    ("exact-int", depending on the sums), and a sparse A takes
+///    "float-f16-rows" (the callers say when).
+///  * f16_chunked: "float-f16" for formats without NaN/Inf codes and no
+///    block scales, else "reference".
+std::vector<std::string> expectedPaths(const Case &c, Isa isa, bool blocked,
+                                       bool nonFiniteData) {
+  bool finiteFormats = !hasNonFiniteCodes(c.fa) && !hasNonFiniteCodes(c.fb);
+  switch (c.acc.kind) {
+  case AccumKind::Exact:
+    return {integerKernelFormat(c.fa) && integerKernelFormat(c.fb) && !blocked
+                ? "exact-int"
+                : "reference"};
+  case AccumKind::F32:
+    return {nonFiniteData ? "reference" : "float"};
+  case AccumKind::F16: {
+    if (!finiteFormats)
+      return {"reference"};
+    bool unsignedA = c.fa.kind == num::FormatKind::UInt;
+    if (isa == Isa::AVX512 && !blocked && unsignedA &&
+        c.fb.kind == num::FormatKind::Int && c.fb.bits <= 4)
+      return {"float-f16", "exact-int"};
+    return {"float-f16"};
+  }
+  case AccumKind::F16Chunked:
+    return {finiteFormats && !blocked ? "float-f16" : "reference"};
+  }
+  return {};
+}
+
+/// EXPECT that `path` is one of `allowed`.
+void expectPath(const char *path, const std::vector<std::string> &allowed) {
+  std::string all;
+  for (const std::string &a : allowed)
+    all += (all.empty() ? "" : " or ") + a;
+  EXPECT_NE(std::find(allowed.begin(), allowed.end(), std::string(path)),
+            allowed.end())
+      << "path taken: " << path << ", expected " << all;
+}
 
 std::vector<uint8_t> randomCodes(const Format &f, size_t n, std::mt19937 &rng,
                                  bool extreme = false) {
@@ -153,6 +239,11 @@ void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
 
   bool packable = c.fa.bitWidth() <= 4 && c.fb.bitWidth() <= 4;
   Storage store(a, b, M, N, K, packable);
+  bool nonFiniteData =
+      std::any_of(a.begin(), a.end(),
+                  [&](uint8_t x) { return nonFiniteCode(c.fa, x); }) ||
+      std::any_of(b.begin(), b.end(),
+                  [&](uint8_t x) { return nonFiniteCode(c.fb, x); });
 
   // (layout variant, threads): byte layout at 1, 2 and 3 threads; packed
   // codes and transposed storage once each.
@@ -176,6 +267,8 @@ void checkGemm(const Case &c, int M, int N, int K, std::mt19937 &rng,
         ASSERT_EQ(kernels::gemm(M, N, K, A, B, c.acc, out.data(), opts), "");
         if (rowsPath)
           EXPECT_STREQ(path, rowsPath);
+        else
+          expectPath(path, expectedPaths(c, isa, blockSize > 0, nonFiniteData));
         ASSERT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
             << "first mismatch at "
             << [&] {
@@ -509,13 +602,20 @@ TEST(KernelGemm, BlockScales) {
                        std::string(num::accumName(k)) +
                        " both=" + std::to_string(bothBlocked) +
                        " threads=" + std::to_string(threads));
+          const char *path = "";
+          kernels::Options opts;
+          opts.threads = threads;
+          opts.pathTaken = &path;
           ASSERT_EQ(kernels::gemm(M, N, K,
                                   {e2m1, a.data(), CodeLayout::Byte,
                                    num::ScaleLayout::BlockK, sa.data(), bs, 0.5f},
                                   {e2m1, b.data(), CodeLayout::Byte, lb,
                                    sb.data(), bs, 3.0f},
-                                  acc, out.data(), {threads}),
+                                  acc, out.data(), opts),
                     "");
+          // Block scales keep the float kernels (f32: FMA, f16: FP16
+          // rounding per block partial), never the integer or row kernels.
+          EXPECT_STREQ(path, k == AccumKind::F32 ? "float" : "float-f16");
           EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
         }
       }
@@ -551,13 +651,19 @@ TEST(KernelGemm, Fp8WithAndWithoutNonFiniteCodes) {
                                    acc, ref.data()),
                 "");
       for (int threads : {1, 2}) {
+        const char *path = "";
+        kernels::Options opts;
+        opts.threads = threads;
+        opts.pathTaken = &path;
         ASSERT_EQ(kernels::gemm(M, N, K,
                                 {fa, a.data(), CodeLayout::Byte,
                                  num::ScaleLayout::Tensor, &s},
                                 {fb, b.data(), CodeLayout::Byte,
                                  num::ScaleLayout::Tensor, &s},
-                                acc, out.data(), {threads}),
+                                acc, out.data(), opts),
                   "");
+        EXPECT_STREQ(path, withNaN ? "reference" : "float")
+            << fa.str() << " x " << fb.str();
         EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
             << fa.str() << " x " << fb.str() << " nan=" << withNaN;
       }
@@ -628,13 +734,19 @@ TEST(KernelConv, MatchesReferenceConvolution) {
                   {k, 0}, ref.data()),
               "");
     for (int threads : {1, 2}) {
+      const char *path = "";
+      kernels::Options opts;
+      opts.threads = threads;
+      opts.pathTaken = &path;
       ASSERT_EQ(kernels::conv2d(s,
                                 {u4, in.data(), CodeLayout::Byte,
                                  num::ScaleLayout::Tensor, &is},
                                 {i4, f.data(), CodeLayout::Byte,
                                  num::ScaleLayout::Outer, fs.data()},
-                                {k, 0}, out.data(), {threads}),
+                                {k, 0}, out.data(), opts),
                 "");
+      // The im2col GEMM takes the fast paths of uint4 x int4.
+      expectPath(path, expectedPaths({u4, i4, {k, 0}}, opts.isa, false, false));
       EXPECT_EQ(std::memcmp(out.data(), ref.data(), outN * 4), 0)
           << num::accumName(k);
     }
@@ -665,13 +777,20 @@ TEST(KernelGemm, LargeF32GemmOnIntegerKernels) {
                                  {i4, wb.data(), num::ScaleLayout::Tensor, &sb, 0, 1.0f},
                                  acc, ref.data()),
               "");
+    const char *path = "";
+    kernels::Options opts;
+    opts.threads = 2;
+    opts.pathTaken = &path;
     ASSERT_EQ(kernels::gemm(M, N, K,
                             {u4, a.data(), CodeLayout::Byte,
                              num::ScaleLayout::Tensor, &sa},
                             {i4, b.data(), CodeLayout::Byte,
                              num::ScaleLayout::Tensor, &sb},
-                            acc, out.data(), {2}),
+                            acc, out.data(), opts),
               "");
+    // K·15·7 = 54600 < 2^24: every f32 partial sum is exact, whatever the
+    // data, so the integer kernels run.
+    EXPECT_STREQ(path, "exact-int");
     EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0)
         << "extreme=" << extreme;
   }
