@@ -14,6 +14,11 @@
 // RUN: not quant4-translate --q4a-to-asm %s -o %t/out.s 2>&1 | FileCheck %s --check-prefix=TRANSLATE
 // RUN: not test -e %t/out.s
 // TRANSLATE: quant4-translate: error: internal crash (signal 11)
+//
+// linalg.broadcast's `dimensions` list goes through the same upstream code.
+// RUN: not quant4-opt %S/Inputs/broadcast-crash.mlir 2>&1 | FileCheck %s --check-prefix=BROADCAST
+// BROADCAST: error: custom op 'linalg.broadcast' expected integer value
+// BROADCAST: quant4-opt: error: internal crash (signal 11)
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %0 = linalg.transpose ins(%a : tensor<2x3xf32>) outs(%b : tensor<3x2xf32>) permutation = [1, x
   return %0 : tensor<3x2xf32>
