@@ -17,7 +17,7 @@
 //
 // RUN: not quant4-run %s --entry main --input %t/x.npy --output-dir %t/out 2>&1 | FileCheck %s --check-prefix=COUNT
 // RUN: not ls %t/out/result0.npy
-// COUNT: quant4-run: error: @main takes 2 argument(s) (tensor<4x8xf32>, tensor<f32>), got 1 --input file(s)
+// COUNT: quant4-run: error: @main takes 2 argument(s) (tensor<4x8xf32>, tensor<f32>), got 1 --input/--scalar value(s)
 //
 // RUN: not quant4-run %s --entry main --input %t/xi.npy --input %t/s.npy --output-dir %t/out 2>&1 | FileCheck %s --check-prefix=DTYPE
 // RUN: not ls %t/out/result0.npy
@@ -59,6 +59,15 @@
 // RUN: not ls %t/out/result0.npy
 // PARSE: parse-error.mlir:2:8: error: custom op 'quant4.bogus' is unknown
 // PARSE: quant4-run: error: '{{.*}}parse-error.mlir' does not parse or verify
+//
+// An output directory that cannot take a file is refused before anything
+// runs (a file is created and removed there first; root is not stopped by
+// permissions, /proc refuses it).
+// RUN: not quant4-run %s --entry main --input %t/x.npy --input %t/s.npy --output-dir /proc 2>&1 | FileCheck %s --check-prefix=OUTDIR
+// OUTDIR: quant4-run: error: cannot write to output directory '/proc': cannot create a file in directory '/proc': {{.+}}
+// RUN: touch %t/file
+// RUN: not quant4-run %s --entry main --input %t/x.npy --input %t/s.npy --output-dir %t/file/out 2>&1 | FileCheck %s --check-prefix=OUTFILE
+// OUTFILE: quant4-run: error: cannot create output directory '{{.*}}file/out': {{.+}}
 //
 // RUN: not quant4-run %S/Inputs/verify-error.mlir --entry main --input %t/x.npy --input %t/s.npy --output-dir %t/out 2>&1 | FileCheck %s --check-prefix=VERIFY
 // RUN: not ls %t/out/result0.npy

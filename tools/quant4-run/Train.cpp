@@ -28,16 +28,20 @@
 //     from the start of the set whose outputs are ignored) and computes the
 //     cross-entropy and accuracy from the logits in double precision.
 //
-// Metrics and plot are written to temporary files and renamed at the end:
-// a failing run leaves neither. The documentation is docs/Results.md.
+// Output paths are probed before anything else. Metrics and plot are written
+// to temporary files and renamed at the end: a failing run leaves neither. A
+// first SIGINT ends training after the current batch and writes the files
+// of the completed epochs (exit status 130); a second one exits at once
+// without them. The documentation is docs/Results.md.
 //
 //===----------------------------------------------------------------------===//
 #include "Train.h"
-#include "Descriptor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "../common/CInterface.h"
 #include "../common/Jit.h"
+#include "../common/OutputFiles.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -55,27 +59,29 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 using namespace mlir;
-
-using ::quant4::run::descriptor;
 
 namespace {
 
@@ -394,36 +400,22 @@ CompiledFn describe(func::FuncOp f) {
 void invoke(ExecutionEngine &engine, const CompiledFn &fn,
             const std::vector<void *> &argData,
             std::vector<HostTensor> &outs) {
-  std::vector<std::vector<int64_t>> descs;
-  std::vector<void *> values; // the _mlir_ciface_ arguments
-  size_t resultWords = 0;
-  std::vector<size_t> resultOffset;
-  for (const Slot &r : fn.results) {
-    resultOffset.push_back(resultWords);
-    resultWords += 3 + 2 * r.shape.size();
-  }
-  std::vector<int64_t> resultBuf(resultWords + 1, 0);
-  std::vector<void *> packed;
-  values.reserve(fn.args.size() + 1);
-  descs.reserve(fn.args.size());
-  if (!fn.results.empty())
-    values.push_back(resultBuf.data());
+  std::vector<::quant4::tools::CResult> kinds;
+  for (const Slot &r : fn.results)
+    kinds.push_back(::quant4::tools::CResult::memref(unsigned(r.shape.size())));
+  ::quant4::tools::CInterfaceCall call(kinds);
   std::set<intptr_t> inputPtrs;
   for (size_t i = 0; i < fn.args.size(); ++i) {
-    if (fn.args[i].scalarI64)
+    if (fn.args[i].scalarI64) {
+      call.addScalar(argData[i], 8);
       continue;
-    descs.push_back(descriptor(argData[i], fn.args[i].shape));
-    values.push_back(descs.back().data());
+    }
+    call.addMemref(argData[i], fn.args[i].shape);
     inputPtrs.insert(reinterpret_cast<intptr_t>(argData[i]));
   }
-  size_t v = 0;
-  if (!fn.results.empty())
-    packed.push_back(&values[v++]);
-  for (size_t i = 0; i < fn.args.size(); ++i)
-    packed.push_back(fn.args[i].scalarI64 ? argData[i] : &values[v++]);
 
   quant4_rt_clear_error();
-  if (llvm::Error err = engine.invokePacked("_mlir_ciface_" + fn.name, packed))
+  if (llvm::Error err = call.invoke(engine, fn.name))
     die("cannot call @" + fn.name + ": " + llvm::toString(std::move(err)));
   if (const char *e = quant4_rt_last_error())
     die(std::string("runtime error in @") + fn.name + ": " + e);
@@ -432,7 +424,7 @@ void invoke(ExecutionEngine &engine, const CompiledFn &fn,
   std::set<intptr_t> freed;
   for (size_t i = 0; i < fn.results.size(); ++i) {
     const Slot &s = fn.results[i];
-    const int64_t *w = resultBuf.data() + resultOffset[i];
+    const int64_t *w = call.resultDescriptor(unsigned(i));
     size_t r = s.shape.size();
     HostTensor &o = outs[i];
     o.allocate(s.shape, s.elemSize);
@@ -472,7 +464,7 @@ void invoke(ExecutionEngine &engine, const CompiledFn &fn,
   // deallocation clones what the function does not own), allocated with
   // malloc by the lowered code.
   for (size_t i = 0; i < fn.results.size(); ++i) {
-    intptr_t p = intptr_t(resultBuf[resultOffset[i]]);
+    intptr_t p = intptr_t(call.resultDescriptor(unsigned(i))[0]);
     if (p && !inputPtrs.count(p) && freed.insert(p).second)
       std::free(reinterpret_cast<void *>(p));
   }
@@ -711,37 +703,90 @@ std::string svgText(const std::vector<EpochMetrics> &ms,
 }
 
 //===----------------------------------------------------------------------===//
-// Output files: temporary + rename
+// Output files and interruption
 //===----------------------------------------------------------------------===//
 
-struct PendingFile {
-  std::string path, temp;
+/// Refuses, before any work, an output path that cannot be written.
+void checkWritable(const std::string &path, const char *what) {
+  if (std::string e = ::quant4::tools::probeWritable(path); !e.empty())
+    die(std::string("cannot write the ") + what + " file '" + path + "': " + e);
+}
+
+/// SIGINTs received while training (counted by the handler, in whichever
+/// thread the kernel delivers a SIGINT to).
+std::atomic<int> sigints{0};
+static_assert(std::atomic<int>::is_always_lock_free,
+              "sigints is written by a signal handler");
+/// The thread that trains and writes the output files.
+pid_t mainThread = 0;
+/// SIGINT was ignored when the process started (e.g. a background job of a
+/// shell script): it stays ignored.
+bool sigintIgnored = false;
+
+/// The first SIGINT stops training after the current batch. A second one
+/// removes the temporary output files and exits at once -- on the main
+/// thread, which creates those files: another thread that counts the
+/// second SIGINT forwards it there (the main thread then counts a third),
+/// so no temporary file can appear after the removal.
+void onSigint(int) {
+  if (sigints.fetch_add(1) == 0)
+    return;
+  if (::gettid() != mainThread) {
+    ::syscall(SYS_tgkill, ::getpid(), mainThread, SIGINT);
+    return;
+  }
+  llvm::sys::RunInterruptHandlers(); // removes registered temporary files
+  static const char msg[] =
+      "quant4-run train: interrupted again; exiting without output files\n";
+  ssize_t n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)n;
+  ::_exit(130);
+}
+
+/// Blocks SIGINT in the calling thread while it lives (threads created
+/// meanwhile inherit the blocked mask).
+class SigintBlocked {
+public:
+  SigintBlocked() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &set, &previous);
+  }
+  ~SigintBlocked() { ::pthread_sigmask(SIG_SETMASK, &previous, nullptr); }
+  SigintBlocked(const SigintBlocked &) = delete;
+  SigintBlocked &operator=(const SigintBlocked &) = delete;
+
+private:
+  sigset_t previous;
 };
 
-void checkOutputDir(const std::string &path, const char *what) {
-  llvm::SmallString<256> dir(path);
-  llvm::sys::path::remove_filename(dir);
-  if (dir.empty())
-    dir = ".";
-  if (!llvm::sys::fs::is_directory(dir))
-    die(std::string("cannot write the ") + what + " file '" + path +
-        "': directory '" + std::string(dir) + "' does not exist");
-}
+/// Handles SIGINT with onSigint while it lives (unless it is ignored).
+class SigintHandler {
+public:
+  SigintHandler() {
+    sigints = 0;
+    mainThread = ::gettid();
+    if (sigintIgnored)
+      return;
+    struct sigaction sa = {};
+    sa.sa_handler = onSigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    installed = ::sigaction(SIGINT, &sa, &previous) == 0;
+  }
+  ~SigintHandler() {
+    if (installed)
+      ::sigaction(SIGINT, &previous, nullptr);
+  }
+  SigintHandler(const SigintHandler &) = delete;
+  SigintHandler &operator=(const SigintHandler &) = delete;
+  bool interrupted() const { return sigints.load() > 0; }
 
-std::string writeTemp(const std::string &path, const std::string &text,
-                      std::vector<PendingFile> &pending) {
-  std::string temp =
-      path + ".tmp." + std::to_string(llvm::sys::Process::getProcessId());
-  std::ofstream f(temp, std::ios::binary | std::ios::trunc);
-  if (!f)
-    return "cannot create '" + temp + "': " + std::strerror(errno);
-  pending.push_back({path, temp});
-  f << text;
-  f.close();
-  if (!f)
-    return "cannot write '" + temp + "'";
-  return "";
-}
+private:
+  struct sigaction previous = {};
+  bool installed = false;
+};
 
 //===----------------------------------------------------------------------===//
 // The driver
@@ -797,9 +842,11 @@ int train(const Options &o) {
   };
   std::string recipeOptions = recipePassOptions(o.recipe);
   if (!o.metrics.empty())
-    checkOutputDir(o.metrics, "metrics");
+    checkWritable(o.metrics, "metrics");
   if (!o.plot.empty())
-    checkOutputDir(o.plot, "plot");
+    checkWritable(o.plot, "plot");
+  if (!o.metrics.empty() && o.metrics == o.plot)
+    die("--metrics and --plot name the same file '" + o.metrics + "'");
   bool tty = ::isatty(STDOUT_FILENO);
 
   // -- Data (before compiling anything) -------------------------------------
@@ -827,6 +874,12 @@ int train(const Options &o) {
 
   // -- Parse the model --------------------------------------------------------
   auto t0 = Clock::now();
+  // SIGINT is held while compiling: the threads MLIR and the JIT start
+  // meanwhile inherit the blocked mask, so that during training a SIGINT
+  // reaches the training thread (or a thread started before, such as
+  // OpenBLAS's, whose handler forwards a second one to it). A SIGINT taken
+  // by such a thread now ends the process at once (LLVM's handler).
+  std::optional<SigintBlocked> sigintHeld(std::in_place);
   DialectRegistry registry;
   ::quant4::registerAllDialects(registry);
   registerBuiltinDialectTranslation(registry);
@@ -1136,6 +1189,10 @@ int train(const Options &o) {
         die("JIT compilation of @" + n + " failed: " +
             llvm::toString(fnOrErr.takeError()));
   }
+  // SIGINT from now on: onSigint (a SIGINT held since parsing arrives now
+  // and ends the run before its first batch).
+  SigintHandler sigint;
+  sigintHeld.reset();
   quant4_rt_set_num_threads(int32_t(o.threads));
   quant4_rt_set_seed(0);
   double compileTime = seconds(t0, Clock::now());
@@ -1218,7 +1275,7 @@ int train(const Options &o) {
     double lossSum = 0;
     int64_t correct = 0, n = int64_t(testIdx.size());
     const int64_t C = e.fn.results[size_t(e.logitsResult)].shape[1];
-    for (int64_t start = 0; start < n; start += B) {
+    for (int64_t start = 0; start < n && !sigint.interrupted(); start += B) {
       int64_t count = std::min(B, n - start);
       fillBatch(split.test, testIdx, start, count, -1);
       invoke(*engine, e.fn, args, outs);
@@ -1257,8 +1314,8 @@ int train(const Options &o) {
   std::vector<void *> stepArgs(stepFn.args.size(), nullptr);
   std::vector<HostTensor> outs;
   std::vector<uint32_t> order = trainIdx;
-  int64_t globalStep = 0;
-  for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+  int64_t globalStep = 0, interruptedEpoch = 0;
+  for (int64_t epoch = 1; epoch <= o.epochs && !interruptedEpoch; ++epoch) {
     order = trainIdx;
     shuffle(order, o.seed, kShuffleStream + uint64_t(epoch));
     double lossSum = 0;
@@ -1266,7 +1323,8 @@ int train(const Options &o) {
     double epochTime = 0;
     auto lastBar = Clock::now() - std::chrono::seconds(1);
     double lr = o.lr;
-    for (int64_t s = 0; s < stepsPerEpoch; ++s, ++globalStep) {
+    for (int64_t s = 0; s < stepsPerEpoch && !sigint.interrupted();
+         ++s, ++globalStep) {
       auto ts = Clock::now();
       fillBatch(split.train, order, s * B, B, -1);
       lr = stepLr(o, globalStep, totalSteps);
@@ -1323,6 +1381,10 @@ int train(const Options &o) {
       std::fprintf(stdout, "\r\x1b[2K");
       std::fflush(stdout);
     }
+    if (sigint.interrupted()) {
+      interruptedEpoch = epoch;
+      break;
+    }
     trainTime += epochTime;
     EpochMetrics m;
     m.epoch = epoch;
@@ -1339,6 +1401,10 @@ int train(const Options &o) {
       m.testLossFp32 = f.loss;
       m.testAccFp32 = f.acc;
     }
+    if (sigint.interrupted()) { // during the evaluation: epoch incomplete
+      interruptedEpoch = epoch;
+      break;
+    }
     metrics.push_back(m);
     llvm::outs() << "epoch " << epoch << "/" << o.epochs << ": train_loss="
                  << fmt(m.trainLoss, 4) << " train_acc=" << fmt(m.trainAcc, 4)
@@ -1352,28 +1418,39 @@ int train(const Options &o) {
   }
 
   // -- Outputs -----------------------------------------------------------------
-  std::vector<PendingFile> pending;
-  std::string error;
-  if (!o.metrics.empty())
-    error = writeTemp(o.metrics, csvText(metrics), pending);
-  if (error.empty() && !o.plot.empty()) {
-    std::string title = "quant4-run train: " +
-                        llvm::sys::path::filename(o.model).str() +
-                        ", recipe " + o.recipe + ", seed " +
-                        std::to_string(o.seed) + ", batch " +
-                        std::to_string(B) + ", lr " + fmt(o.lr, 4);
-    error = writeTemp(o.plot, svgText(metrics, title, o.epochs), pending);
-  }
-  for (size_t i = 0; i < pending.size() && error.empty(); ++i)
-    if (std::error_code ec =
-            llvm::sys::fs::rename(pending[i].temp, pending[i].path))
-      error = "cannot rename '" + pending[i].temp + "': " + ec.message();
-  if (!error.empty()) {
-    for (auto &p : pending) {
-      (void)llvm::sys::fs::remove(p.temp);
-      (void)llvm::sys::fs::remove(p.path);
+  // (Interrupted: the completed epochs, if any.)
+  if (!metrics.empty()) {
+    ::quant4::tools::OutputFiles files;
+    std::string error;
+    if (!o.metrics.empty())
+      error = files.add(o.metrics, csvText(metrics));
+    if (error.empty() && !o.plot.empty()) {
+      std::string title = "quant4-run train: " +
+                          llvm::sys::path::filename(o.model).str() +
+                          ", recipe " + o.recipe + ", seed " +
+                          std::to_string(o.seed) + ", batch " +
+                          std::to_string(B) + ", lr " + fmt(o.lr, 4);
+      error = files.add(o.plot, svgText(metrics, title, o.epochs));
     }
-    die(error);
+    if (error.empty())
+      error = files.commit();
+    if (!error.empty())
+      die(error);
+  }
+  if (interruptedEpoch) {
+    llvm::outs().flush();
+    std::string files = o.metrics.empty() ? "plot"
+                        : o.plot.empty()  ? "metrics"
+                                          : "metrics and plot";
+    std::string note;
+    if (!o.metrics.empty() || !o.plot.empty())
+      note = metrics.empty() ? "; no epoch completed, no " + files + " written"
+                             : "; " + files + " written for the " +
+                                   std::to_string(metrics.size()) +
+                                   " completed epoch(s)";
+    llvm::errs() << "quant4-run train: interrupted (SIGINT) during epoch "
+                 << interruptedEpoch << "/" << o.epochs << note << "\n";
+    return 130;
   }
   const EpochMetrics &last = metrics.back();
   llvm::outs() << "final: recipe=" << o.recipe
@@ -1387,7 +1464,12 @@ int train(const Options &o) {
 } // namespace
 
 int ::quant4::run::trainMain(int argc, char **argv) {
+  struct sigaction atStart = {};
+  sigintIgnored = ::sigaction(SIGINT, nullptr, &atStart) == 0 &&
+                  atStart.sa_handler == SIG_IGN;
   llvm::InitLLVM initLLVM(argc, argv);
+  if (sigintIgnored) // InitLLVM's crash handlers took SIGINT over
+    ::signal(SIGINT, SIG_IGN);
   try {
     bool help = false;
     Options o;

@@ -1,26 +1,33 @@
 //===- quant4-run.cpp - lower, JIT-compile and run a quant4 function ------===//
 //
-//   quant4-run FILE.mlir --entry NAME [--input X.npy]... [--output-dir DIR]
-//              [--print] [--threads N] [--seed S] [--no-blas]
+//   quant4-run FILE.mlir --entry NAME [--input X.npy | --scalar V]...
+//              [--output-dir DIR] [--print] [--threads N] [--seed S]
+//              [--no-blas]
 //
 // Parses FILE (quant4 + upstream dialects on tensors, or IR already lowered
 // to the LLVM dialect by quant4-cpu-pipeline), lowers it with
 // quant4-cpu-pipeline, JIT-compiles it with MLIR's ExecutionEngine and calls
-// the entry function through its `_mlir_ciface_` wrapper with one memref
-// descriptor per tensor argument; results come back through the result
-// out-descriptor. Inputs and results are NumPy .npy files in argument /
-// result order (DIR/result0.npy, ...). Quantized tensors travel as one uint8
-// code per element in .npy files; those the lowering stores packed (two 4-bit
-// codes per byte, quant4/Conversion/Quant4ToCPU/Storage.h) are packed here
-// before the call and unpacked after it. Everything is checked before anything
-// runs, and results are written to temporary files renamed only when all
-// succeeded: a failing run leaves no output file. See docs/Lowering.md.
+// the entry function through its `_mlir_ciface_` wrapper
+// (tools/common/CInterface.h): one memref descriptor per ranked tensor
+// argument, scalar arguments (f32, f64, i1, i32, i64, index) by value.
+// Inputs and results are NumPy .npy files in argument / result order
+// (DIR/result0.npy, ...); a scalar travels as a 0-d array of its dtype
+// (float32, float64, bool, int32, int64, int64 for index), and `--scalar V`
+// gives a scalar or 0-d tensor argument inline. Quantized tensors travel as
+// one uint8 code per element in .npy files; those the lowering stores packed
+// (two 4-bit codes per byte, quant4/Conversion/Quant4ToCPU/Storage.h) are
+// packed here before the call and unpacked after it. Everything is checked
+// before anything runs, and results are written to temporary files renamed
+// only when all succeeded (tools/common/OutputFiles.h): a failing run leaves
+// no output file. See docs/Lowering.md.
 //
 //===----------------------------------------------------------------------===//
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "../common/CInterface.h"
 #include "../common/Jit.h"
+#include "../common/OutputFiles.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -29,7 +36,6 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "Descriptor.h"
 #include "Train.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Conversion/Quant4ToCPU/Storage.h"
@@ -47,6 +53,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -54,13 +62,18 @@
 using namespace mlir;
 namespace npy = ::quant4::npy;
 
-using ::quant4::run::descriptor;
-
 namespace {
+/// One argument from the command line: a .npy file (--input) or a literal
+/// scalar (--scalar).
+struct InputSpec {
+  std::string text;
+  bool literal = false;
+};
+
 // Command line (parsed by hand: libLLVM.so already owns global cl options
 // such as -threads).
 std::string inputFile, entryName, outputDir;
-std::vector<std::string> inputs;
+std::vector<InputSpec> inputs;
 bool printResults = false;
 int numThreads = 1;
 uint64_t runSeed = 0;
@@ -68,14 +81,17 @@ unsigned optLevel = 2;
 bool useBlas = true; // quant4-cpu-pipeline{blas=...}
 
 const char *const kUsage =
-    "usage: quant4-run FILE.mlir --entry NAME [--input X.npy]...\n"
+    "usage: quant4-run FILE.mlir --entry NAME [--input X.npy | --scalar V]...\n"
     "                  [--output-dir DIR] [--print] [--threads N] [--seed S]\n"
     "                  [--no-blas] [-O0|-O1|-O2|-O3]\n"
     "       quant4-run train --model FILE.mlir ...  (quant4-run train --help)\n"
     "\n"
     "Lowers FILE with quant4-cpu-pipeline (unless it is already in the LLVM\n"
-    "dialect), JIT-compiles it and runs function NAME. One .npy file per\n"
-    "argument, in order; results go to DIR/result0.npy, DIR/result1.npy, ...\n"
+    "dialect), JIT-compiles it and runs function NAME. One --input .npy file\n"
+    "per argument, in order (a scalar argument f32, f64, i1, i32, i64, index:\n"
+    "a 0-d array of dtype float32, float64, bool, int32, int64, int64), or\n"
+    "--scalar V for a scalar or 0-d tensor argument (e.g. 0.1, -3, true);\n"
+    "results go to DIR/result0.npy, DIR/result1.npy, ... (scalars as 0-d)\n"
     "  --print      print the results on stdout\n"
     "  --threads N  worker threads of the quantized GEMM/conv/quantize\n"
     "               kernels (results do not depend on it) and of OpenBLAS\n"
@@ -115,8 +131,8 @@ std::string parseArgs(int argc, char **argv, bool &help) {
         optLevel = unsigned(name[1] - '0');
         continue;
       }
-      if (name != "entry" && name != "input" && name != "output-dir" &&
-          name != "threads" && name != "seed")
+      if (name != "entry" && name != "input" && name != "scalar" &&
+          name != "output-dir" && name != "threads" && name != "seed")
         return "unknown option '" + a + "'";
       if (!hasValue) {
         if (i + 1 >= argc)
@@ -126,7 +142,9 @@ std::string parseArgs(int argc, char **argv, bool &help) {
       if (name == "entry") {
         entryName = value;
       } else if (name == "input") {
-        inputs.push_back(value);
+        inputs.push_back({value, false});
+      } else if (name == "scalar") {
+        inputs.push_back({value, true});
       } else if (name == "output-dir") {
         outputDir = value;
       } else {
@@ -187,6 +205,8 @@ std::optional<ElemInfo> elemInfo(Type t) {
     return ElemInfo{npy::DType::F64};
   if (t.isBF16()) // raw bit patterns
     return ElemInfo{npy::DType::U16};
+  if (t.isIndex()) // 64-bit on every host quant4 lowers for
+    return ElemInfo{npy::DType::I64};
   if (auto i = dyn_cast<IntegerType>(t)) {
     bool u = i.isUnsigned();
     switch (i.getWidth()) {
@@ -207,14 +227,27 @@ std::optional<ElemInfo> elemInfo(Type t) {
   return std::nullopt;
 }
 
+/// The .npy dtype of a scalar argument or result type that quant4-run
+/// passes by value (f32, f64, i1, i32, i64, index), else nullopt.
+std::optional<npy::DType> scalarDType(Type t) {
+  if (t.isF32() || t.isF64() || t.isSignlessInteger(1) ||
+      t.isSignlessInteger(32) || t.isSignlessInteger(64) || t.isIndex())
+    return elemInfo(t)->dtype;
+  return std::nullopt;
+}
+
 /// Checks that every argument and result is a ranked tensor of a supported
-/// element type.
+/// element type or a supported scalar.
 std::string checkSignature(FunctionType type) {
   auto check = [](Type t, const char *what, unsigned i) -> std::string {
+    if (scalarDType(t))
+      return "";
     auto tt = dyn_cast<RankedTensorType>(t);
     if (!tt)
       return std::string(what) + " " + std::to_string(i) + " has type " +
-             str(t) + "; quant4-run passes ranked tensors only";
+             str(t) +
+             "; quant4-run passes ranked tensors and f32, f64, i1, i32, i64 "
+             "and index scalars only";
     if (!elemInfo(tt.getElementType()))
       return std::string(what) + " " + std::to_string(i) + " has type " +
              str(t) + ", whose element type has no .npy mapping";
@@ -229,8 +262,29 @@ std::string checkSignature(FunctionType type) {
   return "";
 }
 
-/// Checks a .npy array against the argument type; "" if it fits.
-std::string checkInput(const npy::Array &a, RankedTensorType type) {
+/// Checks that the bytes of a bool array are 0 or 1 (an i1 is loaded from
+/// its byte); "" if they are.
+std::string checkBools(const npy::Array &a) {
+  if (a.dtype != npy::DType::Bool)
+    return "";
+  const uint8_t *b = a.as<uint8_t>();
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (b[i] > 1)
+      return "bool byte " + std::to_string(b[i]) + " at index " +
+             std::to_string(i) + " is neither 0 nor 1";
+  return "";
+}
+
+/// Checks a .npy array against argument `i`'s type; "" if it fits.
+std::string checkInput(const npy::Array &a, Type argType, unsigned i) {
+  if (std::optional<npy::DType> dt = scalarDType(argType)) {
+    if (a.dtype != *dt || !a.shape.empty())
+      return "argument " + std::to_string(i) + " is a scalar " + str(argType) +
+             " and takes a 0-d " + npy::dtypeName(*dt) + " array, got " +
+             npy::dtypeName(a.dtype) + " array of shape " + a.shapeString();
+    return checkBools(a);
+  }
+  auto type = cast<RankedTensorType>(argType);
   ElemInfo ei = *elemInfo(type.getElementType());
   bool shapeOk = a.shape.size() == size_t(type.getRank());
   for (int64_t d = 0; shapeOk && d < type.getRank(); ++d)
@@ -253,7 +307,69 @@ std::string checkInput(const npy::Array &a, RankedTensorType type) {
                std::to_string(ei.codeWidth) + "-bit format " +
                str(type.getElementType());
   }
-  return "";
+  return checkBools(a);
+}
+
+/// Parses `--scalar` text as a 0-d array for argument `i` (a scalar or a
+/// 0-d tensor of f32, f64, i1, i32, i64 or index); "" on success.
+std::string parseScalar(const std::string &text, Type argType, unsigned i,
+                        npy::Array &out) {
+  Type t = argType;
+  if (auto tt = dyn_cast<RankedTensorType>(argType); tt && tt.getRank() == 0)
+    t = tt.getElementType();
+  std::optional<npy::DType> dt = scalarDType(t);
+  if (!dt)
+    return "argument " + std::to_string(i) + " has type " + str(argType) +
+           "; --scalar gives f32, f64, i1, i32, i64 and index scalars and "
+           "0-d tensors of them";
+  out.dtype = *dt;
+  out.shape.clear();
+  out.data.assign(npy::dtypeSize(*dt), 0);
+  auto bad = [&] {
+    return "argument " + std::to_string(i) + " (" + str(argType) +
+           "): cannot parse --scalar '" + text + "' as " + npy::dtypeName(*dt);
+  };
+  const char *c = text.c_str();
+  char *end = nullptr;
+  errno = 0;
+  switch (*dt) {
+  case npy::DType::F32: {
+    float v = std::strtof(c, &end);
+    if (text.empty() || *end || std::isspace((unsigned char)text[0]) ||
+        (errno == ERANGE && std::isinf(v)))
+      return bad();
+    std::memcpy(out.data.data(), &v, 4);
+    return "";
+  }
+  case npy::DType::F64: {
+    double v = std::strtod(c, &end);
+    if (text.empty() || *end || std::isspace((unsigned char)text[0]) ||
+        (errno == ERANGE && std::isinf(v)))
+      return bad();
+    std::memcpy(out.data.data(), &v, 8);
+    return "";
+  }
+  case npy::DType::Bool:
+    if (text != "true" && text != "false" && text != "1" && text != "0")
+      return bad() + " (true, false, 1 or 0)";
+    out.data[0] = char(text == "true" || text == "1");
+    return "";
+  default: {
+    long long v = std::strtoll(c, &end, 10);
+    bool fits = *dt == npy::DType::I64 || (v >= INT32_MIN && v <= INT32_MAX);
+    if (text.empty() || *end || errno || !fits ||
+        std::isspace((unsigned char)text[0]))
+      return bad();
+    if (*dt == npy::DType::I64) {
+      int64_t x = v;
+      std::memcpy(out.data.data(), &x, 8);
+    } else {
+      int32_t x = int32_t(v);
+      std::memcpy(out.data.data(), &x, 4);
+    }
+    return "";
+  }
+  }
 }
 
 
@@ -270,6 +386,17 @@ npy::Array readPackedResult(const int64_t *w, RankedTensorType type) {
   int64_t stride = w[4];
   for (int64_t i = 0; i < n; ++i)
     a.data[size_t(i)] = char((base[(i / 2) * stride] >> (4 * (i & 1))) & 0xF);
+  return a;
+}
+
+/// Copies a scalar result (its bytes at `p`) into a 0-d array.
+npy::Array readScalarResult(const void *p, Type type) {
+  npy::Array a;
+  a.dtype = *scalarDType(type);
+  a.data.resize(npy::dtypeSize(a.dtype));
+  std::memcpy(a.data.data(), p, a.data.size());
+  if (a.dtype == npy::DType::Bool) // an i1 is its low bit
+    a.data[0] = char(a.data[0] & 1);
   return a;
 }
 
@@ -431,21 +558,35 @@ int main(int argc, char **argv) {
       types += (i ? ", " : "") + str(t);
     return fail("@" + entryName + " takes " + llvm::Twine(numArgs) +
                 " argument(s) (" + types + "), got " +
-                llvm::Twine(unsigned(inputs.size())) + " --input file(s)");
+                llvm::Twine(unsigned(inputs.size())) +
+                " --input/--scalar value(s)");
   }
   std::vector<npy::Array> args(numArgs);
   for (unsigned i = 0; i < numArgs; ++i) {
-    std::string where = "input " + std::to_string(i) + " (" + inputs[i] + ")";
-    if (std::string e = npy::readNpy(inputs[i], args[i]); !e.empty())
+    if (inputs[i].literal) {
+      if (std::string e =
+              parseScalar(inputs[i].text, signature.getInput(i), i, args[i]);
+          !e.empty())
+        return fail("input " + llvm::Twine(i) + ": " + e);
+      continue;
+    }
+    std::string where =
+        "input " + std::to_string(i) + " (" + inputs[i].text + ")";
+    if (std::string e = npy::readNpy(inputs[i].text, args[i]); !e.empty())
       return fail(where + ": " + e);
-    auto type = cast<RankedTensorType>(signature.getInput(i));
-    if (std::string e = checkInput(args[i], type); !e.empty())
+    if (std::string e = checkInput(args[i], signature.getInput(i), i);
+        !e.empty())
       return fail(where + ": " + e);
   }
   if (!outputDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
       return fail("cannot create output directory '" + outputDir +
                   "': " + ec.message());
+    llvm::SmallString<256> probe(outputDir);
+    llvm::sys::path::append(probe, "result0.npy");
+    if (std::string e = ::quant4::tools::probeWritable(std::string(probe));
+        !e.empty())
+      return fail("cannot write to output directory '" + outputDir + "': " + e);
   }
 
   // -- Lower and JIT-compile ------------------------------------------------
@@ -467,80 +608,82 @@ int main(int argc, char **argv) {
   engine->initialize();
 
   // -- Run ------------------------------------------------------------------
+  // The C-level kind of each result: packed code tensors come back as 1-D
+  // byte buffers, scalars by value.
+  auto scalarBytes = [](Type t) {
+    return unsigned(npy::dtypeSize(*scalarDType(t)));
+  };
+  std::vector<::quant4::tools::CResult> resultKinds;
+  for (Type t : signature.getResults()) {
+    if (scalarDType(t))
+      resultKinds.push_back(::quant4::tools::CResult::scalar(scalarBytes(t)));
+    else
+      resultKinds.push_back(::quant4::tools::CResult::memref(
+          mlir::quant4::isPackedCodeTensor(t)
+              ? 1
+              : unsigned(cast<RankedTensorType>(t).getRank())));
+  }
+  ::quant4::tools::CInterfaceCall call(resultKinds);
   static char emptyData[16];
-  std::vector<std::vector<int64_t>> descs;
   std::vector<std::vector<uint8_t>> packedArgs(numArgs);
   for (unsigned i = 0; i < numArgs; ++i) {
-    auto type = cast<RankedTensorType>(signature.getInput(i));
+    Type argType = signature.getInput(i);
+    if (scalarDType(argType)) {
+      call.addScalar(args[i].data.data(), scalarBytes(argType));
+      continue;
+    }
+    auto type = cast<RankedTensorType>(argType);
     if (mlir::quant4::isPackedCodeTensor(type)) {
       // Packed storage: ceil(n/2) bytes, a 1-D memref.
       int64_t n = args[i].numel();
       packedArgs[i].assign(size_t((n + 1) / 2) + 1, 0);
       ::quant4::kernels::packCodes4(args[i].as<uint8_t>(), size_t(n),
                                     packedArgs[i].data());
-      descs.push_back(descriptor(packedArgs[i].data(), {(n + 1) / 2}));
+      call.addMemref(packedArgs[i].data(), {(n + 1) / 2});
       continue;
     }
     void *data = args[i].data.empty() ? emptyData : args[i].data.data();
-    descs.push_back(descriptor(data, args[i].shape));
+    call.addMemref(data, args[i].shape);
   }
-  unsigned numResults = signature.getNumResults();
-  size_t resultWords = 0;
-  std::vector<size_t> resultOffset;
-  for (Type t : signature.getResults()) {
-    resultOffset.push_back(resultWords);
-    // Packed results come back as 1-D byte buffers.
-    size_t rank = mlir::quant4::isPackedCodeTensor(t)
-                      ? 1
-                      : size_t(cast<RankedTensorType>(t).getRank());
-    resultWords += 3 + 2 * rank;
-  }
-  std::vector<int64_t> resultBuf(resultWords + 1, 0);
-  std::vector<void *> pointers; // the _mlir_ciface_ arguments
-  if (numResults)
-    pointers.push_back(resultBuf.data());
-  for (auto &d : descs)
-    pointers.push_back(d.data());
-  std::vector<void *> packed;
-  for (void *&p : pointers)
-    packed.push_back(&p);
   quant4_rt_set_num_threads(numThreads);
   quant4_rt_set_seed(runSeed);
   quant4_rt_clear_error();
-  if (llvm::Error err =
-          engine->invokePacked("_mlir_ciface_" + entryName, packed))
+  if (llvm::Error err = call.invoke(*engine, entryName))
     return fail("cannot call @" + entryName + ": " +
                 llvm::toString(std::move(err)));
   if (const char *e = quant4_rt_last_error())
     return fail(llvm::Twine("runtime: ") + e);
 
   // -- Results --------------------------------------------------------------
+  unsigned numResults = signature.getNumResults();
   std::vector<npy::Array> results;
-  for (unsigned i = 0; i < numResults; ++i)
-    results.push_back(
-        readResult(resultBuf.data() + resultOffset[i],
-                   cast<RankedTensorType>(signature.getResult(i))));
+  for (unsigned i = 0; i < numResults; ++i) {
+    Type t = signature.getResult(i);
+    results.push_back(scalarDType(t) ? readScalarResult(call.resultScalar(i), t)
+                                     : readResult(call.resultDescriptor(i),
+                                                  cast<RankedTensorType>(t)));
+  }
   if (!outputDir.empty()) {
-    std::string pid = std::to_string(llvm::sys::Process::getProcessId());
-    std::vector<std::string> temps, finals;
+    std::vector<std::string> paths;
     for (unsigned i = 0; i < numResults; ++i) {
       llvm::SmallString<256> path(outputDir);
       llvm::sys::path::append(path, "result" + std::to_string(i) + ".npy");
-      finals.push_back(std::string(path));
-      temps.push_back(finals.back() + ".tmp." + pid);
+      paths.push_back(std::string(path));
     }
+    ::quant4::tools::OutputFiles files;
     std::string error;
     for (unsigned i = 0; i < numResults && error.empty(); ++i)
-      if (std::string e = npy::writeNpy(temps[i], results[i]); !e.empty())
-        error = "cannot write '" + temps[i] + "': " + e;
-    for (unsigned i = 0; i < numResults && error.empty(); ++i)
-      if (std::error_code ec = llvm::sys::fs::rename(temps[i], finals[i]))
-        error = "cannot rename '" + temps[i] + "': " + ec.message();
+      error = files.add(paths[i], [&](const std::string &temp) -> std::string {
+        if (std::string e = npy::writeNpy(temp, results[i]); !e.empty())
+          return "cannot write '" + temp + "': " + e;
+        return "";
+      });
+    if (error.empty())
+      error = files.commit();
     if (!error.empty()) {
-      for (auto &t : temps)
-        (void)llvm::sys::fs::remove(t);
-      for (auto &f : finals)
-        (void)llvm::sys::fs::remove(f);
+      // No result file of an earlier run may pass for one of this run.
+      for (const std::string &p : paths)
+        (void)llvm::sys::fs::remove(p);
       return fail(error);
     }
   }
