@@ -15,6 +15,17 @@
 // RUN: not test -e %t/out.s
 // TRANSLATE: quant4-translate: error: internal crash (signal 11)
 //
+// quant4-run, quant4-run train and quant4-gradcheck parse through the same
+// guard.
+// RUN: not quant4-run %s --entry f --output-dir %t/run 2>&1 | FileCheck %s --check-prefix=EXEC
+// RUN: not test -e %t/run
+// RUN: not quant4-run train --model %s --epochs 1 --metrics %t/m.csv 2>&1 | FileCheck %s --check-prefix=TRAIN
+// RUN: not test -e %t/m.csv
+// RUN: not quant4-gradcheck %s 2>&1 | FileCheck %s --check-prefix=GRAD
+// EXEC: quant4-run: error: internal crash (signal 11)
+// TRAIN: quant4-run train: error: internal crash (signal 11)
+// GRAD: quant4-gradcheck: error: internal crash (signal 11)
+//
 // linalg.broadcast's `dimensions` list goes through the same upstream code.
 // RUN: not quant4-opt %S/Inputs/broadcast-crash.mlir 2>&1 | FileCheck %s --check-prefix=BROADCAST
 // BROADCAST: error: custom op 'linalg.broadcast' expected integer value

@@ -19,14 +19,15 @@ namespace quant4::tools {
 /// Exit code of a tool whose work crashed and was recovered (EX_SOFTWARE).
 constexpr int kCrashExitCode = 70;
 
-/// Runs `body` and returns its exit code. If `body` crashes on the calling
+/// Runs `body` and returns its result. If `body` crashes on the calling
 /// thread (SIGSEGV, SIGBUS, SIGILL, SIGFPE, abort), removes the files the
 /// tool registered for removal on a signal (llvm::ToolOutputFile does so for
-/// `-o`), prints one line
+/// `-o`, tools/common/OutputFiles for its temporaries), prints one line
 ///   TOOL: error: internal crash (signal N) in upstream MLIR/LLVM code on
-///   this input; no output was written (docs/Reliability.md)
-/// and returns kCrashExitCode. The process ends right after: recovering
-/// skips the destructors of everything `body` had built.
+///   this input; no output was written (docs/Reliability.md, ...)
+/// and ends the process with kCrashExitCode, running no destructors: the
+/// objects `body` was building (a half-parsed module, its context) are in
+/// no state to be destroyed.
 int runCatchingCrashes(llvm::StringRef tool, llvm::function_ref<int()> body);
 
 } // namespace quant4::tools

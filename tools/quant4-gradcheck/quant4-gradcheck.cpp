@@ -42,6 +42,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "../common/CrashGuard.h"
 #include "../common/Jit.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -244,8 +245,11 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
 
   llvm::SourceMgr sourceMgr;
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(inputFile, sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
+  ::quant4::tools::runCatchingCrashes("quant4-gradcheck", [&] {
+    module = parseSourceFile<ModuleOp>(inputFile, sourceMgr, &context);
+    return 0;
+  });
   if (!module)
     return fail("'" + inputFile + "' does not parse or verify");
 

@@ -40,6 +40,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "../common/CInterface.h"
+#include "../common/CrashGuard.h"
 #include "../common/Jit.h"
 #include "../common/OutputFiles.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -894,7 +895,11 @@ int train(const Options &o) {
   if (!file)
     die("cannot read model '" + o.model + "': " + errorMessage);
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
+  ::quant4::tools::runCatchingCrashes("quant4-run train", [&] {
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    return 0;
+  });
   if (!module)
     die("model '" + o.model + "' does not parse or verify");
 

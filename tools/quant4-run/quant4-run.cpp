@@ -26,6 +26,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "../common/CInterface.h"
+#include "../common/CrashGuard.h"
 #include "../common/Jit.h"
 #include "../common/OutputFiles.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -515,7 +516,11 @@ int main(int argc, char **argv) {
   if (!file)
     return fail("cannot read '" + inputFile + "': " + errorMessage);
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
+  ::quant4::tools::runCatchingCrashes("quant4-run", [&] {
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    return 0;
+  });
   if (!module)
     return fail("'" + inputFile + "' does not parse or verify");
 

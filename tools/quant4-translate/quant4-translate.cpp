@@ -53,11 +53,6 @@ int main(int argc, char **argv) {
                ? 0
                : 1;
   });
-  if (rc == quant4::tools::kCrashExitCode) {
-    if (!temp.empty())
-      llvm::sys::fs::remove(temp);
-    return rc;
-  }
   bool ok = rc == 0;
   if (!temp.empty()) {
     if (ok && llvm::sys::fs::rename(temp, output)) {
