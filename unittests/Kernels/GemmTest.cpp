@@ -76,8 +76,9 @@ bool integerKernelFormat(const Format &f) {
 }
 
 /// The paths gemm() may report for a case, written out from the rules in
-/// lib/Kernels/Gemm.cpp (not computed by kernels::gemmPath, which shares
-/// its code): a fast case that falls back to "reference" fails.
+/// lib/Kernels/FormatAnalysis.cpp and Gemm.cpp (not computed by
+/// kernels::gemmPath, which shares their code): a fast case that falls back
+/// to "reference" fails.
 ///  * exact: "exact-int" for two integer-kernel formats without block
 ///    scales; FP8 operands or block scales: "reference".
 ///  * f32: "float" (every product of two codes of these formats is exact
