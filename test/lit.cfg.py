@@ -1,12 +1,25 @@
 # -*- Python -*-
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
 from lit.llvm.subst import ToolSubst
 
 config.name = "QUANT4"
-config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+if config.quant4_sanitizers:
+    # ASan/UBSan build: sanitizer reports fail the test that caused them.
+    sys.path.insert(0, os.path.join(config.quant4_src_root, "test", "sanitizers"))
+    import quant4_sanitizers
+
+    config.test_format = quant4_sanitizers.SanitizedShTest(
+        not llvm_config.use_lit_shell)
+    quant4_sanitizers.configure(
+        config, config.quant4_src_root,
+        os.path.join(config.llvm_tools_dir, "llvm-symbolizer"),
+        os.path.join(config.quant4_obj_root, "test", "sanitizer-reports"))
+else:
+    config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quant4_obj_root, "test")
@@ -24,9 +37,14 @@ config.substitutions.append(("%make_program", config.make_program))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(
     ("%quant4_plugin", os.path.join(config.quant4_lib_dir, "Quant4Plugin.so")))
-# Debian's stock mlir-opt, to load the plugin into.
-config.substitutions.append(
-    ("%upstream_mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+# Debian's stock mlir-opt, to load the plugin into. An instrumented plugin
+# needs the sanitizer runtime loaded first, which the uninstrumented
+# mlir-opt does not link.
+upstream_mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+if config.quant4_sanitizers:
+    upstream_mlir_opt = "env LD_PRELOAD=%s %s" % (config.asan_runtime,
+                                                 upstream_mlir_opt)
+config.substitutions.append(("%upstream_mlir_opt", upstream_mlir_opt))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

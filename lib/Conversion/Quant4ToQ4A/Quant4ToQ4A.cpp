@@ -1870,11 +1870,13 @@ FailureOr<hw::Program> Lowering::run() {
     return t;
   };
   for (BlockArgument a : func.getArguments()) {
-    Buf &b = define(a);
+    // The type first: define() sizes the buffer from it, which needs a
+    // static shape and an integer, float or quantized element type.
     FailureOr<hw::TensorDesc> t =
-        desc(a, "arg" + std::to_string(a.getArgNumber()), b.addr);
+        desc(a, "arg" + std::to_string(a.getArgNumber()), 0);
     if (failed(t))
       return failure();
+    t->address = define(a).addr;
     prog.inputs.push_back(*t);
   }
   for (BlockArgument a : func.getArguments())

@@ -68,3 +68,29 @@ func.func @too_big(%x: tensor<2x200xf32>) -> tensor<200x2xf32> {
   %t = linalg.transpose ins(%x : tensor<2x200xf32>) outs(%e : tensor<200x2xf32>) permutation = [1, 0]
   return %t : tensor<200x2xf32>
 }
+
+// -----
+
+// Argument types are checked before any storage is sized from them (an
+// index or memref argument crashed the lowering; found by mlir-fuzzer).
+// expected-error@+1 {{'arg0' has type 'index', which is not a Q4A input/output type}}
+func.func @index_arg(%i: index) -> tensor<4xf32> {
+  %c = arith.constant dense<1.0> : tensor<4xf32>
+  return %c : tensor<4xf32>
+}
+
+// -----
+
+// expected-error@+1 {{'arg0' has type 'memref<memref<4xf32>>', which is not a Q4A input/output type}}
+func.func @memref_arg(%slot: memref<memref<4xf32>>) {
+  %a = memref.alloc() : memref<4xf32>
+  memref.store %a, %slot[] : memref<memref<4xf32>>
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'arg1' has type 'tensor<?xf32>', which is not a Q4A input/output type}}
+func.func @dynamic_arg(%x: tensor<4xf32>, %y: tensor<?xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
