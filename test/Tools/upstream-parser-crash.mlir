@@ -30,6 +30,11 @@
 // RUN: not quant4-opt %S/Inputs/broadcast-crash.mlir 2>&1 | FileCheck %s --check-prefix=BROADCAST
 // BROADCAST: error: custom op 'linalg.broadcast' expected integer value
 // BROADCAST: quant4-opt: error: internal crash (signal 11)
+//
+// A named linalg op with a non-dictionary property list (`linalg.fill<1>`).
+// RUN: not quant4-opt %S/Inputs/named-op-properties-crash.mlir -o %t/fill.mlir 2>&1 | FileCheck %s --check-prefix=NAMED
+// RUN: not test -e %t/fill.mlir
+// NAMED: quant4-opt: error: internal crash (signal 11)
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %0 = linalg.transpose ins(%a : tensor<2x3xf32>) outs(%b : tensor<3x2xf32>) permutation = [1, x
   return %0 : tensor<3x2xf32>
