@@ -37,10 +37,38 @@ static const char *const kPipelines[] = {"quant4-cpu-pipeline",
 static bool isIdentChar(char c) {
   return std::isalnum((unsigned char)c) || c == '_' || c == '.';
 }
+/// Skips the characters MLIR's lexer takes as white space (not \f, \v).
 static size_t skipSpace(const std::string &text, size_t i) {
-  while (i < text.size() && std::isspace((unsigned char)text[i]))
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' ||
+                             text[i] == '\n' || text[i] == '\r'))
     ++i;
   return i;
+}
+
+/// True if text[i...] starts with a well-formed integer list `[1, -2, 3]`
+/// (or `[]`) of 64-bit integers, the only `permutation` / `dimensions` value
+/// the parsers below survive (at most 18 digits: surely in range).
+static bool isIntegerList(const std::string &text, size_t i) {
+  if (i >= text.size() || text[i] != '[')
+    return false;
+  i = skipSpace(text, i + 1);
+  if (i < text.size() && text[i] == ']')
+    return true;
+  while (true) {
+    if (i < text.size() && text[i] == '-')
+      ++i;
+    size_t digits = 0;
+    while (i < text.size() && std::isdigit((unsigned char)text[i]))
+      ++i, ++digits;
+    if (digits == 0 || digits > 18)
+      return false;
+    i = skipSpace(text, i);
+    if (i < text.size() && text[i] == ']')
+      return true;
+    if (i >= text.size() || text[i] != ',')
+      return false;
+    i = skipSpace(text, i + 1);
+  }
 }
 
 /// True if `text` may reach a crash of upstream MLIR code that quant4 cannot
@@ -62,13 +90,7 @@ static bool hitsKnownUpstreamCrash(const std::string &text) {
         i = skipSpace(text, i + 1);
         if (text.compare(i, 6, "array<") == 0)
           continue; // the generic form's attribute, parsed safely
-        if (i >= text.size() || text[i] != '[')
-          return true;
-        while (++i < text.size() && text[i] != ']')
-          if (!std::isdigit((unsigned char)text[i]) && text[i] != ',' &&
-              text[i] != '-' && !std::isspace((unsigned char)text[i]))
-            return true;
-        if (i >= text.size())
+        if (!isIntegerList(text, i))
           return true;
       }
     }

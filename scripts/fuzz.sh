@@ -182,13 +182,14 @@ for t in "${targets[@]}"; do
   took=$(( $(date +%s) - start ))
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
-  corpus=$(find "$work/corpus/$t" -type f | wc -l)
+  # libFuzzer's own corpus count (inputs kept after its reductions).
+  corpus=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
   crashes=$(find "$work/artifacts/$t" -type f -newer "$marker" \
             \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   if [ "$rc" != 0 ] && [ "$crashes" = 0 ]; then
     crashes=1 # died without an artifact (e.g. killed): look at the log
   fi
-  rows+=("$(printf '%-18s %8s %12s %8s %9s %8s' "$t" "$took" "${execs:-?}" "$corpus" "${cov:-?}" "$crashes")")
+  rows+=("$(printf '%-18s %8s %12s %8s %9s %8s' "$t" "$took" "${execs:-?}" "${corpus:-?}" "${cov:-?}" "$crashes")")
   if [ "$crashes" != 0 ]; then
     crashed=1 failed=$((failed + 1))
     echo "fuzz.sh: $t FAILED (exit $rc); log $log; inputs:" >&2

@@ -26,7 +26,8 @@
 #include "quant4/Dialect/Q4A/IR/Q4A.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
+#include "quant4/Dialect/Quant4/Transforms/Recipes.h"
+#include "quant4/Training/Passes.h"
 
 void quant4::registerQuant4Dialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::quant4::Quant4Dialect, mlir::q4a::Q4ADialect>();
@@ -48,7 +49,6 @@ void quant4::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void quant4::registerQuant4Passes() {
   mlir::quant4::registerQuant4Passes();
-  mlir::q4a::registerQuant4ToQ4APasses();
   mlir::quant4::registerQuant4TrainingPasses();
   mlir::quant4::registerQuant4ConversionPassesAndPipelines();
 }
@@ -61,4 +61,5 @@ void quant4::registerAllPasses() {
 void quant4::registerAllTranslations() {
   mlir::registerAllTranslations();
   mlir::q4a::registerQ4ATranslations();
+  mlir::quant4::registerRecipeTableTranslation();
 }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Runtime/Runtime.h"
 
+#include "mlir/ExecutionEngine/CRunnerUtils.h" // header-only, standard headers
 #include "quant4/Kernels/Gemm.h"
 #include "quant4/Kernels/Quantize.h"
 #include "quant4/Numerics/Numerics.h"
@@ -54,7 +55,9 @@ float nanValue() { return std::numeric_limits<float>::quiet_NaN(); }
 
 //===-- Memref descriptors ------------------------------------------------===//
 
-/// A ranked view of an unranked memref argument.
+/// A ranked view of an unranked memref argument whose element size is known
+/// at run time (upstream's DynamicMemRefType<T> is typed: the runtime's
+/// gathers and kernels serve f32, f16, bf16, i8 and i64 operands alike).
 struct View {
   int64_t rank = 0;
   char *aligned = nullptr;
@@ -111,16 +114,17 @@ struct View {
   }
 };
 
+/// The view of an unranked memref argument (Q4RT_MEMREF: its rank and a
+/// pointer to its ranked descriptor, read as upstream's StridedMemRefType).
 View view(int64_t rank, void *desc, size_t elemSize) {
+  DynamicMemRefType<char> m(UnrankedMemRefType<char>{rank, desc});
   View v;
   v.rank = rank;
   v.elemSize = elemSize;
-  char *p = static_cast<char *>(desc);
-  std::memcpy(&v.aligned, p + sizeof(void *), sizeof(void *));
-  auto *ints = reinterpret_cast<const int64_t *>(p + 2 * sizeof(void *));
-  v.offset = ints[0];
-  v.sizes = ints + 1;
-  v.strides = ints + 1 + rank;
+  v.aligned = m.data;
+  v.offset = m.offset;
+  v.sizes = m.sizes;
+  v.strides = m.strides;
   return v;
 }
 

@@ -22,7 +22,7 @@ constexpr int kCrashExitCode = 70;
 /// Runs `body` and returns its result. If `body` crashes on the calling
 /// thread (SIGSEGV, SIGBUS, SIGILL, SIGFPE, abort), removes the files the
 /// tool registered for removal on a signal (llvm::ToolOutputFile does so for
-/// `-o`, tools/common/OutputFiles for its temporaries), prints one line
+/// `-o`, quant4/Runner/OutputFiles.h for its temporaries), prints one line
 ///   TOOL: error: internal crash (signal N) in upstream MLIR/LLVM code on
 ///   this input; no output was written (docs/Reliability.md, ...)
 /// and ends the process with kCrashExitCode, running no destructors: the

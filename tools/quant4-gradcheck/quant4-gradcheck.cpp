@@ -4,8 +4,9 @@
 //                    [--eps H] [--relTol R] [--absTol A]
 //
 // Builds @NAME_train_step from the forward function @NAME with
-// quant4-build-training-step, lowers the module to LLVM and JIT-compiles it
-// (MLIR ExecutionEngine), then, on random parameters, batch and labels:
+// quant4-build-training-step, lowers the module to LLVM, JIT-compiles it and
+// calls it with the Runner library (include/quant4/Runner), then, on random
+// parameters, batch and labels:
 //
 //  1. runs the step with lr = 1, momentum = 0, weight decay = 0 and zero
 //     momentum buffers: the new momentum buffers are then exactly the
@@ -20,39 +21,19 @@
 //     buffers all non-trivial and checks the SGD update rule elementwise.
 //
 // Prints one line per check and "gradcheck: PASS" or "gradcheck: FAIL".
-// This is the only translation unit with the upstream pass/LLVM headers.
 //
 //===----------------------------------------------------------------------===//
-#include "quant4/Conversion/Passes.h"
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
-
-#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
-#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
-#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
-#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
-#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
-#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
-#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
-#include "mlir/Conversion/MathToLibm/MathToLibm.h"
-#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
-#include "mlir/Dialect/Linalg/Passes.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "../common/CrashGuard.h"
-#include "../common/Jit.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Transforms/Passes.h"
+#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
+#include "quant4/Runner/Call.h"
+#include "quant4/Runner/Compile.h"
+#include "quant4/Runtime/Npy.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -61,13 +42,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <numeric>
 #include <random>
-#include <set>
 
 using namespace mlir;
+namespace npy = ::quant4::npy;
+namespace runner = ::quant4::runner;
 
 namespace {
 
@@ -92,118 +72,50 @@ llvm::cl::opt<double> absTol("atol", llvm::cl::desc("Absolute tolerance"),
                            llvm::cl::init(2e-4));
 
 /// A dense host tensor of f32 or i32 elements.
-struct Tensor {
-  std::vector<int64_t> shape;
-  bool isInt = false;
-  std::vector<float> f;
-  std::vector<int32_t> i;
-  int64_t numel() const {
-    return std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                           std::multiplies<int64_t>());
-  }
-  void *data() { return isInt ? (void *)i.data() : (void *)f.data(); }
-};
+using Tensor = npy::Array;
 
 Tensor makeTensor(RankedTensorType t) {
   Tensor r;
   r.shape.assign(t.getShape().begin(), t.getShape().end());
-  r.isInt = t.getElementType().isInteger(32);
-  if (r.isInt)
-    r.i.assign(r.numel(), 0);
-  else
-    r.f.assign(r.numel(), 0.0f);
+  bool isInt = t.getElementType().isInteger(32);
+  r.dtype = isInt ? npy::DType::I32 : npy::DType::F32;
+  r.data.assign(size_t(r.numel()) * 4, 0);
   return r;
 }
 
-/// Calls a function through its _mlir_ciface_ wrapper with identity-layout
-/// memref descriptors {allocated, aligned, offset, sizes[R], strides[R]}.
+/// The elements of an f32 (i32) tensor.
+llvm::MutableArrayRef<float> f32(Tensor &t) {
+  return {t.as<float>(), size_t(t.numel())};
+}
+llvm::ArrayRef<float> f32(const Tensor &t) {
+  return {t.as<float>(), size_t(t.numel())};
+}
+llvm::MutableArrayRef<int32_t> i32(Tensor &t) {
+  return {t.as<int32_t>(), size_t(t.numel())};
+}
+
+/// Calls a function of the JIT-compiled module (Runner library).
 class Runner {
 public:
-  Runner(ExecutionEngine &engine, func::FuncOp fn)
-      : engine(engine), name(fn.getName().str()), type(fn.getFunctionType()) {}
+  Runner(ExecutionEngine &engine, std::string name, FunctionType type)
+      : engine(engine), name(std::move(name)), type(type) {}
 
-  std::string call(std::vector<Tensor> args, std::vector<Tensor> &results) {
-    // Inputs: fresh copies (the callee may not write them, but be safe).
-    std::vector<std::vector<int64_t>> descs;
-    for (Tensor &a : args)
-      descs.push_back(descriptor(a));
-    size_t resultWords = 0;
-    for (Type t : type.getResults())
-      resultWords += 3 + 2 * cast<RankedTensorType>(t).getRank();
-    std::vector<int64_t> resultBuf(resultWords, 0);
-    void *resultPtr = resultBuf.data();
-    std::vector<void *> descPtrs;
-    for (auto &d : descs)
-      descPtrs.push_back(d.data());
-    SmallVector<void *> packed;
-    packed.push_back(&resultPtr);
-    for (void *&p : descPtrs)
-      packed.push_back(&p);
-    if (llvm::Error e = engine.invokePacked("_mlir_ciface_" + name, packed))
+  std::string call(const std::vector<Tensor> &args,
+                   std::vector<Tensor> &results) {
+    std::vector<const npy::Array *> argPtrs;
+    for (const Tensor &a : args)
+      argPtrs.push_back(&a);
+    if (llvm::Error e =
+            runner::callFunction(engine, name, type, argPtrs, results))
       return "calling @" + name + " failed: " + llvm::toString(std::move(e));
-    // Copy results out, then free their buffers (once each, never an input).
-    std::set<void *> inputs, freed;
-    for (Tensor &a : args)
-      inputs.insert(a.data());
-    results.clear();
-    size_t pos = 0;
-    for (Type t : type.getResults()) {
-      auto rt = cast<RankedTensorType>(t);
-      Tensor r = makeTensor(rt);
-      auto *alloc = reinterpret_cast<void *>(resultBuf[pos]);
-      auto *aligned = reinterpret_cast<char *>(resultBuf[pos + 1]);
-      int64_t offset = resultBuf[pos + 2];
-      int64_t rank = rt.getRank();
-      // Strided copy (identity layouts are contiguous, but do not assume).
-      std::vector<int64_t> sizes(resultBuf.begin() + pos + 3,
-                                 resultBuf.begin() + pos + 3 + rank);
-      std::vector<int64_t> strides(resultBuf.begin() + pos + 3 + rank,
-                                   resultBuf.begin() + pos + 3 + 2 * rank);
-      size_t elem = 4;
-      for (int64_t k = 0; k < r.numel(); ++k) {
-        int64_t rem = k, lin = offset;
-        for (int64_t dim = rank - 1; dim >= 0; --dim) {
-          lin += (rem % sizes[dim]) * strides[dim];
-          rem /= sizes[dim];
-        }
-        std::memcpy((char *)r.data() + k * elem, aligned + lin * elem, elem);
-      }
-      results.push_back(std::move(r));
-      if (alloc && !inputs.count(alloc) && freed.insert(alloc).second)
-        std::free(alloc);
-      pos += 3 + 2 * rank;
-    }
     return "";
   }
 
 private:
-  static std::vector<int64_t> descriptor(Tensor &t) {
-    std::vector<int64_t> d;
-    auto p = reinterpret_cast<int64_t>(t.data());
-    d.push_back(p);
-    d.push_back(p);
-    d.push_back(0);
-    for (int64_t s : t.shape)
-      d.push_back(s);
-    std::vector<int64_t> strides(t.shape.size(), 1);
-    for (int64_t k = int64_t(t.shape.size()) - 2; k >= 0; --k)
-      strides[k] = strides[k + 1] * t.shape[k + 1];
-    d.insert(d.end(), strides.begin(), strides.end());
-    return d;
-  }
-
   ExecutionEngine &engine;
   std::string name;
   FunctionType type;
 };
-
-/// The project's CPU pipeline, with f32 matmuls as k-ascending loops (the
-/// generated step has no quant4 ops, so no runtime calls appear).
-void buildLowering(PassManager &pm) {
-  mlir::quant4::Quant4CPUPipelineOptions options;
-  options.blas = false;
-  mlir::quant4::buildQuant4CPUPipeline(pm, options);
-}
 
 int fail(const llvm::Twine &msg) {
   llvm::errs() << "quant4-gradcheck: error: " << msg << "\n";
@@ -217,7 +129,7 @@ void referenceLoss(const Tensor &logits, const std::vector<int32_t> &labels,
   loss = 0;
   correct = 0;
   for (int64_t r = 0; r < b; ++r) {
-    const float *row = logits.f.data() + r * c;
+    const float *row = f32(logits).data() + r * c;
     int64_t arg = 0;
     for (int64_t k = 1; k < c; ++k)
       if (row[k] > row[arg])
@@ -238,10 +150,7 @@ int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "quant4 training-step gradient checker\n");
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+  runner::registerDialects(registry);
   MLIRContext context(registry);
 
   llvm::SourceMgr sourceMgr;
@@ -283,30 +192,20 @@ int main(int argc, char **argv) {
     auto n = fwd.getArgAttrOfType<StringAttr>(i, "quant4.param");
     names.push_back(n ? n.str() : "p" + std::to_string(i));
   }
-  // Argument/result attributes (quant4.param, ...) mean nothing to LLVM.
-  for (func::FuncOp fn : {fwd, step}) {
-    fn.removeArgAttrsAttr();
-    fn.removeResAttrsAttr();
-  }
   fwd->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   step->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-  // The Runner needs names and types only; the functions themselves are gone
-  // after lowering, so keep detached declarations.
-  OpBuilder tmp(&context);
-  auto fwdDecl = func::FuncOp::create(tmp, fwd.getLoc(), fwdName, fwdType);
-  auto stepDecl = func::FuncOp::create(tmp, step.getLoc(), stepName, stepType);
-
-  PassManager pm(&context, ModuleOp::getOperationName());
-  buildLowering(pm);
-  if (failed(pm.run(*module)))
+  // The f32 matmuls as k-ascending loops (the generated step has no quant4
+  // ops, so no runtime calls appear).
+  if (failed(runner::lowerToLLVM(*module, /*blas=*/false)))
     return fail("lowering to LLVM failed");
 
-  auto maybeEngine = ::quant4::tools::createEngine(*module, /*optLevel=*/2);
+  auto maybeEngine =
+      runner::createEngine(*module, /*optLevel=*/2, /*symbols=*/nullptr);
   if (!maybeEngine)
     return fail("JIT compilation failed: " +
                 llvm::toString(maybeEngine.takeError()));
   std::unique_ptr<ExecutionEngine> engine = std::move(*maybeEngine);
-  Runner runFwd(*engine, fwdDecl), runStep(*engine, stepDecl);
+  Runner runFwd(*engine, fwdName, fwdType), runStep(*engine, stepName, stepType);
 
   // ---- random inputs -------------------------------------------------------
   std::mt19937 rng(seed);
@@ -321,12 +220,12 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k + 1 < t.shape.size(); ++k)
       fanIn *= double(t.shape[k]);
     double a = t.shape.size() >= 2 ? std::sqrt(6.0 / fanIn) : 0.5;
-    for (float &v : t.f)
+    for (float &v : f32(t))
       v = float(a) * unit(rng);
     params.push_back(std::move(t));
   }
   Tensor x = makeTensor(cast<RankedTensorType>(fwdType.getInputs().back()));
-  for (float &v : x.f)
+  for (float &v : f32(x))
     v = unit(rng);
   int64_t batch = x.shape[0];
   int64_t classes = cast<RankedTensorType>(fwdType.getResult(0)).getDimSize(1);
@@ -336,7 +235,8 @@ int main(int argc, char **argv) {
 
   auto scalar = [](float v) {
     Tensor t;
-    t.f = {v};
+    t.data.resize(4);
+    f32(t)[0] = v;
     return t;
   };
   auto stepArgs = [&](const std::vector<Tensor> &p,
@@ -347,8 +247,9 @@ int main(int argc, char **argv) {
     args.push_back(x);
     Tensor labels;
     labels.shape = {batch};
-    labels.isInt = true;
-    labels.i = labelValues;
+    labels.dtype = npy::DType::I32;
+    labels.data.resize(labelValues.size() * 4);
+    std::copy(labelValues.begin(), labelValues.end(), i32(labels).begin());
     args.push_back(labels);
     args.push_back(scalar(lr));
     args.push_back(scalar(mu));
@@ -358,7 +259,7 @@ int main(int argc, char **argv) {
   std::vector<Tensor> zeroV;
   for (const Tensor &p : params) {
     Tensor z = p;
-    std::fill(z.f.begin(), z.f.end(), 0.0f);
+    std::fill(f32(z).begin(), f32(z).end(), 0.0f);
     zeroV.push_back(z);
   }
   auto lossAt = [&](const std::vector<Tensor> &p, double &loss) {
@@ -366,7 +267,7 @@ int main(int argc, char **argv) {
     if (std::string e = runStep.call(stepArgs(p, zeroV, 0, 0, 0), out);
         !e.empty())
       return e;
-    loss = out[2 * numParams].f[0];
+    loss = f32(out[2 * numParams])[0];
     return std::string();
   };
 
@@ -378,12 +279,12 @@ int main(int argc, char **argv) {
     return fail(e);
   std::vector<Tensor> grads(out.begin() + numParams,
                             out.begin() + 2 * numParams);
-  float stepLoss = out[2 * numParams].f[0];
-  int stepCorrect = out[2 * numParams + 1].i[0];
+  float stepLoss = f32(out[2 * numParams])[0];
+  int stepCorrect = i32(out[2 * numParams + 1])[0];
   for (unsigned i = 0; i < numParams; ++i) {
     int64_t mismatches = 0;
     for (int64_t k = 0; k < params[i].numel(); ++k)
-      if (out[i].f[k] != params[i].f[k] - grads[i].f[k])
+      if (f32(out[i])[k] != f32(params[i])[k] - f32(grads[i])[k])
         ++mismatches;
     if (mismatches) {
       llvm::outs() << "update " << names[i] << ": " << mismatches
@@ -409,14 +310,14 @@ int main(int argc, char **argv) {
     // Central difference of the loss along entry k with step h.
     auto central = [&](int64_t k, double h, double &d) -> std::string {
       std::vector<Tensor> p = params;
-      float orig = p[i].f[k];
+      float orig = f32(p[i])[k];
       double lp, lm;
-      p[i].f[k] = orig + float(h);
-      double hp = double(p[i].f[k]) - double(orig);
+      f32(p[i])[k] = orig + float(h);
+      double hp = double(f32(p[i])[k]) - double(orig);
       if (std::string e = lossAt(p, lp); !e.empty())
         return e;
-      p[i].f[k] = orig - float(h);
-      double hm = double(orig) - double(p[i].f[k]);
+      f32(p[i])[k] = orig - float(h);
+      double hm = double(orig) - double(f32(p[i])[k]);
       if (std::string e = lossAt(p, lm); !e.empty())
         return e;
       d = (lp - lm) / (hp + hm);
@@ -438,7 +339,7 @@ int main(int argc, char **argv) {
         ++kinks;
         continue;
       }
-      double analytic = grads[i].f[k];
+      double analytic = f32(grads[i])[k];
       double diff = std::fabs(analytic - numeric);
       double allowed = tol(analytic, numeric);
       maxAbs = std::max(maxAbs, diff);
@@ -496,7 +397,7 @@ int main(int argc, char **argv) {
     const float lr = 0.05f, mu = 0.9f, wd = 1e-3f;
     std::vector<Tensor> v = zeroV;
     for (Tensor &t : v)
-      for (float &e : t.f)
+      for (float &e : f32(t))
         e = 0.1f * unit(rng);
     if (std::string e = runStep.call(stepArgs(params, v, lr, mu, wd), out);
         !e.empty())
@@ -504,13 +405,13 @@ int main(int argc, char **argv) {
     double worst = 0;
     for (unsigned i = 0; i < numParams; ++i)
       for (int64_t k = 0; k < params[i].numel(); ++k) {
-        double g = double(grads[i].f[k]) + wd * double(params[i].f[k]);
-        double nv = mu * double(v[i].f[k]) + g;
-        double np = double(params[i].f[k]) - lr * nv;
+        double g = double(f32(grads[i])[k]) + wd * double(f32(params[i])[k]);
+        double nv = mu * double(f32(v[i])[k]) + g;
+        double np = double(f32(params[i])[k]) - lr * nv;
         worst = std::max({worst,
-                          std::fabs(nv - out[numParams + i].f[k]) /
+                          std::fabs(nv - f32(out[numParams + i])[k]) /
                               (1e-6 + 1e-5 * std::fabs(nv)),
-                          std::fabs(np - out[i].f[k]) /
+                          std::fabs(np - f32(out[i])[k]) /
                               (1e-6 + 1e-5 * std::fabs(np))});
       }
     llvm::outs() << "sgd: momentum and weight decay update "
@@ -526,7 +427,5 @@ int main(int argc, char **argv) {
                 (long long)totalKinks, double(eps),
                 double(relTol), double(absTol), worstRatio);
   llvm::outs() << summary;
-  fwdDecl.erase();
-  stepDecl.erase();
   return ok ? 0 : 1;
 }

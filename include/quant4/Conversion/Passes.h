@@ -48,10 +48,16 @@ void buildQuant4CPUPipeline(OpPassManager &pm,
 /// Registers `quant4-cpu-pipeline` (PassPipelineRegistration).
 void registerQuant4CPUPipeline();
 
-/// Registers the conversion passes and the pipeline.
+/// Registers the old names of renamed passes (quant4-cpu-to-llvm,
+/// quant4-cpu-scf-to-cf, quant4-cpu-linalg-to-loops) as aliases.
+void registerQuant4ConversionAliases();
+
+/// Registers the conversion passes (Quant4ToCPU and Quant4ToQ4A), the
+/// pipeline and the aliases.
 inline void registerQuant4ConversionPassesAndPipelines() {
   registerQuant4ConversionPasses();
   registerQuant4CPUPipeline();
+  registerQuant4ConversionAliases();
 }
 } // namespace mlir::quant4
 

@@ -4,6 +4,17 @@
 
 include "mlir/Pass/PassBase.td"
 
+// All of quant4's conversion passes, registered together
+// (registerQuant4ConversionPasses, include/quant4/Conversion/Passes.h).
+// Naming: a pass that changes the dialect of the IR is `convert-<a>-to-<b>`;
+// quant4's linear-time variants of upstream conversions carry upstream's
+// name plus `-linear`; passes that rewrite within the CPU flow are
+// `quant4-cpu-<verb>` (docs/Lowering.md, "Pass names").
+
+//===----------------------------------------------------------------------===//
+// Quant4ToCPU
+//===----------------------------------------------------------------------===//
+
 def ConvertQuant4ToCPU : Pass<"convert-quant4-to-cpu", "ModuleOp"> {
   let summary = "Lower quant4 ops to calls into the quant4 CPU runtime";
   let description = [{
@@ -86,6 +97,10 @@ def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
     LLVM dialect. `quant4-run` reads it to check `.npy` inputs against the
     entry function's argument types when it is given already-lowered IR.
   }];
+  // quant4 declares quant4.signature; loaded, its OpAsmDialectInterface
+  // also names the big LLVM structs of a step's packed results when the
+  // lowered module is printed (aliases, docs/Lowering.md).
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect"];
 }
 
 def Quant4CPUBufferDealloc : Pass<"quant4-cpu-buffer-dealloc", "ModuleOp"> {
@@ -160,7 +175,7 @@ def Quant4CPUBufferDealloc : Pass<"quant4-cpu-buffer-dealloc", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
-def Quant4CPUSCFToCF : Pass<"quant4-cpu-scf-to-cf", "func::FuncOp"> {
+def ConvertSCFToCFLinear : Pass<"convert-scf-to-cf-linear", "func::FuncOp"> {
   let summary = "convert-scf-to-cf in time linear in the number of loops of "
                 "a block";
   let description = [{
@@ -175,13 +190,14 @@ def Quant4CPUSCFToCF : Pass<"quant4-cpu-scf-to-cf", "func::FuncOp"> {
     instead, so each split moves only the ops up to the next loop, which is
     already converted: O(n) in total. Nested `scf` ops are converted with
     their top-level ancestor, as upstream does. `quant4-cpu-pipeline` runs
-    it instead of `convert-scf-to-cf`.
+    it instead of `convert-scf-to-cf`. (Formerly `quant4-cpu-scf-to-cf`, which
+    remains an alias.)
   }];
   let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
 }
 
-def Quant4CPULinalgToLoops : Pass<"quant4-cpu-linalg-to-loops",
-                                   "func::FuncOp"> {
+def ConvertLinalgToLoopsLinear : Pass<"convert-linalg-to-loops-linear",
+                                       "func::FuncOp"> {
   let summary = "convert-linalg-to-loops without whole-function region "
                 "simplification";
   let description = [{
@@ -196,38 +212,12 @@ def Quant4CPULinalgToLoops : Pass<"quant4-cpu-linalg-to-loops",
     that walk grew faster than the step. This pass does not: it produces
     the same IR on the project's pipelines (checked by comparing the
     lowered 64- and 256-layer benchmark steps) in time linear in the step.
+    (Formerly `quant4-cpu-linalg-to-loops`, which remains an alias.)
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::affine::AffineDialect"];
-}
-
-def Quant4CPUToLLVM : Pass<"quant4-cpu-to-llvm", "ModuleOp"> {
-  let summary = "arith, memref, func, cf, index and ub to the LLVM dialect "
-                "in one conversion";
-  let description = [{
-    The last step of `quant4-cpu-pipeline`: one dialect conversion with the
-    patterns of upstream's `convert-arith-to-llvm`,
-    `finalize-memref-to-llvm`, `convert-func-to-llvm` (including the
-    `llvm.emit_c_interface` wrappers), `convert-cf-to-llvm`,
-    `convert-index-to-llvm` and `convert-ub-to-llvm`, with one LLVM type
-    converter (index width and layout from the module's data layout,
-    `malloc`-based allocation, the default calling convention), instead of
-    one pass per dialect, each walking the whole module and leaving
-    `unrealized_conversion_cast`s for the next. It computes the same
-    program as those passes in that order (the ops come out in another
-    order); on a training step of hundreds of layers it takes about half
-    their time. `math` ops must be lowered before (`convert-math-to-llvm`,
-    `convert-math-to-libm`); `unrealized_conversion_cast`s that cancel are
-    left for `reconcile-unrealized-casts`. Ops no pattern converts stay as
-    they are (partial conversion), like the upstream passes. Unlike the
-    pipeline before it, `ub.poison` is lowered too.
-  }];
-  // quant4 is loaded for its OpAsmDialectInterface: aliases for the big LLVM
-  // structs of a step's packed results when the lowered module is printed.
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
-                           "::mlir::quant4::Quant4Dialect"];
 }
 
 def Quant4CPUUntieInits : Pass<"quant4-cpu-untie-inits", "func::FuncOp"> {
@@ -261,6 +251,62 @@ def Quant4CPUWidenMath : Pass<"quant4-cpu-widen-math", "func::FuncOp"> {
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Quant4ToQ4A
+//===----------------------------------------------------------------------===//
+
+def ConvertQuant4ToQ4A : Pass<"convert-quant4-to-q4a", "ModuleOp"> {
+  let summary = "Compile a quantized training step to a Q4A program";
+  let description = [{
+    Replaces the entry `func.func` (option `entry`; by default the only
+    public function definition) with a `q4a.program` of the same name that
+    computes it on the Q4A accelerator (docs/ISA.md):
+
+    * every tensor lives in DRAM: arguments become the program's inputs
+      (`arg0`, `arg1`, ...), results its outputs (`result0`, ...), dense
+      constants and `quant4.constant` codes become data segments, other
+      values get DRAM scratch space;
+    * each op streams its operands through the scratchpad in tiles that fit
+      it: `quant4.matmul` and f32 `linalg.matmul` in array-sized output
+      tiles with K chunks (`mma` / `mst`), `quant4.conv2d` and f32
+      `linalg.conv_2d_nhwc_hwcf` the same way on im2col blocks gathered by
+      strided DMA, `quant4.quantize` /
+      `dequantize` / `fake_quant` in element chunks (`quant` / `deq`),
+      `quant4.scale` (amax, gradscale, delayed, sawb, pact; per tensor) on
+      the special-function unit, elementwise `linalg` ops and
+      `linalg.generic`s (operands through maps linear in the loop indices,
+      gathered by strided DMA; arith/math bodies; `linalg.index`; i32 as
+      exact f32 values), reductions over any dimensions (incl.
+      `linalg.pooling_nhwc_max` and first-index argmax) on the vector unit,
+      2-D `linalg.transpose` with `vtr`, static `tensor.extract_slice` /
+      `insert_slice` by strided DMA;
+    * the schedule is simple and safe: a `sync` on every change of unit.
+
+    An op outside this set, a tile that cannot fit the scratchpad, tensors
+    beyond `dram-size`, or an unsupported attribute (block scales, FP8
+    scale tensors, per-axis scale policies) is a diagnostic naming the op;
+    no program is produced.
+
+    ```mlir
+    // quant4-opt --convert-quant4-to-q4a step.mlir
+    q4a.program @train_step dram(...) inputs([...]) outputs([...]) { ... }
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"\"",
+           "Function to compile (default: the only public function)">,
+    Option<"spSize", "sp-size", "unsigned", "524288",
+           "Scratchpad bytes of the target">,
+    Option<"arrayRows", "array-rows", "unsigned", "32",
+           "MXU array rows of the target">,
+    Option<"arrayCols", "array-cols", "unsigned", "32",
+           "MXU array columns of the target">,
+    Option<"dramSize", "dram-size", "uint64_t", "0",
+           "DRAM bytes of the target (0: the ISA's 4 GiB address space)">,
+  ];
+  let dependentDialects = ["::mlir::q4a::Q4ADialect"];
 }
 
 #endif // QUANT4_CONVERSION_PASSES_TD

@@ -6,7 +6,9 @@
 // pointer to the ranked descriptor
 //   { T *allocated; T *aligned; int64_t offset; int64_t sizes[rank];
 //     int64_t strides[rank]; }
-// (Q4RT_MEMREF below). Any strides are accepted for real tensors and byte
+// (Q4RT_MEMREF below; upstream's UnrankedMemRefType and StridedMemRefType of
+// the header-only mlir/ExecutionEngine/CRunnerUtils.h, which Runtime.cpp
+// reads them with). Any strides are accepted for real tensors and byte
 // codes. Storage layout of codes (docs/Lowering.md): formats of at most 4 bits
 // on statically shaped tensors are *packed*, two codes per byte (element i in
 // byte i/2, low nibble first, the last high nibble zero when the count is

@@ -1,6 +1,6 @@
 //===- LinalgToLoops.cpp - linalg to scf.for, no region simplification ----===//
 //
-// See the description of quant4-cpu-linalg-to-loops in Passes.td.
+// See the description of convert-linalg-to-loops-linear in Passes.td.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Passes.h"
@@ -16,7 +16,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::quant4 {
-#define GEN_PASS_DEF_QUANT4CPULINALGTOLOOPS
+#define GEN_PASS_DEF_CONVERTLINALGTOLOOPSLINEAR
 #include "quant4/Conversion/Passes.h.inc"
 } // namespace mlir::quant4
 
@@ -40,7 +40,7 @@ struct LinalgOpToLoops : RewritePattern {
 };
 
 struct LinalgToLoopsPass
-    : mlir::quant4::impl::Quant4CPULinalgToLoopsBase<LinalgToLoopsPass> {
+    : mlir::quant4::impl::ConvertLinalgToLoopsLinearBase<LinalgToLoopsPass> {
   LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet set(ctx);
     set.add<LinalgOpToLoops>(ctx);

@@ -30,6 +30,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Runtime/Runtime.h"
 
@@ -801,9 +802,8 @@ struct Quant4CPUExportSignaturesPass
       if (func.isExternal() || !func.isPublic())
         continue;
       func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-      if (!func->hasAttr("quant4.signature"))
-        func->setAttr("quant4.signature",
-                      TypeAttr::get(func.getFunctionType()));
+      if (!getTensorSignature(func))
+        setTensorSignature(func, func.getFunctionType());
     }
   }
 };

@@ -1,6 +1,6 @@
-//===- SCFToCF.cpp - convert-scf-to-cf, last loop first -------------------===//
+//===- SCFToCF.cpp - convert-scf-to-cf-linear: last loop first ------------===//
 //
-// See the description of quant4-cpu-scf-to-cf in Passes.td.
+// See the description of convert-scf-to-cf-linear in Passes.td.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Passes.h"
@@ -12,14 +12,14 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::quant4 {
-#define GEN_PASS_DEF_QUANT4CPUSCFTOCF
+#define GEN_PASS_DEF_CONVERTSCFTOCFLINEAR
 #include "quant4/Conversion/Passes.h.inc"
 } // namespace mlir::quant4
 
 using namespace mlir;
 
 namespace {
-struct SCFToCFPass : mlir::quant4::impl::Quant4CPUSCFToCFBase<SCFToCFPass> {
+struct SCFToCFPass : mlir::quant4::impl::ConvertSCFToCFLinearBase<SCFToCFPass> {
   LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet set(ctx);
     populateSCFToControlFlowConversionPatterns(set);

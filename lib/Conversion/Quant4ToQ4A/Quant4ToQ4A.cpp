@@ -22,10 +22,10 @@
 
 #include <cstring>
 
-namespace mlir::q4a {
+namespace mlir::quant4 {
 #define GEN_PASS_DEF_CONVERTQUANT4TOQ4A
-#include "quant4/Conversion/Quant4ToQ4A/Passes.h.inc"
-} // namespace mlir::q4a
+#include "quant4/Conversion/Passes.h.inc"
+} // namespace mlir::quant4
 
 using namespace mlir;
 using namespace mlir::q4a;
@@ -1942,7 +1942,7 @@ FailureOr<hw::Program> Lowering::run() {
 }
 
 struct ConvertQuant4ToQ4APass
-    : mlir::q4a::impl::ConvertQuant4ToQ4ABase<ConvertQuant4ToQ4APass> {
+    : mlir::quant4::impl::ConvertQuant4ToQ4ABase<ConvertQuant4ToQ4APass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Quant4/Analysis/Roles.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -27,40 +28,6 @@
 
 using namespace mlir;
 using namespace mlir::quant4;
-
-StringRef mlir::quant4::stringifyGemmRole(GemmRole role) {
-  switch (role) {
-  case GemmRole::Forward:
-    return "fwd";
-  case GemmRole::DGrad:
-    return "dgrad";
-  case GemmRole::WGrad:
-    return "wgrad";
-  }
-  return "";
-}
-
-std::optional<GemmRole> mlir::quant4::symbolizeGemmRole(StringRef text) {
-  if (text == "fwd")
-    return GemmRole::Forward;
-  if (text == "dgrad")
-    return GemmRole::DGrad;
-  if (text == "wgrad")
-    return GemmRole::WGrad;
-  return std::nullopt;
-}
-
-StringRef mlir::quant4::stringifyOperandKind(OperandKind kind) {
-  switch (kind) {
-  case OperandKind::Activation:
-    return "act";
-  case OperandKind::Weight:
-    return "weight";
-  case OperandKind::Gradient:
-    return "grad";
-  }
-  return "";
-}
 
 std::optional<GemmKind> RoleAnalysis::getGemmKind(Operation *op) {
   std::optional<GemmKind> kind;
@@ -136,14 +103,12 @@ const GemmInfo *RoleAnalysis::lookup(Operation *op) const {
 void RoleAnalysis::annotate() const {
   if (gemms.empty())
     return;
-  func::FuncOp f = func;
-  Builder b(f.getContext());
   for (const GemmInfo &g : gemms) {
-    g.op->setAttr(roles::kRoleAttr, b.getStringAttr(stringifyGemmRole(g.role)));
-    g.op->setAttr(roles::kLayerAttr, b.getI64IntegerAttr(g.layer));
-    g.op->setAttr(roles::kLayerNameAttr, b.getStringAttr(layers[g.layer].name));
+    setGemmRole(g.op, g.role);
+    setLayerIndex(g.op, g.layer);
+    setLayerName(g.op, layers[g.layer].name);
   }
-  f->setAttr(roles::kNumLayersAttr, b.getI64IntegerAttr(layers.size()));
+  setNumLayers(func, layers.size());
 }
 
 /// Calls `fn` on every operand of `op` and of the ops nested in it that is
@@ -249,7 +214,7 @@ LogicalResult RoleAnalysis::run() {
   DenseMap<Value, Operation *> updateOf;
   for (BlockArgument arg : body.getArguments())
     if (auto s = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                   roles::kParamAttr))
+                                                   attrs::kParam))
       params[arg] = s.str();
   auto ret = dyn_cast<func::ReturnOp>(body.getTerminator());
   if (ret) {
@@ -301,12 +266,13 @@ LogicalResult RoleAnalysis::run() {
   SmallVector<int> paramOperand(n, -1);
   for (unsigned g = 0; g < n; ++g) {
     Operation *op = gemms[g].op;
-    if (auto r = op->getAttr(roles::kRoleAttr)) {
-      auto s = dyn_cast<StringAttr>(r);
-      role[g] = s ? symbolizeGemmRole(s.getValue()) : std::nullopt;
+    // The dialect verifier rejects a malformed role in parsed IR; this
+    // catches one set by a pass before the next verification.
+    if (auto r = op->getAttr(attrs::kRole)) {
+      role[g] = getGemmRole(op);
       if (!role[g])
         return op->emitOpError("has an invalid '")
-               << roles::kRoleAttr << "' annotation " << r
+               << attrs::kRole << "' annotation " << r
                << " (expected \"fwd\", \"dgrad\" or \"wgrad\")";
     }
     for (unsigned i = 0; i < 2; ++i)
@@ -314,7 +280,7 @@ LogicalResult RoleAnalysis::run() {
         paramOperand[g] = i;
         break;
       }
-    if (auto s = op->getAttrOfType<StringAttr>(roles::kLayerNameAttr)) {
+    if (StringAttr s = getLayerName(op)) {
       proto[g] = protoForName(s.getValue());
       if (paramOperand[g] >= 0 && role[g] != GemmRole::WGrad) {
         Value p = stripViews(input(g, paramOperand[g]));

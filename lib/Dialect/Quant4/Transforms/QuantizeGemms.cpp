@@ -26,12 +26,14 @@ struct QuantizeGemmsPass
   /// function being transformed and a pass failure.
   LogicalResult parseOptions(func::FuncOp func) {
     MLIRContext *ctx = func.getContext();
+    // At the function's location, not on the op (which would be printed).
+    Location loc = func.getLoc();
     auto parseFormatOpt = [&](StringRef name, StringRef text,
                               Type &out) -> LogicalResult {
       size_t read = 0;
       out = mlir::parseType(text, ctx, &read, /*isKnownNullTerminated=*/false);
       if (!out || read != text.size() || !isQuantizedFormat(out))
-        return func.emitError("option '")
+        return mlir::emitError(loc, "option '")
                << name << "': '" << text
                << "' is not a quantized format (expected e.g. !quant4.int<4>, "
                   "!quant4.log<4, 3, 0> or f4E2M1FN)";
@@ -42,7 +44,7 @@ struct QuantizeGemmsPass
       return failure();
     auto r = symbolizeRoundingKind(rounding);
     if (!r)
-      return func.emitError("option 'rounding': unknown rounding '")
+      return mlir::emitError(loc, "option 'rounding': unknown rounding '")
              << rounding
              << "' (expected nearest, nearest_log, nearest_even, stochastic "
                 "or stochastic_underflow)";
@@ -52,24 +54,26 @@ struct QuantizeGemmsPass
     auto kind = symbolizeAccumulationKind(kindText);
     unsigned chunk = 0;
     if (!kind || (!chunkText.empty() && chunkText.getAsInteger(10, chunk)))
-      return func.emitError("option 'accumulation': unknown accumulation '")
+      return mlir::emitError(loc,
+                             "option 'accumulation': unknown accumulation '")
              << accText << "' (expected f32, f16, f16_chunked:<N> or exact)";
     acc = AccumulationAttr::getChecked(
-        [&] { return func.emitError("option 'accumulation': "); }, ctx, *kind,
-        chunk);
+        [&] { return mlir::emitError(loc, "option 'accumulation': "); }, ctx,
+        *kind, chunk);
     if (!acc)
       return failure();
     bool logOnly = roundingKind == RoundingKind::nearest_log ||
                    roundingKind == RoundingKind::stochastic_underflow;
     if (logOnly && (!isa<LogType>(lhsType) || !isa<LogType>(rhsType)))
-      return func.emitError("option 'rounding': '")
+      return mlir::emitError(loc, "option 'rounding': '")
              << rounding << "' requires !quant4.log formats";
     if (kind == AccumulationKind::exact) {
       std::string why = num::exactAccumulationSupported(*getFormat(lhsType),
                                                         *getFormat(rhsType));
       if (!why.empty())
-        return func.emitError("option 'accumulation': exact accumulation is "
-                              "not possible for ")
+        return mlir::emitError(loc,
+                               "option 'accumulation': exact accumulation is "
+                               "not possible for ")
                << lhsType << " x " << rhsType << ": " << why;
     }
     return success();

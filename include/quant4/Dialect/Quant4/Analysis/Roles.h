@@ -10,34 +10,18 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Operation.h"
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "llvm/ADT/DenseMap.h"
 #include <optional>
 #include <string>
 
 namespace mlir::quant4 {
 
-/// Attribute names read (as explicit annotations) and written by the role
-/// analysis and the passes that use it.
-namespace roles {
-/// On a GEMM: "fwd", "dgrad" or "wgrad".
-constexpr llvm::StringLiteral kRoleAttr = "quant4.role";
-/// On a GEMM: the layer index (0 = first in forward order). Output only.
-constexpr llvm::StringLiteral kLayerAttr = "quant4.layer";
-/// On a GEMM: the layer's name.
-constexpr llvm::StringLiteral kLayerNameAttr = "quant4.layer_name";
-/// On a function argument: marks a parameter and names its layer.
-constexpr llvm::StringLiteral kParamAttr = "quant4.param";
-/// On a function: number of layers found. Output only.
-constexpr llvm::StringLiteral kNumLayersAttr = "quant4.num_layers";
-} // namespace roles
-
-enum class GemmRole { Forward, DGrad, WGrad };
-llvm::StringRef stringifyGemmRole(GemmRole role);
-std::optional<GemmRole> symbolizeGemmRole(llvm::StringRef text);
-
-/// What an operand of a classified GEMM holds.
-enum class OperandKind { Activation, Weight, Gradient };
-llvm::StringRef stringifyOperandKind(OperandKind kind);
+// GemmRole (fwd, dgrad, wgrad) and OperandKind (act, weight, grad) are ODS
+// enums of the dialect (Quant4Enums.td); the annotations the analysis reads
+// and writes (quant4.role, quant4.layer, quant4.layer_name, quant4.param,
+// quant4.num_layers) are declared in Quant4Dialect.td
+// (quant4/Dialect/Quant4/IR/DiscardableAttrs.h).
 
 /// The GEMM-like ops the analysis knows.
 enum class GemmKind { Matmul, BatchMatmul, ConvNhwcHwcf, ConvNhwcFhwc };

@@ -23,12 +23,64 @@ def Quant4_Dialect : Dialect {
     All bit-level rules live in the quant4 Numerics library; the folders of
     this dialect call it, so folding agrees bit for bit with the CPU runtime
     and the Q4A simulator.
+
+    The dialect also declares the discardable attributes that passes and
+    drivers exchange on training steps — on GEMMs `quant4.role`,
+    `quant4.layer`, `quant4.layer_name`, `quant4.recipe`; on functions
+    `quant4.num_layers`, `quant4.forward`, `quant4.init_state_of`,
+    `quant4.signature`; on arguments and results `quant4.param`,
+    `quant4.momentum`, `quant4.state`, `quant4.state_grad`, `quant4.hyper`,
+    `quant4.seed`, `quant4.batch`, `quant4.labels`, `quant4.loss`,
+    `quant4.correct` — and its verifier rejects an unknown one, one in the
+    wrong place, or a malformed value (docs/Recipes.md, "The attribute
+    contract", rules A1-A6). Enumerated values are the enums below
+    (`GemmRole`, `Recipe`, `ScaleSite`, `StateKind`, `HyperParam`), kept as
+    strings in the IR:
+
+    ```mlir
+    %y = linalg.matmul {quant4.role = "fwd", quant4.layer = 0 : i64,
+                        quant4.layer_name = "fc1", quant4.recipe = "ultralow4"}
+           ins(%x, %w : tensor<8x16xf32>, tensor<16x4xf32>)
+           outs(%z : tensor<8x4xf32>) -> tensor<8x4xf32>
+    ```
   }];
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   // Folded real-valued tensors materialize as arith.constant.
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+  // The training-step contract: every `quant4.*` attribute that passes and
+  // drivers put on ops, functions, arguments and results. Declared once
+  // here (the generated helpers give their names and storage types;
+  // quant4/Dialect/Quant4/IR/DiscardableAttrs.h adds typed accessors) and
+  // checked by the dialect's attribute verifiers (docs/Recipes.md, "The
+  // attribute contract").
+  let discardableAttrs = (ins
+    // On GEMMs and convolutions (linalg ops, quant4.matmul, quant4.conv2d).
+    "::mlir::StringAttr":$role,
+    "::mlir::IntegerAttr":$layer,
+    "::mlir::StringAttr":$layer_name,
+    "::mlir::StringAttr":$recipe,
+    // On functions.
+    "::mlir::IntegerAttr":$num_layers,
+    "::mlir::FlatSymbolRefAttr":$forward,
+    "::mlir::FlatSymbolRefAttr":$init_state_of,
+    "::mlir::TypeAttr":$signature,
+    // On function arguments and/or results.
+    "::mlir::StringAttr":$param,
+    "::mlir::StringAttr":$momentum,
+    "::mlir::StringAttr":$state,
+    "::mlir::StringAttr":$state_grad,
+    "::mlir::StringAttr":$hyper,
+    "::mlir::UnitAttr":$seed,
+    "::mlir::UnitAttr":$batch,
+    "::mlir::UnitAttr":$labels,
+    "::mlir::UnitAttr":$loss,
+    "::mlir::UnitAttr":$correct
+  );
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerTypes();
     void registerAttributes();

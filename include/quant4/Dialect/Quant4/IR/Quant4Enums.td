@@ -57,4 +57,75 @@ def Quant4_GranularityKind : I32EnumAttr<"GranularityKind",
   let genSpecializedAttr = 0;
 }
 
+//===----------------------------------------------------------------------===//
+// The training-step contract. These enums name the values of the
+// discardable `quant4.*` attributes (Quant4Dialect.td): the IR keeps them as
+// strings (`quant4.role = "fwd"`); the dialect verifier and the passes read
+// them through the generated symbolize/stringify functions.
+//===----------------------------------------------------------------------===//
+
+def Quant4_GemmRole : I32EnumAttr<"GemmRole",
+    "role of a GEMM or convolution in a training step (`quant4.role`)", [
+    I32EnumAttrCase<"Forward", 0, "fwd">,
+    I32EnumAttrCase<"DGrad", 1, "dgrad">,
+    I32EnumAttrCase<"WGrad", 2, "wgrad">]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
+def Quant4_OperandKind : I32EnumAttr<"OperandKind",
+    "what an operand of a classified GEMM holds", [
+    I32EnumAttrCase<"Activation", 0, "act">,
+    I32EnumAttrCase<"Weight", 1, "weight">,
+    I32EnumAttrCase<"Gradient", 2, "grad">]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
+def Quant4_Recipe : I32EnumAttr<"Recipe",
+    "training recipe (`quant4.recipe`, option `recipe` of "
+    "quant4-apply-recipe)", [
+    I32EnumAttrCase<"ultralow4", 0>,
+    I32EnumAttrCase<"luq", 1>,
+    I32EnumAttrCase<"mxfp4", 2>,
+    I32EnumAttrCase<"nvfp4", 3>,
+    I32EnumAttrCase<"fp8", 4>,
+    I32EnumAttrCase<"fp32", 5>]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
+// The order of the cases is the order of the state arguments of a site.
+def Quant4_ScaleSite : I32EnumAttr<"ScaleSite",
+    "the tensor of a layer that a scale and its state belong to (the middle "
+    "part of a `quant4.state` name); TPR gives the gradient two sites", [
+    I32EnumAttrCase<"Act", 0, "act">,
+    I32EnumAttrCase<"Weight", 1, "weight">,
+    I32EnumAttrCase<"Grad", 2, "grad">,
+    I32EnumAttrCase<"DGrad", 3, "dgrad">,
+    I32EnumAttrCase<"WGrad", 4, "wgrad">]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
+def Quant4_StateKind : I32EnumAttr<"StateKind",
+    "one state tensor of a scale policy (the last part of a `quant4.state` "
+    "name)", [
+    I32EnumAttrCase<"PactAlpha", 0, "pact_alpha">,
+    I32EnumAttrCase<"GradScale", 1, "gradscale">,
+    I32EnumAttrCase<"AmaxHistory", 2, "amax_history">,
+    I32EnumAttrCase<"Scale", 3, "scale">]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
+def Quant4_HyperParam : I32EnumAttr<"HyperParam",
+    "a hyper-parameter argument of a training step (`quant4.hyper`)", [
+    I32EnumAttrCase<"LearningRate", 0, "lr">,
+    I32EnumAttrCase<"Momentum", 1, "momentum">,
+    I32EnumAttrCase<"WeightDecay", 2, "weight_decay">]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
 #endif // QUANT4_ENUMS_TD

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 
 namespace mlir::quant4 {
@@ -15,6 +16,11 @@ namespace mlir::quant4 {
 
 #define GEN_PASS_REGISTRATION
 #include "quant4/Dialect/Quant4/Transforms/Passes.h.inc"
+
+/// The stages of quant4-apply-recipe with its options: quant4-assign-recipes,
+/// quant4-thread-recipe-state, quant4-quantize-by-recipe.
+void buildApplyRecipePipeline(OpPassManager &pm,
+                              const Quant4ApplyRecipeOptions &options);
 } // namespace mlir::quant4
 
 #endif // QUANT4_DIALECT_QUANT4_TRANSFORMS_PASSES_H

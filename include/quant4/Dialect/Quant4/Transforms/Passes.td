@@ -65,7 +65,51 @@ def Quant4AnnotateRoles : Pass<"quant4-annotate-roles", "func::FuncOp"> {
     respected. A GEMM that cannot be classified is an error naming the op.
     The rules and the recognized convolution forms are in docs/Recipes.md.
   }];
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect"];
 }
+
+// The options of quant4-apply-recipe, shared with the three stages it runs
+// (same names, defaults and checks: lib/Dialect/Quant4/Transforms/Recipes.cpp).
+defvar RecipeOption = Option<"recipe", "recipe", "std::string",
+    "\"ultralow4\"", "Recipe: ultralow4, luq, mxfp4, nvfp4, fp8 or fp32">;
+defvar OverridesOption = ListOption<"overrides", "overrides", "std::string",
+    "Per-layer recipes, LAYER:RECIPE with LAYER a layer index or name (e.g. "
+    "overrides=0:fp8,fc3:fp32)">;
+defvar AccumulationOption = Option<"accumulation", "accumulation",
+    "std::string", "\"\"",
+    "Accumulation of the quantized GEMMs (f32, f16, f16_chunked:<N>, "
+    "exact); empty = the recipe's default">;
+defvar KeepFirstOption = Option<"keepFirst", "keep-first", "bool", "true",
+    "Run the first layer under edge-recipe">;
+defvar KeepLastOption = Option<"keepLast", "keep-last", "bool", "true",
+    "Run the last layer under edge-recipe">;
+defvar EdgeRecipeOption = Option<"edgeRecipe", "edge-recipe", "std::string",
+    "\"fp32\"",
+    "Recipe of the kept first/last layers (fp32 or fp8, or any recipe)">;
+defvar TprOption = Option<"tpr", "tpr", "bool", "true",
+    "ultralow4: Two-Phase Rounding of the output gradient">;
+defvar DgradPhaseOption = Option<"dgradPhase", "dgrad-phase", "unsigned", "0",
+    "ultralow4 with TPR: phase of the dgrad copy (the wgrad copy gets the "
+    "other phase)">;
+defvar GradScaleOption = Option<"gradScale", "gradscale", "bool", "true",
+    "ultralow4: per-layer GradScale state (off: just-in-time amax scales)">;
+defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",
+    "double", "0.0009765625", "Initial GradScale scale">;
+defvar PactAlphaInitOption = Option<"pactAlphaInit", "pact-alpha-init",
+    "double", "10.0", "Initial PACT clip alpha">;
+defvar PactUpdateOption = Option<"pactUpdate", "pact-update", "std::string",
+    "\"sgd\"",
+    "PACT alpha: 'sgd' (the step updates alpha with pact-lr) or 'grad' (the "
+    "step returns dL/dalpha as an extra result)">;
+defvar PactLrOption = Option<"pactLr", "pact-lr", "double", "0.01",
+    "Learning rate of the PACT alpha SGD update">;
+defvar Fp8HistoryOption = Option<"fp8History", "fp8-history", "unsigned",
+    "16", "fp8: amax history length of delayed scaling">;
+defvar Fp8MarginOption = Option<"fp8Margin", "fp8-margin", "int", "0",
+    "fp8: margin (power of two) of delayed scaling">;
+defvar SeedOption = Option<"seed", "seed", "std::string", "\"arg\"",
+    "Seed of stochastic rounding: 'arg' (an appended i64 argument) or an "
+    "integer constant">;
 
 def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
   let summary = "Quantize a training step with a 4-bit training recipe";
@@ -88,7 +132,16 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
     order documented in docs/Recipes.md, each tagged
     `quant4.state = "<layer>.<tensor>.<state>"`; stochastic rounding reads
     an appended `%seed: i64` argument (tagged `quant4.seed`). A companion
-    function `@<name>_init_state` returns the initial state.
+    function `@<name>_init_state` (tagged `quant4.init_state_of = @<name>`)
+    returns the initial state.
+
+    The pass checks all its options, then runs a pipeline of three passes,
+    each of which can also be run on its own with the options it shares:
+    `quant4-assign-recipes` (roles and a `quant4.recipe` on every GEMM),
+    `quant4-thread-recipe-state` (state and seed through the signature,
+    `@<name>_init_state`) and `quant4-quantize-by-recipe` (the GEMM
+    rewrites and straight-through estimators). The recipes themselves are
+    a table (`quant4/Dialect/Quant4/Transforms/Recipes.h`).
 
     Example: `quant4-opt --quant4-apply-recipe="recipe=ultralow4
     overrides=fc3:fp8 dgrad-phase=1"`.
@@ -99,45 +152,82 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
-    Option<"recipe", "recipe", "std::string", "\"ultralow4\"",
-           "Recipe: ultralow4, luq, mxfp4, nvfp4, fp8 or fp32">,
-    ListOption<"overrides", "overrides", "std::string",
-           "Per-layer recipes, LAYER:RECIPE with LAYER a layer index or "
-           "name (e.g. overrides=0:fp8,fc3:fp32)">,
-    Option<"accumulation", "accumulation", "std::string", "\"\"",
-           "Accumulation of the quantized GEMMs (f32, f16, f16_chunked:<N>, "
-           "exact); empty = the recipe's default">,
-    Option<"keepFirst", "keep-first", "bool", "true",
-           "Run the first layer under edge-recipe">,
-    Option<"keepLast", "keep-last", "bool", "true",
-           "Run the last layer under edge-recipe">,
-    Option<"edgeRecipe", "edge-recipe", "std::string", "\"fp32\"",
-           "Recipe of the kept first/last layers (fp32 or fp8, or any "
-           "recipe)">,
-    Option<"tpr", "tpr", "bool", "true",
-           "ultralow4: Two-Phase Rounding of the output gradient">,
-    Option<"dgradPhase", "dgrad-phase", "unsigned", "0",
-           "ultralow4 with TPR: phase of the dgrad copy (the wgrad copy gets "
-           "the other phase)">,
-    Option<"gradScale", "gradscale", "bool", "true",
-           "ultralow4: per-layer GradScale state (off: just-in-time amax "
-           "scales)">,
-    Option<"gradScaleInit", "gradscale-init", "double", "0.0009765625",
-           "Initial GradScale scale">,
-    Option<"pactAlphaInit", "pact-alpha-init", "double", "10.0",
-           "Initial PACT clip alpha">,
-    Option<"pactUpdate", "pact-update", "std::string", "\"sgd\"",
-           "PACT alpha: 'sgd' (the step updates alpha with pact-lr) or "
-           "'grad' (the step returns dL/dalpha as an extra result)">,
-    Option<"pactLr", "pact-lr", "double", "0.01",
-           "Learning rate of the PACT alpha SGD update">,
-    Option<"fp8History", "fp8-history", "unsigned", "16",
-           "fp8: amax history length of delayed scaling">,
-    Option<"fp8Margin", "fp8-margin", "int", "0",
-           "fp8: margin (power of two) of delayed scaling">,
-    Option<"seed", "seed", "std::string", "\"arg\"",
-           "Seed of stochastic rounding: 'arg' (an appended i64 argument) "
-           "or an integer constant">,
+    RecipeOption, OverridesOption, AccumulationOption, KeepFirstOption,
+    KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
+    GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
+    PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
+    SeedOption,
+  ];
+}
+
+def Quant4AssignRecipes : Pass<"quant4-assign-recipes", "ModuleOp"> {
+  let summary = "Annotate every GEMM of a training step with its layer's "
+                "recipe";
+  let description = [{
+    The first stage of `quant4-apply-recipe`. Runs the role analysis on
+    every function (except state initializers), writes its result as
+    `quant4-annotate-roles` does (`quant4.role`, `quant4.layer`,
+    `quant4.layer_name`, `quant4.num_layers`), and gives every GEMM its
+    layer's recipe as `quant4.recipe = "<recipe>"`: `recipe`, then
+    `edge-recipe` for the first and last layers (`keep-first`,
+    `keep-last`), then `overrides`. A layer named in `overrides` that the
+    function does not have is an error listing its layers.
+  }];
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect"];
+  let options = [
+    RecipeOption, OverridesOption, KeepFirstOption, KeepLastOption,
+    EdgeRecipeOption,
+  ];
+}
+
+def Quant4ThreadRecipeState : Pass<"quant4-thread-recipe-state", "ModuleOp"> {
+  let summary = "Thread the state of the recipes through the signature of a "
+                "training step and emit its initializer";
+  let description = [{
+    The second stage of `quant4-apply-recipe`, on GEMMs that carry
+    `quant4.recipe`. Appends one argument and one result per state tensor of
+    the recipes' scale policies (GradScale scale, delayed-scaling amax
+    history and scale, PACT α), in the order of docs/Recipes.md §3, each
+    tagged `quant4.state = "<layer>.<site>.<kind>"`, and an `i64` argument
+    tagged `quant4.seed` when some operand is rounded stochastically and
+    `seed=arg`. Each new result returns its argument unchanged; the next
+    stage (`quant4-quantize-by-recipe`) returns the updated state. Emits
+    `func.func @<name>_init_state() -> (state...)`, tagged
+    `quant4.init_state_of = @<name>`, which returns the initial values.
+  }];
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    TprOption, GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
+    Fp8HistoryOption, SeedOption,
+  ];
+}
+
+def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
+  let summary = "Rewrite the GEMMs of a training step into quant4 ops by "
+                "their recipe, role and operand kinds";
+  let description = [{
+    The third stage of `quant4-apply-recipe`, after
+    `quant4-thread-recipe-state` with the same options. Rewrites every GEMM
+    whose `quant4.recipe` quantizes into `quant4.scale` + `quant4.quantize`
+    per operand and `quant4.matmul` / `quant4.conv2d` (or `quant4.fake_quant`
+    operands of the linalg op), reading and updating the state arguments
+    by their `quant4.state` names and the seed from the `quant4.seed`
+    argument (or the constant `seed`), and inserts the straight-through
+    estimators (SAWB mask of the weight gradient; PACT mask and α gradient,
+    applied by SGD or, with `pact-update=grad`, returned as results tagged
+    `quant4.state_grad`).
+  }];
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    AccumulationOption, TprOption, DgradPhaseOption, GradScaleOption,
+    PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
+    SeedOption,
   ];
 }
 

@@ -1,21 +1,13 @@
-//===- TrainingPasses.h - quant4 training-graph builders --------*- C++ -*-===//
+//===- TrainingPasses.h - moved to quant4/Training/Passes.h -----*- C++ -*-===//
+//
+// The training-step builder moved to the Training layer (lib/Training,
+// include/quant4/Training). This header only forwards there for code that
+// still includes the old path; include "quant4/Training/Passes.h" instead.
+//
+//===----------------------------------------------------------------------===//
 #ifndef QUANT4_DIALECT_QUANT4_TRANSFORMS_TRAININGPASSES_H
 #define QUANT4_DIALECT_QUANT4_TRANSFORMS_TRAININGPASSES_H
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/Pass/Pass.h"
-
-namespace mlir::quant4 {
-#define GEN_PASS_DECL
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h.inc"
-
-#define GEN_PASS_REGISTRATION
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h.inc"
-} // namespace mlir::quant4
+#include "quant4/Training/Passes.h"
 
 #endif // QUANT4_DIALECT_QUANT4_TRANSFORMS_TRAININGPASSES_H

@@ -1,8 +1,11 @@
-// RUN: quant4-opt %s --pass-pipeline='builtin.module(func.func(quant4-cpu-linalg-to-loops))' | FileCheck %s
+// RUN: quant4-opt %s --pass-pipeline='builtin.module(func.func(convert-linalg-to-loops-linear))' | FileCheck %s
 // The same IR as upstream's convert-linalg-to-loops:
-// RUN: quant4-opt %s --pass-pipeline='builtin.module(func.func(quant4-cpu-linalg-to-loops))' > %t.quant4
+// RUN: quant4-opt %s --pass-pipeline='builtin.module(func.func(convert-linalg-to-loops-linear))' > %t.quant4
 // RUN: quant4-opt %s --pass-pipeline='builtin.module(func.func(convert-linalg-to-loops))' > %t.upstream
 // RUN: diff %t.upstream %t.quant4
+// The old name is an alias:
+// RUN: quant4-opt %s --quant4-cpu-linalg-to-loops > %t.alias
+// RUN: diff %t.quant4 %t.alias
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 

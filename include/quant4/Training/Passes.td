@@ -1,6 +1,6 @@
-//===- TrainingPasses.td - quant4 training-graph builders --*- tablegen -*-===//
-#ifndef QUANT4_TRANSFORMS_TRAININGPASSES_TD
-#define QUANT4_TRANSFORMS_TRAININGPASSES_TD
+//===- Passes.td - from a forward model to a training step -*- tablegen -*-===//
+#ifndef QUANT4_TRAINING_PASSES_TD
+#define QUANT4_TRAINING_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
 
@@ -46,7 +46,10 @@ def Quant4BuildTrainingStep
     that depends on a parameter fails the pass with a diagnostic naming
     it, as does a function with another signature. See docs/Training.md.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+  // quant4 for its attribute contract (the step's quant4.* attributes are
+  // verified by the dialect); the step itself has no quant4 ops.
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
@@ -58,4 +61,4 @@ def Quant4BuildTrainingStep
   ];
 }
 
-#endif // QUANT4_TRANSFORMS_TRAININGPASSES_TD
+#endif // QUANT4_TRAINING_PASSES_TD

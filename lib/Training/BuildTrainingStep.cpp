@@ -8,7 +8,7 @@
 // momentum and weight decay. docs/Training.md describes the contract.
 //
 //===----------------------------------------------------------------------===//
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
+#include "quant4/Training/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/AffineMap.h"
@@ -16,6 +16,7 @@
 #include "mlir/IR/Iterators.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -23,16 +24,13 @@
 
 namespace mlir::quant4 {
 #define GEN_PASS_DEF_QUANT4BUILDTRAININGSTEP
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h.inc"
+#include "quant4/Training/Passes.h.inc"
 } // namespace mlir::quant4
 
 using namespace mlir;
+using namespace mlir::quant4;
 
 namespace {
-
-constexpr llvm::StringLiteral kRoleAttr = "quant4.role";
-constexpr llvm::StringLiteral kLayerAttr = "quant4.layer";
-constexpr llvm::StringLiteral kParamAttr = "quant4.param";
 
 using utils::IteratorType;
 
@@ -88,9 +86,9 @@ private:
                                  ValueRange{empty(shapeOf(x), f32)})
         .getResult(0);
   }
-  void setRole(Operation *op, StringRef role, int64_t layer) {
-    op->setAttr(kRoleAttr, b.getStringAttr(role));
-    op->setAttr(kLayerAttr, b.getI64IntegerAttr(layer));
+  void setRole(Operation *op, GemmRole role, int64_t layer) {
+    setGemmRole(op, role);
+    setLayerIndex(op, layer);
   }
   SmallVector<OpFoldResult> indexAttrs(ArrayRef<int64_t> v) {
     SmallVector<OpFoldResult> r;
@@ -114,8 +112,8 @@ private:
   /// True if `v` is (a transpose/reshape of) a parameter argument.
   bool isParameter(Value v);
   /// Role of the gradient of operand `v` of a GEMM/convolution.
-  StringRef gradRole(Value v) {
-    return isParameter(v) ? "wgrad" : "dgrad";
+  GemmRole gradRole(Value v) {
+    return isParameter(v) ? GemmRole::WGrad : GemmRole::DGrad;
   }
 
   // ---- phases --------------------------------------------------------------
@@ -241,7 +239,7 @@ LogicalResult StepBuilder::cloneForward(Block &body) {
     if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp>(
             clone)) {
       layerOf[clone] = numLayers;
-      setRole(clone, "fwd", numLayers++);
+      setRole(clone, GemmRole::Forward, numLayers++);
     }
     if (isVariedOp && isElementwiseNamed(clone)) {
       rewriter.setInsertionPoint(clone);
@@ -426,7 +424,7 @@ LogicalResult StepBuilder::backpropMatmul(linalg::MatmulOp op, Value g) {
   Value a = op.getInputs()[0], bm = op.getInputs()[1],
         init = op.getOutputs()[0];
   int64_t layer = layerOf.lookup(op);
-  auto mm = [&](Value x, Value y, StringRef role) {
+  auto mm = [&](Value x, Value y, GemmRole role) {
     int64_t rows = shapeOf(x)[0], cols = shapeOf(y)[1];
     Value z = filled({rows, cols}, cstF(0.0));
     auto r = linalg::MatmulOp::create(b, loc, TypeRange{z.getType()},
@@ -461,7 +459,7 @@ LogicalResult StepBuilder::backpropBatchMatmul(linalg::BatchMatmulOp op,
   Value a = op.getInputs()[0], bm = op.getInputs()[1],
         init = op.getOutputs()[0];
   int64_t layer = layerOf.lookup(op);
-  auto bmm = [&](Value x, Value y, StringRef role) {
+  auto bmm = [&](Value x, Value y, GemmRole role) {
     Value z = filled({shapeOf(x)[0], shapeOf(x)[1], shapeOf(y)[2]}, cstF(0.0));
     auto r = linalg::BatchMatmulOp::create(b, loc, TypeRange{z.getType()},
                                            ValueRange{x, y}, ValueRange{z});
@@ -499,7 +497,7 @@ LogicalResult StepBuilder::backpropConv(linalg::Conv2DNhwcHwcfOp op, Value g) {
   int64_t layer = layerOf.lookup(op);
   auto conv = [&](Value in, Value filter, ArrayRef<int64_t> outShape,
                   ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-                  StringRef role) {
+                  GemmRole role) {
     Value z = filled(outShape, cstF(0.0));
     auto r = linalg::Conv2DNhwcHwcfOp::create(
         b, loc, TypeRange{z.getType()}, ValueRange{in, filter}, ValueRange{z},
@@ -999,26 +997,35 @@ FailureOr<func::FuncOp> StepBuilder::build() {
 
   // Argument and result attributes for drivers.
   auto paramName = [&](unsigned i) -> std::string {
-    if (auto n = fwd.getArgAttrOfType<StringAttr>(i, kParamAttr))
-      return n.str();
+    if (Slot s = getArgumentSlot(fwd, i); s.kind == SlotKind::Param)
+      return s.name.str();
     return "p" + std::to_string(i);
   };
+  auto setArg = [&](unsigned i, SlotKind kind, StringRef name = {}) {
+    NamedAttribute a = getSlotAttr(ctx, kind, name);
+    step.setArgAttr(i, a.getName(), a.getValue());
+  };
+  auto setResult = [&](unsigned i, SlotKind kind, StringRef name = {}) {
+    NamedAttribute a = getSlotAttr(ctx, kind, name);
+    step.setResultAttr(i, a.getName(), a.getValue());
+  };
   for (unsigned i = 0; i < numParams; ++i) {
-    StringAttr n = b.getStringAttr(paramName(i));
-    step.setArgAttr(i, kParamAttr, n);
-    step.setArgAttr(numParams + i, "quant4.momentum", n);
-    step.setResultAttr(i, kParamAttr, n);
-    step.setResultAttr(numParams + i, "quant4.momentum", n);
+    std::string n = paramName(i);
+    setArg(i, SlotKind::Param, n);
+    setArg(numParams + i, SlotKind::Momentum, n);
+    setResult(i, SlotKind::Param, n);
+    setResult(numParams + i, SlotKind::Momentum, n);
   }
   unsigned xArg = 2 * numParams;
-  step.setArgAttr(xArg, "quant4.batch", b.getUnitAttr());
-  step.setArgAttr(xArg + 1, "quant4.labels", b.getUnitAttr());
-  step.setArgAttr(xArg + 2, "quant4.hyper", b.getStringAttr("lr"));
-  step.setArgAttr(xArg + 3, "quant4.hyper", b.getStringAttr("momentum"));
-  step.setArgAttr(xArg + 4, "quant4.hyper", b.getStringAttr("weight_decay"));
-  step.setResultAttr(2 * numParams, "quant4.loss", b.getUnitAttr());
-  step.setResultAttr(2 * numParams + 1, "quant4.correct", b.getUnitAttr());
-  step->setAttr("quant4.forward", FlatSymbolRefAttr::get(fwd.getNameAttr()));
+  setArg(xArg, SlotKind::Batch);
+  setArg(xArg + 1, SlotKind::Labels);
+  const HyperParam hypers[] = {HyperParam::LearningRate, HyperParam::Momentum,
+                               HyperParam::WeightDecay};
+  for (auto [i, h] : llvm::enumerate(hypers))
+    setArg(xArg + 2 + i, SlotKind::Hyper, stringifyHyperParam(h));
+  setResult(2 * numParams, SlotKind::Loss);
+  setResult(2 * numParams + 1, SlotKind::Correct);
+  setForwardFunction(step, fwd.getNameAttr());
 
   // Forward.
   Block &body = fwd.getBody().front();
@@ -1031,7 +1038,7 @@ FailureOr<func::FuncOp> StepBuilder::build() {
     return failure();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   Value logits = mapping.lookup(ret.getOperand(0));
-  step->setAttr("quant4.num_layers", b.getI64IntegerAttr(numLayers));
+  setNumLayers(step, numLayers);
 
   // Loss.
   Value loss, correct, dLogits;
@@ -1096,7 +1103,7 @@ struct BuildTrainingStepPass
     } else {
       for (auto fn : module.getOps<func::FuncOp>())
         if (fn.isPublic() && !fn.isExternal() &&
-            !fn->hasAttr("quant4.forward"))
+            !getForwardFunction(fn))
           forwards.push_back(fn);
     }
     OpBuilder b(module.getContext());

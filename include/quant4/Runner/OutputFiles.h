@@ -1,11 +1,12 @@
 //===- OutputFiles.h - output files written all or nothing -----*- C++ -*-===//
 //
-// Shared by quant4-run (--output-dir) and its train mode (--metrics, --plot):
-// no run leaves a half-written or partial set of output files.
+// Used by quant4-run (--output-dir) and the training loop (metrics and plot
+// files, Train.h): no run leaves a half-written or partial set of output
+// files.
 //
 //===----------------------------------------------------------------------===//
-#ifndef QUANT4_TOOLS_COMMON_OUTPUTFILES_H
-#define QUANT4_TOOLS_COMMON_OUTPUTFILES_H
+#ifndef QUANT4_RUNNER_OUTPUTFILES_H
+#define QUANT4_RUNNER_OUTPUTFILES_H
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -13,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace quant4::tools {
+namespace quant4::runner {
 
 /// Checks, before any work, that a file can be written at `path`: its
 /// directory exists and a file can be created in it (a temporary file next
@@ -56,6 +57,6 @@ private:
   std::vector<File> files;
 };
 
-} // namespace quant4::tools
+} // namespace quant4::runner
 
-#endif // QUANT4_TOOLS_COMMON_OUTPUTFILES_H
+#endif // QUANT4_RUNNER_OUTPUTFILES_H

@@ -8,17 +8,18 @@
 //    a struct of them, laid out with the natural alignment of each field);
 //    a single scalar result is returned by value instead;
 //  - then one value per argument: a pointer to a ranked memref descriptor
-//    {allocated, aligned, offset, sizes[R], strides[R]}, or the scalar
-//    itself (i1, i32, i64/index, f32, f64).
+//    {allocated, aligned, offset, sizes[R], strides[R]} (upstream's
+//    StridedMemRefType<T, R>, mlir/ExecutionEngine/CRunnerUtils.h), or the
+//    scalar itself (i1, i32, i64/index, f32, f64).
 //
 // ExecutionEngine::invokePacked passes a pointer to each of these values
 // and, for a returned scalar, one more pointer it stores the result to.
-// CInterfaceCall builds that list and the result storage. Used by quant4-run
-// (and its train mode).
+// CInterfaceCall builds that list and the result storage; Call.h builds on
+// it to call a function with host arrays.
 //
 //===----------------------------------------------------------------------===//
-#ifndef QUANT4_TOOLS_COMMON_CINTERFACE_H
-#define QUANT4_TOOLS_COMMON_CINTERFACE_H
+#ifndef QUANT4_RUNNER_CINTERFACE_H
+#define QUANT4_RUNNER_CINTERFACE_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -32,7 +33,7 @@ namespace mlir {
 class ExecutionEngine;
 } // namespace mlir
 
-namespace quant4::tools {
+namespace quant4::runner {
 
 /// A ranked memref descriptor {allocated, aligned, offset, sizes, strides}
 /// over contiguous row-major data.
@@ -86,6 +87,6 @@ private:
   std::vector<void *> argSlots;      // what invokePacked receives
 };
 
-} // namespace quant4::tools
+} // namespace quant4::runner
 
-#endif // QUANT4_TOOLS_COMMON_CINTERFACE_H
+#endif // QUANT4_RUNNER_CINTERFACE_H

@@ -1,8 +1,13 @@
-// RUN: quant4-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(quant4-cpu-scf-to-cf))' | FileCheck %s --implicit-check-not=scf.
+// RUN: quant4-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convert-scf-to-cf-linear))' | FileCheck %s --implicit-check-not=scf.
 // The same IR as upstream's convert-scf-to-cf, block for block:
-// RUN: quant4-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(quant4-cpu-scf-to-cf))' > %t.quant4
+// RUN: quant4-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(convert-scf-to-cf-linear))' > %t.quant4
 // RUN: quant4-opt %s -split-input-file --convert-scf-to-cf > %t.upstream
 // RUN: diff %t.upstream %t.quant4
+// The old name is an alias, nested or not:
+// RUN: quant4-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(quant4-cpu-scf-to-cf))' > %t.alias
+// RUN: diff %t.quant4 %t.alias
+// RUN: quant4-opt %s -split-input-file --quant4-cpu-scf-to-cf > %t.alias2
+// RUN: diff %t.quant4 %t.alias2
 
 func.func private @use(index)
 

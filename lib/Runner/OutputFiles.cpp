@@ -1,5 +1,5 @@
 //===- OutputFiles.cpp - output files written all or nothing --------------===//
-#include "OutputFiles.h"
+#include "quant4/Runner/OutputFiles.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -8,7 +8,7 @@
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
 
-namespace quant4::tools {
+namespace quant4::runner {
 
 namespace {
 std::string tempPathOf(const std::string &path) {
@@ -99,4 +99,4 @@ void OutputFiles::discard() {
   files.clear();
 }
 
-} // namespace quant4::tools
+} // namespace quant4::runner

@@ -1,11 +1,11 @@
 //===- CInterface.cpp - calls through `_mlir_ciface_` wrappers ------------===//
-#include "CInterface.h"
+#include "quant4/Runner/CInterface.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 
 #include <cstring>
 
-namespace quant4::tools {
+namespace quant4::runner {
 
 std::vector<int64_t> identityDescriptor(void *data,
                                         llvm::ArrayRef<int64_t> shape) {
@@ -72,4 +72,4 @@ const void *CInterfaceCall::resultScalar(unsigned i) const {
   return reinterpret_cast<const char *>(resultStorage.data()) + resultOffset[i];
 }
 
-} // namespace quant4::tools
+} // namespace quant4::runner

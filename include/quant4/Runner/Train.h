@@ -1,0 +1,169 @@
+//===- Train.h - the training loop of quant4-run train ----------*- C++ -*-===//
+//
+// Trains a model under a recipe on an MNIST dataset (docs/Results.md,
+// "quant4-run train", is the reference; docs/Training.md the model
+// convention). The model is a forward function or a training step built by
+// quant4-build-training-step (with or without its forward function).
+// train():
+//
+//  1. checks the recipe and probes the output paths, then loads the dataset
+//     (quant4/Data/MNIST.h), all before compiling anything;
+//  2. builds @F_train_step with quant4-build-training-step when the model is
+//     a forward function, then runs quant4-apply-recipe on a module holding
+//     the step *and* the forward function, so the forward function becomes
+//     the recipe's quantized forward (the evaluation model); an untouched
+//     copy of the forward function is added afterwards as the FP32
+//     evaluation model;
+//  3. lowers that module with quant4-cpu-pipeline and JIT-compiles it once
+//     (Compile.h);
+//  4. initialises parameters from the seed (He/Kaiming uniform from the
+//     Philox counter-based generator of Numerics), calls the step's
+//     init-state function for the recipe state, and trains: each epoch
+//     shuffles the training set with the seed and runs the step on every
+//     full batch (the last partial batch is dropped), threading parameters,
+//     momentum and state (Call.h);
+//  5. after each epoch evaluates every test sample through both forward
+//     functions (the last partial test batch is padded with test samples
+//     from the start of the set whose outputs are ignored) and computes the
+//     cross-entropy and accuracy from the logits in double precision;
+//  6. writes the metrics CSV and the SVG plot, all or nothing (OutputFiles).
+//
+// Results depend on the options and the data only (not on the thread count).
+// Errors are llvm::Errors whose message is one sentence (what quant4-run
+// train prints after "error: ").
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_RUNNER_TRAIN_H
+#define QUANT4_RUNNER_TRAIN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+
+namespace quant4::runner {
+
+/// The metrics of one completed epoch.
+struct EpochMetrics {
+  int64_t epoch = 0;
+  double trainLoss = 0, trainAcc = 0, testLoss = 0, testAcc = 0,
+         testLossFp32 = 0, testAccFp32 = 0, lr = 0, trainTime = 0,
+         samplesPerSec = 0;
+};
+
+/// What train() knows once the model is compiled, before the first step.
+struct TrainSetup {
+  std::string stepName;           // e.g. "mlp_train_step"
+  std::string datasetDescription; // data::Split::description
+  int64_t trainSamples = 0, testSamples = 0, batch = 0, stepsPerEpoch = 0,
+          dropped = 0; // training samples beyond the last full batch
+  unsigned numParams = 0, numState = 0;
+  double compileSeconds = 0; // parsing to JIT-compiled
+};
+
+/// Progress within an epoch, after each training step.
+struct StepProgress {
+  int64_t epoch = 0, step = 0, stepsPerEpoch = 0; // step: 1-based
+  double meanLoss = 0, accuracy = 0; // over the epoch's steps so far
+  double samplesPerSec = 0;
+};
+
+struct TrainOptions {
+  /// The model: a path of an .mlir file (train(options)); the name of the
+  /// model in messages (train(module, options)).
+  std::string model;
+  /// fp32, ultralow4, luq, mxfp4, nvfp4, fp8; ultralow4-notpr,
+  /// ultralow4-nogradscale; or NAME:OPT=V[,OPT=V]... with options of
+  /// quant4-apply-recipe (recipePassOptions()).
+  std::string recipe = "ultralow4";
+  /// mnist, mnist-json:DIR, mnist-idx:DIR (data::loadDataset).
+  std::string dataset = "mnist";
+  /// Output files ("" for none): per-epoch metrics (CSV) and plot (SVG).
+  std::string metricsPath, plotPath;
+  /// The forward function when the model has several ("" to infer it).
+  std::string forward;
+  /// "constant" or "cosine" (per step, lr -> 0).
+  std::string schedule = "constant";
+  int64_t epochs = 5;
+  int64_t batchSize = 0;  // must equal the model's static batch (0: it)
+  int64_t threads = 1;    // kernel worker threads
+  int64_t trainLimit = 0; // > 0: a seeded random subset of the training set
+  int64_t testLimit = 0;  // > 0: a seeded random subset of the test set
+  uint64_t seed = 0;      // parameters, shuffling, stochastic rounding
+  double lr = 0.05, momentum = 0.9, weightDecay = 5e-4;
+  unsigned optLevel = 2; // of the JIT
+
+  /// Parses the model file (train(options) only; default:
+  /// mlir::parseSourceFile). quant4-run wraps it in its crash guard.
+  std::function<mlir::OwningOpRef<mlir::ModuleOp>(llvm::SourceMgr &,
+                                                  mlir::MLIRContext &)>
+      parse;
+
+  /// SIGINT handling (quant4-run train's): unless SIGINT is ignored when
+  /// train() starts, SIGINT is held while compiling (so that the threads
+  /// started meanwhile block it), then the first SIGINT ends training after
+  /// the current batch -- the completed epochs' files are written and
+  /// TrainResult::interruptedEpoch says where it stopped -- and a second
+  /// one removes the temporary output files, writes `secondSigintMessage`
+  /// to stderr and ends the process with status 130 at once. Off: train()
+  /// leaves signals alone.
+  bool handleSigint = false;
+  std::string secondSigintMessage;
+
+  /// Progress reports (each optional): once compiled; after every step;
+  /// after the steps of an epoch (also when interrupted during them), before
+  /// its evaluation; after every completed epoch.
+  std::function<void(const TrainSetup &)> onCompiled;
+  std::function<void(const StepProgress &)> onStep;
+  std::function<void(int64_t epoch)> onStepsDone;
+  std::function<void(const EpochMetrics &)> onEpoch;
+};
+
+struct TrainResult {
+  std::vector<EpochMetrics> epochs; // the completed epochs
+  std::string stepName;
+  int64_t batch = 0;
+  double trainSeconds = 0;      // the completed epochs' training steps
+  int64_t interruptedEpoch = 0; // > 0: SIGINT stopped training in this epoch
+};
+
+/// Trains the model in the file `options.model` (parsed into a context of
+/// its own, with diagnostics on stderr).
+llvm::Expected<TrainResult> train(const TrainOptions &options);
+
+/// Trains the model `module`, which is transformed in place (the training
+/// step and the recipe's functions are added, then everything is lowered to
+/// the LLVM dialect). Its context needs the dialects of registerDialects()
+/// (Compile.h). `options.model` names it in messages.
+llvm::Expected<TrainResult> train(mlir::ModuleOp module,
+                                  const TrainOptions &options);
+
+/// The options of quant4-apply-recipe for a recipe as TrainOptions::recipe
+/// takes it, e.g. "ultralow4:tpr=0" -> "recipe=ultralow4 tpr=0".
+llvm::Expected<std::string> recipePassOptions(const std::string &recipe);
+
+/// `v` with `prec` decimals ("nan", "inf", "-inf" for non-finite values):
+/// the format of every number quant4-run train prints and writes.
+std::string formatFixed(double v, int prec);
+
+/// The metrics as CSV: a header and one row per epoch.
+std::string metricsCsv(llvm::ArrayRef<EpochMetrics> epochs);
+
+/// Loss and accuracy curves per epoch (train, test through the recipe's
+/// forward, test through the FP32 forward) as an SVG of two charts, with
+/// `title` above them and an x axis of `epochs` epochs.
+std::string metricsSvg(llvm::ArrayRef<EpochMetrics> epochs,
+                       const std::string &title, int64_t totalEpochs);
+
+} // namespace quant4::runner
+
+#endif // QUANT4_RUNNER_TRAIN_H

@@ -1,0 +1,460 @@
+//===- DiscardableAttrs.cpp - the quant4.* attribute contract -------------===//
+//
+// Typed accessors of the discardable quant4 attributes and the dialect's
+// attribute verifiers. One table (kRules) says where each attribute may
+// appear and what its value must be; docs/Recipes.md ("The attribute
+// contract", rules A1-A6) describes it and test/Dialect/Quant4/
+// invalid-attrs.mlir checks every rule.
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace mlir::quant4;
+
+//===----------------------------------------------------------------------===//
+// GEMMs, functions
+//===----------------------------------------------------------------------===//
+
+std::optional<GemmRole> mlir::quant4::getGemmRole(Operation *op) {
+  if (auto s = op->getAttrOfType<StringAttr>(attrs::kRole))
+    return symbolizeGemmRole(s.getValue());
+  return std::nullopt;
+}
+
+void mlir::quant4::setGemmRole(Operation *op, GemmRole role) {
+  op->setAttr(attrs::kRole,
+              StringAttr::get(op->getContext(), stringifyGemmRole(role)));
+}
+
+std::optional<int64_t> mlir::quant4::getLayerIndex(Operation *op) {
+  if (auto i = op->getAttrOfType<IntegerAttr>(attrs::kLayer))
+    return i.getInt();
+  return std::nullopt;
+}
+
+void mlir::quant4::setLayerIndex(Operation *op, int64_t layer) {
+  op->setAttr(attrs::kLayer,
+              Builder(op->getContext()).getI64IntegerAttr(layer));
+}
+
+StringAttr mlir::quant4::getLayerName(Operation *op) {
+  return op->getAttrOfType<StringAttr>(attrs::kLayerName);
+}
+
+void mlir::quant4::setLayerName(Operation *op, StringRef name) {
+  op->setAttr(attrs::kLayerName, StringAttr::get(op->getContext(), name));
+}
+
+std::optional<Recipe> mlir::quant4::getRecipe(Operation *op) {
+  if (auto s = op->getAttrOfType<StringAttr>(attrs::kRecipe))
+    return symbolizeRecipe(s.getValue());
+  return std::nullopt;
+}
+
+void mlir::quant4::setRecipe(Operation *op, Recipe recipe) {
+  op->setAttr(attrs::kRecipe,
+              StringAttr::get(op->getContext(), stringifyRecipe(recipe)));
+}
+
+void mlir::quant4::setNumLayers(Operation *func, int64_t numLayers) {
+  func->setAttr(attrs::kNumLayers,
+                Builder(func->getContext()).getI64IntegerAttr(numLayers));
+}
+
+FlatSymbolRefAttr mlir::quant4::getForwardFunction(Operation *step) {
+  return step->getAttrOfType<FlatSymbolRefAttr>(attrs::kForward);
+}
+
+void mlir::quant4::setForwardFunction(Operation *step, StringAttr forward) {
+  step->setAttr(attrs::kForward, FlatSymbolRefAttr::get(forward));
+}
+
+FlatSymbolRefAttr mlir::quant4::getInitStateOf(Operation *init) {
+  return init->getAttrOfType<FlatSymbolRefAttr>(attrs::kInitStateOf);
+}
+
+void mlir::quant4::setInitStateOf(Operation *init, StringAttr step) {
+  init->setAttr(attrs::kInitStateOf, FlatSymbolRefAttr::get(step));
+}
+
+FunctionOpInterface
+mlir::quant4::lookupInitStateFunction(FunctionOpInterface step) {
+  Operation *table = SymbolTable::getNearestSymbolTable(step->getParentOp());
+  if (!table)
+    return {};
+  StringAttr name = SymbolTable::getSymbolName(step);
+  for (Region &region : table->getRegions())
+    for (Block &block : region)
+      for (Operation &op : block)
+        if (auto f = dyn_cast<FunctionOpInterface>(&op))
+          if (FlatSymbolRefAttr of = getInitStateOf(f))
+            if (of.getAttr() == name)
+              return f;
+  return {};
+}
+
+FunctionType mlir::quant4::getTensorSignature(Operation *func) {
+  if (auto t = func->getAttrOfType<TypeAttr>(attrs::kSignature))
+    return dyn_cast<FunctionType>(t.getValue());
+  return {};
+}
+
+void mlir::quant4::setTensorSignature(Operation *func, FunctionType type) {
+  func->setAttr(attrs::kSignature, TypeAttr::get(type));
+}
+
+//===----------------------------------------------------------------------===//
+// Slots (arguments and results)
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct SlotName {
+  SlotKind kind;
+  StringLiteral name;
+};
+} // namespace
+
+/// The attributes that mark a slot.
+static constexpr SlotName kSlotNames[] = {
+    {SlotKind::Param, attrs::kParam}, {SlotKind::Momentum, attrs::kMomentum},
+    {SlotKind::Batch, attrs::kBatch}, {SlotKind::Labels, attrs::kLabels},
+    {SlotKind::Hyper, attrs::kHyper}, {SlotKind::State, attrs::kState},
+    {SlotKind::Seed, attrs::kSeed},   {SlotKind::StateGrad, attrs::kStateGrad},
+    {SlotKind::Loss, attrs::kLoss},   {SlotKind::Correct, attrs::kCorrect},
+};
+
+static Slot slotOf(DictionaryAttr dict) {
+  Slot slot;
+  if (!dict)
+    return slot;
+  for (const SlotName &s : kSlotNames) {
+    Attribute a = dict.get(s.name);
+    if (!a)
+      continue;
+    slot.kind = s.kind;
+    if (auto str = dyn_cast<StringAttr>(a))
+      slot.name = str.getValue();
+    if (s.kind == SlotKind::Hyper)
+      slot.hyper = symbolizeHyperParam(slot.name);
+    return slot;
+  }
+  return slot;
+}
+
+Slot mlir::quant4::getArgumentSlot(FunctionOpInterface func, unsigned index) {
+  return slotOf(func.getArgAttrDict(index));
+}
+
+Slot mlir::quant4::getResultSlot(FunctionOpInterface func, unsigned index) {
+  return slotOf(func.getResultAttrDict(index));
+}
+
+NamedAttribute mlir::quant4::getSlotAttr(MLIRContext *ctx, SlotKind kind,
+                                         StringRef name) {
+  for (const SlotName &s : kSlotNames) {
+    if (s.kind != kind)
+      continue;
+    Attribute value;
+    switch (kind) {
+    case SlotKind::Param:
+    case SlotKind::Momentum:
+    case SlotKind::Hyper:
+    case SlotKind::State:
+    case SlotKind::StateGrad:
+      value = StringAttr::get(ctx, name);
+      break;
+    default:
+      value = UnitAttr::get(ctx);
+      break;
+    }
+    return NamedAttribute(StringAttr::get(ctx, s.name), value);
+  }
+  llvm_unreachable("SlotKind::None has no attribute");
+}
+
+std::string mlir::quant4::getStateName(StringRef layer, ScaleSite site,
+                                       StateKind kind) {
+  return (layer + "." + stringifyScaleSite(site) + "." +
+          stringifyStateKind(kind))
+      .str();
+}
+
+//===----------------------------------------------------------------------===//
+// Verification
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Where an attribute may appear.
+enum Where : unsigned {
+  OnOp = 1,       ///< any operation
+  OnFunction = 2, ///< a function (FunctionOpInterface)
+  OnArg = 4,      ///< a function argument
+  OnResult = 8,   ///< a function result
+};
+
+/// What an attribute's value must be.
+enum class ValueKind {
+  Role,         ///< a string naming a GemmRole
+  Recipe,       ///< a string naming a Recipe
+  Hyper,        ///< a string naming a HyperParam
+  Index,        ///< a non-negative integer
+  Name,         ///< a non-empty string
+  StateName,    ///< "<layer>.<site>.<kind>"
+  Unit,         ///< a unit attribute
+  Symbol,       ///< a flat symbol reference
+  FunctionType, ///< a type attribute holding a function type
+};
+
+struct Rule {
+  StringLiteral name;
+  unsigned where;
+  ValueKind kind;
+};
+} // namespace
+
+/// The contract: one entry per attribute declared in Quant4Dialect.td.
+static constexpr Rule kRules[] = {
+    {attrs::kRole, OnOp, ValueKind::Role},
+    {attrs::kLayer, OnOp, ValueKind::Index},
+    {attrs::kLayerName, OnOp, ValueKind::Name},
+    {attrs::kRecipe, OnOp, ValueKind::Recipe},
+    {attrs::kNumLayers, OnFunction, ValueKind::Index},
+    {attrs::kForward, OnFunction, ValueKind::Symbol},
+    {attrs::kInitStateOf, OnFunction, ValueKind::Symbol},
+    {attrs::kSignature, OnFunction, ValueKind::FunctionType},
+    {attrs::kParam, OnArg | OnResult, ValueKind::Name},
+    {attrs::kMomentum, OnArg | OnResult, ValueKind::Name},
+    {attrs::kState, OnArg | OnResult, ValueKind::StateName},
+    {attrs::kStateGrad, OnResult, ValueKind::StateName},
+    {attrs::kHyper, OnArg, ValueKind::Hyper},
+    {attrs::kSeed, OnArg, ValueKind::Unit},
+    {attrs::kBatch, OnArg, ValueKind::Unit},
+    {attrs::kLabels, OnArg, ValueKind::Unit},
+    {attrs::kLoss, OnResult, ValueKind::Unit},
+    {attrs::kCorrect, OnResult, ValueKind::Unit},
+};
+
+static const Rule *lookupRule(StringRef name) {
+  for (const Rule &r : kRules)
+    if (r.name == name)
+      return &r;
+  return nullptr;
+}
+
+/// "a", "b" or "c" for the values of an enum with cases 0..max.
+template <typename E> static std::string quotedValues(unsigned max) {
+  std::string s;
+  for (unsigned i = 0; i <= max; ++i) {
+    if (i)
+      s += i == max ? " or " : ", ";
+    s += "\"" + stringifyEnum(static_cast<E>(i)).str() + "\"";
+  }
+  return s;
+}
+
+template <typename E> static std::string plainValues(unsigned max) {
+  std::string s;
+  for (unsigned i = 0; i <= max; ++i)
+    s += (i ? ", " : "") + stringifyEnum(static_cast<E>(i)).str();
+  return s;
+}
+
+/// The names of the attributes allowed at `where`.
+static std::string namesAt(unsigned where) {
+  std::string s;
+  for (const Rule &r : kRules)
+    if (r.where & where)
+      s += (s.empty() ? "" : ", ") + r.name.str();
+  return s;
+}
+
+static StringRef placeName(unsigned where) {
+  switch (where) {
+  case OnOp:
+    return "operations";
+  case OnFunction:
+    return "functions";
+  case OnArg:
+    return "function arguments";
+  case OnResult:
+    return "function results";
+  case OnArg | OnResult:
+    return "function arguments and results";
+  }
+  return "?";
+}
+
+/// Checks rule A3/A4/A6 for `attr`; `emit` starts a diagnostic at the
+/// attribute's place (e.g. "argument 2: ").
+static LogicalResult verifyValue(const Rule &rule, NamedAttribute attr,
+                                 function_ref<InFlightDiagnostic()> emit) {
+  Attribute v = attr.getValue();
+  StringRef name = attr.getName().getValue();
+  auto str = dyn_cast<StringAttr>(v);
+  auto mustBe = [&](StringRef what) {
+    return emit() << "attribute '" << name << "' must be " << what << ", got "
+                  << v;
+  };
+  switch (rule.kind) {
+  case ValueKind::Role:
+    if (!str)
+      return mustBe("a string: " +
+                    quotedValues<GemmRole>(getMaxEnumValForGemmRole()));
+    if (!symbolizeGemmRole(str.getValue()))
+      return emit() << "attribute '" << name << "' = " << v
+                    << " is not a GEMM role (expected "
+                    << quotedValues<GemmRole>(getMaxEnumValForGemmRole())
+                    << ")";
+    return success();
+  case ValueKind::Recipe:
+    if (!str)
+      return mustBe("a string naming a recipe");
+    if (!symbolizeRecipe(str.getValue()))
+      return emit() << "attribute '" << name << "' = " << v
+                    << " is not a recipe (expected "
+                    << quotedValues<Recipe>(getMaxEnumValForRecipe()) << ")";
+    return success();
+  case ValueKind::Hyper:
+    if (!str)
+      return mustBe("a string naming a hyper-parameter");
+    if (!symbolizeHyperParam(str.getValue()))
+      return emit() << "attribute '" << name << "' = " << v
+                    << " is not a hyper-parameter (expected "
+                    << quotedValues<HyperParam>(getMaxEnumValForHyperParam())
+                    << ")";
+    return success();
+  case ValueKind::Index: {
+    auto i = dyn_cast<IntegerAttr>(v);
+    if (!i || !isa<IntegerType>(i.getType()) || i.getValue().isNegative())
+      return mustBe("a non-negative integer");
+    return success();
+  }
+  case ValueKind::Name:
+    if (!str || str.getValue().empty())
+      return mustBe("a non-empty string");
+    return success();
+  case ValueKind::StateName: {
+    if (!str)
+      return mustBe("a string \"<layer>.<site>.<kind>\"");
+    // (rfind of a char: the verifier runs after every pass, and a step has
+    // a state argument and result per state tensor.)
+    StringRef text = str.getValue();
+    size_t kindDot = text.rfind('.');
+    size_t siteDot =
+        kindDot == StringRef::npos ? StringRef::npos : text.rfind('.', kindDot);
+    if (siteDot == StringRef::npos || siteDot == 0 ||
+        !symbolizeScaleSite(text.slice(siteDot + 1, kindDot)) ||
+        !symbolizeStateKind(text.drop_front(kindDot + 1)))
+      return emit() << "attribute '" << name << "' = " << v
+                    << " is not a state name \"<layer>.<site>.<kind>\" (site "
+                    << plainValues<ScaleSite>(getMaxEnumValForScaleSite())
+                    << "; kind "
+                    << plainValues<StateKind>(getMaxEnumValForStateKind())
+                    << ")";
+    return success();
+  }
+  case ValueKind::Unit:
+    if (!isa<UnitAttr>(v))
+      return mustBe("a unit attribute (no value)");
+    return success();
+  case ValueKind::Symbol:
+    if (!isa<FlatSymbolRefAttr>(v))
+      return mustBe("a symbol reference (@name)");
+    return success();
+  case ValueKind::FunctionType: {
+    auto t = dyn_cast<TypeAttr>(v);
+    if (!t || !isa<mlir::FunctionType>(t.getValue()))
+      return mustBe("a function type");
+    return success();
+  }
+  }
+  return success();
+}
+
+/// Rules A1 (declared), A2 (placement) and the value rules for an attribute
+/// at `where`.
+static LogicalResult verifyAttr(Operation *op, NamedAttribute attr,
+                                unsigned where,
+                                function_ref<InFlightDiagnostic()> emit) {
+  StringRef name = attr.getName().getValue();
+  const Rule *rule = lookupRule(name);
+  if (!rule) {
+    unsigned allowed = where == OnOp ? (OnOp | OnFunction) : where;
+    return emit() << "unknown attribute '" << name << "' (quant4 declares "
+                  << namesAt(allowed) << " on " << placeName(where) << ")";
+  }
+  if (!(rule->where & where)) {
+    bool onFunction = where == OnOp && (rule->where & OnFunction) &&
+                      isa<FunctionOpInterface>(op);
+    if (!onFunction)
+      return emit() << "attribute '" << name << "' belongs on "
+                    << placeName(rule->where) << ", not on "
+                    << (where == OnOp ? "this operation"
+                                      : placeName(where).drop_back());
+  }
+  return verifyValue(*rule, attr, emit);
+}
+
+/// Rule A5: at most one slot attribute per argument/result (reported at
+/// the first of them in the dictionary).
+static LogicalResult verifyOneSlot(DictionaryAttr dict, NamedAttribute attr,
+                                   function_ref<InFlightDiagnostic()> emit) {
+  if (!dict || dict.size() < 2)
+    return success();
+  SmallVector<StringRef, 2> present;
+  for (NamedAttribute a : dict)
+    if (llvm::any_of(kSlotNames, [&](const SlotName &s) {
+          return s.name == a.getName().getValue();
+        }))
+      present.push_back(a.getName().getValue());
+  if (present.size() < 2 || present.front() != attr.getName().getValue())
+    return success();
+  return emit() << "carries both '" << present[0] << "' and '" << present[1]
+                << "'; an argument or result of a step has one role";
+}
+
+LogicalResult Quant4Dialect::verifyOperationAttribute(Operation *op,
+                                                      NamedAttribute attr) {
+  unsigned where = OnOp;
+  if (const Rule *rule = lookupRule(attr.getName().getValue()))
+    if ((rule->where & OnFunction) && isa<FunctionOpInterface>(op))
+      where = OnFunction;
+  return verifyAttr(op, attr, where, [&] { return op->emitOpError(); });
+}
+
+/// An attribute of argument or result `index` of `op`'s region
+/// `regionIndex`.
+static LogicalResult verifyArgOrResultAttr(Operation *op, unsigned regionIndex,
+                                           unsigned index, NamedAttribute attr,
+                                           bool isArg) {
+  auto emit = [&] {
+    return op->emitOpError()
+           << (isArg ? "argument " : "result ") << index << ": ";
+  };
+  if (failed(verifyAttr(op, attr, isArg ? OnArg : OnResult, emit)))
+    return failure();
+  auto func = dyn_cast<FunctionOpInterface>(op);
+  if (!func || regionIndex != 0)
+    return success();
+  return verifyOneSlot(isArg ? func.getArgAttrDict(index)
+                             : func.getResultAttrDict(index),
+                       attr, emit);
+}
+
+LogicalResult Quant4Dialect::verifyRegionArgAttribute(Operation *op,
+                                                      unsigned regionIndex,
+                                                      unsigned argIndex,
+                                                      NamedAttribute attr) {
+  return verifyArgOrResultAttr(op, regionIndex, argIndex, attr, true);
+}
+
+LogicalResult Quant4Dialect::verifyRegionResultAttribute(Operation *op,
+                                                         unsigned regionIndex,
+                                                         unsigned resultIndex,
+                                                         NamedAttribute attr) {
+  return verifyArgOrResultAttr(op, regionIndex, resultIndex, attr, false);
+}

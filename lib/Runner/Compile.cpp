@@ -1,0 +1,86 @@
+//===- Compile.cpp - compile a module for the CPU and JIT it --------------===//
+#include "quant4/Runner/Compile.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "quant4/Conversion/Passes.h"
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
+#include "quant4/InitAll.h"
+#include "quant4/Target/LLVMIR/Quant4ToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <functional>
+
+using namespace mlir;
+
+namespace quant4::runner {
+
+namespace {
+void registerTranslations(DialectRegistry &registry) {
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  ::quant4::registerQuant4DialectTranslation(registry);
+}
+} // namespace
+
+void registerDialects(DialectRegistry &registry) {
+  ::quant4::registerAllDialects(registry);
+  registerTranslations(registry);
+}
+
+bool isLoweredToLLVM(ModuleOp module) {
+  for (Operation &op : module.getBody()->getOperations())
+    if (!isa<LLVM::LLVMDialect>(op.getDialect()))
+      return false;
+  return true;
+}
+
+LogicalResult lowerToLLVM(ModuleOp module, bool blas) {
+  PassManager pm(module->getContext(), ModuleOp::getOperationName());
+  mlir::quant4::Quant4CPUPipelineOptions options;
+  options.blas = blas;
+  mlir::quant4::buildQuant4CPUPipeline(pm, options);
+  return pm.run(module);
+}
+
+llvm::Expected<std::unique_ptr<ExecutionEngine>>
+createEngine(ModuleOp module, unsigned optLevel, const rt::Symbol *symbols) {
+  // The translation finds the interface of an attribute's dialect only when
+  // that dialect is loaded (the quant4.* argument attributes: Target/LLVMIR).
+  MLIRContext *context = module->getContext();
+  DialectRegistry registry;
+  registerTranslations(registry);
+  context->appendDialectRegistry(registry);
+  context->getOrLoadDialect<mlir::quant4::Quant4Dialect>();
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  // ExecutionEngineOptions keeps a function_ref: this must outlive create().
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  llvm::StringRef runnerUtils[] = {QUANT4_C_RUNNER_UTILS};
+  options.sharedLibPaths = runnerUtils;
+  auto engine = ExecutionEngine::create(module, options);
+  if (!engine)
+    return engine.takeError();
+  if (symbols)
+    (*engine)->registerSymbols([symbols](llvm::orc::MangleAndInterner intern) {
+      llvm::orc::SymbolMap map;
+      for (const rt::Symbol *s = symbols; s->name; ++s)
+        map[intern(s->name)] = {llvm::orc::ExecutorAddr::fromPtr(s->address),
+                                llvm::JITSymbolFlags::Exported};
+      return map;
+    });
+  (*engine)->initialize();
+  return std::move(*engine);
+}
+
+} // namespace quant4::runner

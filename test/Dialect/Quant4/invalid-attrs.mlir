@@ -1,0 +1,237 @@
+// RUN: quant4-opt %s -split-input-file -verify-diagnostics
+// Every rule of the quant4 attribute contract (docs/Recipes.md, "The
+// attribute contract", A1-A6), checked by the dialect's attribute verifiers.
+
+// A1: an undeclared quant4 attribute on an operation.
+// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.signature on operations)}}
+func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
+  return
+}
+
+// -----
+
+// A1: on an argument.
+// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.state, quant4.hyper, quant4.seed, quant4.batch, quant4.labels on function arguments)}}
+func.func @unknown_arg_attr(%a: tensor<f32> {quant4.weight = "w"}) {
+  return
+}
+
+// -----
+
+// A1: on a result.
+// expected-error@+1 {{'func.func' op result 0: unknown attribute 'quant4.logits' (quant4 declares quant4.param, quant4.momentum, quant4.state, quant4.state_grad, quant4.loss, quant4.correct on function results)}}
+func.func @unknown_result_attr(%a: tensor<f32>) -> (tensor<f32> {quant4.logits}) {
+  return %a : tensor<f32>
+}
+
+// -----
+
+// A2: an argument/result attribute on an operation.
+func.func @param_on_op(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.param' belongs on function arguments and results, not on this operation}}
+  %y = linalg.matmul {quant4.param = "w"} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+// A2: a function attribute on another operation.
+func.func @forward_on_op(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.forward' belongs on functions, not on this operation}}
+  %y = linalg.matmul {quant4.forward = @f} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+// A2: a result attribute on an argument.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.loss' belongs on function results, not on function argument}}
+func.func @loss_on_arg(%a: tensor<f32> {quant4.loss}) {
+  return
+}
+
+// -----
+
+// A2: an argument attribute on a result.
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.seed' belongs on function arguments, not on function result}}
+func.func @seed_on_result(%a: i64) -> (i64 {quant4.seed}) {
+  return %a : i64
+}
+
+// -----
+
+// A2: quant4.state_grad is a result attribute.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.state_grad' belongs on function results, not on function argument}}
+func.func @state_grad_on_arg(%a: tensor<f32> {quant4.state_grad = "fc.act.pact_alpha"}) {
+  return
+}
+
+// -----
+
+// A2: an operation attribute on an argument.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.role' belongs on operations, not on function argument}}
+func.func @role_on_arg(%a: tensor<f32> {quant4.role = "fwd"}) {
+  return
+}
+
+// -----
+
+// A3: quant4.role must be a string.
+func.func @role_kind(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.role' must be a string: "fwd", "dgrad" or "wgrad", got 1 : i64}}
+  %y = linalg.matmul {quant4.role = 1} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+// A3: quant4.layer is a non-negative integer.
+func.func @layer_kind(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.layer' must be a non-negative integer, got "one"}}
+  %y = linalg.matmul {quant4.layer = "one"} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+func.func @layer_negative(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.layer' must be a non-negative integer, got -1 : i64}}
+  %y = linalg.matmul {quant4.layer = -1} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+// A3: quant4.layer_name is a non-empty string.
+func.func @layer_name_empty(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.layer_name' must be a non-empty string, got ""}}
+  %y = linalg.matmul {quant4.layer_name = ""} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+// A3: quant4.num_layers is a non-negative integer.
+// expected-error@+1 {{'func.func' op attribute 'quant4.num_layers' must be a non-negative integer, got 2.000000e+00 : f32}}
+func.func @num_layers_kind() attributes {quant4.num_layers = 2.0 : f32} {
+  return
+}
+
+// -----
+
+// A3: quant4.forward and quant4.init_state_of are symbol references.
+// expected-error@+1 {{'func.func' op attribute 'quant4.forward' must be a symbol reference (@name), got "f"}}
+func.func @forward_kind() attributes {quant4.forward = "f"} {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op attribute 'quant4.init_state_of' must be a symbol reference (@name), got unit}}
+func.func @init_state_of_kind() attributes {quant4.init_state_of} {
+  return
+}
+
+// -----
+
+// A3: quant4.signature is a function type.
+// expected-error@+1 {{'func.func' op attribute 'quant4.signature' must be a function type, got i32}}
+func.func @signature_kind() attributes {quant4.signature = i32} {
+  return
+}
+
+// -----
+
+// A3: quant4.param is a non-empty string.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.param' must be a non-empty string, got unit}}
+func.func @param_kind(%w: tensor<4xf32> {quant4.param}) {
+  return
+}
+
+// -----
+
+// A3: marker attributes carry no value.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.seed' must be a unit attribute (no value), got 1 : i64}}
+func.func @seed_kind(%s: i64 {quant4.seed = 1}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.correct' must be a unit attribute (no value), got "yes"}}
+func.func @correct_kind(%c: tensor<i32>) -> (tensor<i32> {quant4.correct = "yes"}) {
+  return %c : tensor<i32>
+}
+
+// -----
+
+// A4: the legal roles (the analysis has its own message for roles set by a
+// pass before verification).
+func.func @bad_role(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.role' = "sideways" is not a GEMM role (expected "fwd", "dgrad" or "wgrad")}}
+  %y = linalg.matmul {quant4.role = "sideways"} ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
+
+// -----
+
+// A4: the legal recipes.
+func.func @bad_recipe(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.recipe' = "int3" is not a recipe (expected "ultralow4", "luq", "mxfp4", "nvfp4", "fp8" or "fp32")}}
+  %y = linalg.matmul {quant4.recipe = "int3"} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
+}
+
+// -----
+
+// A4: the legal hyper-parameters.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.hyper' = "beta" is not a hyper-parameter (expected "lr", "momentum" or "weight_decay")}}
+func.func @bad_hyper(%h: tensor<f32> {quant4.hyper = "beta"}) {
+  return
+}
+
+// -----
+
+// A5: one role per argument.
+// expected-error@+1 {{'func.func' op argument 0: carries both 'quant4.param' and 'quant4.state'; an argument or result of a step has one role}}
+func.func @two_slots_arg(%w: tensor<4xf32> {quant4.param = "w", quant4.state = "w.act.scale"}) {
+  return
+}
+
+// -----
+
+// A5: one role per result.
+// expected-error@+1 {{'func.func' op result 0: carries both 'quant4.correct' and 'quant4.loss'; an argument or result of a step has one role}}
+func.func @two_slots_result(%l: tensor<f32>) -> (tensor<f32> {quant4.loss, quant4.correct}) {
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A6: state names are <layer>.<site>.<kind>.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.state' = "fc1.pact_alpha" is not a state name "<layer>.<site>.<kind>" (site act, weight, grad, dgrad, wgrad; kind pact_alpha, gradscale, amax_history, scale)}}
+func.func @state_no_site(%s: tensor<f32> {quant4.state = "fc1.pact_alpha"}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.state' = "fc1.act.alpha" is not a state name}}
+func.func @state_bad_kind(%s: tensor<f32>) -> (tensor<f32> {quant4.state = "fc1.act.alpha"}) {
+  return %s : tensor<f32>
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.state_grad' = ".act.pact_alpha" is not a state name}}
+func.func @state_grad_no_layer(%s: tensor<f32>) -> (tensor<f32> {quant4.state_grad = ".act.pact_alpha"}) {
+  return %s : tensor<f32>
+}
+
+// -----
+
+// A6: a state name is a string (argument 0: a layer name may contain dots).
+// expected-error@+1 {{'func.func' op argument 1: attribute 'quant4.state' must be a string "<layer>.<site>.<kind>", got 0 : i64}}
+func.func @state_kind(%t: tensor<f32> {quant4.state = "fc1.weight.act.pact_alpha"}, %s: tensor<f32> {quant4.state = 0}) {
+  return
+}

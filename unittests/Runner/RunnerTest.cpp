@@ -1,0 +1,247 @@
+//===- RunnerTest.cpp - the Runner library's C++ API ----------------------===//
+//
+// What a C++ user of quant4 does without the tools: parse a module, lower
+// and JIT-compile it (Compile.h), call a function with host arrays
+// (Call.h), and train a model (Train.h).
+//
+//===----------------------------------------------------------------------===//
+#include "quant4/Runner/Call.h"
+#include "quant4/Runner/Compile.h"
+#include "quant4/Runner/Train.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace quant4::runner;
+namespace npy = quant4::npy;
+
+namespace {
+
+// y = x * k; the int4 codes of x with scale s (nearest, saturating) and
+// their values; 2k.
+const char *kFunction = R"mlir(
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @f(%x: tensor<2x3xf32>, %s: tensor<f32>, %k: f32)
+    -> (tensor<2x3xf32>, tensor<2x3x!quant4.int<4>>, tensor<2x3xf32>, f32) {
+  %e = tensor.empty() : tensor<2x3xf32>
+  %y = linalg.generic {indexing_maps = [#id, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2x3xf32>) outs(%e : tensor<2x3xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.mulf %v, %k : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3xf32>
+  %q = quant4.quantize %x, %s rounding<nearest>
+      : tensor<2x3xf32>, tensor<f32> -> tensor<2x3x!quant4.int<4>>
+  %d = quant4.dequantize %q, %s
+      : tensor<2x3x!quant4.int<4>>, tensor<f32> -> tensor<2x3xf32>
+  %k2 = arith.addf %k, %k : f32
+  return %y, %q, %d, %k2
+      : tensor<2x3xf32>, tensor<2x3x!quant4.int<4>>, tensor<2x3xf32>, f32
+}
+)mlir";
+
+// One linear layer on flattened 28x28 digits, batch 32 (the model
+// convention of docs/Training.md).
+const char *kModel = R"mlir(
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#bias = affine_map<(d0, d1) -> (d1)>
+func.func @lin(%w: tensor<784x10xf32> {quant4.param = "fc.weight"},
+               %b: tensor<10xf32> {quant4.param = "fc.bias"},
+               %x: tensor<32x784xf32>) -> tensor<32x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x10xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<32x10xf32>)
+      -> tensor<32x10xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<32x784xf32>, tensor<784x10xf32>)
+                      outs(%z : tensor<32x10xf32>) -> tensor<32x10xf32>
+  %y = linalg.generic {indexing_maps = [#id, #bias, #id],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %b : tensor<32x10xf32>, tensor<10xf32>)
+      outs(%e : tensor<32x10xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %s = arith.addf %v, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<32x10xf32>
+  return %y : tensor<32x10xf32>
+}
+)mlir";
+
+struct RunnerTest : ::testing::Test {
+  RunnerTest() {
+    DialectRegistry registry;
+    registerDialects(registry);
+    context = std::make_unique<MLIRContext>(registry);
+    context->loadAllAvailableDialects();
+  }
+  OwningOpRef<ModuleOp> parse(const char *text) {
+    return parseSourceString<ModuleOp>(text, context.get());
+  }
+  std::unique_ptr<MLIRContext> context;
+};
+
+/// The message of a failed Expected ("" on success).
+template <typename T> std::string errorOf(llvm::Expected<T> value) {
+  return value ? "" : llvm::toString(value.takeError());
+}
+
+npy::Array f32Array(std::vector<int64_t> shape, std::vector<float> values) {
+  npy::Array a;
+  a.shape = std::move(shape);
+  a.data.resize(values.size() * 4);
+  std::memcpy(a.data.data(), values.data(), a.data.size());
+  return a;
+}
+
+TEST_F(RunnerTest, CompileAndCallWithArrays) {
+  OwningOpRef<ModuleOp> module = parse(kFunction);
+  ASSERT_TRUE(module);
+  llvm::Expected<FunctionType> type = prepareEntry(*module, "f", "kFunction");
+  ASSERT_TRUE(bool(type)) << llvm::toString(type.takeError());
+  EXPECT_EQ(checkSignature(*type), "");
+  ASSERT_TRUE(succeeded(lowerToLLVM(*module)));
+  EXPECT_TRUE(isLoweredToLLVM(*module));
+  auto engine = createEngine(*module);
+  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+
+  npy::Array x = f32Array({2, 3}, {0.3f, -1.2f, 2.0f, 5.0f, -0.1f, 1.0f});
+  npy::Array s = f32Array({}, {0.5f});
+  npy::Array k;
+  ASSERT_EQ(parseScalar("1.5", type->getInput(2), 2, k), "");
+  std::vector<npy::Array> results;
+  llvm::Error err = callFunction(**engine, "f", *type, {&x, &s, &k}, results);
+  ASSERT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  ASSERT_EQ(results.size(), 4u);
+
+  const float xs[] = {0.3f, -1.2f, 2.0f, 5.0f, -0.1f, 1.0f};
+  ASSERT_EQ(results[0].shape, (std::vector<int64_t>{2, 3}));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(results[0].as<float>()[i], xs[i] * 1.5f);
+  // Codes: one uint8 each, unpacked from the lowering's packed storage.
+  EXPECT_EQ(results[1].dtype, npy::DType::U8);
+  ASSERT_EQ(results[1].shape, (std::vector<int64_t>{2, 3}));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_LT(results[1].as<uint8_t>()[i], 16);
+  // x / s rounded to nearest and saturated to [-7, 7], times s.
+  const float dq[] = {0.5f, -1.0f, 2.0f, 3.5f, 0.0f, 1.0f};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(results[2].as<float>()[i], dq[i]) << i;
+  EXPECT_TRUE(results[3].shape.empty());
+  EXPECT_EQ(results[3].as<float>()[0], 3.0f);
+
+  // The codes go back in as an argument of their own type.
+  EXPECT_EQ(checkArgument(results[1], type->getResult(1), 0), "");
+}
+
+TEST_F(RunnerTest, ArgumentsAreCheckedBeforeTheCall) {
+  OwningOpRef<ModuleOp> module = parse(kFunction);
+  ASSERT_TRUE(module);
+  llvm::Expected<FunctionType> type = prepareEntry(*module, "f", "kFunction");
+  ASSERT_TRUE(bool(type)) << llvm::toString(type.takeError());
+  npy::Array wrong = f32Array({3, 2}, {0, 0, 0, 0, 0, 0});
+  EXPECT_EQ(checkArgument(wrong, type->getInput(0), 0),
+            "expected tensor<2x3xf32>, got float32 array of shape (3, 2)");
+  npy::Array k;
+  EXPECT_EQ(parseScalar("x", type->getInput(2), 2, k),
+            "argument 2 (f32): cannot parse --scalar 'x' as float32");
+  EXPECT_EQ(errorOf(prepareEntry(*module, "g", "kFunction")),
+            "no function @g in 'kFunction' (functions: @f)");
+
+  ASSERT_TRUE(succeeded(lowerToLLVM(*module)));
+  auto engine = createEngine(*module);
+  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+  npy::Array s = f32Array({}, {0.5f}), one = f32Array({}, {1.0f});
+  std::vector<npy::Array> results;
+  llvm::Error err =
+      callFunction(**engine, "f", *type, {&wrong, &s, &one}, results);
+  ASSERT_TRUE(bool(err));
+  EXPECT_EQ(llvm::toString(std::move(err)),
+            "@f: argument 0: expected tensor<2x3xf32>, got float32 array of "
+            "shape (3, 2)");
+
+}
+
+TEST_F(RunnerTest, TrainOneEpochThroughTheApi) {
+  TrainOptions options;
+  options.model = "kModel";
+  options.recipe = "ultralow4";
+  options.epochs = 1;
+  options.trainLimit = 256;
+  options.testLimit = 64;
+  options.seed = 3;
+  int compiled = 0, steps = 0, stepsDone = 0, epochs = 0;
+  options.onCompiled = [&](const TrainSetup &s) {
+    ++compiled;
+    EXPECT_EQ(s.stepName, "lin_train_step");
+    EXPECT_EQ(s.batch, 32);
+    EXPECT_EQ(s.stepsPerEpoch, 8);
+    EXPECT_EQ(s.numParams, 2u);
+  };
+  options.onStep = [&](const StepProgress &p) {
+    EXPECT_EQ(p.step, ++steps);
+    EXPECT_TRUE(std::isfinite(p.meanLoss));
+  };
+  options.onStepsDone = [&](int64_t) { ++stepsDone; };
+  options.onEpoch = [&](const EpochMetrics &) { ++epochs; };
+
+  auto run = [&]() -> std::vector<EpochMetrics> {
+    OwningOpRef<ModuleOp> module = parse(kModel);
+    EXPECT_TRUE(module);
+    llvm::Expected<TrainResult> r = train(*module, options);
+    if (!r) {
+      ADD_FAILURE() << llvm::toString(r.takeError());
+      return {};
+    }
+    EXPECT_EQ(r->interruptedEpoch, 0);
+    EXPECT_EQ(r->batch, 32);
+    return r->epochs;
+  };
+  std::vector<EpochMetrics> a = run();
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(compiled, 1);
+  EXPECT_EQ(steps, 8);
+  EXPECT_EQ(stepsDone, 1);
+  EXPECT_EQ(epochs, 1);
+  EXPECT_TRUE(std::isfinite(a[0].trainLoss));
+  EXPECT_GE(a[0].testAcc, 0.0);
+  EXPECT_LE(a[0].testAcc, 1.0);
+  EXPECT_GT(a[0].testAccFp32, 0.1); // better than chance after 8 steps
+  // The same seed gives the same bits.
+  steps = 0;
+  std::vector<EpochMetrics> b = run();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].trainLoss, b[0].trainLoss);
+  EXPECT_EQ(a[0].testLoss, b[0].testLoss);
+  EXPECT_EQ(a[0].testLossFp32, b[0].testLossFp32);
+  std::string csv = metricsCsv(a);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "epoch,train_loss,train_acc,test_loss,test_acc,test_loss_fp32,"
+            "test_acc_fp32,lr,train_time_s,samples_per_s");
+}
+
+TEST(RunnerTrain, ErrorsAreValues) {
+  llvm::Expected<std::string> o = recipePassOptions("ultralow4:tpr=0");
+  ASSERT_TRUE(bool(o));
+  EXPECT_EQ(*o, "recipe=ultralow4 tpr=0");
+  // quant4-run train prints these after "quant4-run train: error: ".
+  TrainOptions options;
+  options.model = "/nonexistent/model.mlir";
+  options.recipe = "int3";
+  EXPECT_EQ(errorOf(train(options)),
+            "unknown recipe 'int3' (known: fp32, ultralow4, luq, mxfp4, "
+            "nvfp4, fp8, ultralow4-notpr, ultralow4-nogradscale, or "
+            "NAME:OPT=V,... with quant4-apply-recipe options)");
+  options.recipe = "fp32";
+  std::string msg = errorOf(train(options));
+  EXPECT_EQ(msg.rfind("cannot read model '/nonexistent/model.mlir': ", 0), 0u)
+      << msg;
+}
+
+} // namespace
