@@ -37,6 +37,18 @@ config.substitutions.append(("%make_program", config.make_program))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(
     ("%quant4_plugin", os.path.join(config.quant4_lib_dir, "Quant4Plugin.so")))
+# The ONNX tests (test/Target/ONNX) make their models with Debian's
+# python3-onnx, installed for /usr/bin/python3 (the python3 on PATH may be
+# another interpreter), and read the backend tests of libonnx-testdata.
+onnx_python = "/usr/bin/python3"
+config.substitutions.append(("%onnx_python", onnx_python))
+if os.path.exists(onnx_python) and os.system(
+        onnx_python + " -c 'import onnx' >/dev/null 2>&1") == 0:
+    config.available_features.add("onnx-python")
+onnx_testdata = "/usr/share/libonnx-testdata/data"
+config.substitutions.append(("%onnx_testdata", onnx_testdata))
+if os.path.isdir(onnx_testdata):
+    config.available_features.add("onnx-testdata")
 # Debian's stock mlir-opt, to load the plugin into. An instrumented plugin
 # needs the sanitizer runtime loaded first, which the uninstrumented
 # mlir-opt does not link.

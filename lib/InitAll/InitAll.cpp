@@ -27,6 +27,8 @@
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
 #include "quant4/Dialect/Quant4/Transforms/Recipes.h"
+#include "quant4/Target/LLVMIR/Quant4ToLLVMIRTranslation.h"
+#include "quant4/Target/ONNX/Import.h"
 #include "quant4/Training/Passes.h"
 
 void quant4::registerQuant4Dialects(mlir::DialectRegistry &registry) {
@@ -59,7 +61,25 @@ void quant4::registerAllPasses() {
 }
 
 void quant4::registerAllTranslations() {
-  mlir::registerAllTranslations();
-  mlir::q4a::registerQ4ATranslations();
-  mlir::quant4::registerRecipeTableTranslation();
+  static bool once = [] {
+    // Upstream's mlir::registerAllTranslations() (mlir/InitAllTranslations.h),
+    // except that mlir-to-llvmir is quant4's: upstream's translation with the
+    // quant4 dialect and its LLVM IR translation interface
+    // (Target/LLVMIR/Quant4ToLLVMIRTranslation.h). test/Target/LLVMIR/
+    // mlir-to-llvmir.test checks that none of upstream's is missing.
+    mlir::registerFromLLVMIRTranslation();
+    mlir::registerFromSPIRVTranslation();
+    mlir::registerIRDLToCppTranslation();
+    mlir::registerFromWasmTranslation();
+    mlir::registerToCppTranslation();
+    ::quant4::registerToLLVMIRTranslation();
+    mlir::registerToSPIRVTranslation();
+    mlir::smt::registerExportSMTLIBTranslation();
+    // quant4's own.
+    mlir::q4a::registerQ4ATranslations();
+    mlir::quant4::registerRecipeTableTranslation();
+    ::quant4::onnx_import::registerONNXImportTranslation();
+    return true;
+  }();
+  (void)once;
 }

@@ -6,6 +6,7 @@
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "quant4/Conversion/Quant4ToCPU/Storage.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Kernels/Gemm.h"
 #include "quant4/Runner/CInterface.h"
@@ -275,14 +276,14 @@ llvm::Expected<FunctionType> prepareEntry(ModuleOp module, llvm::StringRef name,
     auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
     if (!fn)
       return fail("no function @" + name + " in '" + moduleName + "'");
-    auto sig = fn->getAttrOfType<TypeAttr>("quant4.signature");
-    if (!sig || !isa<FunctionType>(sig.getValue()) ||
+    FunctionType sig = mlir::quant4::getTensorSignature(fn);
+    if (!sig ||
         !module.lookupSymbol<LLVM::LLVMFuncOp>(("_mlir_ciface_" + name).str()))
-      return fail("@" + name +
-                  " is in the LLVM dialect but has no quant4.signature "
-                  "attribute or _mlir_ciface_ wrapper; lower it with "
+      return fail("@" + name + " is in the LLVM dialect but has no " +
+                  mlir::quant4::attrs::kSignature +
+                  " attribute or _mlir_ciface_ wrapper; lower it with "
                   "quant4-cpu-pipeline");
-    return cast<FunctionType>(sig.getValue());
+    return sig;
   }
   auto fn = module.lookupSymbol<func::FuncOp>(name);
   if (!fn || fn.isExternal()) {

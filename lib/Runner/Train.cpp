@@ -16,6 +16,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "quant4/Data/MNIST.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
+#include "quant4/Dialect/Quant4/Transforms/Recipes.h"
 #include "quant4/InitAll.h"
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runner/Call.h"
@@ -42,6 +44,10 @@ namespace quant4::runner {
 
 namespace {
 
+// The training-step contract (quant4.* attributes) and the recipe table.
+namespace q4 = mlir::quant4;
+using q4::SlotKind;
+
 using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::time_point a, Clock::time_point b) {
@@ -67,9 +73,6 @@ std::string trim(std::string s) {
     ++i;
   return s.substr(i);
 }
-
-constexpr const char *kRecipes[] = {"fp32",  "ultralow4", "luq",
-                                    "mxfp4", "nvfp4",     "fp8"};
 
 //===----------------------------------------------------------------------===//
 // Randomness (Philox4x32-10 of Numerics, keyed by the seed; one stream per use)
@@ -195,18 +198,27 @@ llvm::Error invoke(ExecutionEngine &engine, const CompiledFn &fn,
   return callFunction(engine, fn.name, fn.type, args, outs);
 }
 
+/// A training step: it names its forward function (quant4.forward) or takes
+/// labels (quant4.labels).
 bool isStepFunction(func::FuncOp f) {
-  if (f->hasAttr("quant4.forward"))
+  if (q4::getForwardFunction(f))
     return true;
   for (unsigned i = 0; i < f.getNumArguments(); ++i)
-    if (f.getArgAttr(i, "quant4.labels"))
+    if (q4::getArgumentSlot(f, i).kind == SlotKind::Labels)
       return true;
   return false;
 }
 
-bool isInitState(func::FuncOp f) {
-  return f->hasAttr("quant4.init_state_of") ||
-         f.getName().ends_with("_init_state");
+/// A state initializer (quant4.init_state_of), whatever its name.
+bool isInitState(func::FuncOp f) { return bool(q4::getInitStateOf(f)); }
+
+/// The state initializer of `f` (the function whose quant4.init_state_of
+/// names it), or null.
+func::FuncOp lookupInitState(func::FuncOp f) {
+  if (!f)
+    return {};
+  FunctionOpInterface init = q4::lookupInitStateFunction(f);
+  return init ? dyn_cast<func::FuncOp>(init.getOperation()) : func::FuncOp();
 }
 
 llvm::Error runPasses(ModuleOp module, const std::string &pipeline,
@@ -243,9 +255,18 @@ double stepLr(const TrainOptions &o, int64_t step, int64_t total) {
 // The driver
 //===----------------------------------------------------------------------===//
 
+/// A recipe as TrainOptions::recipe names it: the recipe of the table and
+/// the options of quant4-apply-recipe.
+struct RecipeSpec {
+  q4::Recipe recipe = q4::Recipe::ultralow4;
+  std::string passOptions;
+};
+
+llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec);
+
 /// What train() checks and loads before compiling anything.
 struct Prepared {
-  std::string recipeOptions;
+  RecipeSpec recipe;
   data::Split split;
   std::vector<uint32_t> trainIdx, testIdx;
   int64_t pixels = 0;
@@ -262,10 +283,10 @@ llvm::Error checkWritable(const std::string &path, const char *what) {
 
 llvm::Error prepare(const TrainOptions &o, Prepared &p) {
   p.sigintIgnored = o.handleSigint && sigintIsIgnored();
-  auto recipeOptions = recipePassOptions(o.recipe);
-  if (!recipeOptions)
-    return recipeOptions.takeError();
-  p.recipeOptions = *recipeOptions;
+  auto recipe = parseRecipeSpec(o.recipe);
+  if (!recipe)
+    return recipe.takeError();
+  p.recipe = std::move(*recipe);
   if (!o.metricsPath.empty())
     if (llvm::Error e = checkWritable(o.metricsPath, "metrics"))
       return e;
@@ -312,11 +333,11 @@ struct ModelFunctions {
 
 /// Steps 2 and 3 of Train.h: finds the training step and/or the forward
 /// function of `module`, builds the step if there is none, and applies the
-/// recipe (`recipeOptions`: recipePassOptions()) to the step and the forward
-/// function, keeping an FP32 copy of the latter.
+/// recipe to the step and the forward function, keeping an FP32 copy of the
+/// latter.
 llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
                                              const TrainOptions &o,
-                                             const std::string &recipeOptions) {
+                                             const RecipeSpec &recipe) {
   std::vector<func::FuncOp> steps, forwards;
   for (auto f : module.getOps<func::FuncOp>()) {
     if (f.isExternal())
@@ -339,14 +360,14 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (!steps.empty()) {
     step = steps[0];
     for (unsigned i = 0; i < step.getNumArguments(); ++i)
-      if (step.getArgAttr(i, "quant4.state") ||
-          step.getArgAttr(i, "quant4.seed"))
+      if (SlotKind k = q4::getArgumentSlot(step, i).kind;
+          k == SlotKind::State || k == SlotKind::Seed)
         return error("@" + step.getName().str() +
                      " already has a recipe applied (quant4.state/quant4.seed "
                      "arguments); give the forward model or the unquantized "
                      "step");
     std::string fwdName = o.forward;
-    if (auto ref = step->getAttrOfType<FlatSymbolRefAttr>("quant4.forward"))
+    if (FlatSymbolRefAttr ref = q4::getForwardFunction(step))
       if (fwdName.empty())
         fwdName = ref.getValue().str();
     if (!fwdName.empty()) {
@@ -399,7 +420,7 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
             "building the training step of @" + fwdName))
       return std::move(e);
     for (auto f : module.getOps<func::FuncOp>())
-      if (auto ref = f->getAttrOfType<FlatSymbolRefAttr>("quant4.forward"))
+      if (FlatSymbolRefAttr ref = q4::getForwardFunction(f))
         if (ref.getValue() == fwdName)
           step = f;
     if (!step)
@@ -408,21 +429,22 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   }
   std::string stepName = step.getName().str();
   step.setPublic();
-  std::string recipeName = recipeOptions.substr(7, recipeOptions.find(' ') - 7);
-  if (llvm::Error e =
-          runPasses(module, "quant4-apply-recipe{" + recipeOptions + "}",
-                    "applying recipe '" + o.recipe + "' to '" + o.model + "'"))
+  if (llvm::Error e = runPasses(
+          module, "quant4-apply-recipe{" + recipe.passOptions + "}",
+          "applying recipe '" + o.recipe + "' to '" + o.model + "'"))
     return std::move(e);
-  // The module now has the quantized step and forward (+ their init_state).
+  // The module now has the quantized step and forward (+ their state
+  // initializers).
   step = module.lookupSymbol<func::FuncOp>(stepName);
-  func::FuncOp initState =
-      module.lookupSymbol<func::FuncOp>(stepName + "_init_state");
+  func::FuncOp initState = lookupInitState(step);
   forward = fwdName.empty() ? func::FuncOp()
                             : module.lookupSymbol<func::FuncOp>(fwdName);
   if (forward) {
-    if (auto fi = module.lookupSymbol<func::FuncOp>(fwdName + "_init_state"))
+    if (func::FuncOp fi = lookupInitState(forward))
       fi.erase(); // its values are those of the step's state of the same name
-    if (recipeName != "fp32")
+    // A recipe that quantizes changed the forward function: evaluate the
+    // FP32 copy too.
+    if (q4::getRecipeDesc(recipe.recipe).quantizes)
       module.push_back(fp32Forward.release());
   }
   for (auto f : module.getOps<func::FuncOp>())
@@ -467,33 +489,57 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     return stepFn.takeError();
   layout.fn = std::move(*stepFn);
   for (unsigned i = 0; i < step.getNumArguments(); ++i) {
-    if (auto n = step.getArgAttrOfType<StringAttr>(i, "quant4.param")) {
+    q4::Slot slot = q4::getArgumentSlot(step, i);
+    switch (slot.kind) {
+    case SlotKind::Param:
       layout.paramArgs.push_back(int(i));
-      layout.paramNames.push_back(n.str());
-    } else if (step.getArgAttr(i, "quant4.momentum")) {
+      layout.paramNames.push_back(slot.name.str());
+      break;
+    case SlotKind::Momentum:
       layout.momArgs.push_back(int(i));
-    } else if (step.getArgAttr(i, "quant4.batch")) {
+      break;
+    case SlotKind::Batch:
       layout.batchArg = int(i);
-    } else if (step.getArgAttr(i, "quant4.labels")) {
+      break;
+    case SlotKind::Labels:
       layout.labelsArg = int(i);
-    } else if (auto h = step.getArgAttrOfType<StringAttr>(i, "quant4.hyper")) {
-      if (h.getValue() == "lr")
-        layout.lrArg = int(i);
-      else if (h.getValue() == "momentum")
-        layout.momArg = int(i);
-      else if (h.getValue() == "weight_decay")
-        layout.wdArg = int(i);
-    } else if (auto s = step.getArgAttrOfType<StringAttr>(i, "quant4.state")) {
+      break;
+    case SlotKind::Hyper:
+      if (slot.hyper) {
+        switch (*slot.hyper) {
+        case q4::HyperParam::LearningRate:
+          layout.lrArg = int(i);
+          break;
+        case q4::HyperParam::Momentum:
+          layout.momArg = int(i);
+          break;
+        case q4::HyperParam::WeightDecay:
+          layout.wdArg = int(i);
+          break;
+        }
+      }
+      break;
+    case SlotKind::State:
       layout.stateArgs.push_back(int(i));
-      layout.stateNames.push_back(s.str());
-    } else if (step.getArgAttr(i, "quant4.seed")) {
+      layout.stateNames.push_back(slot.name.str());
+      break;
+    case SlotKind::Seed:
       layout.seedArg = int(i);
-    } else {
+      break;
+    case SlotKind::None:
+    case SlotKind::StateGrad:
+    case SlotKind::Loss:
+    case SlotKind::Correct: {
+      std::string names;
+      for (StringRef name :
+           {q4::attrs::kParam, q4::attrs::kMomentum, q4::attrs::kBatch,
+            q4::attrs::kLabels, q4::attrs::kHyper, q4::attrs::kState,
+            q4::attrs::kSeed})
+        names += (names.empty() ? "" : ", ") + name.str();
       return error("@" + stepName + ": argument " + std::to_string(i) +
-                   " has no quant4 role attribute (quant4.param, "
-                   "quant4.momentum, quant4.batch, quant4.labels, "
-                   "quant4.hyper, quant4.state, quant4.seed); build the step "
-                   "with quant4-build-training-step");
+                   " has no quant4 role attribute (" + names +
+                   "); build the step with quant4-build-training-step");
+    }
     }
   }
   const unsigned numParams = layout.numParams();
@@ -505,20 +551,29 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
                  "quant4-build-training-step (parameters, momentum buffers, "
                  "batch, labels, lr, momentum, weight_decay)");
   for (unsigned i = 0; i < step.getNumResults(); ++i) {
-    if (step.getResultAttr(i, "quant4.loss"))
+    switch (q4::getResultSlot(step, i).kind) {
+    case SlotKind::Loss:
       layout.lossRes = int(i);
-    else if (step.getResultAttr(i, "quant4.correct"))
+      break;
+    case SlotKind::Correct:
       layout.correctRes = int(i);
-    else if (step.getResultAttr(i, "quant4.param"))
+      break;
+    case SlotKind::Param:
       layout.paramRes.push_back(int(i));
-    else if (step.getResultAttr(i, "quant4.momentum"))
+      break;
+    case SlotKind::Momentum:
       layout.momRes.push_back(int(i));
-    else if (step.getResultAttr(i, "quant4.state"))
+      break;
+    case SlotKind::State:
       layout.stateRes.push_back(int(i));
-    else if (step.getResultAttr(i, "quant4.state_grad"))
+      break;
+    case SlotKind::StateGrad:
       return error("@" + stepName +
                    " returns state gradients (pact-update=grad); the driver "
                    "needs pact-update=sgd");
+    default:
+      break;
+    }
   }
   if (layout.paramRes.size() != numParams ||
       layout.momRes.size() != numParams || layout.lossRes < 0 ||
@@ -571,15 +626,16 @@ llvm::Expected<EvalFn> describeEval(func::FuncOp f, const std::string &stepName,
     stateIndex[step.stateNames[k]] = int(k);
   std::vector<int> plain;
   for (unsigned i = 0; i < f.getNumArguments(); ++i) {
-    if (auto s = f.getArgAttrOfType<StringAttr>(i, "quant4.state")) {
-      auto it = stateIndex.find(s.str());
+    q4::Slot slot = q4::getArgumentSlot(f, i);
+    if (slot.kind == SlotKind::State) {
+      auto it = stateIndex.find(slot.name.str());
       if (it == stateIndex.end())
-        return error("@" + f.getName().str() + ": state '" + s.str() +
+        return error("@" + f.getName().str() + ": state '" + slot.name.str() +
                      "' of the quantized forward function is not a state "
                      "of @" +
                      stepName);
       e.stateArgs.push_back({int(i), it->second});
-    } else if (f.getArgAttr(i, "quant4.seed")) {
+    } else if (slot.kind == SlotKind::Seed) {
       e.seedArg = int(i);
     } else {
       plain.push_back(int(i));
@@ -587,7 +643,7 @@ llvm::Expected<EvalFn> describeEval(func::FuncOp f, const std::string &stepName,
   }
   std::vector<int> plainResults;
   for (unsigned i = 0; i < f.getNumResults(); ++i)
-    if (!f.getResultAttr(i, "quant4.state"))
+    if (q4::getResultSlot(f, i).kind != SlotKind::State)
       plainResults.push_back(int(i));
   if (plain.size() != step.numParams() + 1 || plainResults.size() != 1)
     return error("@" + f.getName().str() + " does not take the " +
@@ -625,7 +681,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   const std::vector<uint32_t> &trainIdx = p.trainIdx, &testIdx = p.testIdx;
   const int64_t pixels = p.pixels;
 
-  auto model = quantizeModel(module, o, p.recipeOptions);
+  auto model = quantizeModel(module, o, p.recipe);
   if (!model)
     return model.takeError();
   const std::string &stepName = model->stepName;
@@ -658,10 +714,13 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     initFn = std::move(*fn);
   }
   if (initFn.results.size() != step.stateArgs.size())
-    return error(
-        "@" + stepName + " has " + std::to_string(step.stateArgs.size()) +
-        " state argument(s) but @" + stepName + "_init_state returns " +
-        std::to_string(initFn.results.size()));
+    return error("@" + stepName + " has " +
+                 std::to_string(step.stateArgs.size()) + " state argument(s) " +
+                 (initState ? "but @" + initFn.name + " returns " +
+                                  std::to_string(initFn.results.size())
+                            : "and no state initializer (" +
+                                  q4::attrs::kInitStateOf.str() + " = @" +
+                                  stepName + ")"));
 
   // -- Lower and JIT-compile --------------------------------------------------
   if (failed(lowerToLLVM(module)))
@@ -967,26 +1026,36 @@ withPrepared(const TrainOptions &o,
   return body(p, t0, held);
 }
 
-} // namespace
+/// The recipes `quant4-run train --recipe` knows, as its messages list them:
+/// those of the table that keep FP32 (the baseline) first, then the others,
+/// each group in the order of the Recipe enum.
+std::string knownRecipes() {
+  std::string list;
+  for (bool quantizes : {false, true})
+    for (unsigned i = 0; i <= q4::getMaxEnumValForRecipe(); ++i) {
+      auto r = static_cast<q4::Recipe>(i);
+      if (q4::getRecipeDesc(r).quantizes == quantizes)
+        list += (list.empty() ? "" : ", ") + q4::stringifyRecipe(r).str();
+    }
+  return list;
+}
 
-llvm::Expected<std::string> recipePassOptions(const std::string &spec) {
+llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec) {
   std::string s = spec;
   if (s == "ultralow4-notpr")
     s = "ultralow4:tpr=false";
   else if (s == "ultralow4-nogradscale")
     s = "ultralow4:gradscale=false";
   std::string name = s.substr(0, s.find(':'));
-  std::string knownList;
-  bool known = false;
-  for (const char *r : kRecipes) {
-    known |= name == r;
-    knownList += (knownList.empty() ? "" : ", ") + std::string(r);
-  }
-  if (!known)
-    return error("unknown recipe '" + spec + "' (known: " + knownList +
+  std::optional<q4::Recipe> recipe = q4::symbolizeRecipe(name);
+  if (!recipe)
+    return error("unknown recipe '" + spec + "' (known: " + knownRecipes() +
                  ", ultralow4-notpr, ultralow4-nogradscale, or NAME:OPT=V,... "
                  "with quant4-apply-recipe options)");
-  std::string opts = "recipe=" + name;
+  RecipeSpec result;
+  result.recipe = *recipe;
+  std::string &opts = result.passOptions;
+  opts = "recipe=" + q4::stringifyRecipe(*recipe).str();
   if (size_t colon = s.find(':'); colon != std::string::npos) {
     std::string rest = s.substr(colon + 1);
     std::stringstream ss(rest);
@@ -1002,7 +1071,16 @@ llvm::Expected<std::string> recipePassOptions(const std::string &spec) {
       opts += " " + kv;
     }
   }
-  return opts;
+  return result;
+}
+
+} // namespace
+
+llvm::Expected<std::string> recipePassOptions(const std::string &spec) {
+  llvm::Expected<RecipeSpec> recipe = parseRecipeSpec(spec);
+  if (!recipe)
+    return recipe.takeError();
+  return std::move(recipe->passOptions);
 }
 
 llvm::Expected<TrainResult> train(const TrainOptions &o) {

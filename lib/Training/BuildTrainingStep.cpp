@@ -1094,7 +1094,10 @@ struct BuildTrainingStepPass
       for (const std::string &name : forwardFunctions) {
         auto fn = module.lookupSymbol<func::FuncOp>(name);
         if (!fn) {
-          module.emitError("quant4-build-training-step: no function @")
+          // At the module's location, not on the module: a diagnostic on an
+          // op prints the op (the whole module) as a note.
+          mlir::emitError(module.getLoc(),
+                          "quant4-build-training-step: no function @")
               << name << " in the module";
           return signalPassFailure();
         }

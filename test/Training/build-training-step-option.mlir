@@ -1,6 +1,18 @@
 // RUN: quant4-opt %s --quant4-build-training-step=forward=net | FileCheck %s
 // RUN: not quant4-opt %s --quant4-build-training-step=forward=nope 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not quant4-opt %s --quant4-build-training-step 2>&1 | FileCheck %s --check-prefix=ALL
+//
+// A function that does not exist is one line at the module's location, not
+// the error plus the module printed as a note (this file's module is
+// implicit: no line; examples/mlp.mlir's is written out: the error, the
+// source line and its caret).
+// RUN: not quant4-opt %s --quant4-build-training-step=forward=nope 2>&1 >/dev/null | FileCheck %s --check-prefix=MISSING --implicit-check-not=note --implicit-check-not=module
+// RUN: not quant4-opt %s --quant4-build-training-step=forward=nope 2>&1 >/dev/null | count 1
+// RUN: not quant4-opt %quant4_src_root/examples/mlp.mlir --quant4-build-training-step=forward=nope 2>&1 >/dev/null | FileCheck %s --check-prefix=MODULE --implicit-check-not=note
+// RUN: not quant4-opt %quant4_src_root/examples/mlp.mlir --quant4-build-training-step=forward=nope 2>&1 >/dev/null | count 3
+// MODULE: mlp.mlir:{{[0-9]+}}:1: error: quant4-build-training-step: no function @nope in the module
+// MODULE-NEXT: {{^}}module {
+// MODULE-NEXT: {{^}}^
 
 // Only the named function is differentiated; the helper with another
 // signature is left alone.

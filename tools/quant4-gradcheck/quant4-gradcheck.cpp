@@ -30,10 +30,12 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "quant4/Dialect/Quant4/Transforms/TrainingPasses.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Runner/Call.h"
 #include "quant4/Runner/Compile.h"
 #include "quant4/Runtime/Npy.h"
+#include "quant4/Training/Passes.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -174,6 +176,9 @@ int main(int argc, char **argv) {
   auto fwd = module->lookupSymbol<func::FuncOp>(fwdName);
   if (!fwd)
     return fail("no function @" + fwdName);
+  llvm::DenseSet<Operation *> before;
+  for (auto fn : module->getOps<func::FuncOp>())
+    before.insert(fn);
   {
     PassManager pm(&context, ModuleOp::getOperationName());
     mlir::quant4::Quant4BuildTrainingStepOptions opts;
@@ -182,15 +187,24 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return fail("quant4-build-training-step failed on @" + fwdName);
   }
-  std::string stepName = fwdName + "_train_step";
-  auto step = module->lookupSymbol<func::FuncOp>(stepName);
+  // The step is the new function whose quant4.forward names @fwdName.
+  func::FuncOp step;
+  for (auto fn : module->getOps<func::FuncOp>())
+    if (FlatSymbolRefAttr of = mlir::quant4::getForwardFunction(fn))
+      if (of.getValue() == fwdName && !before.contains(fn))
+        step = fn;
+  if (!step)
+    return fail("quant4-build-training-step made no step for @" + fwdName);
+  std::string stepName = step.getName().str();
   FunctionType fwdType = fwd.getFunctionType(),
                stepType = step.getFunctionType();
   unsigned numParams = fwdType.getNumInputs() - 1;
   std::vector<std::string> names;
   for (unsigned i = 0; i < numParams; ++i) {
-    auto n = fwd.getArgAttrOfType<StringAttr>(i, "quant4.param");
-    names.push_back(n ? n.str() : "p" + std::to_string(i));
+    mlir::quant4::Slot slot = mlir::quant4::getArgumentSlot(fwd, i);
+    names.push_back(slot.kind == mlir::quant4::SlotKind::Param
+                        ? slot.name.str()
+                        : "p" + std::to_string(i));
   }
   fwd->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   step->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));

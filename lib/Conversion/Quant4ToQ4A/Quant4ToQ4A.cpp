@@ -1950,7 +1950,11 @@ struct ConvertQuant4ToQ4APass
     if (!entry.empty()) {
       fn = module.lookupSymbol<func::FuncOp>(entry);
       if (!fn) {
-        module.emitError("convert-quant4-to-q4a: no function named '")
+        // Diagnostics about the options and the module are emitted at the
+        // module's location, not on the module (which would print all of it
+        // as a note).
+        mlir::emitError(module.getLoc(),
+                        "convert-quant4-to-q4a: no function named '")
             << entry << "'";
         return signalPassFailure();
       }
@@ -1960,8 +1964,9 @@ struct ConvertQuant4ToQ4APass
         if (f.isPublic() && !f.isExternal())
           pub.push_back(f);
       if (pub.size() != 1) {
-        module.emitError("convert-quant4-to-q4a: expected exactly one public "
-                         "function (or the 'entry' option), found ")
+        mlir::emitError(module.getLoc(),
+                        "convert-quant4-to-q4a: expected exactly one public "
+                        "function (or the 'entry' option), found ")
             << pub.size();
         return signalPassFailure();
       }
@@ -1972,7 +1977,7 @@ struct ConvertQuant4ToQ4APass
     arch.arrayRows = uint16_t(arrayRows);
     arch.arrayCols = uint16_t(arrayCols);
     if (std::string e = arch.validate(); !e.empty()) {
-      module.emitError("convert-quant4-to-q4a: ") << e;
+      mlir::emitError(module.getLoc(), "convert-quant4-to-q4a: ") << e;
       return signalPassFailure();
     }
     uint64_t limit = dramSize ? uint64_t(dramSize) : (uint64_t(1) << 32) - 4096;

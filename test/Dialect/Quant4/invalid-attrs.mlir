@@ -3,7 +3,7 @@
 // attribute contract", A1-A6), checked by the dialect's attribute verifiers.
 
 // A1: an undeclared quant4 attribute on an operation.
-// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.signature on operations)}}
+// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.params_of, quant4.signature on operations)}}
 func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
   return
 }
@@ -130,6 +130,24 @@ func.func @forward_kind() attributes {quant4.forward = "f"} {
 // expected-error@+1 {{'func.func' op attribute 'quant4.init_state_of' must be a symbol reference (@name), got unit}}
 func.func @init_state_of_kind() attributes {quant4.init_state_of} {
   return
+}
+
+// -----
+
+// quant4.params_of (the ONNX importer's parameters function) too.
+// expected-error@+1 {{'func.func' op attribute 'quant4.params_of' must be a symbol reference (@name), got "main"}}
+func.func @params_of_kind() -> tensor<2xf32> attributes {quant4.params_of = "main"} {
+  %c = arith.constant dense<1.0> : tensor<2xf32>
+  return %c : tensor<2xf32>
+}
+
+// -----
+
+// A2: quant4.params_of belongs on functions.
+func.func @params_of_on_op(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.matmul' op attribute 'quant4.params_of' belongs on functions, not on this operation}}
+  %y = linalg.matmul {quant4.params_of = @f} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %y : tensor<4x4xf32>
 }
 
 // -----

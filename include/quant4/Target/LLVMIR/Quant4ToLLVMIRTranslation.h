@@ -26,6 +26,14 @@ namespace quant4 {
 void registerQuant4DialectTranslation(mlir::DialectRegistry &registry);
 /// The same on an existing context (also when the dialect is loaded already).
 void registerQuant4DialectTranslation(mlir::MLIRContext &context);
+/// Registers the translation `mlir-to-llvmir` (quant4-translate
+/// --mlir-to-llvmir): upstream's (mlir::registerToLLVMIRTranslation: the same
+/// function and output) with the quant4 dialect and this interface added to
+/// the dialects it registers, so that a lowered module's quant4.* attributes
+/// and the quant4 types in its quant4.signature parse and translate without
+/// warnings. Registered instead of upstream's (two registrations of one name
+/// are an error): quant4::registerAllTranslations() does so.
+void registerToLLVMIRTranslation();
 } // namespace quant4
 
 #endif // QUANT4_TARGET_LLVMIR_QUANT4TOLLVMIRTRANSLATION_H

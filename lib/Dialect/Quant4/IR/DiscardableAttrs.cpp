@@ -81,6 +81,14 @@ void mlir::quant4::setInitStateOf(Operation *init, StringAttr step) {
   init->setAttr(attrs::kInitStateOf, FlatSymbolRefAttr::get(step));
 }
 
+FlatSymbolRefAttr mlir::quant4::getParamsOf(Operation *params) {
+  return params->getAttrOfType<FlatSymbolRefAttr>(attrs::kParamsOf);
+}
+
+void mlir::quant4::setParamsOf(Operation *params, StringAttr function) {
+  params->setAttr(attrs::kParamsOf, FlatSymbolRefAttr::get(function));
+}
+
 FunctionOpInterface
 mlir::quant4::lookupInitStateFunction(FunctionOpInterface step) {
   Operation *table = SymbolTable::getNearestSymbolTable(step->getParentOp());
@@ -225,6 +233,7 @@ static constexpr Rule kRules[] = {
     {attrs::kNumLayers, OnFunction, ValueKind::Index},
     {attrs::kForward, OnFunction, ValueKind::Symbol},
     {attrs::kInitStateOf, OnFunction, ValueKind::Symbol},
+    {attrs::kParamsOf, OnFunction, ValueKind::Symbol},
     {attrs::kSignature, OnFunction, ValueKind::FunctionType},
     {attrs::kParam, OnArg | OnResult, ValueKind::Name},
     {attrs::kMomentum, OnArg | OnResult, ValueKind::Name},

@@ -38,6 +38,8 @@ constexpr llvm::StringLiteral kForward =
     Quant4Dialect::ForwardAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kInitStateOf =
     Quant4Dialect::InitStateOfAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kParamsOf =
+    Quant4Dialect::ParamsOfAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kSignature =
     Quant4Dialect::SignatureAttrHelper::getNameStr();
 // On function arguments and results.
@@ -97,6 +99,11 @@ void setInitStateOf(Operation *init, StringAttr step);
 /// The function of `step`'s symbol table whose `quant4.init_state_of` names
 /// `step` (not found by its name), or null.
 FunctionOpInterface lookupInitStateFunction(FunctionOpInterface step);
+/// `quant4.params_of` on a parameters function (the ONNX importer's
+/// `@<f>_params`, docs/ONNX.md): the function whose `quant4.param` arguments
+/// its results initialize, by name; null when absent.
+FlatSymbolRefAttr getParamsOf(Operation *params);
+void setParamsOf(Operation *params, StringAttr function);
 /// `quant4.signature`: the tensor-level type of a function that survives its
 /// lowering to the LLVM dialect; null when absent.
 FunctionType getTensorSignature(Operation *func);

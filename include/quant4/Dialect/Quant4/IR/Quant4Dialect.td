@@ -28,10 +28,10 @@ def Quant4_Dialect : Dialect {
     drivers exchange on training steps — on GEMMs `quant4.role`,
     `quant4.layer`, `quant4.layer_name`, `quant4.recipe`; on functions
     `quant4.num_layers`, `quant4.forward`, `quant4.init_state_of`,
-    `quant4.signature`; on arguments and results `quant4.param`,
-    `quant4.momentum`, `quant4.state`, `quant4.state_grad`, `quant4.hyper`,
-    `quant4.seed`, `quant4.batch`, `quant4.labels`, `quant4.loss`,
-    `quant4.correct` — and its verifier rejects an unknown one, one in the
+    `quant4.params_of`, `quant4.signature`; on arguments and results
+    `quant4.param`, `quant4.momentum`, `quant4.state`, `quant4.state_grad`,
+    `quant4.hyper`, `quant4.seed`, `quant4.batch`, `quant4.labels`,
+    `quant4.loss`, `quant4.correct` — and its verifier rejects an unknown one, one in the
     wrong place, or a malformed value (docs/Recipes.md, "The attribute
     contract", rules A1-A6). Enumerated values are the enums below
     (`GemmRole`, `Recipe`, `ScaleSite`, `StateKind`, `HyperParam`), kept as
@@ -65,6 +65,7 @@ def Quant4_Dialect : Dialect {
     "::mlir::IntegerAttr":$num_layers,
     "::mlir::FlatSymbolRefAttr":$forward,
     "::mlir::FlatSymbolRefAttr":$init_state_of,
+    "::mlir::FlatSymbolRefAttr":$params_of,
     "::mlir::TypeAttr":$signature,
     // On function arguments and/or results.
     "::mlir::StringAttr":$param,
