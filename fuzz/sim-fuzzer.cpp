@@ -12,7 +12,9 @@
 //
 // Properties: the simulator returns an error message (or success) for every
 // valid program and inputs — it never crashes or touches memory out of
-// bounds — and stops within its instruction budget.
+// bounds — and stops within its instruction budget; it takes inputs of the
+// declared size, and refuses a program only with an error when its DRAM is
+// over the simulator's limit.
 //
 //===----------------------------------------------------------------------===//
 #include "FuzzCheck.h"
@@ -81,6 +83,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sim::Options opts;
   opts.maxInstructions = kMaxInstructions;
   sim::Simulator s(*prog, opts);
+  // A valid program may declare more DRAM than the simulator models
+  // (sim::kMaxDramBytes): then setInput and run refuse it, with the limit.
+  if (prog->dramSize > sim::kMaxDramBytes) {
+    QUANT4_FUZZ_CHECK(!s.run().empty(),
+                      "a program over the simulator's DRAM limit ran");
+    return 0;
+  }
   const uint8_t *rest = data + used;
   size_t left = size - used;
   for (size_t i = 0; i < prog->inputs.size(); ++i) {

@@ -12,6 +12,12 @@ Used by test/lit.cfg.py and test/Unit/lit.cfg.py. In a sanitizer build:
   would miss reports: in `not quant4-opt ...` a failure is expected, a child
   process's status may be ignored by a script, and the tools' crash guard
   (tools/common/CrashGuard.cpp) turns an abort into an ordinary error exit.
+* leak checking is on for every process. The two deliberate ends of a
+  process that skip it do so by construction, not by an option here: the
+  tools' crash guard (a crash inside upstream MLIR code, exit 70) and
+  quant4-run's second Ctrl-C (exit 130) end with _Exit/_exit, which does not
+  run LeakSanitizer's atexit check; what they abandon is not a leak to fix.
+  lsan.supp is for leaks inside upstream code only and is empty;
 * the lit feature `asan` is available, for `UNSUPPORTED: asan` in the few
   tests that cannot run under the sanitizers (each says why).
 

@@ -507,6 +507,18 @@ TEST(SimErrors, DramBeyondTheLimitIsRefused) {
   EXPECT_EQ(runProgram(p, {}, nullptr),
             "the program's DRAM size 2147483649 exceeds the simulator's limit "
             "of 2147483648 bytes (2 GiB)");
+
+  // setInput refuses such a program the same way, even for an input of the
+  // declared size (what sim-fuzzer expects of a valid program over the limit:
+  // fuzz/corpus/sim-fuzzer/dram-over-limit-with-input.q4a).
+  p.inputs.push_back(tensor("x", DType::F32, {}, {4}, 0));
+  ASSERT_EQ(p.validate(), "");
+  Simulator s(p);
+  std::vector<uint8_t> x = floatBytes({1.0f, 2.0f, 3.0f, 4.0f});
+  EXPECT_EQ(s.setInput(0, x.data(), x.size()),
+            "the program's DRAM size 2147483649 exceeds the simulator's limit "
+            "of 2147483648 bytes (2 GiB)");
+  EXPECT_NE(s.run(), "");
 }
 
 TEST(SimErrors, AccumulatorAndScaleIndexAndBudget) {
