@@ -196,14 +196,33 @@ LogicalResult StepBuilder::checkSignature() {
   return success();
 }
 
+/// A linalg.generic that only permutes its single input (the form a
+/// linalg.transpose takes once cloneForward has generalized it).
+static bool isPermutingCopy(Operation *op) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1)
+    return false;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  if (!maps[0].isPermutation() || !maps[1].isPermutation())
+    return false;
+  Block *body = g.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  return body->getOperations().size() == 1 && yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == body->getArgument(0);
+}
+
 bool StepBuilder::isParameter(Value v) {
   while (true) {
     if (auto arg = dyn_cast<BlockArgument>(v))
       return arg.getOwner() == &step.getBody().front() &&
              arg.getArgNumber() < numParams;
     Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
     if (auto t = dyn_cast<linalg::TransposeOp>(def))
       v = t.getInput();
+    else if (isPermutingCopy(def))
+      v = def->getOperand(0);
     else if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
                  tensor::ReshapeOp, tensor::CastOp>(def))
       v = def->getOperand(0);
@@ -217,7 +236,9 @@ bool StepBuilder::isParameter(Value v) {
 /// their scalar body.
 static bool isElementwiseNamed(Operation *op) {
   auto lop = dyn_cast<linalg::LinalgOp>(op);
-  if (!lop || isa<linalg::GenericOp, linalg::FillOp>(op))
+  // linalg.transpose keeps its form (its own rule below): the recipes'
+  // role analysis and straight-through surgery see through it.
+  if (!lop || isa<linalg::GenericOp, linalg::FillOp, linalg::TransposeOp>(op))
     return false;
   return lop.hasPureTensorSemantics() && op->getNumResults() == 1 &&
          llvm::all_of(lop.getIteratorTypesArray(), [](IteratorType t) {
@@ -922,7 +943,8 @@ LogicalResult StepBuilder::backprop(Operation *op) {
   // rule: an unsupported op is reported wherever it is.
   if (!needed) {
     if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp,
-            linalg::PoolingNhwcMaxOp, linalg::GenericOp, tensor::CollapseShapeOp,
+            linalg::PoolingNhwcMaxOp, linalg::GenericOp, linalg::TransposeOp,
+            tensor::CollapseShapeOp,
             tensor::ExpandShapeOp, tensor::ReshapeOp, tensor::PadOp,
             tensor::ExtractSliceOp, tensor::InsertSliceOp, tensor::CastOp>(op))
       return success();
@@ -942,6 +964,18 @@ LogicalResult StepBuilder::backprop(Operation *op) {
     return backpropPoolMax(o, g);
   if (auto o = dyn_cast<linalg::GenericOp>(op))
     return backpropElementwise(o, g);
+  if (auto t = dyn_cast<linalg::TransposeOp>(op)) {
+    // The adjoint of a permutation is the inverse permutation.
+    if (!t.hasPureTensorSemantics())
+      return unsupported(op, "expected tensor semantics");
+    ArrayRef<int64_t> perm = t.getPermutation();
+    SmallVector<int64_t> inverse(perm.size());
+    for (auto [i, p] : llvm::enumerate(perm))
+      inverse[p] = int64_t(i);
+    if (isVaried(t.getInput()))
+      accumulate(t.getInput(), transpose(g, inverse));
+    return success();
+  }
   if (isa<linalg::FillOp>(op))
     return unsupported(op, "its fill value depends on a parameter");
   if (op->getDialect() && op->getDialect()->getNamespace() == "tensor")
@@ -1105,8 +1139,10 @@ struct BuildTrainingStepPass
       }
     } else {
       for (auto fn : module.getOps<func::FuncOp>())
+        // Not a step's or a parameters function (quant4.params_of: the
+        // ONNX importer's @<name>_params returns values, it is no model).
         if (fn.isPublic() && !fn.isExternal() &&
-            !getForwardFunction(fn))
+            !getForwardFunction(fn) && !getParamsOf(fn))
           forwards.push_back(fn);
     }
     OpBuilder b(module.getContext());

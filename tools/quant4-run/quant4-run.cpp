@@ -3,6 +3,7 @@
 //   quant4-run FILE.mlir --entry NAME [--input X.npy | --scalar V]...
 //              [--output-dir DIR] [--print] [--threads N] [--seed S]
 //              [--no-blas]
+//   quant4-run MODEL.onnx --input X.npy ... [--output-dir DIR] ...
 //
 // A thin driver of the Runner library (include/quant4/Runner): parses FILE
 // (quant4 + upstream dialects on tensors, or IR already lowered to the LLVM
@@ -11,7 +12,9 @@
 // before anything runs, lowers FILE with quant4-cpu-pipeline, JIT-compiles
 // it, calls the entry function and writes its results as DIR/result0.npy,
 // ... to temporary files renamed only when all succeeded (OutputFiles.h): a
-// failing run leaves no output file. See docs/Lowering.md.
+// failing run leaves no output file. See docs/Lowering.md. A FILE whose
+// name ends in .onnx is an ONNX model, imported for the given inputs
+// (Runner/LoadModel.h, docs/ONNX.md); its entry defaults to @main.
 //
 //===----------------------------------------------------------------------===//
 #include "../common/CrashGuard.h"
@@ -24,6 +27,7 @@
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runner/Call.h"
 #include "quant4/Runner/Compile.h"
+#include "quant4/Runner/LoadModel.h"
 #include "quant4/Runner/OutputFiles.h"
 #include "quant4/Runtime/Npy.h"
 #include "quant4/Runtime/Runtime.h"
@@ -65,6 +69,7 @@ const char *const kUsage =
     "usage: quant4-run FILE.mlir --entry NAME [--input X.npy | --scalar V]...\n"
     "                  [--output-dir DIR] [--print] [--threads N] [--seed S]\n"
     "                  [--no-blas] [-O0|-O1|-O2|-O3]\n"
+    "       quant4-run MODEL.onnx --input X.npy ... [--output-dir DIR] ...\n"
     "       quant4-run train --model FILE.mlir ...  (quant4-run train --help)\n"
     "\n"
     "Lowers FILE with quant4-cpu-pipeline (unless it is already in the LLVM\n"
@@ -81,7 +86,15 @@ const char *const kUsage =
     "               (default 0)\n"
     "  --no-blas    lower with quant4-cpu-pipeline{blas=false}: f32 matmuls\n"
     "               as k-ascending loops (bit-exact with the Q4A simulator)\n"
-    "               instead of OpenBLAS\n";
+    "               instead of OpenBLAS\n"
+    "\n"
+    "MODEL.onnx (a file whose name ends in .onnx) is an ONNX model, imported\n"
+    "with its weights as constants and run as @main (--entry main by\n"
+    "default): one --input per graph input that is not an initializer, in\n"
+    "graph order; a symbolic batch is the first input's dimension 0, and\n"
+    "small integer, bool and integral float inputs of rank 0 or 1 (shapes,\n"
+    "axes, Slice bounds) are folded at import. Results are the graph\n"
+    "outputs in order.\n";
 
 /// Parses argv; "" on success, else the problem.
 std::string parseArgs(int argc, char **argv, bool &help) {
@@ -151,8 +164,11 @@ std::string parseArgs(int argc, char **argv, bool &help) {
   }
   if (inputFile.empty())
     return "no input file";
-  if (entryName.empty())
-    return "no --entry function";
+  if (entryName.empty()) {
+    if (!runner::isOnnxModelPath(inputFile))
+      return "no --entry function";
+    entryName = "main"; // the imported function
+  }
   return "";
 }
 
@@ -234,18 +250,40 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  std::string errorMessage;
-  auto file = openInputFile(inputFile, &errorMessage);
-  if (!file)
-    return fail("cannot read '" + inputFile + "': " + errorMessage);
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  // An ONNX model is imported for its inputs (their values may set shapes):
+  // read the .npy files first.
+  bool onnx = runner::isOnnxModelPath(inputFile);
+  std::vector<npy::Array> args(inputs.size());
+  std::vector<bool> haveArg(inputs.size(), false);
+  std::vector<const npy::Array *> onnxInputs;
+  if (onnx) {
+    for (unsigned i = 0; i < inputs.size(); ++i) {
+      onnxInputs.push_back(nullptr);
+      if (inputs[i].literal)
+        continue;
+      std::string where =
+          "input " + std::to_string(i) + " (" + inputs[i].text + ")";
+      if (std::string e = npy::readNpy(inputs[i].text, args[i]); !e.empty())
+        return fail(where + ": " + e);
+      haveArg[i] = true;
+      onnxInputs.back() = &args[i];
+    }
+  }
   OwningOpRef<ModuleOp> module;
+  std::string loadError;
   ::quant4::tools::runCatchingCrashes("quant4-run", [&] {
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    auto loaded =
+        runner::loadModelFile(inputFile, &context, sourceMgr, onnxInputs);
+    if (!loaded)
+      loadError = llvm::toString(loaded.takeError());
+    else
+      module = std::move(*loaded);
     return 0;
   });
   if (!module)
-    return fail("'" + inputFile + "' does not parse or verify");
+    return fail(loadError.empty()
+                    ? "'" + inputFile + "' does not parse or verify"
+                    : loadError);
 
   // -- Find the entry and its tensor signature ------------------------------
   bool lowered = runner::isLoweredToLLVM(*module);
@@ -269,7 +307,6 @@ int main(int argc, char **argv) {
                 llvm::Twine(unsigned(inputs.size())) +
                 " --input/--scalar value(s)");
   }
-  std::vector<npy::Array> args(numArgs);
   for (unsigned i = 0; i < numArgs; ++i) {
     if (inputs[i].literal) {
       if (std::string e = runner::parseScalar(
@@ -280,8 +317,9 @@ int main(int argc, char **argv) {
     }
     std::string where =
         "input " + std::to_string(i) + " (" + inputs[i].text + ")";
-    if (std::string e = npy::readNpy(inputs[i].text, args[i]); !e.empty())
-      return fail(where + ": " + e);
+    if (!haveArg[i])
+      if (std::string e = npy::readNpy(inputs[i].text, args[i]); !e.empty())
+        return fail(where + ": " + e);
     if (std::string e =
             runner::checkArgument(args[i], signature.getInput(i), i);
         !e.empty())

@@ -57,7 +57,8 @@ def Quant4BuildTrainingStep
   let options = [
     ListOption<"forwardFunctions", "forward", "std::string",
                "Forward functions to differentiate (default: every public "
-               "function with a body that is not itself a training step)">,
+               "function with a body that is not itself a training step nor a "
+               "parameters function, quant4.params_of)">,
   ];
 }
 

@@ -239,9 +239,14 @@ LogicalResult ModelImporter::collectInputs(const onnx::GraphProto &graph) {
       return failure();
     }
     auto valued = options.inputValues.find(in.name());
-    if (valued != options.inputValues.end()) {
+    std::optional<std::vector<int64_t>> given;
+    if (valued != options.inputValues.end())
+      given = valued->second;
+    else if (options.inputValueAt)
+      given = options.inputValueAt(unsigned(inputs.size()));
+    if (given) {
       // The value decides the shape of a 1-D input with a symbolic length.
-      const std::vector<int64_t> &vals = valued->second;
+      const std::vector<int64_t> &vals = *given;
       const onnx::TypeProto_Tensor &tt = in.type().tensor_type();
       if (tt.has_shape() && tt.shape().dim_size() == 1 &&
           !tt.shape().dim(0).has_dim_value()) {
@@ -255,8 +260,11 @@ LogicalResult ModelImporter::collectInputs(const onnx::GraphProto &graph) {
       }
       std::optional<int64_t> n = checkedNumElements(slot.shape, 8);
       if (!n || *n != int64_t(vals.size())) {
-        error() << "--input-value gives " << vals.size() << " values for "
-                << what << " of shape " << shapeString(slot.shape);
+        error() << (valued != options.inputValues.end()
+                        ? "--input-value gives "
+                        : "the value given has ")
+                << vals.size() << " values for " << what << " of shape "
+                << shapeString(slot.shape);
         return failure();
       }
       if (isFloat(slot.dtype)) {

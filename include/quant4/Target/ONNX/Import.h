@@ -34,6 +34,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,13 @@ struct ImportOptions {
   /// The function still takes those inputs (graph order is kept); it is
   /// specialised for these values.
   llvm::StringMap<std::vector<int64_t>> inputValues;
+  /// Values of graph inputs by position (among the graph inputs that are
+  /// not initializers), for a driver that has them before it imports
+  /// (quant4-run MODEL.onnx): called for every input `inputValues` does not
+  /// name; a value returned is used as an `inputValues` entry would be
+  /// (and must fit the input's shape), nullopt leaves the input run-time.
+  std::function<std::optional<std::vector<int64_t>>(unsigned position)>
+      inputValueAt;
   /// The name of the imported function; its parameters' values come from
   /// `<functionName>_params`.
   std::string functionName = "main";

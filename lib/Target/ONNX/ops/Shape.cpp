@@ -503,9 +503,22 @@ LogicalResult importDropout(NodeContext &ctx) {
     if (!training)
       return failure();
     if (training->numElements() != 1 || training->intAt(0) != 0) {
-      ctx.error() << "training_mode = true is not supported (dropout is "
-                     "imported for inference)";
-      return failure();
+      // Training mode with ratio 0 (PyTorch exports a model in training
+      // mode with its Dropout layers at p = 0 so) is the identity too;
+      // random dropout is not imported. The ratio defaults to 0.5.
+      double ratio = 0.5;
+      if (ctx.hasInput(1)) {
+        const HostTensor *r = ctx.host(1, "ratio");
+        if (!r)
+          return failure();
+        ratio = r->numElements() == 1 ? r->floatAt(0) : -1;
+      }
+      if (training->numElements() != 1 || ratio != 0) {
+        ctx.error() << "training_mode = true is not supported with a ratio "
+                       "other than 0 (random dropout; dropout is imported "
+                       "for inference)";
+        return failure();
+      }
     }
   }
   ctx.setOutput(0, *in);
