@@ -50,7 +50,7 @@ def make_resnet(size):
     import torchvision
     from torchvision.models.resnet import BasicBlock
     if size == "full":
-        return torchvision.models.resnet18(num_classes=1000), (1, 3, 64, 64)
+        return torchvision.models.resnet18(num_classes=1000), (2, 3, 64, 64)
 
     class TinyResNet(nn.Module):
         """resnet18's structure (stem, BasicBlock stages with a strided 1x1
@@ -83,7 +83,7 @@ def make_resnet(size):
 def make_mobilenet(size):
     import torchvision
     if size == "full":
-        return torchvision.models.mobilenet_v2(num_classes=1000), (1, 3, 64, 64)
+        return torchvision.models.mobilenet_v2(num_classes=1000), (2, 3, 64, 64)
     # torchvision's MobileNetV2 with a short inverted-residual table: the same
     # operators (depthwise 3x3, ReLU6 as Clip, residual adds, 1x1 expansions).
     setting = [[1, 8, 1, 1], [6, 16, 2, 2], [6, 24, 1, 2]]

@@ -25,6 +25,7 @@ packages=(
   libclang-rt-22-dev                                     # ASan/UBSan/libFuzzer runtimes
   libonnx-dev libprotobuf-dev protobuf-compiler          # ONNX importer (--import-onnx)
   python3-onnx libonnx-testdata                          # ONNX tests: models, backend suite
+  dataset-fashion-mnist fortunes                         # --dataset fashion-mnist, text corpus
 )
 
 sudo_cmd=()

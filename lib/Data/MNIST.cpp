@@ -405,17 +405,22 @@ std::string readIdxLabels(const std::string &path, std::vector<int32_t> &out) {
   return "";
 }
 
-std::string loadMnistIdx(const std::string &dir, Split &out) {
+namespace {
+
+/// The four standard IDX files of `dir`; `kind` ("MNIST", "Fashion-MNIST")
+/// names the data in messages, `specPrefix` starts the description.
+std::string loadIdxDir(const std::string &dir, const std::string &kind,
+                       const std::string &specPrefix, Split &out) {
   if (!isDirectory(dir))
-    return "MNIST IDX directory '" + dir + "' does not exist";
+    return kind + " IDX directory '" + dir + "' does not exist";
   auto find = [&](const std::string &base, std::string &path) -> std::string {
     for (const std::string &candidate : {dir + "/" + base, dir + "/" + base + ".gz"})
       if (exists(candidate)) {
         path = candidate;
         return "";
       }
-    return "missing MNIST file '" + dir + "/" + base + "' (or '" + base +
-           ".gz')";
+    return "missing " + kind + " file '" + dir + "/" + base + "' (or '" +
+           base + ".gz')";
   };
   Split split;
   for (bool train : {true, false}) {
@@ -439,13 +444,36 @@ std::string loadMnistIdx(const std::string &dir, Split &out) {
              std::to_string(ds.labels.size()) + " labels";
   }
   if (split.train.rows != split.test.rows || split.train.cols != split.test.cols)
-    return "MNIST IDX files in '" + dir +
+    return kind + " IDX files in '" + dir +
            "': training and test images differ in size";
-  split.description = "mnist-idx:" + dir + " (" +
+  split.description = specPrefix + dir + " (" +
                       std::to_string(split.train.size()) + " train / " +
                       std::to_string(split.test.size()) + " test)";
   out = std::move(split);
   return "";
+}
+
+} // namespace
+
+std::string loadMnistIdx(const std::string &dir, Split &out) {
+  return loadIdxDir(dir, "MNIST", "mnist-idx:", out);
+}
+
+std::string defaultFashionMnistDir() {
+  if (const char *env = std::getenv("QUANT4_FASHION_MNIST_DIR"); env && *env)
+    return env;
+  return kDebianFashionMnistDir;
+}
+
+std::string loadFashionMnist(const std::string &dir, Split &out) {
+  if (!isDirectory(dir)) {
+    std::string msg = "Fashion-MNIST directory '" + dir + "' does not exist";
+    if (dir == kDebianFashionMnistDir)
+      msg += " (install the Debian package dataset-fashion-mnist: "
+             "scripts/setup.sh installs it; or set QUANT4_FASHION_MNIST_DIR)";
+    return msg;
+  }
+  return loadIdxDir(dir, "Fashion-MNIST", "fashion-mnist:", out);
 }
 
 std::string loadDataset(const std::string &spec, Split &out) {
@@ -458,8 +486,16 @@ std::string loadDataset(const std::string &spec, Split &out) {
     return loadMnistJson(spec.substr(11), out);
   if (startsWith("mnist-idx:"))
     return loadMnistIdx(spec.substr(10), out);
+  if (spec == "fashion-mnist")
+    return loadFashionMnist(defaultFashionMnistDir(), out);
+  if (startsWith("fashion-mnist:"))
+    return loadFashionMnist(spec.substr(14), out);
+  if (spec == "text" || startsWith("text:"))
+    return "a text dataset (bytes as tokens, for language models), not an "
+           "image dataset";
   return "unknown dataset '" + spec +
-         "' (expected mnist, mnist-json:DIR or mnist-idx:DIR)";
+         "' (expected mnist, mnist-json:DIR, mnist-idx:DIR, fashion-mnist, "
+         "fashion-mnist:DIR, text or text:FILE)";
 }
 
 } // namespace quant4::data

@@ -3,9 +3,9 @@
 // quant4-build-training-step: clones a forward function (parameters + batch
 // -> logits) into @<name>_train_step, appends the softmax cross-entropy loss
 // and the count of correct predictions, differentiates the forward ops in
-// reverse order (reverse-mode AD on tensors, with element-wise linalg.generic
-// bodies differentiated scalar op by scalar op), and applies SGD with
-// momentum and weight decay. docs/Training.md describes the contract.
+// reverse order (reverse-mode AD on tensors: each op's derivative rule is
+// its AdjointOpInterface, attached by lib/Training/Rules), and applies SGD
+// with momentum and weight decay. docs/Training.md describes the contract.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Training/Passes.h"
@@ -17,6 +17,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
+#include "quant4/Training/AdjointOpInterface.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -34,12 +35,14 @@ namespace {
 
 using utils::IteratorType;
 
-/// Builds the training step of one forward function.
-class StepBuilder {
+/// Builds the training step of one forward function. It is the context of
+/// the derivative rules (AdjointOpInterface, lib/Training/Rules): they see
+/// its adjoints, its set of varied values and its GEMM tagging.
+class StepBuilder : public AdjointContext {
 public:
   StepBuilder(func::FuncOp forward, OpBuilder &b)
-      : fwd(forward), b(b), ctx(forward.getContext()),
-        loc(forward.getLoc()), f32(Float32Type::get(ctx)),
+      : AdjointContext(b, forward.getLoc()), fwd(forward),
+        ctx(forward.getContext()), f32(Float32Type::get(ctx)),
         i32(IntegerType::get(ctx, 32)) {}
 
   /// Checks the forward signature; emits a diagnostic on failure.
@@ -47,101 +50,53 @@ public:
   /// Creates @<name>_train_step after the forward function.
   FailureOr<func::FuncOp> build();
 
-private:
-  // ---- small IR helpers ----------------------------------------------------
-  RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type et) {
-    return RankedTensorType::get(shape, et);
-  }
-  Value cstF(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value cstI32(int64_t v) {
-    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-  }
-  Value empty(ArrayRef<int64_t> shape, Type et) {
-    return tensor::EmptyOp::create(b, loc, shape, et);
-  }
-  Value filled(ArrayRef<int64_t> shape, Value scalar) {
-    return linalg::FillOp::create(b, loc, ValueRange{scalar},
-                                  ValueRange{empty(shape, scalar.getType())})
-        .getResult(0);
-  }
-  Value zerosLike(Value v) {
-    return filled(cast<RankedTensorType>(v.getType()).getShape(), cstF(0.0));
-  }
-  static ArrayRef<int64_t> shapeOf(Value v) {
-    return cast<RankedTensorType>(v.getType()).getShape();
-  }
-  Value transpose(Value v, ArrayRef<int64_t> perm) {
-    ArrayRef<int64_t> s = shapeOf(v);
-    SmallVector<int64_t> shape;
-    for (int64_t p : perm)
-      shape.push_back(s[p]);
-    Value init =
-        empty(shape, cast<RankedTensorType>(v.getType()).getElementType());
-    return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
-  }
-  Value add(Value x, Value y) {
-    return linalg::AddOp::create(b, loc, ValueRange{x, y},
-                                 ValueRange{empty(shapeOf(x), f32)})
-        .getResult(0);
-  }
-  void setRole(Operation *op, GemmRole role, int64_t layer) {
-    setGemmRole(op, role);
-    setLayerIndex(op, layer);
-  }
-  SmallVector<OpFoldResult> indexAttrs(ArrayRef<int64_t> v) {
-    SmallVector<OpFoldResult> r;
-    for (int64_t x : v)
-      r.push_back(b.getIndexAttr(x));
-    return r;
-  }
-  AffineMap map(unsigned numDims, ArrayRef<AffineExpr> results) {
-    return AffineMap::get(numDims, 0, results, ctx);
-  }
-
-  // ---- autodiff state ------------------------------------------------------
-  bool isVaried(Value v) const { return varied.contains(v); }
-  void accumulate(Value v, Value g) {
+  // ---- AdjointContext --------------------------------------------------------
+  Value adjointOf(Value result) override { return adjoint.lookup(result); }
+  bool isVaried(Value v) override { return varied.contains(v); }
+  void accumulate(Value v, Value g) override {
     auto it = adjoint.find(v);
     if (it == adjoint.end())
       adjoint[v] = g;
     else
       it->second = add(it->second, g);
   }
-  /// True if `v` is (a transpose/reshape of) a parameter argument.
-  bool isParameter(Value v);
-  /// Role of the gradient of operand `v` of a GEMM/convolution.
-  GemmRole gradRole(Value v) {
+  GemmRole gradRole(Value v) override {
     return isParameter(v) ? GemmRole::WGrad : GemmRole::DGrad;
   }
+  void tagGemm(Operation *gemm, Operation *forward, GemmRole role) override {
+    setGemmRole(gemm, role);
+    setLayerIndex(gemm, layerOf.lookup(forward));
+  }
+  InFlightDiagnostic unsupported(Operation *op, const Twine &why) override {
+    return originalOf(op)->emitOpError()
+           << "is not supported by quant4-build-training-step: " << why;
+  }
+  Operation *originalOf(Operation *op) override {
+    Operation *orig = cloneToOrig.lookup(op);
+    return orig ? orig : op;
+  }
+
+private:
+  RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type et) {
+    return RankedTensorType::get(shape, et);
+  }
+  Value cstF(double v) { return constantFloat(v); }
+  Value cstI32(int64_t v) { return constantI32(v); }
+
+  /// True if `v` is (a transpose/reshape of) a parameter argument.
+  bool isParameter(Value v);
 
   // ---- phases --------------------------------------------------------------
   LogicalResult cloneForward(Block &body);
   void buildLoss(Value logits, Value labels, Value &loss, Value &correct,
                  Value &dLogits);
+  /// Calls `op`'s derivative rule.
   LogicalResult backprop(Operation *op);
   Value sgdUpdate(Value p, Value g, Value v, Value lr, Value mu, Value wd,
                   Value &newV);
 
-  // ---- derivative rules ----------------------------------------------------
-  LogicalResult backpropMatmul(linalg::MatmulOp op, Value g);
-  LogicalResult backpropBatchMatmul(linalg::BatchMatmulOp op, Value g);
-  LogicalResult backpropConv(linalg::Conv2DNhwcHwcfOp op, Value g);
-  LogicalResult backpropPoolMax(linalg::PoolingNhwcMaxOp op, Value g);
-  LogicalResult backpropElementwise(linalg::GenericOp op, Value g);
-  LogicalResult backpropTensorOp(Operation *op, Value g);
-
-  InFlightDiagnostic unsupported(Operation *op, const Twine &why) {
-    Operation *orig = cloneToOrig.lookup(op);
-    return (orig ? orig : op)->emitOpError()
-           << "is not supported by quant4-build-training-step: " << why;
-  }
-
   func::FuncOp fwd;
-  OpBuilder &b;
   MLIRContext *ctx;
-  Location loc;
   Type f32, i32;
   unsigned numParams = 0;
   int64_t batch = 0, classes = 0;
@@ -170,9 +125,14 @@ LogicalResult StepBuilder::checkSignature() {
     return bad("needs at least one parameter and the batch argument");
   for (auto [i, t] : llvm::enumerate(ft.getInputs())) {
     auto rt = dyn_cast<RankedTensorType>(t);
-    if (!rt || !rt.hasStaticShape() || !rt.getElementType().isF32())
-      return bad("has argument " + Twine(i) +
-                 " that is not a statically shaped f32 tensor");
+    bool isBatch = i + 1 == ft.getNumInputs();
+    // Parameters are f32; the batch is f32 (images, features) or integer
+    // (token ids).
+    if (!rt || !rt.hasStaticShape() ||
+        !(rt.getElementType().isF32() ||
+          (isBatch && rt.getElementType().isSignlessInteger())))
+      return bad("has argument " + Twine(i) + " that is not a statically "
+                 "shaped " + (isBatch ? "f32 or integer" : "f32") + " tensor");
   }
   auto batchType = cast<RankedTensorType>(ft.getInputs().back());
   if (batchType.getRank() < 1)
@@ -257,10 +217,12 @@ LogicalResult StepBuilder::cloneForward(Block &body) {
         if (isVaried(operand))
           isVariedOp = true;
     });
-    if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp>(
+    if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp,
+            linalg::DepthwiseConv2DNhwcHwcOp, linalg::Conv2DNhwgcGfhwcOp>(
             clone)) {
       layerOf[clone] = numLayers;
-      setRole(clone, GemmRole::Forward, numLayers++);
+      setGemmRole(clone, GemmRole::Forward);
+      setLayerIndex(clone, numLayers++);
     }
     if (isVariedOp && isElementwiseNamed(clone)) {
       rewriter.setInsertionPoint(clone);
@@ -419,568 +381,17 @@ void StepBuilder::buildLoss(Value logits, Value labels, Value &loss,
           .getResult(0);
 }
 
-// ---- GEMMs ------------------------------------------------------------------
-
-LogicalResult StepBuilder::backpropMatmul(linalg::MatmulOp op, Value g) {
-  if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2)
-    return unsupported(op, "expected two tensor operands");
-  AffineExpr m, n, k;
-  bindDims(ctx, m, n, k);
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  bool aT, bT;
-  if (maps[0] == map(3, {m, k}))
-    aT = false;
-  else if (maps[0] == map(3, {k, m}))
-    aT = true;
-  else
-    return unsupported(op, "unsupported indexing map of the left operand");
-  if (maps[1] == map(3, {k, n}))
-    bT = false;
-  else if (maps[1] == map(3, {n, k}))
-    bT = true;
-  else
-    return unsupported(op, "unsupported indexing map of the right operand");
-  if (maps[2] != map(3, {m, n}))
-    return unsupported(op, "unsupported indexing map of the result");
-  Value a = op.getInputs()[0], bm = op.getInputs()[1],
-        init = op.getOutputs()[0];
-  int64_t layer = layerOf.lookup(op);
-  auto mm = [&](Value x, Value y, GemmRole role) {
-    int64_t rows = shapeOf(x)[0], cols = shapeOf(y)[1];
-    Value z = filled({rows, cols}, cstF(0.0));
-    auto r = linalg::MatmulOp::create(b, loc, TypeRange{z.getType()},
-                                      ValueRange{x, y}, ValueRange{z});
-    setRole(r, role, layer);
-    return r.getResult(0);
-  };
-  if (isVaried(a)) {
-    // dA (M x K) = dY · Bᵀ; a transposed A gets (dY · Bᵀ)ᵀ.
-    Value bt = bT ? bm : transpose(bm, {1, 0});
-    Value da = mm(g, bt, gradRole(a));
-    accumulate(a, aT ? transpose(da, {1, 0}) : da);
-  }
-  if (isVaried(bm)) {
-    // dB (K x N) = Aᵀ · dY; a transposed B gets (Aᵀ · dY)ᵀ.
-    Value at = aT ? a : transpose(a, {1, 0});
-    Value db = mm(at, g, gradRole(bm));
-    accumulate(bm, bT ? transpose(db, {1, 0}) : db);
-  }
-  if (isVaried(init))
-    accumulate(init, g);
-  return success();
-}
-
-LogicalResult StepBuilder::backpropBatchMatmul(linalg::BatchMatmulOp op,
-                                               Value g) {
-  if (!op.hasPureTensorSemantics() || op.getInputs().size() != 2)
-    return unsupported(op, "expected two tensor operands");
-  if (!llvm::equal(op.getIndexingMapsArray(),
-                   linalg::BatchMatmulOp::getDefaultIndexingMaps(ctx)))
-    return unsupported(op, "only the default indexing maps are supported");
-  Value a = op.getInputs()[0], bm = op.getInputs()[1],
-        init = op.getOutputs()[0];
-  int64_t layer = layerOf.lookup(op);
-  auto bmm = [&](Value x, Value y, GemmRole role) {
-    Value z = filled({shapeOf(x)[0], shapeOf(x)[1], shapeOf(y)[2]}, cstF(0.0));
-    auto r = linalg::BatchMatmulOp::create(b, loc, TypeRange{z.getType()},
-                                           ValueRange{x, y}, ValueRange{z});
-    setRole(r, role, layer);
-    return r.getResult(0);
-  };
-  if (isVaried(a))
-    accumulate(a, bmm(g, transpose(bm, {0, 2, 1}), gradRole(a)));
-  if (isVaried(bm))
-    accumulate(bm, bmm(transpose(a, {0, 2, 1}), g, gradRole(bm)));
-  if (isVaried(init))
-    accumulate(init, g);
-  return success();
-}
-
-// ---- convolution and pooling --------------------------------------------------
-
-static SmallVector<int64_t> attrValues(DenseIntElementsAttr attr) {
-  SmallVector<int64_t> v;
-  for (const APInt &x : attr.getValues<APInt>())
-    v.push_back(x.getSExtValue());
-  return v;
-}
-
-LogicalResult StepBuilder::backpropConv(linalg::Conv2DNhwcHwcfOp op, Value g) {
-  if (!op.hasPureTensorSemantics())
-    return unsupported(op, "expected tensor operands");
-  Value x = op.getInputs()[0], w = op.getInputs()[1],
-        init = op.getOutputs()[0];
-  SmallVector<int64_t> s = attrValues(op.getStrides()),
-                       d = attrValues(op.getDilations());
-  ArrayRef<int64_t> xs = shapeOf(x), ws = shapeOf(w), ys = shapeOf(g);
-  int64_t n = xs[0], h = xs[1], wd = xs[2], c = xs[3];
-  int64_t kh = ws[0], kw = ws[1], f = ws[3], oh = ys[1], ow = ys[2];
-  int64_t layer = layerOf.lookup(op);
-  auto conv = [&](Value in, Value filter, ArrayRef<int64_t> outShape,
-                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-                  GemmRole role) {
-    Value z = filled(outShape, cstF(0.0));
-    auto r = linalg::Conv2DNhwcHwcfOp::create(
-        b, loc, TypeRange{z.getType()}, ValueRange{in, filter}, ValueRange{z},
-        b.getI64TensorAttr(strides), b.getI64TensorAttr(dilations));
-    setRole(r, role, layer);
-    return r.getResult(0);
-  };
-  if (isVaried(x)) {
-    // dX = conv(P, flip(W)ᵀ) with dilation d, stride 1, where P is dY spread
-    // out by the stride and padded by (K-1)·d in front:
-    //   P[n, (KH-1)·dh + oh·sh, (KW-1)·dw + ow·sw, f] = dY[n, oh, ow, f]
-    //   flip(W)ᵀ[j, l, f, c] = W[KH-1-j, KW-1-l, c, f]
-    // so that dX[n,h,w,c] = Σ dY[n,oh,ow,f]·W[kh,kw,c,f] over h = oh·sh+kh·dh.
-    AffineExpr j, l, fe, ce;
-    bindDims(ctx, j, l, fe, ce);
-    AffineMap flipMap = map(4, {-j + (kh - 1), -l + (kw - 1), ce, fe});
-    Value wFlip =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{tensorOf({kh, kw, f, c}, f32)}, ValueRange{w},
-            ValueRange{empty({kh, kw, f, c}, f32)},
-            ArrayRef<AffineMap>{flipMap, map(4, {j, l, fe, ce})},
-            SmallVector<IteratorType>(4, IteratorType::parallel),
-            [&](OpBuilder &nb, Location lc, ValueRange a) {
-              linalg::YieldOp::create(nb, lc, a[0]);
-            })
-            .getResult(0);
-    int64_t padH = (kh - 1) * d[0], padW = (kw - 1) * d[1];
-    Value p = filled({n, h + padH, wd + padW, f}, cstF(0.0));
-    p = tensor::InsertSliceOp::create(b, loc, g, p,
-                                      indexAttrs({0, padH, padW, 0}),
-                                      indexAttrs({n, oh, ow, f}),
-                                      indexAttrs({1, s[0], s[1], 1}));
-    accumulate(x, conv(p, wFlip, {n, h, wd, c}, {1, 1}, d, gradRole(x)));
-  }
-  if (isVaried(w)) {
-    // dW[i,j,c,f] = Σ_{n,oh,ow} X[n, oh·sh + i·dh, ow·sw + j·dw, c]·dY[n,oh,ow,f]
-    // = conv(Xᵀ (C,H,W,N), dYᵀ (OH,OW,N,F)) with stride d and dilation s,
-    // giving (C, KH', KW', F) with KH' >= KH; the first KH x KW are dW.
-    Value xt = transpose(x, {3, 1, 2, 0});
-    Value gt = transpose(g, {1, 2, 0, 3});
-    int64_t khx = (h - (oh - 1) * s[0] - 1) / d[0] + 1;
-    int64_t kwx = (wd - (ow - 1) * s[1] - 1) / d[1] + 1;
-    Value r = conv(xt, gt, {c, khx, kwx, f}, d, s, gradRole(w));
-    if (khx != kh || kwx != kw)
-      r = tensor::ExtractSliceOp::create(b, loc, r, indexAttrs({0, 0, 0, 0}),
-                                         indexAttrs({c, kh, kw, f}),
-                                         indexAttrs({1, 1, 1, 1}));
-    accumulate(w, transpose(r, {1, 2, 0, 3}));
-  }
-  if (isVaried(init))
-    accumulate(init, g);
-  return success();
-}
-
-LogicalResult StepBuilder::backpropPoolMax(linalg::PoolingNhwcMaxOp op,
-                                           Value g) {
-  if (!op.hasPureTensorSemantics())
-    return unsupported(op, "expected tensor operands");
-  Value x = op.getInputs()[0], y = op.getResult(0);
-  if (isVaried(op.getOutputs()[0]) || isVaried(op.getInputs()[1]))
-    return unsupported(op, "its init or window depends on a parameter");
-  if (!isVaried(x))
-    return success();
-  SmallVector<int64_t> s = attrValues(op.getStrides()),
-                       d = attrValues(op.getDilations());
-  ArrayRef<int64_t> xs = shapeOf(x), ys = shapeOf(y),
-                    win = shapeOf(op.getInputs()[1]);
-  int64_t n = ys[0], oh = ys[1], ow = ys[2], c = ys[3], kh = win[0],
-          kw = win[1];
-  // A[n,oh,ow,c] = first (row-major) window offset kh·KW + kw whose input
-  // equals the pooled maximum; KH·KW when there is none (NaN).
-  AffineExpr en, eoh, eow, ec, ekh, ekw;
-  bindDims(ctx, en, eoh, eow, ec, ekh, ekw);
-  AffineMap xMap =
-      map(6, {en, eoh * s[0] + ekh * d[0], eow * s[1] + ekw * d[1], ec});
-  AffineMap yMap = map(6, {en, eoh, eow, ec});
-  AffineMap winMap = map(6, {ekh, ekw});
-  SmallVector<IteratorType> iters(4, IteratorType::parallel);
-  iters.append(2, IteratorType::reduction);
-  Value window = empty({kh, kw}, f32);
-  Value argmax =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{tensorOf({n, oh, ow, c}, i32)},
-          ValueRange{x, y, window},
-          ValueRange{filled({n, oh, ow, c}, cstI32(kh * kw))},
-          ArrayRef<AffineMap>{xMap, yMap, winMap, yMap}, iters,
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value i = linalg::IndexOp::create(nb, l, 4);
-            Value j = linalg::IndexOp::create(nb, l, 5);
-            Value kwC = arith::ConstantIndexOp::create(nb, l, kw);
-            Value off = arith::AddIOp::create(
-                nb, l, arith::MulIOp::create(nb, l, i, kwC), j);
-            Value off32 =
-                arith::IndexCastOp::create(nb, l, nb.getI32Type(), off);
-            Value eq = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                             a[0], a[1]);
-            Value cand = arith::SelectOp::create(nb, l, eq, off32, a[3]);
-            Value r = arith::MinSIOp::create(nb, l, a[3], cand);
-            linalg::YieldOp::create(nb, l, r);
-          })
-          .getResult(0);
-  // dX: for every window offset (i, j), the strided slice of dX that this
-  // offset reads gets dY where A selects (i, j).
-  Value dx = filled(xs, cstF(0.0));
-  AffineExpr e0, e1, e2, e3;
-  bindDims(ctx, e0, e1, e2, e3);
-  AffineMap id4 = map(4, {e0, e1, e2, e3});
-  for (int64_t i = 0; i < kh; ++i) {
-    for (int64_t j = 0; j < kw; ++j) {
-      SmallVector<OpFoldResult> offs = indexAttrs({0, i * d[0], j * d[1], 0}),
-                                sizes = indexAttrs({n, oh, ow, c}),
-                                strides = indexAttrs({1, s[0], s[1], 1});
-      Value slice =
-          tensor::ExtractSliceOp::create(b, loc, dx, offs, sizes, strides);
-      int64_t which = i * kw + j;
-      Value upd =
-          linalg::GenericOp::create(
-              b, loc, TypeRange{slice.getType()},
-              ValueRange{slice, g, argmax}, ValueRange{empty({n, oh, ow, c}, f32)},
-              ArrayRef<AffineMap>{id4, id4, id4, id4},
-              SmallVector<IteratorType>(4, IteratorType::parallel),
-              [&](OpBuilder &nb, Location l, ValueRange a) {
-                Value w = arith::ConstantOp::create(
-                    nb, l, nb.getI32IntegerAttr(which));
-                Value eq = arith::CmpIOp::create(
-                    nb, l, arith::CmpIPredicate::eq, a[2], w);
-                Value z =
-                    arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
-                Value sel = arith::SelectOp::create(nb, l, eq, a[1], z);
-                Value r = arith::AddFOp::create(nb, l, a[0], sel);
-                linalg::YieldOp::create(nb, l, r);
-              })
-              .getResult(0);
-      dx = tensor::InsertSliceOp::create(b, loc, upd, dx, offs, sizes, strides);
-    }
-  }
-  accumulate(x, dx);
-  return success();
-}
-
-// ---- element-wise linalg.generic ---------------------------------------------
-
-/// Reverse-mode differentiation of a scalar generic body that has been
-/// cloned (ops in `ops`, results mapped); `seed` is the adjoint of the
-/// yielded value. Returns the adjoint of `target` (null if it gets none).
-static FailureOr<Value> differentiateScalarBody(OpBuilder &nb, Location l,
-                                                ArrayRef<Operation *> ops,
-                                                Value yielded, Value seed,
-                                                Value target,
-                                                Operation *&unsupportedOp) {
-  // Values that depend on the target.
-  llvm::DenseSet<Value> active;
-  active.insert(target);
-  for (Operation *op : ops)
-    if (llvm::any_of(op->getOperands(),
-                     [&](Value v) { return active.contains(v); }))
-      for (Value r : op->getResults())
-        active.insert(r);
-  llvm::DenseMap<Value, Value> adj;
-  adj[yielded] = seed;
-  auto acc = [&](Value v, Value g) {
-    if (!active.contains(v) || !isa<FloatType>(v.getType()))
-      return;
-    auto it = adj.find(v);
-    if (it == adj.end())
-      adj[v] = g;
-    else
-      it->second = arith::AddFOp::create(nb, l, it->second, g);
-  };
-  for (Operation *op : llvm::reverse(ops)) {
-    if (op->getNumResults() != 1)
-      continue;
-    Value res = op->getResult(0);
-    auto it = adj.find(res);
-    if (it == adj.end() || !active.contains(res))
-      continue;
-    Value g = it->second;
-    auto zeroOf = [&] {
-      return arith::ConstantOp::create(nb, l,
-                                       nb.getFloatAttr(res.getType(), 0.0));
-    };
-    if (auto o = dyn_cast<arith::AddFOp>(op)) {
-      acc(o.getLhs(), g);
-      acc(o.getRhs(), g);
-    } else if (auto o = dyn_cast<arith::SubFOp>(op)) {
-      acc(o.getLhs(), g);
-      acc(o.getRhs(), arith::NegFOp::create(nb, l, g));
-    } else if (auto o = dyn_cast<arith::MulFOp>(op)) {
-      acc(o.getLhs(), arith::MulFOp::create(nb, l, g, o.getRhs()));
-      acc(o.getRhs(), arith::MulFOp::create(nb, l, g, o.getLhs()));
-    } else if (auto o = dyn_cast<arith::DivFOp>(op)) {
-      // d(a/b) = da/b - db·(a/b)/b
-      acc(o.getLhs(), arith::DivFOp::create(nb, l, g, o.getRhs()));
-      Value q = arith::DivFOp::create(nb, l, res, o.getRhs());
-      acc(o.getRhs(),
-          arith::NegFOp::create(nb, l, arith::MulFOp::create(nb, l, g, q)));
-    } else if (auto o = dyn_cast<arith::NegFOp>(op)) {
-      acc(o.getOperand(), arith::NegFOp::create(nb, l, g));
-    } else if (isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
-                   arith::MinNumFOp>(op)) {
-      // The whole gradient goes to the first operand when it is selected
-      // (ties included), else to the second.
-      bool isMax = isa<arith::MaximumFOp, arith::MaxNumFOp>(op);
-      Value lhs = op->getOperand(0), rhs = op->getOperand(1);
-      Value first = arith::CmpFOp::create(
-          nb, l, isMax ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OLE,
-          lhs, rhs);
-      Value zero = zeroOf();
-      acc(lhs, arith::SelectOp::create(nb, l, first, g, zero));
-      acc(rhs, arith::SelectOp::create(nb, l, first, zero, g));
-    } else if (auto o = dyn_cast<arith::SelectOp>(op)) {
-      Value zero = zeroOf();
-      acc(o.getTrueValue(),
-          arith::SelectOp::create(nb, l, o.getCondition(), g, zero));
-      acc(o.getFalseValue(),
-          arith::SelectOp::create(nb, l, o.getCondition(), zero, g));
-    } else if (auto o = dyn_cast<math::ExpOp>(op)) {
-      acc(o.getOperand(), arith::MulFOp::create(nb, l, g, res));
-    } else if (auto o = dyn_cast<math::LogOp>(op)) {
-      acc(o.getOperand(), arith::DivFOp::create(nb, l, g, o.getOperand()));
-    } else if (auto o = dyn_cast<math::TanhOp>(op)) {
-      Value one = arith::ConstantOp::create(
-          nb, l, nb.getFloatAttr(res.getType(), 1.0));
-      Value sq = arith::MulFOp::create(nb, l, res, res);
-      acc(o.getOperand(), arith::MulFOp::create(
-                              nb, l, g, arith::SubFOp::create(nb, l, one, sq)));
-    } else if (auto o = dyn_cast<math::SqrtOp>(op)) {
-      Value two = arith::AddFOp::create(nb, l, res, res);
-      acc(o.getOperand(), arith::DivFOp::create(nb, l, g, two));
-    } else {
-      unsupportedOp = op;
-      return failure();
-    }
-  }
-  return adj.lookup(target);
-}
-
-LogicalResult StepBuilder::backpropElementwise(linalg::GenericOp op, Value g) {
-  if (!op.hasPureTensorSemantics() || op.getNumResults() != 1 ||
-      op.getNumDpsInits() != 1)
-    return unsupported(op, "expected a single tensor result");
-  if (!llvm::all_of(op.getIteratorTypesArray(), [](IteratorType t) {
-        return t == IteratorType::parallel;
-      }))
-    return unsupported(op, "only element-wise (all-parallel) linalg.generic "
-                           "ops are differentiable");
-  Block &body = op.getRegion().front();
-  unsigned numIns = op.getNumDpsInputs();
-  if (!body.getArgument(numIns).use_empty())
-    return unsupported(op, "its body reads the init (output) value");
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (!maps.back().isPermutation())
-    return unsupported(op, "its result indexing map is not a permutation");
-  unsigned numLoops = op.getNumLoops();
-  for (unsigned i = 0; i < numIns; ++i) {
-    Value in = op.getDpsInputs()[i];
-    if (!isVaried(in))
-      continue;
-    auto inType = dyn_cast<RankedTensorType>(in.getType());
-    if (!inType || !isa<FloatType>(inType.getElementType()))
-      return unsupported(op, "a parameter-dependent operand is not a float "
-                             "tensor");
-    if (!maps[i].isProjectedPermutation())
-      return unsupported(op, "operand " + Twine(i) +
-                                 " has an indexing map that is not a "
-                                 "projected permutation");
-    // One generic over the forward loop domain: the scalar adjoint of input
-    // i, summed over the loops its map drops (broadcast dimensions).
-    SmallVector<IteratorType> iters(numLoops, IteratorType::reduction);
-    for (AffineExpr e : maps[i].getResults())
-      iters[cast<AffineDimExpr>(e).getPosition()] = IteratorType::parallel;
-    bool reduces = llvm::is_contained(iters, IteratorType::reduction);
-    SmallVector<Value> ins(op.getDpsInputs());
-    ins.push_back(g);
-    SmallVector<AffineMap> gMaps(maps.begin(), maps.begin() + numIns);
-    gMaps.push_back(maps.back());
-    gMaps.push_back(maps[i]);
-    Value init = reduces ? zerosLike(in) : empty(inType.getShape(), f32);
-    Operation *bad = nullptr;
-    auto generic = linalg::GenericOp::create(
-        b, loc, TypeRange{inType}, ins, ValueRange{init}, gMaps, iters,
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          IRMapping bm;
-          for (unsigned k = 0; k < numIns; ++k)
-            bm.map(body.getArgument(k), a[k]);
-          SmallVector<Operation *> cloned;
-          for (Operation &bop : body.without_terminator())
-            cloned.push_back(nb.clone(bop, bm));
-          Value yielded = bm.lookupOrDefault(
-              body.getTerminator()->getOperand(0));
-          FailureOr<Value> d = differentiateScalarBody(
-              nb, l, cloned, yielded, a[numIns], a[i], bad);
-          Value r;
-          if (failed(d) || !*d)
-            r = arith::ConstantOp::create(
-                nb, l, nb.getFloatAttr(inType.getElementType(), 0.0));
-          else
-            r = *d;
-          if (reduces)
-            r = arith::AddFOp::create(nb, l, a[numIns + 1], r);
-          linalg::YieldOp::create(nb, l, r);
-        });
-    if (bad) {
-      Operation *orig = nullptr;
-      // Name the op of the forward function's body, not of the copy.
-      if (Operation *fo = cloneToOrig.lookup(op))
-        if (auto fg = dyn_cast<linalg::GenericOp>(fo))
-          for (Operation &o : fg.getRegion().front())
-            if (o.getName() == bad->getName())
-              orig = &o;
-      (orig ? orig : bad)->emitOpError()
-          << "in the body of a linalg.generic is not differentiable by "
-             "quant4-build-training-step (supported: arith.addf, subf, mulf, "
-             "divf, negf, maximumf, minimumf, maxnumf, minnumf, select, "
-             "math.exp, log, tanh, sqrt)";
-      generic.erase();
-      return failure();
-    }
-    accumulate(in, generic.getResult(0));
-  }
-  return success();
-}
-
-// ---- tensor shape ops -----------------------------------------------------------
-
-LogicalResult StepBuilder::backpropTensorOp(Operation *op, Value g) {
-  if (auto o = dyn_cast<tensor::CollapseShapeOp>(op)) {
-    if (isVaried(o.getSrc()))
-      accumulate(o.getSrc(),
-                 tensor::ExpandShapeOp::create(b, loc, o.getSrcType(), g,
-                                               o.getReassociationIndices()));
-    return success();
-  }
-  if (auto o = dyn_cast<tensor::ExpandShapeOp>(op)) {
-    if (isVaried(o.getSrc()))
-      accumulate(o.getSrc(),
-                 tensor::CollapseShapeOp::create(b, loc, o.getSrcType(), g,
-                                                 o.getReassociationIndices()));
-    return success();
-  }
-  if (auto o = dyn_cast<tensor::ReshapeOp>(op)) {
-    auto srcType = cast<RankedTensorType>(o.getSource().getType());
-    if (isVaried(o.getShape()))
-      return unsupported(op, "its shape operand depends on a parameter");
-    if (isVaried(o.getSource())) {
-      auto shapeType =
-          RankedTensorType::get({srcType.getRank()}, b.getI64Type());
-      Value shape = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(shapeType, srcType.getShape()));
-      accumulate(o.getSource(),
-                 tensor::ReshapeOp::create(b, loc, srcType, g, shape));
-    }
-    return success();
-  }
-  if (auto o = dyn_cast<tensor::PadOp>(op)) {
-    if (!o.getLow().empty() || !o.getHigh().empty())
-      return unsupported(op, "only static padding is supported");
-    Value pv = o.getConstantPaddingValue();
-    if (!pv || isVaried(pv))
-      return unsupported(op, "the padding value must be a constant");
-    if (isVaried(o.getSource())) {
-      ArrayRef<int64_t> srcShape = shapeOf(o.getSource());
-      accumulate(o.getSource(),
-                 tensor::ExtractSliceOp::create(
-                     b, loc, g, indexAttrs(o.getStaticLow()),
-                     indexAttrs(srcShape),
-                     indexAttrs(SmallVector<int64_t>(srcShape.size(), 1))));
-    }
-    return success();
-  }
-  if (auto o = dyn_cast<tensor::ExtractSliceOp>(op)) {
-    if (!o.getOffsets().empty() || !o.getSizes().empty() ||
-        !o.getStrides().empty() ||
-        o.getResultType().getRank() != o.getSourceType().getRank())
-      return unsupported(op, "only static, rank-preserving slices are "
-                             "supported");
-    if (isVaried(o.getSource()))
-      accumulate(o.getSource(),
-                 tensor::InsertSliceOp::create(b, loc, g,
-                                               zerosLike(o.getSource()),
-                                               o.getMixedOffsets(),
-                                               o.getMixedSizes(),
-                                               o.getMixedStrides()));
-    return success();
-  }
-  if (auto o = dyn_cast<tensor::InsertSliceOp>(op)) {
-    if (!o.getOffsets().empty() || !o.getSizes().empty() ||
-        !o.getStrides().empty() ||
-        o.getSourceType().getRank() != o.getResultType().getRank())
-      return unsupported(op, "only static, rank-preserving slices are "
-                             "supported");
-    if (isVaried(o.getSource()))
-      accumulate(o.getSource(),
-                 tensor::ExtractSliceOp::create(b, loc, g, o.getMixedOffsets(),
-                                                o.getMixedSizes(),
-                                                o.getMixedStrides()));
-    if (isVaried(o.getDest()))
-      accumulate(o.getDest(),
-                 tensor::InsertSliceOp::create(b, loc, zerosLike(o.getSource()),
-                                               g, o.getMixedOffsets(),
-                                               o.getMixedSizes(),
-                                               o.getMixedStrides()));
-    return success();
-  }
-  if (auto o = dyn_cast<tensor::CastOp>(op)) {
-    if (isVaried(o.getSource()) &&
-        o.getSource().getType() == o.getType())
-      accumulate(o.getSource(), g);
-    else if (isVaried(o.getSource()))
-      return unsupported(op, "only casts between identical types are "
-                             "supported");
-    return success();
-  }
-  return unsupported(op, "it has no derivative rule");
-}
-
 LogicalResult StepBuilder::backprop(Operation *op) {
-  Value g = op->getNumResults() == 1 ? adjoint.lookup(op->getResult(0))
-                                     : Value();
-  bool needed = static_cast<bool>(g);
+  auto rule = dyn_cast<AdjointOpInterface>(op);
+  bool needed = llvm::any_of(op->getResults(),
+                             [&](Value r) { return adjoint.contains(r); });
   // Ops that depend on a parameter but do not reach the loss still need a
-  // rule: an unsupported op is reported wherever it is.
-  if (!needed) {
-    if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcHwcfOp,
-            linalg::PoolingNhwcMaxOp, linalg::GenericOp, linalg::TransposeOp,
-            tensor::CollapseShapeOp,
-            tensor::ExpandShapeOp, tensor::ReshapeOp, tensor::PadOp,
-            tensor::ExtractSliceOp, tensor::InsertSliceOp, tensor::CastOp>(op))
-      return success();
-    if (isa<linalg::FillOp>(op))
-      return unsupported(op, "its fill value depends on a parameter");
-    return unsupported(op, "it has no derivative rule");
-  }
-  if (op->getNumResults() != 1)
-    return unsupported(op, "it has more than one result");
-  if (auto o = dyn_cast<linalg::MatmulOp>(op))
-    return backpropMatmul(o, g);
-  if (auto o = dyn_cast<linalg::BatchMatmulOp>(op))
-    return backpropBatchMatmul(o, g);
-  if (auto o = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op))
-    return backpropConv(o, g);
-  if (auto o = dyn_cast<linalg::PoolingNhwcMaxOp>(op))
-    return backpropPoolMax(o, g);
-  if (auto o = dyn_cast<linalg::GenericOp>(op))
-    return backpropElementwise(o, g);
-  if (auto t = dyn_cast<linalg::TransposeOp>(op)) {
-    // The adjoint of a permutation is the inverse permutation.
-    if (!t.hasPureTensorSemantics())
-      return unsupported(op, "expected tensor semantics");
-    ArrayRef<int64_t> perm = t.getPermutation();
-    SmallVector<int64_t> inverse(perm.size());
-    for (auto [i, p] : llvm::enumerate(perm))
-      inverse[p] = int64_t(i);
-    if (isVaried(t.getInput()))
-      accumulate(t.getInput(), transpose(g, inverse));
+  // rule: an op without one is reported wherever it is.
+  if (!rule)
+    return unsupported(op, "it has no derivative rule (AdjointOpInterface)");
+  if (!needed)
     return success();
-  }
-  if (isa<linalg::FillOp>(op))
-    return unsupported(op, "its fill value depends on a parameter");
-  if (op->getDialect() && op->getDialect()->getNamespace() == "tensor")
-    return backpropTensorOp(op, g);
-  return unsupported(op, "it has no derivative rule");
+  return rule.buildAdjoint(*this);
 }
 
 Value StepBuilder::sgdUpdate(Value p, Value g, Value v, Value lr, Value mu,
@@ -1120,6 +531,11 @@ FailureOr<func::FuncOp> StepBuilder::build() {
 struct BuildTrainingStepPass
     : mlir::quant4::impl::Quant4BuildTrainingStepBase<BuildTrainingStepPass> {
   using Base::Base;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    registerAdjointExternalModels(registry);
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

@@ -1,12 +1,14 @@
 //===- quant4-gradcheck.cpp - finite-difference checks of training steps --===//
 //
 //   quant4-gradcheck FILE.mlir [--forward NAME] [--seed N] [--checks N]
-//                    [--eps H] [--relTol R] [--absTol A]
+//                    [--directions N]
+//                    [--eps H] [--rtol R] [--atol A]
 //
 // Builds @NAME_train_step from the forward function @NAME with
 // quant4-build-training-step, lowers the module to LLVM, JIT-compiles it and
 // calls it with the Runner library (include/quant4/Runner), then, on random
-// parameters, batch and labels:
+// parameters (or the model's own, from its parameters function, e.g. an
+// imported ONNX model's @main_params), a random batch and labels:
 //
 //  1. runs the step with lr = 1, momentum = 0, weight decay = 0 and zero
 //     momentum buffers: the new momentum buffers are then exactly the
@@ -14,7 +16,12 @@
 //  2. checks every gradient entry it samples (--checks per parameter, all of
 //     them for small parameters) against the central difference
 //     (L(p + h e_i) - L(p - h e_i)) / 2h of the step's own loss output, with
-//     |analytic - numeric| <= absTol + relTol * max(|analytic|, |numeric|);
+//     |analytic - numeric| <= absTol + relTol * max(|analytic|, |numeric|),
+//     and, with --directions N, N unit directions v per parameter (the
+//     first along g, the others random): the directional derivative g.v
+//     against (L(p + h v) - L(p - h v)) / 2h (a model's single entries are
+//     often too small to rise above the f32 noise of the loss; g.v along g
+//     is |g|);
 //  3. checks the step's loss and correct-prediction count against a double
 //     precision softmax cross-entropy of the logits of @NAME itself;
 //  4. runs the step once more with lr, momentum, weight decay and momentum
@@ -66,6 +73,17 @@ llvm::cl::opt<unsigned>
     checksPerParam("checks",
                    llvm::cl::desc("Gradient entries checked per parameter"),
                    llvm::cl::init(12));
+llvm::cl::opt<unsigned> directionsPerParam(
+    "directions",
+    llvm::cl::desc("Random directions checked per parameter (the directional "
+                   "derivative g.v against the central difference along v: "
+                   "for models, where single entries drown in f32 noise)"),
+    llvm::cl::init(0));
+llvm::cl::opt<bool> randomInit(
+    "random-init",
+    llvm::cl::desc("Random parameters even when the module has a parameters "
+                   "function for the forward function (quant4.params_of)"),
+    llvm::cl::init(false));
 llvm::cl::opt<double> eps("eps", llvm::cl::desc("Finite-difference step h"),
                           llvm::cl::init(1e-2));
 llvm::cl::opt<double> relTol("rtol", llvm::cl::desc("Relative tolerance"),
@@ -73,15 +91,17 @@ llvm::cl::opt<double> relTol("rtol", llvm::cl::desc("Relative tolerance"),
 llvm::cl::opt<double> absTol("atol", llvm::cl::desc("Absolute tolerance"),
                            llvm::cl::init(2e-4));
 
-/// A dense host tensor of f32 or i32 elements.
+/// A dense host tensor of f32, i32 or i64 (token ids) elements.
 using Tensor = npy::Array;
 
 Tensor makeTensor(RankedTensorType t) {
   Tensor r;
   r.shape.assign(t.getShape().begin(), t.getShape().end());
-  bool isInt = t.getElementType().isInteger(32);
-  r.dtype = isInt ? npy::DType::I32 : npy::DType::F32;
-  r.data.assign(size_t(r.numel()) * 4, 0);
+  Type et = t.getElementType();
+  r.dtype = et.isInteger(64)   ? npy::DType::I64
+            : et.isInteger(32) ? npy::DType::I32
+                               : npy::DType::F32;
+  r.data.assign(size_t(r.numel()) * npy::dtypeSize(r.dtype), 0);
   return r;
 }
 
@@ -206,8 +226,20 @@ int main(int argc, char **argv) {
                         ? slot.name.str()
                         : "p" + std::to_string(i));
   }
+  // The model's own parameter values, if it has a parameters function
+  // (quant4.params_of, e.g. an imported ONNX model's @main_params).
+  func::FuncOp paramsFn;
+  if (!randomInit)
+    for (auto fn : module->getOps<func::FuncOp>())
+      if (FlatSymbolRefAttr of = mlir::quant4::getParamsOf(fn))
+        if (of.getValue() == fwdName)
+          paramsFn = fn;
   fwd->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   step->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  if (paramsFn)
+    paramsFn->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  std::string paramsName = paramsFn ? paramsFn.getName().str() : "";
+  FunctionType paramsType = paramsFn ? paramsFn.getFunctionType() : nullptr;
   // The f32 matmuls as k-ascending loops (the generated step has no quant4
   // ops, so no runtime calls appear).
   if (failed(runner::lowerToLLVM(*module, /*blas=*/false)))
@@ -225,7 +257,16 @@ int main(int argc, char **argv) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
   std::vector<Tensor> params;
-  for (unsigned i = 0; i < numParams; ++i) {
+  if (paramsFn) {
+    Runner runParams(*engine, paramsName, paramsType);
+    if (std::string e = runParams.call({}, params); !e.empty())
+      return fail(e);
+    if (params.size() != numParams)
+      return fail("@" + paramsName + " returns " +
+                  std::to_string(params.size()) + " values for " +
+                  std::to_string(numParams) + " parameters");
+  }
+  for (unsigned i = 0; !paramsFn && i < numParams; ++i) {
     Tensor t = makeTensor(cast<RankedTensorType>(fwdType.getInput(i)));
     // Rank >= 2: uniform with variance 2 / fan-in (fan-in = all dimensions
     // but the last, i.e. K of a KxN weight, KH*KW*C of an HWCF filter);
@@ -238,9 +279,23 @@ int main(int argc, char **argv) {
       v = float(a) * unit(rng);
     params.push_back(std::move(t));
   }
+  // The batch: uniform in [-1, 1], or integers in [0, kMaxToken) (token
+  // ids: small, so that a batch repeats some and an embedding's gradient
+  // sums over them).
+  constexpr int64_t kMaxToken = 8;
   Tensor x = makeTensor(cast<RankedTensorType>(fwdType.getInputs().back()));
-  for (float &v : f32(x))
-    v = unit(rng);
+  if (x.dtype == npy::DType::F32) {
+    for (float &v : f32(x))
+      v = unit(rng);
+  } else {
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      int64_t id = int64_t(rng() % uint32_t(kMaxToken));
+      if (x.dtype == npy::DType::I64)
+        x.as<int64_t>()[i] = id;
+      else
+        x.as<int32_t>()[i] = int32_t(id);
+    }
+  }
   int64_t batch = x.shape[0];
   int64_t classes = cast<RankedTensorType>(fwdType.getResult(0)).getDimSize(1);
   std::vector<int32_t> labelValues(batch);
@@ -319,41 +374,74 @@ int main(int argc, char **argv) {
       idx.resize(checksPerParam);
       std::sort(idx.begin(), idx.end());
     }
+    // Probes: the sampled entries (one-hot directions) and random dense
+    // directions with entries uniform in [-1, 1].
+    std::vector<std::vector<float>> dirs;
+    for (int64_t k : idx) {
+      dirs.emplace_back(size_t(n), 0.0f);
+      dirs.back()[size_t(k)] = 1.0f;
+    }
+    // Directions of unit length: the first along the analytic gradient
+    // itself (g.v = |g|, the largest signal), the others random.
+    for (unsigned d = 0; d < directionsPerParam; ++d) {
+      std::vector<float> v(static_cast<size_t>(n));
+      llvm::ArrayRef<float> g = f32(grads[i]);
+      for (int64_t k = 0; k < n; ++k)
+        v[k] = d == 0 ? g[k] : unit(rng);
+      double norm = 0;
+      for (float x : v)
+        norm += double(x) * double(x);
+      if (norm == 0)
+        continue; // a zero gradient: the entries' probes cover it
+      for (float &x : v)
+        x = float(double(x) / std::sqrt(norm));
+      dirs.push_back(std::move(v));
+    }
     double maxAbs = 0, maxGrad = 0, paramWorst = 0;
     int bad = 0, kinks = 0;
-    // Central difference of the loss along entry k with step h.
-    auto central = [&](int64_t k, double h, double &d) -> std::string {
+    // Central difference of the loss along `dir` with step h. For a probe
+    // of one entry (`entry` >= 0) the steps are those actually taken, after
+    // f32 rounding.
+    auto central = [&](const std::vector<float> &dir, int64_t entry, double h,
+                       double &d) -> std::string {
       std::vector<Tensor> p = params;
-      float orig = f32(p[i])[k];
+      llvm::MutableArrayRef<float> pv = f32(p[i]);
+      llvm::ArrayRef<float> orig = f32(params[i]);
       double lp, lm;
-      f32(p[i])[k] = orig + float(h);
-      double hp = double(f32(p[i])[k]) - double(orig);
+      for (int64_t k = 0; k < n; ++k)
+        pv[k] = orig[k] + float(h * dir[k]);
+      double hp = entry >= 0 ? double(pv[entry]) - double(orig[entry]) : h;
       if (std::string e = lossAt(p, lp); !e.empty())
         return e;
-      f32(p[i])[k] = orig - float(h);
-      double hm = double(orig) - double(f32(p[i])[k]);
+      for (int64_t k = 0; k < n; ++k)
+        pv[k] = orig[k] - float(h * dir[k]);
+      double hm = entry >= 0 ? double(orig[entry]) - double(pv[entry]) : h;
       if (std::string e = lossAt(p, lm); !e.empty())
         return e;
       d = (lp - lm) / (hp + hm);
       return "";
     };
-    for (int64_t k : idx) {
+    for (auto [probe, dir] : llvm::enumerate(dirs)) {
+      int64_t entry = probe < idx.size() ? idx[probe] : -1;
       double numeric, half;
-      if (std::string e = central(k, eps, numeric); !e.empty())
+      if (std::string e = central(dir, entry, eps, numeric); !e.empty())
         return fail(e);
-      if (std::string e = central(k, eps / 2, half); !e.empty())
+      if (std::string e = central(dir, entry, eps / 2, half); !e.empty())
         return fail(e);
       auto tol = [&](double a, double b) {
         return absTol + relTol * std::max(std::fabs(a), std::fabs(b));
       };
       // A ReLU or max-pooling switch within h of the point makes the loss
       // non-smooth there: the differences at h and h/2 then disagree. Such
-      // entries say nothing about the derivative and are skipped (counted).
+      // probes say nothing about the derivative and are skipped (counted).
       if (std::fabs(numeric - half) > tol(numeric, half)) {
         ++kinks;
         continue;
       }
-      double analytic = f32(grads[i])[k];
+      double analytic = 0;
+      llvm::ArrayRef<float> g = f32(grads[i]);
+      for (int64_t k = 0; k < n; ++k)
+        analytic += double(g[k]) * double(dir[k]);
       double diff = std::fabs(analytic - numeric);
       double allowed = tol(analytic, numeric);
       maxAbs = std::max(maxAbs, diff);
@@ -361,15 +449,19 @@ int main(int argc, char **argv) {
       paramWorst = std::max(paramWorst, diff / allowed);
       if (diff > allowed) {
         ++bad;
-        llvm::outs() << "  mismatch " << names[i] << "[" << k
-                     << "]: analytic " << analytic << " numeric " << numeric
+        llvm::outs() << "  mismatch " << names[i];
+        if (entry >= 0)
+          llvm::outs() << "[" << entry << "]";
+        else
+          llvm::outs() << " along direction " << (probe - idx.size());
+        llvm::outs() << ": analytic " << analytic << " numeric " << numeric
                      << "\n";
       }
       ++checked;
     }
     totalKinks += kinks;
     // Too many non-smooth entries would leave the parameter unchecked.
-    if (kinks * 4 > int64_t(idx.size()))
+    if (kinks * 4 > int64_t(dirs.size()))
       bad += 1;
     worstRatio = std::max(worstRatio, paramWorst);
     char line[256];
@@ -377,7 +469,7 @@ int main(int argc, char **argv) {
                   "grad %s: %zu checked (%d non-smooth skipped), max |g| "
                   "%.3e, max |analytic - numeric| %.3e, worst err/tol %.3f: "
                   "%s\n",
-                  names[i].c_str(), idx.size() - size_t(kinks), kinks, maxGrad,
+                  names[i].c_str(), dirs.size() - size_t(kinks), kinks, maxGrad,
                   maxAbs, paramWorst,
                   bad ? "FAIL" : "OK");
     llvm::outs() << line;

