@@ -29,7 +29,7 @@ san=${QUANT4_SAN_BUILD_DIR:-$root/build-san}
 work=${QUANT4_FUZZ_DIR:-$san/fuzz-work}
 
 all_targets=(q4a-binary-fuzzer q4a-asm-fuzzer npy-fuzzer mnist-fuzzer
-             sim-fuzzer mlir-fuzzer)
+             sim-fuzzer mlir-fuzzer onnx-fuzzer)
 seconds=600 regression=0 build=1 targets=()
 for a in "$@"; do
   case "$a" in
@@ -43,13 +43,18 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
 # Per target: -max_len (bytes; a little above the largest useful seed),
-# -timeout (seconds for one input, ASan included) and dictionary.
+# -timeout (seconds for one input, ASan included) and dictionary. Longer
+# seeds are cut at -max_len; onnx-fuzzer's seeds are made to fit (a model
+# cut short is only a protobuf error).
 declare -A max_len=([q4a-binary-fuzzer]=4096 [q4a-asm-fuzzer]=8192
-  [npy-fuzzer]=2048 [mnist-fuzzer]=8192 [sim-fuzzer]=8192 [mlir-fuzzer]=8192)
+  [npy-fuzzer]=2048 [mnist-fuzzer]=8192 [sim-fuzzer]=8192 [mlir-fuzzer]=8192
+  [onnx-fuzzer]=16384)
 declare -A timeout=([q4a-binary-fuzzer]=10 [q4a-asm-fuzzer]=10
-  [npy-fuzzer]=10 [mnist-fuzzer]=10 [sim-fuzzer]=20 [mlir-fuzzer]=30)
+  [npy-fuzzer]=10 [mnist-fuzzer]=10 [sim-fuzzer]=20 [mlir-fuzzer]=30
+  [onnx-fuzzer]=20)
 declare -A dict=([q4a-binary-fuzzer]=q4a-binary [q4a-asm-fuzzer]=q4a-asm
-  [npy-fuzzer]=npy [mnist-fuzzer]=mnist [sim-fuzzer]=sim [mlir-fuzzer]=mlir)
+  [npy-fuzzer]=npy [mnist-fuzzer]=mnist [sim-fuzzer]=sim [mlir-fuzzer]=mlir
+  [onnx-fuzzer]=onnx)
 
 if [ "$build" = 1 ]; then
   bash "$root/scripts/sanitize.sh" --build-only
@@ -65,7 +70,7 @@ mkdir -p "$seeds" "$work/dicts"
 for t in "${all_targets[@]}"; do mkdir -p "$seeds/$t"; done
 # The simulator reads both program forms: both dictionaries.
 cat "$root/fuzz/dicts/q4a-asm.dict" "$root/fuzz/dicts/q4a-binary.dict" > "$work/dicts/sim.dict"
-for d in q4a-binary q4a-asm npy mnist mlir; do
+for d in q4a-binary q4a-asm npy mnist mlir onnx; do
   cp "$root/fuzz/dicts/$d.dict" "$work/dicts/"
 done
 
@@ -152,6 +157,53 @@ for path in files:
         name = hashlib.sha1(text.encode()).hexdigest()[:16]
         open(os.path.join(out, name + ".mlir"), "w").write(text)
 EOF
+
+# ONNX: needs python3-onnx, installed for /usr/bin/python3 (the python3 on
+# PATH may lack it; the lit tests use the same, %onnx_python); without it
+# only the fuzz/corpus seeds and libonnx-testdata. The importer tests'
+# models (test/Target/ONNX/Inputs/make_models.py, bad_* ones included); the
+# PyTorch exports of test/Target/ONNX/Models with every initializer of more
+# than 64 elements turned into a graph input of its shape (the weights are
+# most of their 50-125 KB and would be cut at -max_len; shape-setting
+# initializers stay); the 400 smallest model.onnx files of Debian's
+# libonnx-testdata (one per operator test case), if installed.
+onnx_python=/usr/bin/python3
+if [ -x "$onnx_python" ] && "$onnx_python" -c 'import onnx' 2>/dev/null; then
+  "$onnx_python" "$root/test/Target/ONNX/Inputs/make_models.py" "$seeds/onnx-fuzzer" \
+    $("$onnx_python" "$root/test/Target/ONNX/Inputs/make_models.py" --list) >/dev/null ||
+    echo "fuzz.sh: make_models.py failed: no seeds from it" >&2
+  "$onnx_python" - "$root/test/Target/ONNX/Models" "$seeds/onnx-fuzzer" "${max_len[onnx-fuzzer]}" <<'EOF' ||
+import glob, os, sys
+import onnx
+from onnx import helper
+src, out, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for path in sorted(glob.glob(os.path.join(src, "*.onnx"))):
+    m = onnx.load(path)
+    g = m.graph
+    small = []
+    for t in g.initializer:
+        n = 1
+        for d in t.dims:
+            n *= d
+        if n <= 64:
+            small.append(t)
+        else:
+            g.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    del g.initializer[:]
+    g.initializer.extend(small)
+    data = m.SerializeToString()
+    if len(data) <= limit:
+        open(os.path.join(out, "model-" + os.path.basename(path)), "wb").write(data)
+EOF
+    echo "fuzz.sh: no seeds from test/Target/ONNX/Models" >&2
+fi
+if [ -d /usr/share/libonnx-testdata ]; then
+  i=0
+  while read -r _ f && [ $i -lt 400 ]; do
+    cp "$f" "$seeds/onnx-fuzzer/testdata-$(basename "$(dirname "$f")").onnx"
+    i=$((i + 1))
+  done < <(find /usr/share/libonnx-testdata -name model.onnx -printf '%s %p\n' | sort -n)
+fi
 
 # ---- fuzzing ----------------------------------------------------------------
 crashed=0 passed=0 failed=0

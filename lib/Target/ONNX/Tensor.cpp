@@ -477,6 +477,30 @@ q4onnx::decodeTensorProto(const onnx::TensorProto &proto,
         c = c != 0;
     return t;
   }
+  // The values are in the typed field of the element type. Its count is
+  // checked before anything is allocated: a shape with no values must not
+  // allocate what the shape claims (up to 2^40 bytes).
+  size_t have;
+  switch (t.dtype) {
+  case DType::Float:
+    have = size_t(proto.float_data_size());
+    break;
+  case DType::Double:
+    have = size_t(proto.double_data_size());
+    break;
+  case DType::Int64:
+    have = size_t(proto.int64_data_size());
+    break;
+  case DType::UInt32:
+  case DType::UInt64:
+    have = size_t(proto.uint64_data_size());
+    break;
+  default: // int32_data: int32, int16, int8, uint16, uint8, bool, f16, bf16
+    have = size_t(proto.int32_data_size());
+    break;
+  }
+  if (have != n)
+    return countError(have);
   t.bytes.resize(size_t(*bytes));
   char *out = t.bytes.data();
   auto put = [&](size_t k, uint64_t v) {
@@ -484,8 +508,6 @@ q4onnx::decodeTensorProto(const onnx::TensorProto &proto,
   };
   switch (t.dtype) {
   case DType::Float: {
-    if (size_t(proto.float_data_size()) != n)
-      return countError(proto.float_data_size());
     for (size_t k = 0; k < n; ++k) {
       float f = proto.float_data(int(k));
       std::memcpy(out + 4 * k, &f, 4);
@@ -493,8 +515,6 @@ q4onnx::decodeTensorProto(const onnx::TensorProto &proto,
     return t;
   }
   case DType::Double: {
-    if (size_t(proto.double_data_size()) != n)
-      return countError(proto.double_data_size());
     for (size_t k = 0; k < n; ++k) {
       double d = proto.double_data(int(k));
       std::memcpy(out + 8 * k, &d, 8);
@@ -502,23 +522,17 @@ q4onnx::decodeTensorProto(const onnx::TensorProto &proto,
     return t;
   }
   case DType::Int64: {
-    if (size_t(proto.int64_data_size()) != n)
-      return countError(proto.int64_data_size());
     for (size_t k = 0; k < n; ++k)
       put(k, uint64_t(proto.int64_data(int(k))));
     return t;
   }
   case DType::UInt32:
   case DType::UInt64: {
-    if (size_t(proto.uint64_data_size()) != n)
-      return countError(proto.uint64_data_size());
     for (size_t k = 0; k < n; ++k)
       put(k, proto.uint64_data(int(k)));
     return t;
   }
   default: { // int32_data: int32, int16, int8, uint16, uint8, bool, f16, bf16
-    if (size_t(proto.int32_data_size()) != n)
-      return countError(proto.int32_data_size());
     for (size_t k = 0; k < n; ++k) {
       int32_t v = proto.int32_data(int(k));
       put(k, t.dtype == DType::Bool ? uint64_t(v != 0) : uint64_t(int64_t(v)));

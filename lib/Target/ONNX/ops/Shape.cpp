@@ -506,12 +506,14 @@ LogicalResult importDropout(NodeContext &ctx) {
       // Training mode with ratio 0 (PyTorch exports a model in training
       // mode with its Dropout layers at p = 0 so) is the identity too;
       // random dropout is not imported. The ratio defaults to 0.5.
+      // A ratio known only at run time (a graph input) is not 0 either.
       double ratio = 0.5;
       if (ctx.hasInput(1)) {
-        const HostTensor *r = ctx.host(1, "ratio");
+        TensorValue *r = ctx.input(1);
         if (!r)
           return failure();
-        ratio = r->numElements() == 1 ? r->floatAt(0) : -1;
+        ratio = r->host && r->host->numElements() == 1 ? r->host->floatAt(0)
+                                                       : -1;
       }
       if (training->numElements() != 1 || ratio != 0) {
         ctx.error() << "training_mode = true is not supported with a ratio "

@@ -360,6 +360,19 @@ def bad_raw_size():
 
 
 @model
+def bad_missing_data():
+    # A float initializer of 2^38 elements (1 TiB, just within the 2^40-byte
+    # limit) without any values: refused before anything of its claimed size
+    # is allocated (found by onnx-fuzzer).
+    t = TensorProto()
+    t.name = "w"
+    t.data_type = F
+    t.dims.extend([2 ** 38])
+    nodes = [helper.make_node("Add", ["x", "w"], ["y"], name="add")]
+    return make(nodes, [vi("x", F, [1])], [vi("y", F, [2 ** 38])], [t])
+
+
+@model
 def bad_shape_mismatch():
     nodes = [helper.make_node("Add", ["x", "y"], ["z"], name="add")]
     return make(nodes, [vi("x", F, [2, 3]), vi("y", F, [4])], [vi("z", F, None)])
