@@ -66,6 +66,16 @@ OwningOpRef<ModuleOp> importOnnxForRun(llvm::StringRef path,
   return onnx_import::importOnnxFile(path, ctx, options);
 }
 
+OwningOpRef<ModuleOp> importOnnxForTraining(llvm::StringRef path,
+                                            MLIRContext *ctx, int64_t batch,
+                                            llvm::StringRef functionName) {
+  onnx_import::ImportOptions options;
+  options.paramsAsConstants = false;
+  options.functionName = functionName.str();
+  options.batch = batch;
+  return onnx_import::importOnnxFile(path, ctx, options);
+}
+
 llvm::Expected<OwningOpRef<ModuleOp>>
 loadModelFile(llvm::StringRef path, MLIRContext *ctx,
               llvm::SourceMgr &sourceMgr,

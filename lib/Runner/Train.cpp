@@ -22,8 +22,10 @@
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runner/Call.h"
 #include "quant4/Runner/Compile.h"
+#include "quant4/Runner/LoadModel.h"
 #include "quant4/Runner/OutputFiles.h"
 #include "quant4/Runtime/Runtime.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -245,12 +247,6 @@ struct EvalResult {
   double loss = 0, acc = 0;
 };
 
-double stepLr(const TrainOptions &o, int64_t step, int64_t total) {
-  if (o.schedule == "cosine" && total > 0)
-    return o.lr * 0.5 * (1 + std::cos(M_PI * double(step) / double(total)));
-  return o.lr;
-}
-
 //===----------------------------------------------------------------------===//
 // The driver
 //===----------------------------------------------------------------------===//
@@ -283,6 +279,15 @@ llvm::Error checkWritable(const std::string &path, const char *what) {
 
 llvm::Error prepare(const TrainOptions &o, Prepared &p) {
   p.sigintIgnored = o.handleSigint && sigintIsIgnored();
+  if (o.schedule != "constant" && o.schedule != "cosine" &&
+      o.schedule != "warmup-cosine")
+    return error("--schedule must be 'constant', 'cosine' or 'warmup-cosine', "
+                 "got '" +
+                 o.schedule + "'");
+  if (o.warmupSteps >= 0 && o.schedule != "warmup-cosine")
+    return error("--warmup-steps needs --schedule warmup-cosine");
+  if (!o.init.empty() && o.init != "he" && o.init != "model")
+    return error("--init must be 'he' or 'model', got '" + o.init + "'");
   auto recipe = parseRecipeSpec(o.recipe);
   if (!recipe)
     return recipe.takeError();
@@ -329,7 +334,16 @@ struct ModelFunctions {
   std::string stepName;
   func::FuncOp step, initState;
   func::FuncOp forward, fp32Forward; // the recipe's and the FP32 evaluation
+  /// The parameters function of the forward function (init "model"), or
+  /// null.
+  func::FuncOp params;
+  /// The model has a parameters function (an imported model: PyTorch's
+  /// layouts, heFanIn) -- also when init is "he" and `params` was dropped.
+  bool imported = false;
 };
+
+/// A parameters function (quant4.params_of), whatever its name.
+bool isParamsFunction(func::FuncOp f) { return bool(q4::getParamsOf(f)); }
 
 /// Steps 2 and 3 of Train.h: finds the training step and/or the forward
 /// function of `module`, builds the step if there is none, and applies the
@@ -344,7 +358,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
       continue;
     if (isStepFunction(f))
       steps.push_back(f);
-    else if (!isInitState(f) && (f.isPublic() || f.getName() == o.forward))
+    else if (!isInitState(f) && !isParamsFunction(f) &&
+             (f.isPublic() || f.getName() == o.forward))
       forwards.push_back(f);
   }
   auto names = [](const std::vector<func::FuncOp> &fs) {
@@ -397,9 +412,34 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   }
   std::string fwdName = forward ? forward.getName().str() : "";
 
+  // The parameters function of the forward function: the initial values
+  // (init "model", the default when there is one) and the model's kind.
+  func::FuncOp paramsFn;
+  if (!fwdName.empty())
+    for (auto f : module.getOps<func::FuncOp>())
+      if (FlatSymbolRefAttr of = q4::getParamsOf(f);
+          of && of.getValue() == fwdName && !f.isExternal())
+        paramsFn = f;
+  std::string init = o.init.empty() ? (paramsFn ? "model" : "he") : o.init;
+  if (init == "model" && !paramsFn)
+    return error(
+        "--init model needs the model's parameter values, but '" + o.model +
+        "' has no parameters function for " +
+        (fwdName.empty() ? std::string("its forward function")
+                         : "@" + fwdName) +
+        " (a function with " + q4::attrs::kParamsOf.str() + " = @" +
+        (fwdName.empty() ? std::string("f") : fwdName) +
+        ", as an imported ONNX model's @main_params); use --init he");
+
   // Keep only the step and the forward function; an FP32 copy of the forward
-  // function is set aside (apply-recipe quantizes every function).
-  OwningOpRef<func::FuncOp> fp32Forward;
+  // function and the parameters function are set aside (apply-recipe
+  // quantizes every function).
+  OwningOpRef<func::FuncOp> fp32Forward, paramsCopy;
+  std::string paramsName;
+  if (paramsFn && init == "model") {
+    paramsCopy = paramsFn.clone();
+    paramsName = paramsFn.getName().str();
+  }
   const std::string fp32Name = fwdName + "__fp32";
   {
     std::vector<func::FuncOp> drop;
@@ -447,6 +487,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
     if (q4::getRecipeDesc(recipe.recipe).quantizes)
       module.push_back(fp32Forward.release());
   }
+  if (paramsCopy)
+    module.push_back(paramsCopy.release());
   for (auto f : module.getOps<func::FuncOp>())
     if (!f.isExternal())
       f.setPublic();
@@ -458,6 +500,9 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   m.forward = forward;
   if (forward)
     m.fp32Forward = module.lookupSymbol<func::FuncOp>(fp32Name);
+  if (!paramsName.empty())
+    m.params = module.lookupSymbol<func::FuncOp>(paramsName);
+  m.imported = bool(paramsFn);
   return m;
 }
 
@@ -516,6 +561,13 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
         case q4::HyperParam::WeightDecay:
           layout.wdArg = int(i);
           break;
+        case q4::HyperParam::Beta1:
+        case q4::HyperParam::Beta2:
+        case q4::HyperParam::Epsilon:
+        case q4::HyperParam::Step:
+          return error("@" + stepName + ": argument " + std::to_string(i) +
+                       " is AdamW's hyper-parameter '" + slot.name.str() +
+                       "', which quant4-run train does not feed yet");
         }
       }
       break;
@@ -526,6 +578,14 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     case SlotKind::Seed:
       layout.seedArg = int(i);
       break;
+    case SlotKind::SecondMoment:
+    case SlotKind::Buffer:
+      return error("@" + stepName + ": argument " + std::to_string(i) +
+                   " is " +
+                   (slot.kind == SlotKind::Buffer
+                        ? "a model buffer (quant4.buffer)"
+                        : "an AdamW second moment (quant4.second_moment)") +
+                   ", which quant4-run train does not feed yet");
     case SlotKind::None:
     case SlotKind::StateGrad:
     case SlotKind::Loss:
@@ -584,15 +644,26 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
                  "parameters, new momentum, loss, correct, state)");
   const Slot &bslot = layout.fn.args[size_t(layout.batchArg)];
   const int64_t B = layout.batch = bslot.shape.empty() ? 0 : bslot.shape[0];
-  int64_t perSample = 1;
-  for (size_t d = 1; d < bslot.shape.size(); ++d)
-    perSample *= bslot.shape[d];
-  if (!bslot.isF32 || B <= 0 || perSample != pixels)
+  // One image per batch row, in one of the layouts that hold a single
+  // channel's pixels in the dataset's row-major order: flat, HxW, 1xHxW
+  // (NCHW, as PyTorch exports) or HxWx1 (NHWC).
+  const int64_t R = split.train.rows, C = split.train.cols;
+  std::vector<int64_t> perSample(bslot.shape.begin() + (B > 0 ? 1 : 0),
+                                 bslot.shape.end());
+  bool layoutOk = perSample == std::vector<int64_t>{pixels} ||
+                  perSample == std::vector<int64_t>{R, C} ||
+                  perSample == std::vector<int64_t>{1, R, C} ||
+                  perSample == std::vector<int64_t>{R, C, 1};
+  if (!bslot.isF32 || B <= 0 || !layoutOk) {
+    std::string r = std::to_string(R), c = std::to_string(C);
     return error("@" + stepName + ": the batch argument " +
                  typeStr(step.getArgumentTypes()[size_t(layout.batchArg)]) +
                  " does not hold f32 images of " + std::to_string(pixels) +
-                 " pixels (" + std::to_string(split.train.rows) + "x" +
-                 std::to_string(split.train.cols) + ")");
+                 " pixels (" + r + "x" + c +
+                 "); the driver feeds Nx" + std::to_string(pixels) + ", Nx" +
+                 r + "x" + c + ", Nx1x" + r + "x" + c + " (NCHW) or Nx" + r +
+                 "x" + c + "x1 (NHWC)");
+  }
   if (o.batchSize && o.batchSize != B)
     return error("--batch-size " + std::to_string(o.batchSize) +
                  " does not match the model's static batch " +
@@ -713,6 +784,52 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       return fn.takeError();
     initFn = std::move(*fn);
   }
+  // The parameters function (init "model") returns the parameters of the
+  // step in order, with the same shapes (and names, where both have them).
+  CompiledFn paramsFn;
+  if (model->params) {
+    auto fn = describe(model->params);
+    if (!fn)
+      return fn.takeError();
+    paramsFn = std::move(*fn);
+    const std::string &name = paramsFn.name;
+    if (!paramsFn.args.empty())
+      return error("@" + name + " takes arguments; a parameters function "
+                   "takes none");
+    if (paramsFn.results.size() != numParams)
+      return error("@" + name + " returns " +
+                   std::to_string(paramsFn.results.size()) +
+                   " values for the " + std::to_string(numParams) +
+                   " parameters of @" + stepName);
+    for (unsigned k = 0; k < numParams; ++k) {
+      const Slot &r = paramsFn.results[k];
+      q4::Slot slot = q4::getResultSlot(model->params, k);
+      if (!r.isF32 ||
+          r.shape != stepFn.args[size_t(step.paramArgs[k])].shape ||
+          (slot.kind == SlotKind::Param && !step.paramNames[k].empty() &&
+           slot.name != step.paramNames[k]))
+        return error(
+            "@" + name + ": result " + std::to_string(k) + " (" +
+            typeStr(paramsFn.type.getResult(k)) +
+            (slot.kind == SlotKind::Param ? " '" + slot.name.str() + "'" : "") +
+            ") is not parameter " + std::to_string(k) + " of @" + stepName +
+            " (" +
+            typeStr(stepFn.type.getInput(unsigned(step.paramArgs[k]))) +
+            " '" + step.paramNames[k] + "')");
+    }
+  }
+  const int64_t stepsPerEpoch = int64_t(trainIdx.size()) / B;
+  const int64_t totalSteps = stepsPerEpoch * o.epochs;
+  int64_t warmupSteps = 0;
+  if (o.schedule == "warmup-cosine") {
+    warmupSteps =
+        o.warmupSteps >= 0 ? o.warmupSteps : defaultWarmupSteps(totalSteps);
+    if (warmupSteps > totalSteps)
+      return error("--warmup-steps " + std::to_string(warmupSteps) +
+                   " is more than the " + std::to_string(totalSteps) +
+                   " steps of the run (" + std::to_string(o.epochs) +
+                   " epoch(s) of " + std::to_string(stepsPerEpoch) + ")");
+  }
   if (initFn.results.size() != step.stateArgs.size())
     return error("@" + stepName + " has " +
                  std::to_string(step.stateArgs.size()) + " state argument(s) " +
@@ -738,6 +855,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       entries.push_back(initFn.name);
     for (const EvalFn &e : evals)
       entries.push_back(e.fn.name);
+    if (model->params)
+      entries.push_back(paramsFn.name);
     for (const std::string &n : entries)
       if (auto fnOrErr = engine->lookupPacked("_mlir_ciface_" + n); !fnOrErr)
         return error("JIT compilation of @" + n +
@@ -754,20 +873,37 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
 
   // -- Initial parameters, momentum, state ------------------------------------
   std::vector<npy::Array> params(numParams), moms(numParams), state;
+  if (model->params) {
+    std::vector<npy::Array> values;
+    if (llvm::Error e = invoke(*engine, paramsFn, {}, values))
+      return std::move(e);
+    if (values.size() != numParams)
+      return error("@" + paramsFn.name + " returned " +
+                   std::to_string(values.size()) + " values for " +
+                   std::to_string(numParams) + " parameters");
+    params = std::move(values);
+  }
   for (unsigned k = 0; k < numParams; ++k) {
     const Slot &s = stepFn.args[size_t(step.paramArgs[k])];
     if (!s.isF32)
       return error("@" + stepName + ": parameter '" + step.paramNames[k] +
                    "' is not f32");
-    params[k] = arrayFor(s);
     moms[k] = arrayFor(s);
-    if (s.shape.size() >= 2) {
-      // He/Kaiming uniform: U(-b, b), b = sqrt(6 / fan_in), fan_in = the
-      // product of all dimensions but the last ((in, out) and HWCF).
-      int64_t fanIn = 1;
-      for (size_t d = 0; d + 1 < s.shape.size(); ++d)
-        fanIn *= s.shape[d];
-      double bound = std::sqrt(6.0 / double(fanIn));
+    if (model->params)
+      continue; // the model's values
+    params[k] = arrayFor(s);
+    if (s.shape.size() < 2) {
+      // Biases: zero. In an imported model, a vector named "*.weight" is a
+      // normalisation layer's scale (PyTorch names every other weight with
+      // rank >= 2): one, as torch.nn initialises it.
+      if (model->imported &&
+          llvm::StringRef(step.paramNames[k]).ends_with(".weight"))
+        std::fill_n(params[k].as<float>(), params[k].numel(), 1.0f);
+    } else {
+      // He/Kaiming uniform: U(-b, b), b = sqrt(6 / fan_in), fan_in in the
+      // layout of the model's kind (heFanIn).
+      int64_t fanIn = heFanIn(s.shape, model->imported);
+      double bound = std::sqrt(6.0 / double(std::max<int64_t>(fanIn, 1)));
       float *w = params[k].as<float>();
       for (int64_t i = 0; i < params[k].numel(); ++i) {
         double u =
@@ -775,7 +911,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
             0x1p-24;
         w[i] = float((2 * u - 1) * bound);
       }
-    } // biases (rank < 2): zero
+    }
   }
   if (!step.stateArgs.empty())
     if (llvm::Error e = invoke(*engine, initFn, {}, state))
@@ -783,8 +919,6 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
 
   // -- Training loop
   // ------------------------------------------------------------
-  const int64_t stepsPerEpoch = int64_t(trainIdx.size()) / B;
-  const int64_t totalSteps = stepsPerEpoch * o.epochs;
   if (o.onCompiled) {
     TrainSetup setup;
     setup.stepName = stepName;
@@ -797,6 +931,9 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.numParams = numParams;
     setup.numState = unsigned(step.stateArgs.size());
     setup.compileSeconds = compileTime;
+    if (model->params)
+      setup.paramsFunction = paramsFn.name;
+    setup.warmupSteps = warmupSteps;
     o.onCompiled(setup);
   }
 
@@ -896,7 +1033,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
          ++s, ++globalStep) {
       auto ts = Clock::now();
       fillBatch(split.train, order, s * B, B, -1);
-      lr = stepLr(o, globalStep, totalSteps);
+      lr = scheduledLr(o.schedule, o.lr, globalStep, totalSteps, warmupSteps);
       *lrBuf.as<float>() = float(lr);
       for (unsigned k = 0; k < numParams; ++k) {
         stepArgs[size_t(step.paramArgs[k])] = &params[k];
@@ -1076,6 +1213,36 @@ llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec) {
 
 } // namespace
 
+double scheduledLr(llvm::StringRef schedule, double lr, int64_t step,
+                   int64_t totalSteps, int64_t warmupSteps) {
+  if (schedule == "warmup-cosine") {
+    if (step < warmupSteps)
+      return lr * double(step) / double(warmupSteps);
+    step -= warmupSteps;
+    totalSteps -= warmupSteps;
+  } else if (schedule != "cosine") {
+    return lr;
+  }
+  if (totalSteps <= 0)
+    return lr;
+  return lr * 0.5 * (1 + std::cos(M_PI * double(step) / double(totalSteps)));
+}
+
+int64_t defaultWarmupSteps(int64_t totalSteps) {
+  return std::max<int64_t>(totalSteps, 0) / 20;
+}
+
+int64_t heFanIn(llvm::ArrayRef<int64_t> shape, bool imported) {
+  int64_t fanIn = 1;
+  if (imported) // (out, in), OIHW: all but the first
+    for (size_t d = 1; d < shape.size(); ++d)
+      fanIn *= shape[d];
+  else // (in, out), HWCF: all but the last
+    for (size_t d = 0; d + 1 < shape.size(); ++d)
+      fanIn *= shape[d];
+  return fanIn;
+}
+
 llvm::Expected<std::string> recipePassOptions(const std::string &spec) {
   llvm::Expected<RecipeSpec> recipe = parseRecipeSpec(spec);
   if (!recipe)
@@ -1094,6 +1261,21 @@ llvm::Expected<TrainResult> train(const TrainOptions &o) {
         context.loadAllAvailableDialects();
         llvm::SourceMgr sourceMgr;
         SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+        if (isOnnxModelPath(o.model)) {
+          // Parameters as arguments, their values in @main_params; a
+          // symbolic batch of the training batch size.
+          int64_t batch = o.batchSize ? o.batchSize : kDefaultTrainingBatch;
+          if (std::error_code ec = llvm::sys::fs::access(
+                  o.model, llvm::sys::fs::AccessMode::Exist))
+            return error("cannot read model '" + o.model +
+                         "': " + ec.message());
+          OwningOpRef<ModuleOp> module =
+              o.importOnnx ? o.importOnnx(o.model, context, batch)
+                           : importOnnxForTraining(o.model, &context, batch);
+          if (!module)
+            return error("importing the ONNX model '" + o.model + "' failed");
+          return trainModule(*module, o, p, t0, held);
+        }
         std::string errorMessage;
         auto file = openInputFile(o.model, &errorMessage);
         if (!file)

@@ -40,8 +40,8 @@ using utils::IteratorType;
 /// its adjoints, its set of varied values and its GEMM tagging.
 class StepBuilder : public AdjointContext {
 public:
-  StepBuilder(func::FuncOp forward, OpBuilder &b)
-      : AdjointContext(b, forward.getLoc()), fwd(forward),
+  StepBuilder(func::FuncOp forward, Optimizer optimizer, OpBuilder &b)
+      : AdjointContext(b, forward.getLoc()), fwd(forward), optimizer(optimizer),
         ctx(forward.getContext()), f32(Float32Type::get(ctx)),
         i32(IntegerType::get(ctx, 32)) {}
 
@@ -88,18 +88,36 @@ private:
 
   // ---- phases --------------------------------------------------------------
   LogicalResult cloneForward(Block &body);
+  /// The loss of logits `[B, ..., C]` against labels `[B, ...]`: every
+  /// position is a sample.
   void buildLoss(Value logits, Value labels, Value &loss, Value &correct,
                  Value &dLogits);
+  /// The same on `rows` samples: logits `[rows, C]`, labels `[rows]`.
+  void buildRowLoss(Value logits, Value labels, Value &loss, Value &correct,
+                    Value &dLogits);
   /// Calls `op`'s derivative rule.
   LogicalResult backprop(Operation *op);
   Value sgdUpdate(Value p, Value g, Value v, Value lr, Value mu, Value wd,
                   Value &newV);
+  /// AdamW with bias correction (`bc1 = 1 - beta1^t`, `bc2 = 1 - beta2^t`).
+  Value adamwUpdate(Value p, Value g, Value m, Value v, ValueRange hypers,
+                    Value bc1, Value bc2, Value &newM, Value &newV);
+  /// The hyper-parameters of the optimizer, in argument order.
+  SmallVector<HyperParam> hyperParams() const;
+  /// Per parameter, the kinds of its optimizer state.
+  SmallVector<SlotKind> optimizerSlots() const;
 
   func::FuncOp fwd;
+  Optimizer optimizer;
   MLIRContext *ctx;
   Type f32, i32;
-  unsigned numParams = 0;
-  int64_t batch = 0, classes = 0;
+  /// The forward's arguments before the batch: parameters and buffers.
+  unsigned numModelArgs = 0;
+  SmallVector<bool> isBuffer;        // per model argument
+  SmallVector<int> bufferResult;     // per model argument: forward result, -1
+  SmallVector<unsigned> paramArgs;   // model arguments that are parameters
+  int64_t rows = 0, classes = 0;     // loss samples (B·T...), classes
+  SmallVector<int64_t> labelsShape;  // the logits' shape without C
 
   func::FuncOp step;
   IRMapping mapping;
@@ -115,44 +133,77 @@ LogicalResult StepBuilder::checkSignature() {
   auto bad = [&](const Twine &why) {
     return fwd.emitError("quant4-build-training-step: forward function @")
            << fwd.getName() << " " << why
-           << " (expected (parameters..., batch) -> tensor<BxCxf32> logits "
-              "with static shapes)";
+           << " (expected (parameters and buffers..., batch) -> (logits "
+              "tensor<Bx...xCxf32>, updated buffers...) with static shapes)";
   };
   if (fwd.isExternal())
     return bad("has no body");
   FunctionType ft = fwd.getFunctionType();
   if (ft.getNumInputs() < 2)
     return bad("needs at least one parameter and the batch argument");
+  numModelArgs = ft.getNumInputs() - 1;
   for (auto [i, t] : llvm::enumerate(ft.getInputs())) {
     auto rt = dyn_cast<RankedTensorType>(t);
-    bool isBatch = i + 1 == ft.getNumInputs();
-    // Parameters are f32; the batch is f32 (images, features) or integer
-    // (token ids).
+    bool isBatch = i == numModelArgs;
+    // Parameters and buffers are f32; the batch is f32 (images, features)
+    // or integer (token ids).
     if (!rt || !rt.hasStaticShape() ||
         !(rt.getElementType().isF32() ||
           (isBatch && rt.getElementType().isSignlessInteger())))
       return bad("has argument " + Twine(i) + " that is not a statically "
                  "shaped " + (isBatch ? "f32 or integer" : "f32") + " tensor");
+    if (isBatch)
+      continue;
+    bool buffer = getArgumentSlot(fwd, i).kind == SlotKind::Buffer;
+    isBuffer.push_back(buffer);
+    bufferResult.push_back(-1);
+    if (!buffer)
+      paramArgs.push_back(i);
   }
+  if (paramArgs.empty())
+    return bad("has no parameter (every argument before the batch is a "
+               "buffer)");
   auto batchType = cast<RankedTensorType>(ft.getInputs().back());
   if (batchType.getRank() < 1)
     return bad("has a batch argument of rank 0");
-  if (ft.getNumResults() != 1)
-    return bad("returns " + Twine(ft.getNumResults()) + " values");
+  if (ft.getNumResults() < 1)
+    return bad("returns no logits");
+  // Results after the logits: updated buffers, each named like its
+  // argument and of its type.
+  for (unsigned r = 1; r < ft.getNumResults(); ++r) {
+    Slot slot = getResultSlot(fwd, r);
+    int arg = -1;
+    for (unsigned i = 0; slot.kind == SlotKind::Buffer && i < numModelArgs; ++i)
+      if (isBuffer[i] && getArgumentSlot(fwd, i).name == slot.name)
+        arg = int(i);
+    if (arg < 0)
+      return bad("returns " + Twine(ft.getNumResults()) +
+                 " values and result " + Twine(r) +
+                 " is not an updated buffer (quant4.buffer naming a buffer "
+                 "argument)");
+    if (bufferResult[arg] >= 0)
+      return bad("updates buffer '" + slot.name + "' twice");
+    if (ft.getResult(r) != ft.getInput(arg))
+      return bad("returns buffer '" + slot.name + "' with another type than "
+                 "its argument's");
+    bufferResult[arg] = int(r);
+  }
   auto lt = dyn_cast<RankedTensorType>(ft.getResult(0));
-  if (!lt || lt.getRank() != 2 || !lt.hasStaticShape() ||
+  if (!lt || lt.getRank() < 2 || !lt.hasStaticShape() ||
       !lt.getElementType().isF32())
-    return bad("does not return a rank-2 f32 tensor of logits");
+    return bad("does not return an f32 tensor of logits of rank 2 or more");
   if (lt.getDimSize(0) != batchType.getDimSize(0))
     return bad("returns logits for " + Twine(lt.getDimSize(0)) +
                " samples but its batch has " + Twine(batchType.getDimSize(0)));
-  if (lt.getDimSize(1) < 1)
+  if (lt.getShape().back() < 1)
     return bad("returns logits with no class");
   if (!fwd.getBody().hasOneBlock())
     return bad("has more than one block");
-  numParams = ft.getNumInputs() - 1;
-  batch = lt.getDimSize(0);
-  classes = lt.getDimSize(1);
+  labelsShape.assign(lt.getShape().begin(), lt.getShape().end() - 1);
+  rows = 1;
+  for (int64_t d : labelsShape)
+    rows *= d;
+  classes = lt.getShape().back();
   return success();
 }
 
@@ -175,7 +226,8 @@ bool StepBuilder::isParameter(Value v) {
   while (true) {
     if (auto arg = dyn_cast<BlockArgument>(v))
       return arg.getOwner() == &step.getBody().front() &&
-             arg.getArgNumber() < numParams;
+             arg.getArgNumber() < numModelArgs &&
+             !isBuffer[arg.getArgNumber()];
     Operation *def = v.getDefiningOp();
     if (!def)
       return false;
@@ -249,6 +301,26 @@ LogicalResult StepBuilder::cloneForward(Block &body) {
 
 void StepBuilder::buildLoss(Value logits, Value labels, Value &loss,
                             Value &correct, Value &dLogits) {
+  auto lt = cast<RankedTensorType>(logits.getType());
+  if (lt.getRank() == 2)
+    return buildRowLoss(logits, labels, loss, correct, dLogits);
+  // [B, T, ..., C] -> [B·T·..., C]: every position is a sample (next-token
+  // prediction), the loss their mean.
+  ReassociationIndices leading;
+  for (int64_t d = 0; d + 1 < lt.getRank(); ++d)
+    leading.push_back(d);
+  SmallVector<ReassociationIndices> toRows = {leading, {lt.getRank() - 1}};
+  SmallVector<ReassociationIndices> toRow = {leading};
+  Value flat = tensor::CollapseShapeOp::create(b, loc, logits, toRows);
+  Value flatLabels = tensor::CollapseShapeOp::create(b, loc, labels, toRow);
+  Value dFlat;
+  buildRowLoss(flat, flatLabels, loss, correct, dFlat);
+  dLogits = tensor::ExpandShapeOp::create(b, loc, lt, dFlat, toRows);
+}
+
+void StepBuilder::buildRowLoss(Value logits, Value labels, Value &loss,
+                               Value &correct, Value &dLogits) {
+  int64_t batch = rows;
   AffineExpr d0, d1;
   bindDims(ctx, d0, d1);
   AffineMap id2 = map(2, {d0, d1}), row = map(2, {d0});
@@ -418,18 +490,86 @@ Value StepBuilder::sgdUpdate(Value p, Value g, Value v, Value lr, Value mu,
   return op.getResult(0);
 }
 
+Value StepBuilder::adamwUpdate(Value p, Value g, Value m, Value v,
+                               ValueRange hypers, Value bc1, Value bc2,
+                               Value &newM, Value &newV) {
+  auto type = cast<RankedTensorType>(p.getType());
+  unsigned rank = type.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  Value lr = hypers[0], b1 = hypers[1], b2 = hypers[2], eps = hypers[3],
+        wd = hypers[4];
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{type, type, type}, ValueRange{p, g, m, v},
+      ValueRange{empty(type.getShape(), f32), empty(type.getShape(), f32),
+                 empty(type.getShape(), f32)},
+      SmallVector<AffineMap>(7, id),
+      SmallVector<IteratorType>(rank, IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        auto mul = [&](Value x, Value y) {
+          return arith::MulFOp::create(nb, l, x, y).getResult();
+        };
+        auto add = [&](Value x, Value y) {
+          return arith::AddFOp::create(nb, l, x, y).getResult();
+        };
+        auto sub = [&](Value x, Value y) {
+          return arith::SubFOp::create(nb, l, x, y).getResult();
+        };
+        auto div = [&](Value x, Value y) {
+          return arith::DivFOp::create(nb, l, x, y).getResult();
+        };
+        Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
+        // p1 = p - lr·wd·p (decoupled weight decay)
+        // m' = b1·m + (1 - b1)·g;  v' = b2·v + (1 - b2)·g²
+        // p' = p1 - lr·(m'/bc1) / (sqrt(v'/bc2) + eps)
+        Value pv = a[0], gv = a[1];
+        Value p1 = sub(pv, mul(mul(lr, wd), pv));
+        Value m2 = add(mul(b1, a[2]), mul(sub(one, b1), gv));
+        Value v2 = add(mul(b2, a[3]), mul(sub(one, b2), mul(gv, gv)));
+        Value denom =
+            add(math::SqrtOp::create(nb, l, div(v2, bc2)).getResult(), eps);
+        Value p2 = sub(p1, div(mul(lr, div(m2, bc1)), denom));
+        linalg::YieldOp::create(nb, l, ValueRange{p2, m2, v2});
+      });
+  newM = op.getResult(1);
+  newV = op.getResult(2);
+  return op.getResult(0);
+}
+
+SmallVector<HyperParam> StepBuilder::hyperParams() const {
+  if (optimizer == Optimizer::AdamW)
+    return {HyperParam::LearningRate, HyperParam::Beta1, HyperParam::Beta2,
+            HyperParam::Epsilon, HyperParam::WeightDecay, HyperParam::Step};
+  return {HyperParam::LearningRate, HyperParam::Momentum,
+          HyperParam::WeightDecay};
+}
+
+SmallVector<SlotKind> StepBuilder::optimizerSlots() const {
+  if (optimizer == Optimizer::AdamW)
+    return {SlotKind::Momentum, SlotKind::SecondMoment};
+  return {SlotKind::Momentum};
+}
+
 FailureOr<func::FuncOp> StepBuilder::build() {
+  // Arguments: the model arguments (parameters and buffers, in the
+  // forward's order), the optimizer state of each parameter (kind by kind),
+  // the batch, the labels, the hyper-parameters. Results: the updated model
+  // arguments, the updated optimizer state, the loss, the correct count.
   FunctionType ft = fwd.getFunctionType();
-  ArrayRef<Type> paramTypes = ft.getInputs().drop_back();
-  Type batchType = ft.getInputs().back();
+  ArrayRef<Type> modelTypes = ft.getInputs().drop_back();
+  SmallVector<SlotKind> stateKinds = optimizerSlots();
+  SmallVector<HyperParam> hypers = hyperParams();
   auto scalarF32 = tensorOf({}, f32);
-  SmallVector<Type> argTypes(paramTypes);
-  argTypes.append(paramTypes.begin(), paramTypes.end());
-  argTypes.push_back(batchType);
-  argTypes.push_back(tensorOf({batch}, i32));
-  argTypes.append(3, scalarF32);
-  SmallVector<Type> resultTypes(paramTypes);
-  resultTypes.append(paramTypes.begin(), paramTypes.end());
+  SmallVector<Type> stateTypes;
+  for (unsigned k = 0; k < stateKinds.size(); ++k)
+    for (unsigned i : paramArgs)
+      stateTypes.push_back(modelTypes[i]);
+  SmallVector<Type> argTypes(modelTypes);
+  argTypes.append(stateTypes);
+  argTypes.push_back(ft.getInputs().back());
+  argTypes.push_back(tensorOf(labelsShape, i32));
+  argTypes.append(hypers.size(), scalarF32);
+  SmallVector<Type> resultTypes(modelTypes);
+  resultTypes.append(stateTypes);
   resultTypes.push_back(scalarF32);
   resultTypes.push_back(tensorOf({}, i32));
 
@@ -441,8 +581,9 @@ FailureOr<func::FuncOp> StepBuilder::build() {
   b.setInsertionPointToStart(entry);
 
   // Argument and result attributes for drivers.
-  auto paramName = [&](unsigned i) -> std::string {
-    if (Slot s = getArgumentSlot(fwd, i); s.kind == SlotKind::Param)
+  auto modelArgName = [&](unsigned i) -> std::string {
+    Slot s = getArgumentSlot(fwd, i);
+    if (s.kind == SlotKind::Param || s.kind == SlotKind::Buffer)
       return s.name.str();
     return "p" + std::to_string(i);
   };
@@ -454,31 +595,36 @@ FailureOr<func::FuncOp> StepBuilder::build() {
     NamedAttribute a = getSlotAttr(ctx, kind, name);
     step.setResultAttr(i, a.getName(), a.getValue());
   };
-  for (unsigned i = 0; i < numParams; ++i) {
-    std::string n = paramName(i);
-    setArg(i, SlotKind::Param, n);
-    setArg(numParams + i, SlotKind::Momentum, n);
-    setResult(i, SlotKind::Param, n);
-    setResult(numParams + i, SlotKind::Momentum, n);
+  for (unsigned i = 0; i < numModelArgs; ++i) {
+    SlotKind kind = isBuffer[i] ? SlotKind::Buffer : SlotKind::Param;
+    setArg(i, kind, modelArgName(i));
+    setResult(i, kind, modelArgName(i));
   }
-  unsigned xArg = 2 * numParams;
+  unsigned stateArg = numModelArgs, numParams = paramArgs.size();
+  for (auto [k, kind] : llvm::enumerate(stateKinds))
+    for (auto [j, i] : llvm::enumerate(paramArgs)) {
+      setArg(stateArg + k * numParams + j, kind, modelArgName(i));
+      setResult(stateArg + k * numParams + j, kind, modelArgName(i));
+    }
+  unsigned xArg = stateArg + stateKinds.size() * numParams;
   setArg(xArg, SlotKind::Batch);
   setArg(xArg + 1, SlotKind::Labels);
-  const HyperParam hypers[] = {HyperParam::LearningRate, HyperParam::Momentum,
-                               HyperParam::WeightDecay};
   for (auto [i, h] : llvm::enumerate(hypers))
     setArg(xArg + 2 + i, SlotKind::Hyper, stringifyHyperParam(h));
-  setResult(2 * numParams, SlotKind::Loss);
-  setResult(2 * numParams + 1, SlotKind::Correct);
+  // The results repeat the arguments before the batch, then loss, correct.
+  unsigned lossResult = xArg;
+  setResult(lossResult, SlotKind::Loss);
+  setResult(lossResult + 1, SlotKind::Correct);
   setForwardFunction(step, fwd.getNameAttr());
 
   // Forward.
   Block &body = fwd.getBody().front();
-  for (unsigned i = 0; i < numParams; ++i) {
+  for (unsigned i = 0; i < numModelArgs; ++i) {
     mapping.map(body.getArgument(i), entry->getArgument(i));
-    varied.insert(entry->getArgument(i));
+    if (!isBuffer[i])
+      varied.insert(entry->getArgument(i));
   }
-  mapping.map(body.getArgument(numParams), entry->getArgument(xArg));
+  mapping.map(body.getArgument(numModelArgs), entry->getArgument(xArg));
   if (failed(cloneForward(body)))
     return failure();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
@@ -497,24 +643,45 @@ FailureOr<func::FuncOp> StepBuilder::build() {
       return failure();
 
   // Update.
-  Value lr = tensor::ExtractOp::create(b, loc, entry->getArgument(xArg + 2),
-                                       ValueRange{});
-  Value mu = tensor::ExtractOp::create(b, loc, entry->getArgument(xArg + 3),
-                                       ValueRange{});
-  Value wd = tensor::ExtractOp::create(b, loc, entry->getArgument(xArg + 4),
-                                       ValueRange{});
-  SmallVector<Value> results, momenta;
-  for (unsigned i = 0; i < numParams; ++i) {
+  SmallVector<Value> h;
+  for (unsigned i = 0; i < hypers.size(); ++i)
+    h.push_back(tensor::ExtractOp::create(b, loc, entry->getArgument(xArg + 2 + i),
+                                          ValueRange{}));
+  Value bc1, bc2; // AdamW's bias corrections 1 - beta^t
+  if (optimizer == Optimizer::AdamW) {
+    Value one = cstF(1.0), t = h[5];
+    bc1 = arith::SubFOp::create(b, loc, one,
+                                math::PowFOp::create(b, loc, h[1], t));
+    bc2 = arith::SubFOp::create(b, loc, one,
+                                math::PowFOp::create(b, loc, h[2], t));
+  }
+  SmallVector<Value> results(numModelArgs);
+  SmallVector<Value> state(stateKinds.size() * numParams);
+  for (unsigned i = 0; i < numModelArgs; ++i) {
+    if (!isBuffer[i])
+      continue;
+    // A buffer: the forward's update of it, else unchanged.
+    results[i] = bufferResult[i] >= 0
+                     ? mapping.lookup(ret.getOperand(bufferResult[i]))
+                     : entry->getArgument(i);
+  }
+  for (unsigned j = 0; j < numParams; ++j) {
+    unsigned i = paramArgs[j];
     Value p = entry->getArgument(i);
     Value g = adjoint.lookup(p);
     if (!g)
       g = zerosLike(p);
-    Value newV;
-    results.push_back(sgdUpdate(p, g, entry->getArgument(numParams + i), lr,
-                                mu, wd, newV));
-    momenta.push_back(newV);
+    auto stateOf = [&](unsigned k) {
+      return entry->getArgument(stateArg + k * numParams + j);
+    };
+    if (optimizer == Optimizer::AdamW) {
+      results[i] = adamwUpdate(p, g, stateOf(0), stateOf(1), h, bc1, bc2,
+                               state[j], state[numParams + j]);
+    } else {
+      results[i] = sgdUpdate(p, g, stateOf(0), h[0], h[1], h[2], state[j]);
+    }
   }
-  results.append(momenta.begin(), momenta.end());
+  results.append(state);
   results.push_back(loss);
   results.push_back(correct);
   func::ReturnOp::create(b, loc, results);
@@ -561,6 +728,12 @@ struct BuildTrainingStepPass
             !getForwardFunction(fn) && !getParamsOf(fn))
           forwards.push_back(fn);
     }
+    std::optional<Optimizer> optimizerKind = symbolizeOptimizer(optimizer);
+    if (!optimizerKind) {
+      mlir::emitError(module.getLoc(), "quant4-build-training-step: optimizer '")
+          << optimizer << "' is not one of sgd, adamw";
+      return signalPassFailure();
+    }
     OpBuilder b(module.getContext());
     bool failedAny = false;
     for (func::FuncOp fn : forwards) {
@@ -571,7 +744,7 @@ struct BuildTrainingStepPass
         failedAny = true;
         continue;
       }
-      StepBuilder sb(fn, b);
+      StepBuilder sb(fn, *optimizerKind, b);
       if (failed(sb.checkSignature())) {
         failedAny = true;
         continue;

@@ -86,9 +86,32 @@ func.func @batch_mismatch(%w: tensor<4x3xf32>, %x: tensor<2x3xf32>) -> tensor<4x
 
 // -----
 
-// expected-error@+1 {{forward function @rank3 does not return a rank-2 f32 tensor of logits}}
-func.func @rank3(%w: tensor<2x3x1xf32>, %x: tensor<2x3xf32>) -> tensor<2x3x1xf32> {
-  return %w : tensor<2x3x1xf32>
+// expected-error@+1 {{forward function @rank1 does not return an f32 tensor of logits of rank 2 or more}}
+func.func @rank1(%w: tensor<2xf32>, %x: tensor<2x3xf32>) -> tensor<2xf32> {
+  return %w : tensor<2xf32>
+}
+
+// -----
+
+// expected-error@+1 {{forward function @only_buffers has no parameter (every argument before the batch is a buffer)}}
+func.func @only_buffers(%m: tensor<3xf32> {quant4.buffer = "m"}, %x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  return %x : tensor<2x3xf32>
+}
+
+// -----
+
+// expected-error@+1 {{forward function @unknown_buffer returns 2 values and result 1 is not an updated buffer (quant4.buffer naming a buffer argument)}}
+func.func @unknown_buffer(%w: tensor<2x3xf32>, %m: tensor<3xf32> {quant4.buffer = "m"}, %x: tensor<2x3xf32>)
+    -> (tensor<2x3xf32>, tensor<3xf32> {quant4.buffer = "other"}) {
+  return %w, %m : tensor<2x3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// expected-error@+1 {{forward function @buffer_twice updates buffer 'm' twice}}
+func.func @buffer_twice(%w: tensor<2x3xf32>, %m: tensor<3xf32> {quant4.buffer = "m"}, %x: tensor<2x3xf32>)
+    -> (tensor<2x3xf32>, tensor<3xf32> {quant4.buffer = "m"}, tensor<3xf32> {quant4.buffer = "m"}) {
+  return %w, %m, %m : tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>
 }
 
 // -----

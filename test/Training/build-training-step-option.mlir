@@ -10,6 +10,9 @@
 // RUN: not quant4-opt %s --quant4-build-training-step=forward=nope 2>&1 >/dev/null | count 1
 // RUN: not quant4-opt %quant4_src_root/examples/mlp.mlir --quant4-build-training-step=forward=nope 2>&1 >/dev/null | FileCheck %s --check-prefix=MODULE --implicit-check-not=note
 // RUN: not quant4-opt %quant4_src_root/examples/mlp.mlir --quant4-build-training-step=forward=nope 2>&1 >/dev/null | count 3
+// An unknown optimizer is one line.
+// RUN: not quant4-opt %s --quant4-build-training-step=optimizer=lamb 2>&1 | FileCheck %s --check-prefix=OPTIMIZER
+// OPTIMIZER: error: quant4-build-training-step: optimizer 'lamb' is not one of sgd, adamw
 // MODULE: mlp.mlir:{{[0-9]+}}:1: error: quant4-build-training-step: no function @nope in the module
 // MODULE-NEXT: {{^}}module {
 // MODULE-NEXT: {{^}}^

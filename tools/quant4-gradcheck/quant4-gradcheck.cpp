@@ -79,6 +79,11 @@ llvm::cl::opt<unsigned> directionsPerParam(
                    "derivative g.v against the central difference along v: "
                    "for models, where single entries drown in f32 noise)"),
     llvm::cl::init(0));
+llvm::cl::opt<std::string> optimizerName(
+    "optimizer",
+    llvm::cl::desc("The step's optimizer (quant4-build-training-step's "
+                   "option): sgd or adamw"),
+    llvm::cl::init("sgd"));
 llvm::cl::opt<bool> randomInit(
     "random-init",
     llvm::cl::desc("Random parameters even when the module has a parameters "
@@ -144,10 +149,11 @@ int fail(const llvm::Twine &msg) {
   return 2;
 }
 
-/// Double-precision mean softmax cross-entropy and correct count.
+/// Double-precision mean softmax cross-entropy and correct count of logits
+/// [B, ..., C] (every position a sample) against their labels.
 void referenceLoss(const Tensor &logits, const std::vector<int32_t> &labels,
                    double &loss, int &correct) {
-  int64_t b = logits.shape[0], c = logits.shape[1];
+  int64_t c = logits.shape.back(), b = logits.numel() / c;
   loss = 0;
   correct = 0;
   for (int64_t r = 0; r < b; ++r) {
@@ -203,6 +209,7 @@ int main(int argc, char **argv) {
     PassManager pm(&context, ModuleOp::getOperationName());
     mlir::quant4::Quant4BuildTrainingStepOptions opts;
     opts.forwardFunctions = {fwdName};
+    opts.optimizer = optimizerName;
     pm.addPass(mlir::quant4::createQuant4BuildTrainingStep(opts));
     if (failed(pm.run(*module)))
       return fail("quant4-build-training-step failed on @" + fwdName);
@@ -218,14 +225,28 @@ int main(int argc, char **argv) {
   std::string stepName = step.getName().str();
   FunctionType fwdType = fwd.getFunctionType(),
                stepType = step.getFunctionType();
-  unsigned numParams = fwdType.getNumInputs() - 1;
+  // The model arguments (before the batch): parameters, and buffers
+  // (quant4.buffer: updated by the forward pass, not trained).
+  const bool adamw = optimizerName == "adamw";
+  const unsigned numModelArgs = fwdType.getNumInputs() - 1;
   std::vector<std::string> names;
-  for (unsigned i = 0; i < numParams; ++i) {
+  std::vector<unsigned> paramIdx, bufferIdx;
+  for (unsigned i = 0; i < numModelArgs; ++i) {
     mlir::quant4::Slot slot = mlir::quant4::getArgumentSlot(fwd, i);
-    names.push_back(slot.kind == mlir::quant4::SlotKind::Param
+    bool buffer = slot.kind == mlir::quant4::SlotKind::Buffer;
+    (buffer ? bufferIdx : paramIdx).push_back(i);
+    names.push_back(slot.kind == mlir::quant4::SlotKind::Param || buffer
                         ? slot.name.str()
                         : "p" + std::to_string(i));
   }
+  // The buffer each forward result after the logits updates (read now: the
+  // functions are lowered below).
+  std::vector<std::string> resultBuffer(fwdType.getNumResults());
+  for (unsigned r = 1; r < fwdType.getNumResults(); ++r)
+    resultBuffer[r] = mlir::quant4::getResultSlot(fwd, r).name.str();
+  const unsigned numParams = paramIdx.size();
+  const unsigned numStateKinds = adamw ? 2 : 1; // momentum; AdamW's m and v
+  const unsigned lossOut = numModelArgs + numStateKinds * numParams;
   // The model's own parameter values, if it has a parameters function
   // (quant4.params_of, e.g. an imported ONNX model's @main_params).
   func::FuncOp paramsFn;
@@ -261,12 +282,12 @@ int main(int argc, char **argv) {
     Runner runParams(*engine, paramsName, paramsType);
     if (std::string e = runParams.call({}, params); !e.empty())
       return fail(e);
-    if (params.size() != numParams)
+    if (params.size() != numModelArgs)
       return fail("@" + paramsName + " returns " +
                   std::to_string(params.size()) + " values for " +
-                  std::to_string(numParams) + " parameters");
+                  std::to_string(numModelArgs) + " parameters and buffers");
   }
-  for (unsigned i = 0; !paramsFn && i < numParams; ++i) {
+  for (unsigned i = 0; !paramsFn && i < numModelArgs; ++i) {
     Tensor t = makeTensor(cast<RankedTensorType>(fwdType.getInput(i)));
     // Rank >= 2: uniform with variance 2 / fan-in (fan-in = all dimensions
     // but the last, i.e. K of a KxN weight, KH*KW*C of an HWCF filter);
@@ -296,9 +317,14 @@ int main(int argc, char **argv) {
         x.as<int32_t>()[i] = int32_t(id);
     }
   }
-  int64_t batch = x.shape[0];
-  int64_t classes = cast<RankedTensorType>(fwdType.getResult(0)).getDimSize(1);
-  std::vector<int32_t> labelValues(batch);
+  // Labels: one per position of the logits but the last dimension.
+  ArrayRef<int64_t> logitsShape =
+      cast<RankedTensorType>(fwdType.getResult(0)).getShape();
+  std::vector<int64_t> labelsShape(logitsShape.begin(), logitsShape.end() - 1);
+  int64_t classes = logitsShape.back(), rows = 1;
+  for (int64_t d : labelsShape)
+    rows *= d;
+  std::vector<int32_t> labelValues(rows);
   for (auto &l : labelValues)
     l = int32_t(rng() % uint32_t(classes));
 
@@ -308,56 +334,76 @@ int main(int argc, char **argv) {
     f32(t)[0] = v;
     return t;
   };
+  // The step's arguments: model arguments, optimizer state (kind by kind,
+  // parameters only), batch, labels, hyper-parameters (SGD: lr, momentum,
+  // weight_decay; AdamW: lr, beta1, beta2, epsilon, weight_decay, step).
   auto stepArgs = [&](const std::vector<Tensor> &p,
-                      const std::vector<Tensor> &v, float lr, float mu,
-                      float wd) {
+                      const std::vector<Tensor> &state,
+                      std::vector<float> hypers) {
     std::vector<Tensor> args(p);
-    args.insert(args.end(), v.begin(), v.end());
+    args.insert(args.end(), state.begin(), state.end());
     args.push_back(x);
     Tensor labels;
-    labels.shape = {batch};
+    labels.shape = labelsShape;
     labels.dtype = npy::DType::I32;
     labels.data.resize(labelValues.size() * 4);
     std::copy(labelValues.begin(), labelValues.end(), i32(labels).begin());
     args.push_back(labels);
-    args.push_back(scalar(lr));
-    args.push_back(scalar(mu));
-    args.push_back(scalar(wd));
+    for (float h : hypers)
+      args.push_back(scalar(h));
     return args;
   };
-  std::vector<Tensor> zeroV;
-  for (const Tensor &p : params) {
-    Tensor z = p;
-    std::fill(f32(z).begin(), f32(z).end(), 0.0f);
-    zeroV.push_back(z);
-  }
+  std::vector<Tensor> zeroState;
+  for (unsigned k = 0; k < numStateKinds; ++k)
+    for (unsigned i : paramIdx) {
+      Tensor z = params[i];
+      std::fill(f32(z).begin(), f32(z).end(), 0.0f);
+      zeroState.push_back(z);
+    }
+  // Hyper-parameters under which the new (first) optimizer state is exactly
+  // the gradient: SGD with lr = 1 (then p' = p - g), AdamW with lr = 0,
+  // beta1 = 0 (m' = g, p' = p).
+  const std::vector<float> gradHypers =
+      adamw ? std::vector<float>{0, 0, 0, 1, 0, 1}
+            : std::vector<float>{1, 0, 0};
+  const std::vector<float> noUpdate =
+      adamw ? std::vector<float>{0, 0, 0, 1, 0, 1}
+            : std::vector<float>{0, 0, 0};
   auto lossAt = [&](const std::vector<Tensor> &p, double &loss) {
     std::vector<Tensor> out;
-    if (std::string e = runStep.call(stepArgs(p, zeroV, 0, 0, 0), out);
+    if (std::string e = runStep.call(stepArgs(p, zeroState, noUpdate), out);
         !e.empty())
       return e;
-    loss = f32(out[2 * numParams])[0];
+    loss = f32(out[lossOut])[0];
     return std::string();
   };
 
   bool ok = true;
   // ---- 1. analytic gradients ---------------------------------------------------
   std::vector<Tensor> out;
-  if (std::string e = runStep.call(stepArgs(params, zeroV, 1, 0, 0), out);
+  if (std::string e = runStep.call(stepArgs(params, zeroState, gradHypers),
+                                    out);
       !e.empty())
     return fail(e);
-  std::vector<Tensor> grads(out.begin() + numParams,
-                            out.begin() + 2 * numParams);
-  float stepLoss = f32(out[2 * numParams])[0];
-  int stepCorrect = i32(out[2 * numParams + 1])[0];
-  for (unsigned i = 0; i < numParams; ++i) {
+  // grads[j]: the gradient of parameter paramIdx[j].
+  std::vector<Tensor> grads(out.begin() + numModelArgs,
+                            out.begin() + numModelArgs + numParams);
+  std::vector<Tensor> stepBuffers;
+  for (unsigned i : bufferIdx)
+    stepBuffers.push_back(out[i]);
+  float stepLoss = f32(out[lossOut])[0];
+  int stepCorrect = i32(out[lossOut + 1])[0];
+  for (unsigned j = 0; j < numParams; ++j) {
+    unsigned i = paramIdx[j];
     int64_t mismatches = 0;
     for (int64_t k = 0; k < params[i].numel(); ++k)
-      if (f32(out[i])[k] != f32(params[i])[k] - f32(grads[i])[k])
+      if (f32(out[i])[k] !=
+          (adamw ? f32(params[i])[k] : f32(params[i])[k] - f32(grads[j])[k]))
         ++mismatches;
     if (mismatches) {
       llvm::outs() << "update " << names[i] << ": " << mismatches
-                   << " entries differ from p - g (lr = 1)\n";
+                   << (adamw ? " entries differ from p (lr = 0)\n"
+                             : " entries differ from p - g (lr = 1)\n");
       ok = false;
     }
   }
@@ -365,7 +411,8 @@ int main(int argc, char **argv) {
   // ---- 2. finite differences -----------------------------------------------------
   int64_t checked = 0, totalKinks = 0;
   double worstRatio = 0;
-  for (unsigned i = 0; i < numParams; ++i) {
+  for (unsigned j = 0; j < numParams; ++j) {
+    const unsigned i = paramIdx[j];
     int64_t n = params[i].numel();
     std::vector<int64_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
@@ -385,7 +432,7 @@ int main(int argc, char **argv) {
     // itself (g.v = |g|, the largest signal), the others random.
     for (unsigned d = 0; d < directionsPerParam; ++d) {
       std::vector<float> v(static_cast<size_t>(n));
-      llvm::ArrayRef<float> g = f32(grads[i]);
+      llvm::ArrayRef<float> g = f32(grads[j]);
       for (int64_t k = 0; k < n; ++k)
         v[k] = d == 0 ? g[k] : unit(rng);
       double norm = 0;
@@ -439,7 +486,7 @@ int main(int argc, char **argv) {
         continue;
       }
       double analytic = 0;
-      llvm::ArrayRef<float> g = f32(grads[i]);
+      llvm::ArrayRef<float> g = f32(grads[j]);
       for (int64_t k = 0; k < n; ++k)
         analytic += double(g[k]) * double(dir[k]);
       double diff = std::fabs(analytic - numeric);
@@ -487,6 +534,16 @@ int main(int argc, char **argv) {
     double refLoss;
     int refCorrect;
     referenceLoss(logits[0], labelValues, refLoss, refCorrect);
+    // The forward's updated buffers (results 1...) are the step's.
+    for (unsigned r = 1; r < logits.size(); ++r) {
+      for (auto [b, i] : llvm::enumerate(bufferIdx))
+        if (names[i] == resultBuffer[r]) {
+          bool same = logits[r].data == stepBuffers[b].data;
+          llvm::outs() << "buffer " << names[i] << ": step and forward "
+                       << (same ? "agree: OK" : "differ: FAIL") << "\n";
+          ok &= same;
+        }
+    }
     bool lossOk = std::fabs(refLoss - stepLoss) <= 1e-5 * std::max(1.0, refLoss);
     char line[200];
     std::snprintf(line, sizeof(line),
@@ -498,29 +555,53 @@ int main(int argc, char **argv) {
     ok &= lossOk && refCorrect == stepCorrect;
   }
 
-  // ---- 4. SGD with momentum and weight decay ------------------------------------
+  // ---- 4. the optimizer's update ---------------------------------------------
   {
-    const float lr = 0.05f, mu = 0.9f, wd = 1e-3f;
-    std::vector<Tensor> v = zeroV;
-    for (Tensor &t : v)
+    // SGD: lr 0.05, momentum 0.9, weight decay 1e-3; AdamW: lr 1e-2,
+    // beta1 0.9, beta2 0.999, epsilon 1e-8, weight decay 1e-2, step 3.
+    const std::vector<float> h =
+        adamw ? std::vector<float>{1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, 3.0f}
+              : std::vector<float>{0.05f, 0.9f, 1e-3f};
+    std::vector<Tensor> state = zeroState;
+    for (auto [n, t] : llvm::enumerate(state))
       for (float &e : f32(t))
-        e = 0.1f * unit(rng);
-    if (std::string e = runStep.call(stepArgs(params, v, lr, mu, wd), out);
+        e = n < numParams ? 0.1f * unit(rng)           // momentum, m
+                          : 0.01f * std::fabs(unit(rng)); // AdamW's v >= 0
+    if (std::string e = runStep.call(stepArgs(params, state, h), out);
         !e.empty())
       return fail(e);
     double worst = 0;
-    for (unsigned i = 0; i < numParams; ++i)
+    auto within = [&](double want, float got) {
+      worst = std::max(worst, std::fabs(want - double(got)) /
+                                  (1e-6 + 1e-5 * std::fabs(want)));
+    };
+    for (unsigned j = 0; j < numParams; ++j) {
+      unsigned i = paramIdx[j];
       for (int64_t k = 0; k < params[i].numel(); ++k) {
-        double g = double(f32(grads[i])[k]) + wd * double(f32(params[i])[k]);
-        double nv = mu * double(f32(v[i])[k]) + g;
-        double np = double(f32(params[i])[k]) - lr * nv;
-        worst = std::max({worst,
-                          std::fabs(nv - f32(out[numParams + i])[k]) /
-                              (1e-6 + 1e-5 * std::fabs(nv)),
-                          std::fabs(np - f32(out[i])[k]) /
-                              (1e-6 + 1e-5 * std::fabs(np))});
+        double p = f32(params[i])[k], g = f32(grads[j])[k];
+        double m = f32(state[j])[k];
+        if (adamw) {
+          double v = f32(state[numParams + j])[k];
+          double lr = h[0], b1 = h[1], b2 = h[2], eps = h[3], wd = h[4],
+                 t = h[5];
+          double m2 = b1 * m + (1 - b1) * g, v2 = b2 * v + (1 - b2) * g * g;
+          double mhat = m2 / (1 - std::pow(b1, t)),
+                 vhat = v2 / (1 - std::pow(b2, t));
+          double p2 = p - lr * wd * p - lr * mhat / (std::sqrt(vhat) + eps);
+          within(m2, f32(out[numModelArgs + j])[k]);
+          within(v2, f32(out[numModelArgs + numParams + j])[k]);
+          within(p2, f32(out[i])[k]);
+        } else {
+          double lr = h[0], mu = h[1], wd = h[2];
+          double nv = mu * m + g + wd * p;
+          within(nv, f32(out[numModelArgs + j])[k]);
+          within(p - lr * nv, f32(out[i])[k]);
+        }
       }
-    llvm::outs() << "sgd: momentum and weight decay update "
+    }
+    llvm::outs() << (adamw ? "adamw: moments, bias correction and decoupled "
+                             "weight decay update "
+                           : "sgd: momentum and weight decay update ")
                  << (worst <= 1.0 ? "OK" : "FAIL") << "\n";
     ok &= worst <= 1.0;
   }

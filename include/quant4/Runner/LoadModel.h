@@ -7,7 +7,10 @@
 // for running on the arrays the caller already has: its weights as
 // constants, a symbolic batch from the first input's dimension 0, and the
 // values of the small integer inputs (the shape-determining ones: Reshape's
-// shape, Slice's starts, Squeeze's axes, ...) folded at import.
+// shape, Slice's starts, Squeeze's axes, ...) folded at import; or for
+// training (quant4-run train --model MODEL.onnx): its weights as parameters
+// with their values in a parameters function, a symbolic batch of the
+// training batch size.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANT4_RUNNER_LOADMODEL_H
@@ -47,6 +50,20 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxForRun(llvm::StringRef path, mlir::MLIRContext *ctx,
                  llvm::ArrayRef<const npy::Array *> inputs,
                  llvm::StringRef functionName = "main");
+
+/// The batch size of an ONNX model imported for training when its batch is
+/// symbolic and no batch size is given (quant4-run train's --batch-size).
+constexpr int64_t kDefaultTrainingBatch = 64;
+
+/// Imports the ONNX model file `path` for training: the initializers become
+/// the parameters of @functionName (its first arguments, tagged
+/// quant4.param, then the graph inputs) and @<functionName>_params
+/// (quant4.params_of = @functionName) returns their values; a symbolic batch
+/// dimension becomes `batch` (a static batch is kept). Errors are
+/// diagnostics on `ctx`; returns null after them.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxForTraining(llvm::StringRef path, mlir::MLIRContext *ctx,
+                      int64_t batch, llvm::StringRef functionName = "main");
 
 /// Loads the model file `path` into a module: an ONNX model
 /// (isOnnxModelPath) with importOnnxForRun(path, ctx, onnxInputs), anything

@@ -3,11 +3,13 @@
 // Trains a model under a recipe on an MNIST dataset (docs/Results.md,
 // "quant4-run train", is the reference; docs/Training.md the model
 // convention). The model is a forward function or a training step built by
-// quant4-build-training-step (with or without its forward function).
+// quant4-build-training-step (with or without its forward function), in an
+// .mlir file or an ONNX model (a file whose name ends in .onnx, imported
+// with its weights as parameters: LoadModel.h, importOnnxForTraining).
 // train():
 //
-//  1. checks the recipe and probes the output paths, then loads the dataset
-//     (quant4/Data/MNIST.h), all before compiling anything;
+//  1. checks the options and the recipe and probes the output paths, then
+//     loads the dataset (quant4/Data/MNIST.h), all before compiling anything;
 //  2. builds @F_train_step with quant4-build-training-step when the model is
 //     a forward function, then runs quant4-apply-recipe on a module holding
 //     the step *and* the forward function, so the forward function becomes
@@ -16,8 +18,11 @@
 //     evaluation model;
 //  3. lowers that module with quant4-cpu-pipeline and JIT-compiles it once
 //     (Compile.h);
-//  4. initialises parameters from the seed (He/Kaiming uniform from the
-//     Philox counter-based generator of Numerics), calls the step's
+//  4. initialises parameters -- from the seed (He/Kaiming uniform from the
+//     Philox counter-based generator of Numerics, the fan-in read in the
+//     layout of the model's kind: heFanIn) or with the values of the model's
+//     parameters function (quant4.params_of, an imported model's
+//     @main_params) -- calls the step's
 //     init-state function for the recipe state, and trains: each epoch
 //     shuffles the training set with the seed and runs the step on every
 //     full batch (the last partial batch is dropped), threading parameters,
@@ -39,6 +44,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -68,6 +74,10 @@ struct TrainSetup {
           dropped = 0; // training samples beyond the last full batch
   unsigned numParams = 0, numState = 0;
   double compileSeconds = 0; // parsing to JIT-compiled
+  /// The parameters function the initial parameters come from (init
+  /// "model"), e.g. "main_params"; empty for He initialisation.
+  std::string paramsFunction;
+  int64_t warmupSteps = 0; // of "warmup-cosine"
 };
 
 /// Progress within an epoch, after each training step.
@@ -78,8 +88,9 @@ struct StepProgress {
 };
 
 struct TrainOptions {
-  /// The model: a path of an .mlir file (train(options)); the name of the
-  /// model in messages (train(module, options)).
+  /// The model: a path of an .mlir file or an ONNX model (a name ending in
+  /// .onnx: isOnnxModelPath) (train(options)); the name of the model in
+  /// messages (train(module, options)).
   std::string model;
   /// fp32, ultralow4, luq, mxfp4, nvfp4, fp8; ultralow4-notpr,
   /// ultralow4-nogradscale; or NAME:OPT=V[,OPT=V]... with options of
@@ -91,10 +102,22 @@ struct TrainOptions {
   std::string metricsPath, plotPath;
   /// The forward function when the model has several ("" to infer it).
   std::string forward;
-  /// "constant" or "cosine" (per step, lr -> 0).
+  /// "constant", "cosine" (per step, lr -> 0) or "warmup-cosine" (linear
+  /// warm-up over `warmupSteps`, then cosine): scheduledLr.
   std::string schedule = "constant";
+  /// The warm-up of "warmup-cosine" in steps, at most the run's steps; < 0:
+  /// defaultWarmupSteps (5 %). Only with "warmup-cosine".
+  int64_t warmupSteps = -1;
+  /// The initial parameters: "he" (He/Kaiming uniform from the seed),
+  /// "model" (the values the model's parameters function returns:
+  /// quant4.params_of, an imported ONNX model's @main_params), or "" for
+  /// the default: "model" when the model has a parameters function, else
+  /// "he".
+  std::string init;
   int64_t epochs = 5;
-  int64_t batchSize = 0;  // must equal the model's static batch (0: it)
+  /// Must equal the model's static batch (0: it). An ONNX model's symbolic
+  /// batch is imported with this size (0: kDefaultTrainingBatch, 64).
+  int64_t batchSize = 0;
   int64_t threads = 1;    // kernel worker threads
   int64_t trainLimit = 0; // > 0: a seeded random subset of the training set
   int64_t testLimit = 0;  // > 0: a seeded random subset of the test set
@@ -107,6 +130,12 @@ struct TrainOptions {
   std::function<mlir::OwningOpRef<mlir::ModuleOp>(llvm::SourceMgr &,
                                                   mlir::MLIRContext &)>
       parse;
+  /// Imports an ONNX model file for training with the batch size `batch`
+  /// (train(options) only; default: importOnnxForTraining). quant4-run
+  /// wraps it in its crash guard.
+  std::function<mlir::OwningOpRef<mlir::ModuleOp>(
+      llvm::StringRef path, mlir::MLIRContext &, int64_t batch)>
+      importOnnx;
 
   /// SIGINT handling (quant4-run train's): unless SIGINT is ignored when
   /// train() starts, SIGINT is held while compiling (so that the threads
@@ -150,6 +179,28 @@ llvm::Expected<TrainResult> train(mlir::ModuleOp module,
 /// The options of quant4-apply-recipe for a recipe as TrainOptions::recipe
 /// takes it, e.g. "ultralow4:tpr=0" -> "recipe=ultralow4 tpr=0".
 llvm::Expected<std::string> recipePassOptions(const std::string &recipe);
+
+/// The learning rate of global step `step` (0-based) of a run of
+/// `totalSteps` steps under `schedule` with the base rate `lr`:
+///   constant:       lr
+///   cosine:         lr·(1 + cos(π·t/T))/2
+///   warmup-cosine:  lr·t/W for t < W (from 0, linear), then
+///                   lr·(1 + cos(π·(t − W)/(T − W)))/2
+/// (t = step, T = totalSteps, W = warmupSteps; the cosines reach 0 at t = T,
+/// one step after the last; warmup-cosine with W = 0 is cosine).
+double scheduledLr(llvm::StringRef schedule, double lr, int64_t step,
+                   int64_t totalSteps, int64_t warmupSteps);
+
+/// The default warm-up of "warmup-cosine": 5 % of the run's steps, ⌊T/20⌋.
+int64_t defaultWarmupSteps(int64_t totalSteps);
+
+/// The fan-in of He initialisation for a parameter of shape `shape` (rank
+/// >= 2): in a hand-written model (docs/Training.md: dense weights
+/// (in, out), filters HWCF) the product of all dimensions but the last; in
+/// an imported model (`imported`: PyTorch's layouts, Gemm weights
+/// (out, in), filters OIHW) the product of all dimensions but the first,
+/// as torch.nn.init computes it.
+int64_t heFanIn(llvm::ArrayRef<int64_t> shape, bool imported);
 
 /// `v` with `prec` decimals ("nan", "inf", "-inf" for non-finite values):
 /// the format of every number quant4-run train prints and writes.

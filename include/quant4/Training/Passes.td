@@ -59,6 +59,9 @@ def Quant4BuildTrainingStep
                            "::mlir::math::MathDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
+    Option<"optimizer", "optimizer", "std::string", "\"sgd\"",
+           "The update: sgd (momentum and L2 weight decay) or adamw "
+           "(decoupled weight decay, bias-corrected moments)">,
     ListOption<"forwardFunctions", "forward", "std::string",
                "Forward functions to differentiate (default: every public "
                "function with a body that is not itself a training step nor a "

@@ -19,6 +19,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
+
+#include <cmath>
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -48,7 +50,14 @@ struct InputSlot {
 /// A parameter: an initializer passed as an argument.
 struct ParamSlot {
   std::shared_ptr<const RawTensor> raw;
+  bool buffer = false; // a BatchNormalization running statistic
 };
+
+/// Whether a floating-point tensor holds a NaN or an infinity.
+bool hasNonFinite(const RawTensor &t) {
+  HostTensor h = t.toHost();
+  return llvm::any_of(h.floats, [](double v) { return !std::isfinite(v); });
+}
 
 class ModelImporter {
 public:
@@ -117,11 +126,16 @@ ModelImporter::collectInitializers(const onnx::GraphProto &graph) {
             << "' is not supported";
     return failure();
   }
-  // Names that nodes or the graph's outputs read.
-  llvm::StringSet<> used;
-  for (const onnx::NodeProto &n : graph.node())
+  // Names that nodes or the graph's outputs read; the running statistics
+  // of BatchNormalization (inputs 3 and 4) are buffers.
+  llvm::StringSet<> used, buffers;
+  for (const onnx::NodeProto &n : graph.node()) {
     for (const std::string &in : n.input())
       used.insert(in);
+    if (n.op_type() == "BatchNormalization" && n.domain().empty())
+      for (int i = 3; i < std::min(5, n.input_size()); ++i)
+        buffers.insert(n.input(i));
+  }
   for (const onnx::ValueInfoProto &o : graph.output())
     used.insert(o.name());
   llvm::StringSet<> seen;
@@ -144,8 +158,9 @@ ModelImporter::collectInitializers(const onnx::GraphProto &graph) {
       return failure();
     }
     auto shared = std::make_shared<const RawTensor>(std::move(*raw));
-    if (!options.paramsAsConstants && isFloat(shared->dtype)) {
-      params.push_back({shared});
+    if (!options.paramsAsConstants && isFloat(shared->dtype) &&
+        !hasNonFinite(*shared)) {
+      params.push_back({shared, buffers.contains(t.name())});
       continue;
     }
     TensorValue v;
@@ -380,12 +395,19 @@ OwningOpRef<ModuleOp> ModelImporter::run(StringRef bytes) {
 
   GraphImporter g(ctx, b, bufferName, opset, options);
   unsigned arg = 0;
+  auto slotOf = [&](const ParamSlot &p) {
+    return mlir::quant4::getSlotAttr(
+        ctx,
+        p.buffer ? mlir::quant4::SlotKind::Buffer
+                 : mlir::quant4::SlotKind::Param,
+        p.raw->name);
+  };
   for (const ParamSlot &p : params) {
-    func.setArgAttrs(arg, ArrayRef<NamedAttribute>{mlir::quant4::getSlotAttr(
-                              ctx, mlir::quant4::SlotKind::Param,
-                              p.raw->name)});
+    func.setArgAttrs(arg, ArrayRef<NamedAttribute>{slotOf(p)});
     g.define(p.raw->name,
              TensorValue::ofValue(body->getArgument(arg++), p.raw->dtype));
+    if (p.buffer)
+      g.markBuffer(p.raw->name);
   }
   for (InputSlot &in : inputs) {
     TensorValue v = TensorValue::ofValue(body->getArgument(arg++), in.dtype);
@@ -418,6 +440,13 @@ OwningOpRef<ModuleOp> ModelImporter::run(StringRef bytes) {
     error() << "the graph has no outputs";
     return nullptr;
   }
+  // Then the buffers that training-mode BatchNormalization updated.
+  SmallVector<const ParamSlot *> updated;
+  for (const ParamSlot &p : params)
+    if (TensorValue *v = p.buffer ? g.bufferUpdate(p.raw->name) : nullptr) {
+      results.push_back(g.materialize(*v, fileLoc));
+      updated.push_back(&p);
+    }
   func::ReturnOp::create(b, fileLoc, results);
   // Drop what the importer made and no longer uses (e.g. the NCHW form of
   // a convolution's result that the next convolution reads in NHWC).
@@ -425,6 +454,9 @@ OwningOpRef<ModuleOp> ModelImporter::run(StringRef bytes) {
     if (isOpTriviallyDead(&op))
       op.erase();
   func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, p] : llvm::enumerate(updated))
+    func.setResultAttrs(graph.output_size() + i,
+                        ArrayRef<NamedAttribute>{slotOf(*p)});
 
   // The parameters' values.
   if (!params.empty()) {
@@ -438,9 +470,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(StringRef bytes) {
     SmallVector<Value> values;
     for (unsigned i = 0; i < params.size(); ++i) {
       values.push_back(g.constantOf(*params[i].raw, fileLoc));
-      pf.setResultAttrs(i, ArrayRef<NamedAttribute>{mlir::quant4::getSlotAttr(
-                               ctx, mlir::quant4::SlotKind::Param,
-                               params[i].raw->name)});
+      pf.setResultAttrs(i, ArrayRef<NamedAttribute>{slotOf(params[i])});
     }
     func::ReturnOp::create(b, fileLoc, values);
   }

@@ -116,6 +116,9 @@ public:
   void setOutput(unsigned i, mlir::Value v, DType t) {
     setOutput(i, TensorValue::ofValue(v, t));
   }
+  /// When input `i` is a buffer (GraphImporter::markBuffer), records `v`
+  /// as its new value (a result of the imported function).
+  void updateBufferInput(unsigned i, mlir::Value v, DType t);
   void setOutput(unsigned i, HostTensor h) {
     setOutput(i, TensorValue::ofHost(std::move(h)));
   }
@@ -173,6 +176,17 @@ public:
   bool isGraphInput(llvm::StringRef name) const {
     return graphInputs.contains(name);
   }
+  /// Buffers: initializers that are state of the model (BatchNormalization's
+  /// running statistics), and the values a node updates them to.
+  void markBuffer(llvm::StringRef name) { buffers.insert(name); }
+  bool isBuffer(llvm::StringRef name) const { return buffers.contains(name); }
+  void setBufferUpdate(llvm::StringRef name, TensorValue v) {
+    bufferUpdates[name] = std::move(v);
+  }
+  TensorValue *bufferUpdate(llvm::StringRef name) {
+    auto it = bufferUpdates.find(name);
+    return it == bufferUpdates.end() ? nullptr : &it->second;
+  }
 
   /// The MLIR value of `v` at the builder's insertion point; constants are
   /// created once.
@@ -198,6 +212,8 @@ public:
 private:
   llvm::StringMap<TensorValue> values;
   llvm::StringSet<> graphInputs;
+  llvm::StringSet<> buffers;
+  llvm::StringMap<TensorValue> bufferUpdates;
   llvm::StringSet<> blobKeys;
   mlir::Location fileLoc;
   std::string bufferName;

@@ -232,6 +232,11 @@ void NodeContext::setOutput(unsigned i, TensorValue v) {
   graph.define(node.output(int(i)), std::move(v));
 }
 
+void NodeContext::updateBufferInput(unsigned i, Value v, DType t) {
+  if (hasInput(i) && graph.isBuffer(node.input(int(i))))
+    graph.setBufferUpdate(node.input(int(i)), TensorValue::ofValue(v, t));
+}
+
 LogicalResult NodeContext::requireNoOutput(unsigned i, StringRef what) {
   if (!hasOutput(i))
     return success();

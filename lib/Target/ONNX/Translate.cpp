@@ -44,6 +44,19 @@ void ::quant4::onnx_import::registerONNXImportTranslation() {
       llvm::cl::desc("--import-onnx: the name of the imported function"),
       llvm::cl::init("main"), llvm::cl::cat(category));
 
+  static llvm::cl::opt<BatchNormMode> batchNorm(
+      "batchnorm",
+      llvm::cl::desc("--import-onnx: BatchNormalization's statistics"),
+      llvm::cl::values(
+          clEnumValN(BatchNormMode::AsExported, "as-exported",
+                     "as each node's training_mode says (default)"),
+          clEnumValN(BatchNormMode::Training, "training",
+                     "batch statistics; the running statistics are updated "
+                     "and returned"),
+          clEnumValN(BatchNormMode::Inference, "inference",
+                     "the running statistics")),
+      llvm::cl::init(BatchNormMode::AsExported), llvm::cl::cat(category));
+
   static TranslateToMLIRRegistration registration(
       "import-onnx",
       "import an ONNX model (.onnx) into func/linalg/tensor/arith/math "
@@ -65,6 +78,7 @@ void ::quant4::onnx_import::registerONNXImportTranslation() {
         }
         options.paramsAsConstants = paramsAsConstants;
         options.functionName = functionName;
+        options.batchNorm = batchNorm;
         for (const std::string &v : inputValues)
           if (std::string err = parseInputValue(v, options.inputValues);
               !err.empty()) {

@@ -11,7 +11,7 @@ func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
 // -----
 
 // A1: on an argument.
-// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.state, quant4.hyper, quant4.seed, quant4.batch, quant4.labels on function arguments)}}
+// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.hyper, quant4.seed, quant4.batch, quant4.labels on function arguments)}}
 func.func @unknown_arg_attr(%a: tensor<f32> {quant4.weight = "w"}) {
   return
 }
@@ -19,7 +19,7 @@ func.func @unknown_arg_attr(%a: tensor<f32> {quant4.weight = "w"}) {
 // -----
 
 // A1: on a result.
-// expected-error@+1 {{'func.func' op result 0: unknown attribute 'quant4.logits' (quant4 declares quant4.param, quant4.momentum, quant4.state, quant4.state_grad, quant4.loss, quant4.correct on function results)}}
+// expected-error@+1 {{'func.func' op result 0: unknown attribute 'quant4.logits' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.state_grad, quant4.loss, quant4.correct on function results)}}
 func.func @unknown_result_attr(%a: tensor<f32>) -> (tensor<f32> {quant4.logits}) {
   return %a : tensor<f32>
 }
@@ -203,7 +203,7 @@ func.func @bad_recipe(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf3
 // -----
 
 // A4: the legal hyper-parameters.
-// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.hyper' = "beta" is not a hyper-parameter (expected "lr", "momentum" or "weight_decay")}}
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.hyper' = "beta" is not a hyper-parameter (expected "lr", "momentum", "weight_decay", "beta1", "beta2", "epsilon" or "step")}}
 func.func @bad_hyper(%h: tensor<f32> {quant4.hyper = "beta"}) {
   return
 }
@@ -252,4 +252,37 @@ func.func @state_grad_no_layer(%s: tensor<f32>) -> (tensor<f32> {quant4.state_gr
 // expected-error@+1 {{'func.func' op argument 1: attribute 'quant4.state' must be a string "<layer>.<site>.<kind>", got 0 : i64}}
 func.func @state_kind(%t: tensor<f32> {quant4.state = "fc1.weight.act.pact_alpha"}, %s: tensor<f32> {quant4.state = 0}) {
   return
+}
+
+// -----
+
+// A3: quant4.buffer and quant4.second_moment are non-empty strings.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.buffer' must be a non-empty string, got ""}}
+func.func @buffer_empty(%a: tensor<4xf32> {quant4.buffer = ""}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.second_moment' must be a non-empty string, got unit}}
+func.func @second_moment_unit() -> (tensor<4xf32> {quant4.second_moment}) {
+  %c = arith.constant dense<0.0> : tensor<4xf32>
+  return %c : tensor<4xf32>
+}
+
+// -----
+
+// A5: a buffer is not also a parameter.
+// expected-error@+1 {{'func.func' op argument 0: carries both 'quant4.buffer' and 'quant4.param'; an argument or result of a step has one role}}
+func.func @buffer_and_param(%a: tensor<4xf32> {quant4.buffer = "bn.running_mean", quant4.param = "bn.running_mean"}) {
+  return
+}
+
+// -----
+
+// A2: quant4.buffer belongs on arguments and results.
+func.func @buffer_on_op(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // expected-error@+1 {{'linalg.add' op attribute 'quant4.buffer' belongs on function arguments and results}}
+  %c = linalg.add {quant4.buffer = "x"} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %c : tensor<4x4xf32>
 }

@@ -9,11 +9,16 @@
 //   func.func @main_params() -> (params...) attributes {quant4.params_of = @main}
 //
 // Parameters (floating-point initializers) come first, tagged with their
-// initializer's name, then the graph inputs that are not initializers in
-// graph order; the results are the graph outputs in order. @main_params
-// returns the parameters' values as `dense_resource` blobs. With
-// `paramsAsConstants` the initializers are constants of @main and there is
-// no @main_params.
+// initializer's name — `quant4.param`, or `quant4.buffer` for the running
+// statistics of BatchNormalization (state the forward pass updates, not
+// trained) — then the graph inputs that are not initializers in graph
+// order; the results are the graph outputs in order, then, for
+// BatchNormalization in training mode, the updated running statistics
+// (tagged `quant4.buffer` with their initializer's name). @main_params
+// returns the parameters' and buffers' values as `dense_resource` blobs.
+// Floating-point initializers with a non-finite value (an attention mask of
+// -inf) are constants, never parameters. With `paramsAsConstants` the
+// initializers are constants of @main and there is no @main_params.
 //
 // Errors (malformed or truncated protobuf, unsupported operators or
 // attribute values, missing initializers, symbolic dimensions without a
@@ -45,6 +50,13 @@ class MLIRContext;
 
 namespace quant4::onnx_import {
 
+/// How BatchNormalization nodes normalise.
+enum class BatchNormMode {
+  AsExported, ///< as each node's training_mode says
+  Training,   ///< batch statistics, running statistics updated
+  Inference,  ///< the running statistics
+};
+
 struct ImportOptions {
   /// The size of symbolic (dim_param or unknown) batch dimensions: dimension
   /// 0 of a graph input, and every other dimension with the same dim_param.
@@ -68,6 +80,10 @@ struct ImportOptions {
   /// The name of the imported function; its parameters' values come from
   /// `<functionName>_params`.
   std::string functionName = "main";
+  /// BatchNormalization's statistics (a model exported in eval mode can be
+  /// imported for training, and one exported in training mode for
+  /// evaluation).
+  BatchNormMode batchNorm = BatchNormMode::AsExported;
 };
 
 /// Imports the serialized ONNX model `bytes`; `bufferName` names it in

@@ -129,6 +129,8 @@ struct SlotName {
 /// The attributes that mark a slot.
 static constexpr SlotName kSlotNames[] = {
     {SlotKind::Param, attrs::kParam}, {SlotKind::Momentum, attrs::kMomentum},
+    {SlotKind::SecondMoment, attrs::kSecondMoment},
+    {SlotKind::Buffer, attrs::kBuffer},
     {SlotKind::Batch, attrs::kBatch}, {SlotKind::Labels, attrs::kLabels},
     {SlotKind::Hyper, attrs::kHyper}, {SlotKind::State, attrs::kState},
     {SlotKind::Seed, attrs::kSeed},   {SlotKind::StateGrad, attrs::kStateGrad},
@@ -170,6 +172,8 @@ NamedAttribute mlir::quant4::getSlotAttr(MLIRContext *ctx, SlotKind kind,
     switch (kind) {
     case SlotKind::Param:
     case SlotKind::Momentum:
+    case SlotKind::SecondMoment:
+    case SlotKind::Buffer:
     case SlotKind::Hyper:
     case SlotKind::State:
     case SlotKind::StateGrad:
@@ -237,6 +241,8 @@ static constexpr Rule kRules[] = {
     {attrs::kSignature, OnFunction, ValueKind::FunctionType},
     {attrs::kParam, OnArg | OnResult, ValueKind::Name},
     {attrs::kMomentum, OnArg | OnResult, ValueKind::Name},
+    {attrs::kSecondMoment, OnArg | OnResult, ValueKind::Name},
+    {attrs::kBuffer, OnArg | OnResult, ValueKind::Name},
     {attrs::kState, OnArg | OnResult, ValueKind::StateName},
     {attrs::kStateGrad, OnResult, ValueKind::StateName},
     {attrs::kHyper, OnArg, ValueKind::Hyper},

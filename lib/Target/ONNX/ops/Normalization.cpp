@@ -125,6 +125,19 @@ LogicalResult importBatchNorm(NodeContext &ctx) {
     return failure();
   if (training != 0 && training != 1)
     return ctx.unsupportedAttr("training_mode", std::to_string(training));
+  // The import may override the exported mode (ImportOptions::batchNorm).
+  bool forcedInference = false;
+  switch (ctx.options().batchNorm) {
+  case BatchNormMode::AsExported:
+    break;
+  case BatchNormMode::Training:
+    training = 1;
+    break;
+  case BatchNormMode::Inference:
+    forcedInference = training == 1;
+    training = 0;
+    break;
+  }
   TensorValue *xv = ctx.input(0);
   if (!xv)
     return failure();
@@ -141,7 +154,7 @@ LogicalResult importBatchNorm(NodeContext &ctx) {
     if (!checkChannelParam(ctx, p[i], xv->dtype, c, names[i]))
       return failure();
   }
-  if (!training)
+  if (!training && !forcedInference)
     for (unsigned i = 1; i < ctx.numOutputs(); ++i)
       if (failed(ctx.requireNoOutput(
               i, "a training statistic, without training_mode = 1")))
@@ -194,6 +207,11 @@ LogicalResult importBatchNorm(NodeContext &ctx) {
         });
   }
   ctx.setOutput(0, y, xv->dtype);
+  if (forcedInference) {
+    // Exported in training mode, evaluated: the statistics stay.
+    ctx.setOutput(1, *p[3]);
+    ctx.setOutput(2, *p[4]);
+  }
   if (training) {
     auto running = [&](Value old, Value batch) {
       return em.elementwise(
@@ -205,10 +223,13 @@ LogicalResult importBatchNorm(NodeContext &ctx) {
             return arith::AddFOp::create(b, l, o, n);
           });
     };
-    if (ctx.hasOutput(1))
-      ctx.setOutput(1, running(mean, batchMean), xv->dtype);
-    if (ctx.hasOutput(2))
-      ctx.setOutput(2, running(var, batchVar), xv->dtype);
+    // The new running statistics: the node's outputs 1 and 2, and the new
+    // values of the buffers they come from (results of the function).
+    Value newMean = running(mean, batchMean), newVar = running(var, batchVar);
+    ctx.setOutput(1, newMean, xv->dtype);
+    ctx.setOutput(2, newVar, xv->dtype);
+    ctx.updateBufferInput(3, newMean, xv->dtype);
+    ctx.updateBufferInput(4, newVar, xv->dtype);
   }
   return success();
 }

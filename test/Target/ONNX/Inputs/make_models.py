@@ -254,6 +254,17 @@ def batchnorm_training():
 
 
 @model
+def masked_add():
+    # A float initializer with -inf entries (a causal attention mask) and a
+    # plain weight: the mask is a constant, the weight a parameter.
+    mask = np.triu(np.full((3, 3), -np.inf, np.float32), k=1)
+    nodes = [helper.make_node("Add", ["x", "mask"], ["m"], name="mask_add"),
+             helper.make_node("Mul", ["m", "w"], ["y"], name="scale")]
+    return make(nodes, [vi("x", F, [3, 3])], [vi("y", F, [3, 3])],
+                [init("mask", mask), init("w", np.full((3, 3), 2, np.float32))])
+
+
+@model
 def layernorm_softmax():
     nodes = [
         helper.make_node("LayerNormalization", ["x", "g", "b"], ["ln"], axis=-1,

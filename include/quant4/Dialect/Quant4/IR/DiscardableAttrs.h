@@ -47,6 +47,10 @@ constexpr llvm::StringLiteral kParam =
     Quant4Dialect::ParamAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kMomentum =
     Quant4Dialect::MomentumAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kSecondMoment =
+    Quant4Dialect::SecondMomentAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kBuffer =
+    Quant4Dialect::BufferAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kState =
     Quant4Dialect::StateAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kStateGrad =
@@ -119,9 +123,13 @@ enum class SlotKind {
   None,      ///< no quant4 attribute
   Param,     ///< quant4.param = "<name>": a parameter (argument and result)
   Momentum,  ///< quant4.momentum = "<param name>": its momentum buffer
+             ///< (SGD) or first moment (AdamW)
+  SecondMoment, ///< quant4.second_moment = "<param name>" (AdamW)
+  Buffer,    ///< quant4.buffer = "<name>": a model buffer that the forward
+             ///< pass updates, not trained (BatchNorm running statistics)
   Batch,     ///< quant4.batch: the batch (argument)
   Labels,    ///< quant4.labels: the labels (argument)
-  Hyper,     ///< quant4.hyper = "lr" | "momentum" | "weight_decay" (argument)
+  Hyper,     ///< quant4.hyper = a HyperParam ("lr", "momentum", ...) (argument)
   State,     ///< quant4.state = "<layer>.<site>.<kind>": recipe state
   Seed,      ///< quant4.seed: the seed of stochastic rounding (argument)
   StateGrad, ///< quant4.state_grad = "<layer>.<site>.<kind>" (result)
@@ -131,7 +139,8 @@ enum class SlotKind {
 
 struct Slot {
   SlotKind kind = SlotKind::None;
-  /// The name (Param, Momentum, State, StateGrad) or the hyper-parameter's
+  /// The name (Param, Momentum, SecondMoment, Buffer, State, StateGrad) or
+  /// the hyper-parameter's
   /// name (Hyper); empty otherwise.
   StringRef name;
   /// Hyper only.

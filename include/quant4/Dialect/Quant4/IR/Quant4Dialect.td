@@ -29,7 +29,8 @@ def Quant4_Dialect : Dialect {
     `quant4.layer`, `quant4.layer_name`, `quant4.recipe`; on functions
     `quant4.num_layers`, `quant4.forward`, `quant4.init_state_of`,
     `quant4.params_of`, `quant4.signature`; on arguments and results
-    `quant4.param`, `quant4.momentum`, `quant4.state`, `quant4.state_grad`,
+    `quant4.param`, `quant4.momentum`, `quant4.second_moment`,
+    `quant4.buffer`, `quant4.state`, `quant4.state_grad`,
     `quant4.hyper`, `quant4.seed`, `quant4.batch`, `quant4.labels`,
     `quant4.loss`, `quant4.correct` — and its verifier rejects an unknown one, one in the
     wrong place, or a malformed value (docs/Recipes.md, "The attribute
@@ -70,6 +71,8 @@ def Quant4_Dialect : Dialect {
     // On function arguments and/or results.
     "::mlir::StringAttr":$param,
     "::mlir::StringAttr":$momentum,
+    "::mlir::StringAttr":$second_moment,
+    "::mlir::StringAttr":$buffer,
     "::mlir::StringAttr":$state,
     "::mlir::StringAttr":$state_grad,
     "::mlir::StringAttr":$hyper,

@@ -119,11 +119,24 @@ def Quant4_StateKind : I32EnumAttr<"StateKind",
   let genSpecializedAttr = 0;
 }
 
+def Quant4_Optimizer : I32EnumAttr<"Optimizer",
+    "the update rule of a training step (quant4-build-training-step's "
+    "`optimizer` option)", [
+    I32EnumAttrCase<"SGD", 0, "sgd">,
+    I32EnumAttrCase<"AdamW", 1, "adamw">]> {
+  let cppNamespace = "::mlir::quant4";
+  let genSpecializedAttr = 0;
+}
+
 def Quant4_HyperParam : I32EnumAttr<"HyperParam",
     "a hyper-parameter argument of a training step (`quant4.hyper`)", [
     I32EnumAttrCase<"LearningRate", 0, "lr">,
     I32EnumAttrCase<"Momentum", 1, "momentum">,
-    I32EnumAttrCase<"WeightDecay", 2, "weight_decay">]> {
+    I32EnumAttrCase<"WeightDecay", 2, "weight_decay">,
+    I32EnumAttrCase<"Beta1", 3, "beta1">,
+    I32EnumAttrCase<"Beta2", 4, "beta2">,
+    I32EnumAttrCase<"Epsilon", 5, "epsilon">,
+    I32EnumAttrCase<"Step", 6, "step">]> {
   let cppNamespace = "::mlir::quant4";
   let genSpecializedAttr = 0;
 }
