@@ -5,9 +5,11 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Runner/LoadModel.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Target/ONNX/Import.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -73,7 +75,38 @@ OwningOpRef<ModuleOp> importOnnxForTraining(llvm::StringRef path,
   options.paramsAsConstants = false;
   options.functionName = functionName.str();
   options.batch = batch;
-  return onnx_import::importOnnxFile(path, ctx, options);
+  options.batchNorm = onnx_import::BatchNormMode::Training;
+  OwningOpRef<ModuleOp> module = onnx_import::importOnnxFile(path, ctx, options);
+  if (!module)
+    return module;
+  auto forward = module->lookupSymbol<func::FuncOp>(functionName);
+  bool hasBuffers = false;
+  for (unsigned i = 0; forward && i < forward.getNumArguments(); ++i)
+    hasBuffers |= mlir::quant4::getArgumentSlot(forward, i).kind ==
+                  mlir::quant4::SlotKind::Buffer;
+  if (!hasBuffers)
+    return module;
+  // The evaluation forward: a second import (its own parameters function
+  // is dropped: the arguments are the same), moved over.
+  options.batchNorm = onnx_import::BatchNormMode::Inference;
+  options.functionName = evalFunctionName(functionName);
+  OwningOpRef<ModuleOp> evalModule =
+      onnx_import::importOnnxFile(path, ctx, options);
+  if (!evalModule)
+    return nullptr;
+  auto evalFn = evalModule->lookupSymbol<func::FuncOp>(options.functionName);
+  if (!evalFn || module->lookupSymbol(options.functionName)) {
+    mlir::emitError(module->getLoc(), "cannot add the evaluation forward @")
+        << options.functionName << " of '" << path << "'";
+    return nullptr;
+  }
+  evalFn->remove();
+  module->push_back(evalFn);
+  return module;
+}
+
+std::string evalFunctionName(llvm::StringRef forward) {
+  return (forward + "_eval").str();
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>

@@ -7,6 +7,7 @@
 #include "quant4/Runner/Train.h"
 
 #include "Interrupt.h"
+#include "TrainData.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -16,6 +17,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "quant4/Data/MNIST.h"
+#include "quant4/Data/Text.h"
 #include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Dialect/Quant4/Transforms/Recipes.h"
 #include "quant4/InitAll.h"
@@ -102,6 +104,19 @@ void shuffle(std::vector<uint32_t> &v, uint64_t seed, uint64_t stream) {
     uint64_t j = bits64(seed, stream, i) % i;
     std::swap(v[i - 1], v[j]);
   }
+}
+
+/// `n` indices 0..n-1, or a seeded random subset of `limit` of them.
+std::vector<uint32_t> subsetIndices(size_t n, int64_t limit, uint64_t seed,
+                                    uint64_t stream) {
+  std::vector<uint32_t> idx(n);
+  for (size_t i = 0; i < n; ++i)
+    idx[i] = uint32_t(i);
+  if (limit > 0 && size_t(limit) < n) {
+    shuffle(idx, seed, stream);
+    idx.resize(size_t(limit));
+  }
+  return idx;
 }
 
 //===----------------------------------------------------------------------===//
@@ -238,7 +253,7 @@ llvm::Error runPasses(ModuleOp module, const std::string &pipeline,
 /// Evaluation of one forward function over the test set.
 struct EvalFn {
   CompiledFn fn;
-  std::vector<int> paramArg; // argument index of parameter k (or -1)
+  std::vector<int> modelArg; // argument index of model argument k
   int batchArg = -1, seedArg = -1, logitsResult = 0;
   std::vector<std::pair<int, int>> stateArgs; // (arg, step state index)
 };
@@ -263,9 +278,14 @@ llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec);
 /// What train() checks and loads before compiling anything.
 struct Prepared {
   RecipeSpec recipe;
+  bool text = false;      // a text dataset (textSplit), else images (split)
   data::Split split;
+  data::TextSplit textSplit;
+  /// The samples: images, or (text) windows, selected by describeStep once
+  /// the sequence length is known.
   std::vector<uint32_t> trainIdx, testIdx;
   int64_t pixels = 0;
+  double weightDecay = 0; // TrainOptions::weightDecay or the default
   bool sigintIgnored = false;
 };
 
@@ -288,6 +308,24 @@ llvm::Error prepare(const TrainOptions &o, Prepared &p) {
     return error("--warmup-steps needs --schedule warmup-cosine");
   if (!o.init.empty() && o.init != "he" && o.init != "model")
     return error("--init must be 'he' or 'model', got '" + o.init + "'");
+  if (!o.optimizer.empty() && o.optimizer != "sgd" && o.optimizer != "adamw")
+    return error("--optimizer must be 'sgd' or 'adamw', got '" + o.optimizer +
+                 "'");
+  for (auto [name, v] : {std::pair<const char *, double>{"beta1", o.beta1},
+                         {"beta2", o.beta2}})
+    if (!(v >= 0 && v < 1))
+      return error(std::string("--") + name + " must be a number in [0, 1), "
+                   "got '" + formatFixed(v, 6) + "'");
+  if (!(o.epsilon > 0) || !std::isfinite(o.epsilon))
+    return error("--eps must be a number in (0, inf), got '" +
+                 formatFixed(o.epsilon, 6) + "'");
+  p.weightDecay = o.weightDecay >= 0      ? o.weightDecay
+                  : o.optimizer == "adamw" ? kAdamWWeightDecay
+                                           : kSgdWeightDecay;
+  if (!o.saveParamsDir.empty() && llvm::sys::fs::exists(o.saveParamsDir) &&
+      !llvm::sys::fs::is_directory(o.saveParamsDir))
+    return error("--save-params '" + o.saveParamsDir +
+                 "' exists and is not a directory");
   auto recipe = parseRecipeSpec(o.recipe);
   if (!recipe)
     return recipe.takeError();
@@ -302,20 +340,20 @@ llvm::Error prepare(const TrainOptions &o, Prepared &p) {
     return error("--metrics and --plot name the same file '" + o.metricsPath +
                  "'");
 
+  if (data::isTextDatasetSpec(o.dataset)) {
+    // The windows depend on the model's sequence length: describeStep.
+    p.text = true;
+    if (std::string e = data::loadText(o.dataset, p.textSplit); !e.empty())
+      return error("dataset '" + o.dataset + "': " + e);
+    p.split.description = p.textSplit.description;
+    return llvm::Error::success();
+  }
   if (std::string e = data::loadDataset(o.dataset, p.split); !e.empty())
     return error("dataset '" + o.dataset + "': " + e);
-  auto subset = [&](const data::Dataset &d, int64_t limit, uint64_t stream) {
-    std::vector<uint32_t> idx(d.size());
-    for (size_t i = 0; i < idx.size(); ++i)
-      idx[i] = uint32_t(i);
-    if (limit > 0 && size_t(limit) < idx.size()) {
-      shuffle(idx, o.seed, stream);
-      idx.resize(size_t(limit));
-    }
-    return idx;
-  };
-  p.trainIdx = subset(p.split.train, o.trainLimit, kTrainSubsetStream);
-  p.testIdx = subset(p.split.test, o.testLimit, kTestSubsetStream);
+  p.trainIdx = subsetIndices(p.split.train.size(), o.trainLimit, o.seed,
+                             kTrainSubsetStream);
+  p.testIdx = subsetIndices(p.split.test.size(), o.testLimit, o.seed,
+                            kTestSubsetStream);
   if (p.testIdx.empty())
     return error("dataset '" + o.dataset + "' has no test samples");
   p.pixels = p.split.train.pixelsPerImage();
@@ -333,7 +371,10 @@ void registerPasses() {
 struct ModelFunctions {
   std::string stepName;
   func::FuncOp step, initState;
-  func::FuncOp forward, fp32Forward; // the recipe's and the FP32 evaluation
+  /// The evaluation models: the recipe's and the FP32 one (the forward
+  /// function, or its evaluation forward @<forward>_eval when the module
+  /// has one).
+  func::FuncOp forward, fp32Forward;
   /// The parameters function of the forward function (init "model"), or
   /// null.
   func::FuncOp params;
@@ -347,8 +388,9 @@ bool isParamsFunction(func::FuncOp f) { return bool(q4::getParamsOf(f)); }
 
 /// Steps 2 and 3 of Train.h: finds the training step and/or the forward
 /// function of `module`, builds the step if there is none, and applies the
-/// recipe to the step and the forward function, keeping an FP32 copy of the
-/// latter.
+/// recipe to the step and the evaluation model -- the forward function's
+/// evaluation forward @<forward>_eval (evalFunctionName) if the module has
+/// one, else the forward function --, keeping an FP32 copy of the latter.
 llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
                                              const TrainOptions &o,
                                              const RecipeSpec &recipe) {
@@ -362,6 +404,13 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
              (f.isPublic() || f.getName() == o.forward))
       forwards.push_back(f);
   }
+  // An evaluation forward is not a forward candidate of its own.
+  llvm::erase_if(forwards, [&](func::FuncOp f) {
+    return f.getName() != o.forward &&
+           llvm::any_of(forwards, [&](func::FuncOp g) {
+             return evalFunctionName(g.getName()) == f.getName();
+           });
+  });
   auto names = [](const std::vector<func::FuncOp> &fs) {
     std::string s;
     for (auto f : fs)
@@ -411,6 +460,12 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
     }
   }
   std::string fwdName = forward ? forward.getName().str() : "";
+  func::FuncOp evalForward;
+  if (!fwdName.empty())
+    evalForward =
+        module.lookupSymbol<func::FuncOp>(evalFunctionName(fwdName));
+  if (evalForward && evalForward.isExternal())
+    evalForward = {};
 
   // The parameters function of the forward function: the initial values
   // (init "model", the default when there is one) and the model's kind.
@@ -440,23 +495,28 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
     paramsCopy = paramsFn.clone();
     paramsName = paramsFn.getName().str();
   }
-  const std::string fp32Name = fwdName + "__fp32";
+  func::FuncOp evalModel = evalForward ? evalForward : forward;
+  const std::string evalName = evalModel ? evalModel.getName().str() : "";
+  const std::string fp32Name = evalName + "__fp32";
   {
     std::vector<func::FuncOp> drop;
     for (auto f : module.getOps<func::FuncOp>())
-      if (!f.isExternal() && f != step && f != forward)
+      if (!f.isExternal() && f != step && f != forward && f != evalForward)
         drop.push_back(f);
     for (auto f : drop)
       f.erase();
-    if (forward) {
-      forward.setPublic();
-      fp32Forward = forward.clone();
+    if (evalModel) {
+      evalModel.setPublic();
+      fp32Forward = evalModel.clone();
       fp32Forward->setName(fp32Name);
     }
   }
   if (!step) {
+    std::string optimizer = o.optimizer.empty() ? "sgd" : o.optimizer;
     if (llvm::Error e = runPasses(
-            module, "quant4-build-training-step{forward=" + fwdName + "}",
+            module,
+            "quant4-build-training-step{forward=" + fwdName +
+                " optimizer=" + optimizer + "}",
             "building the training step of @" + fwdName))
       return std::move(e);
     for (auto f : module.getOps<func::FuncOp>())
@@ -469,6 +529,9 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   }
   std::string stepName = step.getName().str();
   step.setPublic();
+  // The training forward is not evaluated when the evaluation forward is.
+  if (evalForward && forward)
+    forward.erase();
   if (llvm::Error e = runPasses(
           module, "quant4-apply-recipe{" + recipe.passOptions + "}",
           "applying recipe '" + o.recipe + "' to '" + o.model + "'"))
@@ -477,8 +540,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   // initializers).
   step = module.lookupSymbol<func::FuncOp>(stepName);
   func::FuncOp initState = lookupInitState(step);
-  forward = fwdName.empty() ? func::FuncOp()
-                            : module.lookupSymbol<func::FuncOp>(fwdName);
+  forward = evalName.empty() ? func::FuncOp()
+                             : module.lookupSymbol<func::FuncOp>(evalName);
   if (forward) {
     if (func::FuncOp fi = lookupInitState(forward))
       fi.erase(); // its values are those of the step's state of the same name
@@ -508,40 +571,44 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
 
 /// Where the training step takes and returns what (the convention of
 /// quant4-build-training-step, plus quant4-apply-recipe's state and seed).
+/// Model arguments are the parameters and buffers, in the forward's order;
+/// the optimizer state (momentum or first moment, AdamW's second moment)
+/// belongs to the parameters only.
 struct StepLayout {
   CompiledFn fn;
   int64_t batch = 0;
-  std::vector<int> paramArgs, momArgs, stateArgs; // argument indices
-  std::vector<int> paramRes, momRes, stateRes;    // result indices
-  std::vector<std::string> paramNames, stateNames;
+  int64_t seqLen = 0; // > 0: a language model (token ids [B, T])
+  bool adamw = false;
+  std::vector<int> modelArgs, momArgs, secondArgs, stateArgs; // arguments
+  std::vector<int> modelRes, momRes, secondRes, stateRes;     // results
+  std::vector<std::string> modelNames, stateNames;
+  std::vector<bool> isBuffer; // per model argument
   int batchArg = -1, labelsArg = -1, lrArg = -1, momArg = -1, wdArg = -1,
-      seedArg = -1, lossRes = -1, correctRes = -1;
-  unsigned numParams() const { return unsigned(paramArgs.size()); }
+      beta1Arg = -1, beta2Arg = -1, epsArg = -1, stepArg = -1, seedArg = -1,
+      lossRes = -1, correctRes = -1;
+  unsigned numModel() const { return unsigned(modelArgs.size()); }
+  unsigned numParams() const { return unsigned(momArgs.size()); }
+  unsigned numBuffers() const { return numModel() - numParams(); }
+  const char *optimizer() const { return adamw ? "adamw" : "sgd"; }
 };
 
-/// Reads and checks the roles of the step's arguments and results, its
-/// batch (images of the dataset's size) and labels.
-llvm::Expected<StepLayout> describeStep(func::FuncOp step,
-                                        const std::string &stepName,
-                                        const TrainOptions &o,
-                                        const Prepared &p) {
-  const data::Split &split = p.split;
-  const int64_t pixels = p.pixels;
-  const std::vector<uint32_t> &trainIdx = p.trainIdx;
-  StepLayout layout;
-  auto stepFn = describe(step);
-  if (!stepFn)
-    return stepFn.takeError();
-  layout.fn = std::move(*stepFn);
+/// Reads the roles of the step's arguments (the switch of describeStep).
+llvm::Error readStepArguments(func::FuncOp step, const std::string &stepName,
+                              StepLayout &layout) {
   for (unsigned i = 0; i < step.getNumArguments(); ++i) {
     q4::Slot slot = q4::getArgumentSlot(step, i);
     switch (slot.kind) {
     case SlotKind::Param:
-      layout.paramArgs.push_back(int(i));
-      layout.paramNames.push_back(slot.name.str());
+    case SlotKind::Buffer:
+      layout.modelArgs.push_back(int(i));
+      layout.modelNames.push_back(slot.name.str());
+      layout.isBuffer.push_back(slot.kind == SlotKind::Buffer);
       break;
     case SlotKind::Momentum:
       layout.momArgs.push_back(int(i));
+      break;
+    case SlotKind::SecondMoment:
+      layout.secondArgs.push_back(int(i));
       break;
     case SlotKind::Batch:
       layout.batchArg = int(i);
@@ -551,24 +618,31 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
       break;
     case SlotKind::Hyper:
       if (slot.hyper) {
+        int *arg = nullptr;
         switch (*slot.hyper) {
         case q4::HyperParam::LearningRate:
-          layout.lrArg = int(i);
+          arg = &layout.lrArg;
           break;
         case q4::HyperParam::Momentum:
-          layout.momArg = int(i);
+          arg = &layout.momArg;
           break;
         case q4::HyperParam::WeightDecay:
-          layout.wdArg = int(i);
+          arg = &layout.wdArg;
           break;
         case q4::HyperParam::Beta1:
+          arg = &layout.beta1Arg;
+          break;
         case q4::HyperParam::Beta2:
+          arg = &layout.beta2Arg;
+          break;
         case q4::HyperParam::Epsilon:
+          arg = &layout.epsArg;
+          break;
         case q4::HyperParam::Step:
-          return error("@" + stepName + ": argument " + std::to_string(i) +
-                       " is AdamW's hyper-parameter '" + slot.name.str() +
-                       "', which quant4-run train does not feed yet");
+          arg = &layout.stepArg;
+          break;
         }
+        *arg = int(i);
       }
       break;
     case SlotKind::State:
@@ -578,23 +652,15 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     case SlotKind::Seed:
       layout.seedArg = int(i);
       break;
-    case SlotKind::SecondMoment:
-    case SlotKind::Buffer:
-      return error("@" + stepName + ": argument " + std::to_string(i) +
-                   " is " +
-                   (slot.kind == SlotKind::Buffer
-                        ? "a model buffer (quant4.buffer)"
-                        : "an AdamW second moment (quant4.second_moment)") +
-                   ", which quant4-run train does not feed yet");
     case SlotKind::None:
     case SlotKind::StateGrad:
     case SlotKind::Loss:
     case SlotKind::Correct: {
       std::string names;
       for (StringRef name :
-           {q4::attrs::kParam, q4::attrs::kMomentum, q4::attrs::kBatch,
-            q4::attrs::kLabels, q4::attrs::kHyper, q4::attrs::kState,
-            q4::attrs::kSeed})
+           {q4::attrs::kParam, q4::attrs::kBuffer, q4::attrs::kMomentum,
+            q4::attrs::kSecondMoment, q4::attrs::kBatch, q4::attrs::kLabels,
+            q4::attrs::kHyper, q4::attrs::kState, q4::attrs::kSeed})
         names += (names.empty() ? "" : ", ") + name.str();
       return error("@" + stepName + ": argument " + std::to_string(i) +
                    " has no quant4 role attribute (" + names +
@@ -602,16 +668,52 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     }
     }
   }
+  return llvm::Error::success();
+}
+
+/// Reads and checks the roles of the step's arguments and results, its
+/// optimizer, its batch (images of the dataset's size, or token ids [B, T]
+/// of a language model on a text dataset) and labels; for a language model,
+/// selects the windows of the text splits (p.trainIdx, p.testIdx).
+llvm::Expected<StepLayout> describeStep(func::FuncOp step,
+                                        const std::string &stepName,
+                                        const TrainOptions &o, Prepared &p) {
+  const data::Split &split = p.split;
+  const int64_t pixels = p.pixels;
+  StepLayout layout;
+  auto stepFn = describe(step);
+  if (!stepFn)
+    return stepFn.takeError();
+  layout.fn = std::move(*stepFn);
+  if (llvm::Error e = readStepArguments(step, stepName, layout))
+    return std::move(e);
   const unsigned numParams = layout.numParams();
-  if (!numParams || layout.momArgs.size() != numParams || layout.batchArg < 0 ||
-      layout.labelsArg < 0 || layout.lrArg < 0 || layout.momArg < 0 ||
-      layout.wdArg < 0)
+  layout.adamw = layout.beta1Arg >= 0 || !layout.secondArgs.empty();
+  bool hypersOk =
+      layout.lrArg >= 0 && layout.wdArg >= 0 &&
+      (layout.adamw ? layout.beta1Arg >= 0 && layout.beta2Arg >= 0 &&
+                          layout.epsArg >= 0 && layout.stepArg >= 0 &&
+                          layout.momArg < 0 &&
+                          layout.secondArgs.size() == numParams
+                    : layout.momArg >= 0);
+  unsigned trained = 0;
+  for (bool b : layout.isBuffer)
+    trained += !b;
+  if (!numParams || trained != numParams || !hypersOk ||
+      layout.batchArg < 0 || layout.labelsArg < 0)
     return error("@" + stepName +
                  " does not follow the training-step convention of "
-                 "quant4-build-training-step (parameters, momentum buffers, "
-                 "batch, labels, lr, momentum, weight_decay)");
+                 "quant4-build-training-step (parameters and buffers, "
+                 "momentum buffers (and AdamW's second moments), batch, "
+                 "labels, hyper-parameters: lr, momentum, weight_decay or lr, "
+                 "beta1, beta2, epsilon, weight_decay, step)");
+  if (!o.optimizer.empty() && o.optimizer != layout.optimizer())
+    return error("--optimizer " + o.optimizer + " does not match @" +
+                 stepName + ", a step built for " + layout.optimizer() +
+                 " (omit --optimizer to train a given step with its own)");
   for (unsigned i = 0; i < step.getNumResults(); ++i) {
-    switch (q4::getResultSlot(step, i).kind) {
+    q4::Slot slot = q4::getResultSlot(step, i);
+    switch (slot.kind) {
     case SlotKind::Loss:
       layout.lossRes = int(i);
       break;
@@ -619,10 +721,24 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
       layout.correctRes = int(i);
       break;
     case SlotKind::Param:
-      layout.paramRes.push_back(int(i));
+    case SlotKind::Buffer: {
+      size_t k = layout.modelRes.size();
+      if (k >= layout.modelNames.size() ||
+          (slot.kind == SlotKind::Buffer) != layout.isBuffer[k] ||
+          slot.name != layout.modelNames[k])
+        return error("@" + stepName + ": result " + std::to_string(i) +
+                     " ('" + slot.name.str() +
+                     "') is not the update of model argument " +
+                     std::to_string(k) + " (model arguments come back in "
+                     "their order)");
+      layout.modelRes.push_back(int(i));
       break;
+    }
     case SlotKind::Momentum:
       layout.momRes.push_back(int(i));
+      break;
+    case SlotKind::SecondMoment:
+      layout.secondRes.push_back(int(i));
       break;
     case SlotKind::State:
       layout.stateRes.push_back(int(i));
@@ -635,34 +751,57 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
       break;
     }
   }
-  if (layout.paramRes.size() != numParams ||
-      layout.momRes.size() != numParams || layout.lossRes < 0 ||
-      layout.correctRes < 0 ||
+  if (layout.modelRes.size() != layout.numModel() ||
+      layout.momRes.size() != numParams ||
+      layout.secondRes.size() != layout.secondArgs.size() ||
+      layout.lossRes < 0 || layout.correctRes < 0 ||
       layout.stateRes.size() != layout.stateArgs.size())
     return error("@" + stepName +
                  ": results do not follow the training-step convention (new "
-                 "parameters, new momentum, loss, correct, state)");
+                 "parameters and buffers, new optimizer state, loss, "
+                 "correct, state)");
   const Slot &bslot = layout.fn.args[size_t(layout.batchArg)];
+  const std::string batchType =
+      typeStr(step.getArgumentTypes()[size_t(layout.batchArg)]);
   const int64_t B = layout.batch = bslot.shape.empty() ? 0 : bslot.shape[0];
-  // One image per batch row, in one of the layouts that hold a single
-  // channel's pixels in the dataset's row-major order: flat, HxW, 1xHxW
-  // (NCHW, as PyTorch exports) or HxWx1 (NHWC).
-  const int64_t R = split.train.rows, C = split.train.cols;
-  std::vector<int64_t> perSample(bslot.shape.begin() + (B > 0 ? 1 : 0),
-                                 bslot.shape.end());
-  bool layoutOk = perSample == std::vector<int64_t>{pixels} ||
-                  perSample == std::vector<int64_t>{R, C} ||
-                  perSample == std::vector<int64_t>{1, R, C} ||
-                  perSample == std::vector<int64_t>{R, C, 1};
-  if (!bslot.isF32 || B <= 0 || !layoutOk) {
-    std::string r = std::to_string(R), c = std::to_string(C);
-    return error("@" + stepName + ": the batch argument " +
-                 typeStr(step.getArgumentTypes()[size_t(layout.batchArg)]) +
-                 " does not hold f32 images of " + std::to_string(pixels) +
-                 " pixels (" + r + "x" + c +
-                 "); the driver feeds Nx" + std::to_string(pixels) + ", Nx" +
-                 r + "x" + c + ", Nx1x" + r + "x" + c + " (NCHW) or Nx" + r +
-                 "x" + c + "x1 (NHWC)");
+  if (!bslot.isF32) {
+    // Token ids: a language model on a text dataset.
+    if (bslot.shape.size() != 2 || B <= 0 || bslot.shape[1] <= 0)
+      return error("@" + stepName + ": the batch argument " + batchType +
+                   " is not f32 images nor token ids tensor<BxTxi64> (or "
+                   "i32) of a language model");
+    if (!p.text)
+      return error("@" + stepName + ": the batch argument " + batchType +
+                   " holds token ids (a language model), but dataset '" +
+                   o.dataset + "' is an image dataset; use --dataset text or "
+                   "text:FILE");
+    layout.seqLen = bslot.shape[1];
+  } else if (p.text) {
+    return error("dataset '" + o.dataset +
+                 "' is a text dataset (bytes as tokens, for language models), "
+                 "but the batch argument " +
+                 batchType + " of @" + stepName +
+                 " holds images; a language model takes token ids "
+                 "tensor<BxTxi64> (or i32)");
+  } else {
+    // One image per batch row, in one of the layouts that hold a single
+    // channel's pixels in the dataset's row-major order: flat, HxW, 1xHxW
+    // (NCHW, as PyTorch exports) or HxWx1 (NHWC).
+    const int64_t R = split.train.rows, C = split.train.cols;
+    std::vector<int64_t> perSample(bslot.shape.begin() + (B > 0 ? 1 : 0),
+                                   bslot.shape.end());
+    bool layoutOk = perSample == std::vector<int64_t>{pixels} ||
+                    perSample == std::vector<int64_t>{R, C} ||
+                    perSample == std::vector<int64_t>{1, R, C} ||
+                    perSample == std::vector<int64_t>{R, C, 1};
+    if (B <= 0 || !layoutOk) {
+      std::string r = std::to_string(R), c = std::to_string(C);
+      return error("@" + stepName + ": the batch argument " + batchType +
+                   " does not hold f32 images of " + std::to_string(pixels) +
+                   " pixels (" + r + "x" + c + "); the driver feeds Nx" +
+                   std::to_string(pixels) + ", Nx" + r + "x" + c + ", Nx1x" +
+                   r + "x" + c + " (NCHW) or Nx" + r + "x" + c + "x1 (NHWC)");
+    }
   }
   if (o.batchSize && o.batchSize != B)
     return error("--batch-size " + std::to_string(o.batchSize) +
@@ -672,18 +811,39 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
                  "model for that batch)");
   {
     const Slot &ls = layout.fn.args[size_t(layout.labelsArg)];
-    if (ls.isF32 || ls.elemSize != 4 || ls.shape != std::vector<int64_t>{B})
+    std::vector<int64_t> want = {B};
+    if (layout.seqLen)
+      want.push_back(layout.seqLen);
+    if (ls.isF32 || ls.elemSize != 4 || ls.shape != want)
       return error("@" + stepName + ": labels must be tensor<" +
-                   std::to_string(B) + "xi32>");
+                   std::to_string(B) +
+                   (layout.seqLen ? "x" + std::to_string(layout.seqLen) : "") +
+                   "xi32>");
   }
-  if (int64_t(trainIdx.size()) < B)
-    return error("the training set has " + std::to_string(trainIdx.size()) +
-                 " samples, fewer than one batch of " + std::to_string(B));
+  if (layout.seqLen) {
+    const int64_t T = layout.seqLen;
+    if (std::string e = data::checkTextWindows(p.textSplit, T); !e.empty())
+      return error(e);
+    p.trainIdx = subsetIndices(size_t(data::textWindowCount(
+                                   p.textSplit.train.size(), T)),
+                               o.trainLimit, o.seed, kTrainSubsetStream);
+    p.testIdx = subsetIndices(size_t(data::textWindowCount(
+                                  p.textSplit.test.size(), T)),
+                              o.testLimit, o.seed, kTestSubsetStream);
+  }
+  if (int64_t(p.trainIdx.size()) < B)
+    return error("the training set has " + std::to_string(p.trainIdx.size()) +
+                 (layout.seqLen ? " windows" : " samples") +
+                 ", fewer than one batch of " + std::to_string(B));
   return layout;
 }
 
-/// Reads and checks a forward function `f` that evaluates the parameters of
-/// the step `stepName` (laid out as `step`).
+/// Reads and checks a forward function `f` that evaluates the model
+/// arguments of the step `stepName` (laid out as `step`): the model
+/// arguments (parameters and buffers, in order) and the batch, plus the
+/// recipe's state and seed; one logits result besides updated buffers
+/// (quant4.buffer results, ignored: a forward that updates its buffers
+/// evaluates with batch statistics) and recipe state.
 llvm::Expected<EvalFn> describeEval(func::FuncOp f, const std::string &stepName,
                                     const StepLayout &step) {
   EvalFn e;
@@ -691,7 +851,7 @@ llvm::Expected<EvalFn> describeEval(func::FuncOp f, const std::string &stepName,
   if (!fn)
     return fn.takeError();
   e.fn = std::move(*fn);
-  e.paramArg.assign(step.numParams(), -1);
+  const std::string name = "@" + f.getName().str();
   std::map<std::string, int> stateIndex;
   for (size_t k = 0; k < step.stateNames.size(); ++k)
     stateIndex[step.stateNames[k]] = int(k);
@@ -701,7 +861,7 @@ llvm::Expected<EvalFn> describeEval(func::FuncOp f, const std::string &stepName,
     if (slot.kind == SlotKind::State) {
       auto it = stateIndex.find(slot.name.str());
       if (it == stateIndex.end())
-        return error("@" + f.getName().str() + ": state '" + slot.name.str() +
+        return error(name + ": state '" + slot.name.str() +
                      "' of the quantized forward function is not a state "
                      "of @" +
                      stepName);
@@ -714,33 +874,132 @@ llvm::Expected<EvalFn> describeEval(func::FuncOp f, const std::string &stepName,
   }
   std::vector<int> plainResults;
   for (unsigned i = 0; i < f.getNumResults(); ++i)
-    if (q4::getResultSlot(f, i).kind != SlotKind::State)
+    if (SlotKind k = q4::getResultSlot(f, i).kind;
+        k != SlotKind::State && k != SlotKind::Buffer)
       plainResults.push_back(int(i));
-  if (plain.size() != step.numParams() + 1 || plainResults.size() != 1)
-    return error("@" + f.getName().str() + " does not take the " +
-                 std::to_string(step.numParams()) + " parameters of @" +
-                 stepName +
+  if (plain.size() != step.numModel() + 1 || plainResults.size() != 1)
+    return error(name + " does not take the " +
+                 std::to_string(step.numModel()) +
+                 " parameters and buffers of @" + stepName +
                  " and a batch, or does not return one logits tensor");
-  for (unsigned k = 0; k < step.numParams(); ++k) {
-    e.paramArg[k] = plain[k];
+  e.modelArg.assign(plain.begin(), plain.end() - 1);
+  for (unsigned k = 0; k < step.numModel(); ++k)
     if (e.fn.args[size_t(plain[k])].shape !=
-        step.fn.args[size_t(step.paramArgs[k])].shape)
-      return error("@" + f.getName().str() + ": parameter " +
+        step.fn.args[size_t(step.modelArgs[k])].shape)
+      return error(name + ": " + (step.isBuffer[k] ? "buffer " : "parameter ") +
                    std::to_string(k) + " has another shape than in @" +
                    stepName);
-  }
   e.batchArg = plain.back();
   e.logitsResult = plainResults[0];
   const Slot &r = e.fn.results[size_t(e.logitsResult)];
-  if (e.fn.args[size_t(e.batchArg)].shape !=
-          step.fn.args[size_t(step.batchArg)].shape ||
-      !r.isF32 || r.shape.size() != 2 || r.shape[0] != step.batch ||
-      r.shape[1] < 10)
-    return error("@" + f.getName().str() + " must map the batch " +
-                 typeStr(step.fn.type.getInput(unsigned(step.batchArg))) +
+  const std::string batchType =
+      typeStr(step.fn.type.getInput(unsigned(step.batchArg)));
+  bool batchOk = e.fn.args[size_t(e.batchArg)].shape ==
+                 step.fn.args[size_t(step.batchArg)].shape;
+  if (step.seqLen) {
+    std::string bt =
+        std::to_string(step.batch) + "x" + std::to_string(step.seqLen);
+    if (!batchOk || !r.isF32 || r.shape.size() != 3 ||
+        r.shape[0] != step.batch || r.shape[1] != step.seqLen)
+      return error(name + " must map the batch " + batchType +
+                   " to logits tensor<" + bt + "xVxf32>");
+    if (r.shape[2] < 256)
+      return error(name + ": the logits tensor<" + bt + "x" +
+                   std::to_string(r.shape[2]) + "xf32> have " +
+                   std::to_string(r.shape[2]) +
+                   " classes, fewer than the 256 byte values of a text "
+                   "dataset");
+    return e;
+  }
+  if (!batchOk || !r.isF32 || r.shape.size() != 2 ||
+      r.shape[0] != step.batch || r.shape[1] < 10)
+    return error(name + " must map the batch " + batchType +
                  " to logits tensor<" + std::to_string(step.batch) +
                  "xCxf32> with C >= 10");
   return e;
+}
+
+/// Checks the parameters function of the step's model arguments (init
+/// "model"): no arguments, the model arguments in order with the same
+/// shapes (and names, where both have them).
+llvm::Error checkParamsFunction(const CompiledFn &paramsFn,
+                                func::FuncOp params, const StepLayout &step,
+                                const std::string &stepName) {
+  const std::string &name = paramsFn.name;
+  const unsigned numModel = step.numModel();
+  const CompiledFn &stepFn = step.fn;
+  if (!paramsFn.args.empty())
+    return error("@" + name + " takes arguments; a parameters function "
+                 "takes none");
+  if (paramsFn.results.size() != numModel)
+    return error("@" + name + " returns " +
+                 std::to_string(paramsFn.results.size()) + " values for the " +
+                 std::to_string(numModel) + " parameters" +
+                 (step.numBuffers() ? " and buffers" : "") + " of @" +
+                 stepName);
+  for (unsigned k = 0; k < numModel; ++k) {
+    const Slot &r = paramsFn.results[k];
+    q4::Slot slot = q4::getResultSlot(params, k);
+    bool named = slot.kind == SlotKind::Param || slot.kind == SlotKind::Buffer;
+    if (!r.isF32 || r.shape != stepFn.args[size_t(step.modelArgs[k])].shape ||
+        (named && !step.modelNames[k].empty() &&
+         slot.name != step.modelNames[k]))
+      return error("@" + name + ": result " + std::to_string(k) + " (" +
+                   typeStr(paramsFn.type.getResult(k)) +
+                   (named ? " '" + slot.name.str() + "'" : "") + ") is not " +
+                   (step.isBuffer[k] ? "buffer " : "parameter ") +
+                   std::to_string(k) + " of @" + stepName + " (" +
+                   typeStr(stepFn.type.getInput(unsigned(step.modelArgs[k]))) +
+                   " '" + step.modelNames[k] + "')");
+  }
+  return llvm::Error::success();
+}
+
+/// He/Kaiming initialisation of the model arguments (step 5 of
+/// docs/Results.md §2): parameters of rank >= 2 from U(-b, b); vectors 0
+/// (an imported model's "*.weight" vector, a normalisation scale: 1);
+/// buffers as PyTorch initialises BatchNorm's: "*running_var" 1, others 0.
+void heInitialise(const StepLayout &step, bool imported, uint64_t seed,
+                  std::vector<npy::Array> &model) {
+  for (unsigned k = 0; k < step.numModel(); ++k) {
+    const Slot &s = step.fn.args[size_t(step.modelArgs[k])];
+    model[k] = arrayFor(s);
+    llvm::StringRef name = step.modelNames[k];
+    if (step.isBuffer[k]) {
+      if (name.ends_with("running_var"))
+        std::fill_n(model[k].as<float>(), model[k].numel(), 1.0f);
+    } else if (s.shape.size() < 2) {
+      // Biases: zero. In an imported model, a vector named "*.weight" is a
+      // normalisation layer's scale (PyTorch names every other weight with
+      // rank >= 2): one, as torch.nn initialises it.
+      if (imported && name.ends_with(".weight"))
+        std::fill_n(model[k].as<float>(), model[k].numel(), 1.0f);
+    } else {
+      // He/Kaiming uniform: U(-b, b), b = sqrt(6 / fan_in), fan_in in the
+      // layout of the model's kind (heFanIn).
+      int64_t fanIn = heFanIn(s.shape, imported);
+      double bound = std::sqrt(6.0 / double(std::max<int64_t>(fanIn, 1)));
+      float *w = model[k].as<float>();
+      for (int64_t i = 0; i < model[k].numel(); ++i) {
+        double u =
+            (double(bits32(seed, kInitStream + k, uint64_t(i)) >> 8) + 0.5) *
+            0x1p-24;
+        w[i] = float((2 * u - 1) * bound);
+      }
+    }
+  }
+}
+
+/// The file name of model argument `name` under --save-params: the name
+/// with every character but [A-Za-z0-9._-] replaced by '_', plus ".npy".
+std::string paramFileName(const std::string &name) {
+  std::string f = name.empty() ? "unnamed" : name;
+  for (char &c : f)
+    if (!std::isalnum((unsigned char)c) && c != '.' && c != '_' && c != '-')
+      c = '_';
+  if (f[0] == '.')
+    f[0] = '_';
+  return f + ".npy";
 }
 
 /// Steps 2-6 of Train.h on the parsed model. `t0` is when parsing started;
@@ -749,7 +1008,6 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
                                         Prepared &p, Clock::time_point t0,
                                         std::optional<SigintBlocked> &held) {
   const data::Split &split = p.split;
-  const std::vector<uint32_t> &trainIdx = p.trainIdx, &testIdx = p.testIdx;
   const int64_t pixels = p.pixels;
 
   auto model = quantizeModel(module, o, p.recipe);
@@ -760,10 +1018,15 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   auto layout = describeStep(model->step, stepName, o, p);
   if (!layout)
     return layout.takeError();
+  const std::vector<uint32_t> &trainIdx = p.trainIdx, &testIdx = p.testIdx;
+  if (testIdx.empty())
+    return error("dataset '" + o.dataset + "' has no test samples");
   const StepLayout &step = *layout;
   const CompiledFn &stepFn = step.fn;
-  const unsigned numParams = step.numParams();
-  const int64_t B = step.batch;
+  const unsigned numModel = step.numModel(), numParams = step.numParams();
+  const int64_t B = step.batch, T = step.seqLen;
+  // Positions a sample holds (the step's loss and count are over them).
+  const int64_t positions = T ? T : 1;
   std::vector<EvalFn> evals; // [0] recipe forward, [1] FP32 forward
   for (func::FuncOp f : {model->forward, model->fp32Forward}) {
     if (!f)
@@ -784,39 +1047,15 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       return fn.takeError();
     initFn = std::move(*fn);
   }
-  // The parameters function (init "model") returns the parameters of the
-  // step in order, with the same shapes (and names, where both have them).
   CompiledFn paramsFn;
   if (model->params) {
     auto fn = describe(model->params);
     if (!fn)
       return fn.takeError();
     paramsFn = std::move(*fn);
-    const std::string &name = paramsFn.name;
-    if (!paramsFn.args.empty())
-      return error("@" + name + " takes arguments; a parameters function "
-                   "takes none");
-    if (paramsFn.results.size() != numParams)
-      return error("@" + name + " returns " +
-                   std::to_string(paramsFn.results.size()) +
-                   " values for the " + std::to_string(numParams) +
-                   " parameters of @" + stepName);
-    for (unsigned k = 0; k < numParams; ++k) {
-      const Slot &r = paramsFn.results[k];
-      q4::Slot slot = q4::getResultSlot(model->params, k);
-      if (!r.isF32 ||
-          r.shape != stepFn.args[size_t(step.paramArgs[k])].shape ||
-          (slot.kind == SlotKind::Param && !step.paramNames[k].empty() &&
-           slot.name != step.paramNames[k]))
-        return error(
-            "@" + name + ": result " + std::to_string(k) + " (" +
-            typeStr(paramsFn.type.getResult(k)) +
-            (slot.kind == SlotKind::Param ? " '" + slot.name.str() + "'" : "") +
-            ") is not parameter " + std::to_string(k) + " of @" + stepName +
-            " (" +
-            typeStr(stepFn.type.getInput(unsigned(step.paramArgs[k]))) +
-            " '" + step.paramNames[k] + "')");
-    }
+    if (llvm::Error e =
+            checkParamsFunction(paramsFn, model->params, step, stepName))
+      return std::move(e);
   }
   const int64_t stepsPerEpoch = int64_t(trainIdx.size()) / B;
   const int64_t totalSteps = stepsPerEpoch * o.epochs;
@@ -838,6 +1077,14 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
                             : "and no state initializer (" +
                                   q4::attrs::kInitStateOf.str() + " = @" +
                                   stepName + ")"));
+  for (unsigned k = 0; k < numModel; ++k)
+    if (!stepFn.args[size_t(step.modelArgs[k])].isF32)
+      return error("@" + stepName + ": " +
+                   (step.isBuffer[k] ? "buffer '" : "parameter '") +
+                   step.modelNames[k] + "' is not f32");
+  const std::string evalName =
+      model->fp32Forward ? model->fp32Forward.getName().drop_back(6).str()
+                         : model->forward.getName().str();
 
   // -- Lower and JIT-compile --------------------------------------------------
   if (failed(lowerToLLVM(module)))
@@ -871,47 +1118,26 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   quant4_rt_set_seed(0);
   double compileTime = seconds(t0, Clock::now());
 
-  // -- Initial parameters, momentum, state ------------------------------------
-  std::vector<npy::Array> params(numParams), moms(numParams), state;
+  // -- Initial model arguments, optimizer state, recipe state -----------------
+  // model[k]: model argument k (parameter or buffer); moms[j], seconds[j]:
+  // the optimizer state of the j-th parameter (zero).
+  std::vector<npy::Array> modelArgs(numModel), moms, secondMoms, state;
   if (model->params) {
     std::vector<npy::Array> values;
     if (llvm::Error e = invoke(*engine, paramsFn, {}, values))
       return std::move(e);
-    if (values.size() != numParams)
+    if (values.size() != numModel)
       return error("@" + paramsFn.name + " returned " +
                    std::to_string(values.size()) + " values for " +
-                   std::to_string(numParams) + " parameters");
-    params = std::move(values);
+                   std::to_string(numModel) + " parameters and buffers");
+    modelArgs = std::move(values);
+  } else {
+    heInitialise(step, model->imported, o.seed, modelArgs);
   }
-  for (unsigned k = 0; k < numParams; ++k) {
-    const Slot &s = stepFn.args[size_t(step.paramArgs[k])];
-    if (!s.isF32)
-      return error("@" + stepName + ": parameter '" + step.paramNames[k] +
-                   "' is not f32");
-    moms[k] = arrayFor(s);
-    if (model->params)
-      continue; // the model's values
-    params[k] = arrayFor(s);
-    if (s.shape.size() < 2) {
-      // Biases: zero. In an imported model, a vector named "*.weight" is a
-      // normalisation layer's scale (PyTorch names every other weight with
-      // rank >= 2): one, as torch.nn initialises it.
-      if (model->imported &&
-          llvm::StringRef(step.paramNames[k]).ends_with(".weight"))
-        std::fill_n(params[k].as<float>(), params[k].numel(), 1.0f);
-    } else {
-      // He/Kaiming uniform: U(-b, b), b = sqrt(6 / fan_in), fan_in in the
-      // layout of the model's kind (heFanIn).
-      int64_t fanIn = heFanIn(s.shape, model->imported);
-      double bound = std::sqrt(6.0 / double(std::max<int64_t>(fanIn, 1)));
-      float *w = params[k].as<float>();
-      for (int64_t i = 0; i < params[k].numel(); ++i) {
-        double u =
-            (double(bits32(o.seed, kInitStream + k, uint64_t(i)) >> 8) + 0.5) *
-            0x1p-24;
-        w[i] = float((2 * u - 1) * bound);
-      }
-    }
+  for (unsigned j = 0; j < numParams; ++j) {
+    moms.push_back(arrayFor(stepFn.args[size_t(step.momArgs[j])]));
+    if (step.adamw)
+      secondMoms.push_back(arrayFor(stepFn.args[size_t(step.secondArgs[j])]));
   }
   if (!step.stateArgs.empty())
     if (llvm::Error e = invoke(*engine, initFn, {}, state))
@@ -929,7 +1155,11 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.stepsPerEpoch = stepsPerEpoch;
     setup.dropped = int64_t(trainIdx.size()) - stepsPerEpoch * B;
     setup.numParams = numParams;
+    setup.numBuffers = step.numBuffers();
     setup.numState = unsigned(step.stateArgs.size());
+    setup.optimizer = step.optimizer();
+    setup.seqLen = T;
+    setup.evalFunction = evalName;
     setup.compileSeconds = compileTime;
     if (model->params)
       setup.paramsFunction = paramsFn.name;
@@ -937,35 +1167,34 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     o.onCompiled(setup);
   }
 
-  npy::Array xBuf = arrayFor(stepFn.args[size_t(step.batchArg)]), yBuf,
+  // The hyper-parameters: SGD's or AdamW's (the step count set per step).
+  npy::Array xBuf = arrayFor(stepFn.args[size_t(step.batchArg)]),
+             yBuf = arrayFor(stepFn.args[size_t(step.labelsArg)]),
              lrBuf = f32Scalar(0), momBuf = f32Scalar(float(o.momentum)),
-             wdBuf = f32Scalar(float(o.weightDecay)), seedBuf;
-  yBuf.dtype = npy::DType::I32;
-  yBuf.shape = {B};
-  yBuf.data.assign(size_t(B) * 4, 0);
+             wdBuf = f32Scalar(float(p.weightDecay)),
+             beta1Buf = f32Scalar(float(o.beta1)),
+             beta2Buf = f32Scalar(float(o.beta2)),
+             epsBuf = f32Scalar(float(o.epsilon)), tBuf = f32Scalar(0),
+             seedBuf;
   seedBuf.dtype = npy::DType::I64;
   seedBuf.data.assign(8, 0);
 
-  auto fillBatch = [&](const data::Dataset &d,
-                       const std::vector<uint32_t> &order, int64_t start,
-                       int64_t count, int32_t padLabel) {
-    float *x = xBuf.as<float>();
-    int32_t *y = yBuf.as<int32_t>();
-    for (int64_t b = 0; b < B; ++b) {
-      bool real = b < count;
-      // Padding rows repeat samples from the start of `order`.
-      size_t idx =
-          order[size_t(real ? start + b : (b - count) % int64_t(order.size()))];
-      std::memcpy(x + b * pixels, d.image(idx), size_t(pixels) * sizeof(float));
-      y[b] = real ? d.labels[idx] : padLabel;
-    }
+  // Samples order[start .. start+count-1] of the training or test split as
+  // a batch (padded past `count`).
+  auto fillBatch = [&](bool train, const std::vector<uint32_t> &order,
+                       int64_t start, int64_t count) {
+    if (T)
+      detail::fillTextBatch(train ? p.textSplit.train : p.textSplit.test, T,
+                            order, start, count, xBuf, yBuf);
+    else
+      detail::fillImageBatch(train ? split.train : split.test, order, start,
+                             count, pixels, -1, xBuf, yBuf);
   };
 
   auto evaluate = [&](const EvalFn &e) -> llvm::Expected<EvalResult> {
-    EvalResult r;
     std::vector<const npy::Array *> args(e.fn.args.size(), nullptr);
-    for (unsigned k = 0; k < numParams; ++k)
-      args[size_t(e.paramArg[k])] = &params[k];
+    for (unsigned k = 0; k < numModel; ++k)
+      args[size_t(e.modelArg[k])] = &modelArgs[k];
     for (auto [a, s] : e.stateArgs)
       args[size_t(a)] = &state[size_t(s)];
     npy::Array evalSeed;
@@ -975,47 +1204,29 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       args[size_t(e.seedArg)] = &evalSeed;
     args[size_t(e.batchArg)] = &xBuf;
     std::vector<npy::Array> outs;
-    double lossSum = 0;
-    int64_t correct = 0, n = int64_t(testIdx.size());
-    const int64_t C = e.fn.results[size_t(e.logitsResult)].shape[1];
+    detail::CrossEntropySums sums;
+    const std::vector<int64_t> &logits =
+        e.fn.results[size_t(e.logitsResult)].shape;
+    const int64_t C = logits.back(), n = int64_t(testIdx.size());
     for (int64_t start = 0; start < n && !sigint.interrupted(); start += B) {
       int64_t count = std::min(B, n - start);
-      fillBatch(split.test, testIdx, start, count, -1);
+      fillBatch(/*train=*/false, testIdx, start, count);
       if (llvm::Error err = invoke(*engine, e.fn, args, outs))
         return std::move(err);
-      const float *z = outs[size_t(e.logitsResult)].as<float>();
-      for (int64_t b = 0; b < count; ++b) {
-        const float *row = z + b * C;
-        int32_t t = yBuf.as<int32_t>()[b];
-        double m = -std::numeric_limits<double>::infinity();
-        int64_t arg = -1;
-        bool nan = false;
-        for (int64_t c = 0; c < C; ++c) {
-          nan |= std::isnan(row[c]);
-          if (double(row[c]) > m) {
-            m = row[c];
-            arg = c;
-          }
-        }
-        if (nan) {
-          lossSum = std::numeric_limits<double>::quiet_NaN();
-          continue;
-        }
-        double s = 0;
-        for (int64_t c = 0; c < C; ++c)
-          s += std::exp(double(row[c]) - m);
-        lossSum += m + std::log(s) - double(row[t]);
-        correct += arg == t;
-      }
+      // The real rows' positions (the padding rows come after them).
+      detail::addCrossEntropy(outs[size_t(e.logitsResult)].as<float>(),
+                              yBuf.as<int32_t>(), count * positions, C, sums);
     }
-    r.loss = lossSum / double(n);
-    r.acc = double(correct) / double(n);
+    EvalResult r;
+    r.loss = sums.meanNats();
+    r.acc = sums.accuracy();
     return r;
   };
 
   TrainResult result;
   result.stepName = stepName;
   result.batch = B;
+  result.seqLen = T;
   std::vector<EpochMetrics> &metrics = result.epochs;
   std::vector<const npy::Array *> stepArgs(stepFn.args.size(), nullptr);
   std::vector<npy::Array> outs;
@@ -1032,20 +1243,32 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     for (int64_t s = 0; s < stepsPerEpoch && !sigint.interrupted();
          ++s, ++globalStep) {
       auto ts = Clock::now();
-      fillBatch(split.train, order, s * B, B, -1);
+      fillBatch(/*train=*/true, order, s * B, B);
       lr = scheduledLr(o.schedule, o.lr, globalStep, totalSteps, warmupSteps);
       *lrBuf.as<float>() = float(lr);
-      for (unsigned k = 0; k < numParams; ++k) {
-        stepArgs[size_t(step.paramArgs[k])] = &params[k];
-        stepArgs[size_t(step.momArgs[k])] = &moms[k];
+      for (unsigned k = 0; k < numModel; ++k)
+        stepArgs[size_t(step.modelArgs[k])] = &modelArgs[k];
+      for (unsigned j = 0; j < numParams; ++j) {
+        stepArgs[size_t(step.momArgs[j])] = &moms[j];
+        if (step.adamw)
+          stepArgs[size_t(step.secondArgs[j])] = &secondMoms[j];
       }
       for (size_t k = 0; k < step.stateArgs.size(); ++k)
         stepArgs[size_t(step.stateArgs[k])] = &state[k];
       stepArgs[size_t(step.batchArg)] = &xBuf;
       stepArgs[size_t(step.labelsArg)] = &yBuf;
       stepArgs[size_t(step.lrArg)] = &lrBuf;
-      stepArgs[size_t(step.momArg)] = &momBuf;
       stepArgs[size_t(step.wdArg)] = &wdBuf;
+      if (step.adamw) {
+        // AdamW's bias corrections use the 1-based global step.
+        *tBuf.as<float>() = float(globalStep + 1);
+        stepArgs[size_t(step.beta1Arg)] = &beta1Buf;
+        stepArgs[size_t(step.beta2Arg)] = &beta2Buf;
+        stepArgs[size_t(step.epsArg)] = &epsBuf;
+        stepArgs[size_t(step.stepArg)] = &tBuf;
+      } else {
+        stepArgs[size_t(step.momArg)] = &momBuf;
+      }
       if (step.seedArg >= 0) {
         *seedBuf.as<int64_t>() =
             int64_t(bits64(o.seed, kStepSeedStream, uint64_t(globalStep)));
@@ -1053,9 +1276,12 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       }
       if (llvm::Error e = invoke(*engine, stepFn, stepArgs, outs))
         return std::move(e);
-      for (unsigned k = 0; k < numParams; ++k) {
-        std::swap(params[k], outs[size_t(step.paramRes[k])]);
-        std::swap(moms[k], outs[size_t(step.momRes[k])]);
+      for (unsigned k = 0; k < numModel; ++k)
+        std::swap(modelArgs[k], outs[size_t(step.modelRes[k])]);
+      for (unsigned j = 0; j < numParams; ++j) {
+        std::swap(moms[j], outs[size_t(step.momRes[j])]);
+        if (step.adamw)
+          std::swap(secondMoms[j], outs[size_t(step.secondRes[j])]);
       }
       for (size_t k = 0; k < step.stateRes.size(); ++k)
         std::swap(state[k], outs[size_t(step.stateRes[k])]);
@@ -1071,7 +1297,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
         progress.step = s + 1;
         progress.stepsPerEpoch = stepsPerEpoch;
         progress.meanLoss = lossSum / double(s + 1);
-        progress.accuracy = double(correct) / double(seen);
+        progress.accuracy = double(correct) / double(seen * positions);
         progress.samplesPerSec = double(seen) / std::max(epochTime, 1e-9);
         o.onStep(progress);
       }
@@ -1086,7 +1312,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     EpochMetrics m;
     m.epoch = epoch;
     m.trainLoss = lossSum / double(stepsPerEpoch);
-    m.trainAcc = double(correct) / double(seen);
+    m.trainAcc = double(correct) / double(seen * positions);
     m.lr = lr;
     m.trainTime = epochTime;
     m.samplesPerSec = double(seen) / std::max(epochTime, 1e-9);
@@ -1105,6 +1331,10 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       m.testAcc = q->acc;
       m.testLossFp32 = f.loss;
       m.testAccFp32 = f.acc;
+      if (T) {
+        m.testBpc = data::bitsPerByte(q->loss);
+        m.testBpcFp32 = data::bitsPerByte(f.loss);
+      }
     }
     if (sigint.interrupted()) { // during the evaluation: epoch incomplete
       result.interruptedEpoch = epoch;
@@ -1117,18 +1347,32 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
 
   // -- Outputs
   // -----------------------------------------------------------------
-  // (Interrupted: the completed epochs, if any.)
+  // (Interrupted: the completed epochs, if any; no parameters.)
   if (!metrics.empty()) {
     OutputFiles files;
     std::string e;
     if (!o.metricsPath.empty())
-      e = files.add(o.metricsPath, metricsCsv(metrics));
+      e = files.add(o.metricsPath, metricsCsv(metrics, T > 0));
     if (e.empty() && !o.plotPath.empty()) {
       std::string title =
           "quant4-run train: " + llvm::sys::path::filename(o.model).str() +
           ", recipe " + o.recipe + ", seed " + std::to_string(o.seed) +
           ", batch " + std::to_string(B) + ", lr " + formatFixed(o.lr, 4);
       e = files.add(o.plotPath, metricsSvg(metrics, title, o.epochs));
+    }
+    if (e.empty() && !o.saveParamsDir.empty() && !result.interruptedEpoch) {
+      if (std::error_code ec =
+              llvm::sys::fs::create_directories(o.saveParamsDir))
+        e = "cannot create the --save-params directory '" + o.saveParamsDir +
+            "': " + ec.message();
+      for (unsigned k = 0; k < numModel && e.empty(); ++k) {
+        llvm::SmallString<256> path(o.saveParamsDir);
+        llvm::sys::path::append(path, paramFileName(step.modelNames[k]));
+        const npy::Array &a = modelArgs[k];
+        e = files.add(std::string(path), [&](const std::string &temp) {
+          return npy::writeNpy(temp, a);
+        });
+      }
     }
     if (e.empty())
       e = files.commit();

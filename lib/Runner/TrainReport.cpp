@@ -19,17 +19,22 @@ std::string formatFixed(double v, int prec) {
   return buf;
 }
 
-std::string metricsCsv(llvm::ArrayRef<EpochMetrics> ms) {
+std::string metricsCsv(llvm::ArrayRef<EpochMetrics> ms, bool languageModel) {
   auto fmt = formatFixed;
   std::string s = "epoch,train_loss,train_acc,test_loss,test_acc,"
                   "test_loss_fp32,test_acc_fp32,lr,train_time_s,"
-                  "samples_per_s\n";
-  for (const EpochMetrics &m : ms)
+                  "samples_per_s";
+  s += languageModel ? ",test_bpc,test_bpc_fp32\n" : "\n";
+  for (const EpochMetrics &m : ms) {
     s += std::to_string(m.epoch) + "," + fmt(m.trainLoss, 6) + "," +
          fmt(m.trainAcc, 6) + "," + fmt(m.testLoss, 6) + "," +
          fmt(m.testAcc, 6) + "," + fmt(m.testLossFp32, 6) + "," +
          fmt(m.testAccFp32, 6) + "," + fmt(m.lr, 6) + "," +
-         fmt(m.trainTime, 3) + "," + fmt(m.samplesPerSec, 1) + "\n";
+         fmt(m.trainTime, 3) + "," + fmt(m.samplesPerSec, 1);
+    if (languageModel)
+      s += "," + fmt(m.testBpc, 6) + "," + fmt(m.testBpcFp32, 6);
+    s += "\n";
+  }
   return s;
 }
 

@@ -66,6 +66,8 @@ public:
   void tagGemm(Operation *gemm, Operation *forward, GemmRole role) override {
     setGemmRole(gemm, role);
     setLayerIndex(gemm, layerOf.lookup(forward));
+    if (StringAttr name = getLayerName(forward))
+      setLayerName(gemm, name.getValue());
   }
   InFlightDiagnostic unsupported(Operation *op, const Twine &why) override {
     return originalOf(op)->emitOpError()
@@ -274,6 +276,18 @@ LogicalResult StepBuilder::cloneForward(Block &body) {
             clone)) {
       layerOf[clone] = numLayers;
       setGemmRole(clone, GemmRole::Forward);
+      // A GEMM of two activations (attention) has no parameter to name its
+      // layer after: name it, so that role analysis groups its backward
+      // GEMMs with it (docs/Recipes.md, R5).
+      // The forward function's GEMM gets the same name and role, so that a
+      // recipe applied to the forward (the evaluation model) classifies it.
+      if (!llvm::any_of(clone->getOperands().take_front(2),
+                        [&](Value v) { return isParameter(v); })) {
+        std::string name = "gemm" + std::to_string(numLayers);
+        setLayerName(clone, name);
+        setLayerName(&op, name);
+        setGemmRole(&op, GemmRole::Forward);
+      }
       setLayerIndex(clone, numLayers++);
     }
     if (isVariedOp && isElementwiseNamed(clone)) {

@@ -152,11 +152,16 @@ func.func @cnn(%k1: tensor<3x3x2x4xf32>, %k2: tensor<3x3x4x4xf32>, %x: tensor<2x
 
 // -----
 
-// batch_matmul of two activations: both gradients are dgrad.
+// batch_matmul of two activations: its layer has no parameter to be named
+// after, so it is named gemm<layer> (on the forward function too, which
+// also gets its role); the gradient of the left operand is the dgrad, that
+// of the right operand the wgrad (docs/Recipes.md, R5).
+// CHECK-LABEL: func.func @bmm(
+// CHECK: linalg.batch_matmul {quant4.layer_name = "gemm1", quant4.role = "fwd"}
 // CHECK-LABEL: func.func @bmm_train_step(
-// CHECK: linalg.batch_matmul {quant4.layer = 1 : i64, quant4.role = "fwd"}
-// CHECK-DAG: linalg.batch_matmul {quant4.layer = 1 : i64, quant4.role = "dgrad"}
-// CHECK-DAG: linalg.batch_matmul {quant4.layer = 1 : i64, quant4.role = "dgrad"}
+// CHECK: linalg.batch_matmul {quant4.layer = 1 : i64, quant4.layer_name = "gemm1", quant4.role = "fwd"}
+// CHECK: linalg.batch_matmul {quant4.layer = 1 : i64, quant4.layer_name = "gemm1", quant4.role = "dgrad"}
+// CHECK: linalg.batch_matmul {quant4.layer = 1 : i64, quant4.layer_name = "gemm1", quant4.role = "wgrad"}
 // CHECK: linalg.matmul {quant4.layer = 0 : i64, quant4.role = "wgrad"}
 func.func @bmm(%w: tensor<2x8xf32>, %x: tensor<2x2xf32>) -> tensor<2x4xf32> {
   %zero = arith.constant 0.0 : f32

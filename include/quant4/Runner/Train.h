@@ -1,6 +1,7 @@
 //===- Train.h - the training loop of quant4-run train ----------*- C++ -*-===//
 //
-// Trains a model under a recipe on an MNIST dataset (docs/Results.md,
+// Trains a model under a recipe on an image dataset, or a language model on
+// a text dataset (windows of bytes: quant4/Data/Text.h) (docs/Results.md,
 // "quant4-run train", is the reference; docs/Training.md the model
 // convention). The model is a forward function or a training step built by
 // quant4-build-training-step (with or without its forward function), in an
@@ -12,26 +13,31 @@
 //     loads the dataset (quant4/Data/MNIST.h), all before compiling anything;
 //  2. builds @F_train_step with quant4-build-training-step when the model is
 //     a forward function, then runs quant4-apply-recipe on a module holding
-//     the step *and* the forward function, so the forward function becomes
-//     the recipe's quantized forward (the evaluation model); an untouched
-//     copy of the forward function is added afterwards as the FP32
-//     evaluation model;
+//     the step *and* the evaluation model -- the forward function, or its
+//     evaluation forward @F_eval when the module has one (an ONNX model
+//     with BatchNorm: running statistics) -- so that it becomes the
+//     recipe's quantized forward; an untouched copy of it is added
+//     afterwards as the FP32 evaluation model. The step is built with
+//     TrainOptions::optimizer (SGD or AdamW);
 //  3. lowers that module with quant4-cpu-pipeline and JIT-compiles it once
 //     (Compile.h);
 //  4. initialises parameters -- from the seed (He/Kaiming uniform from the
 //     Philox counter-based generator of Numerics, the fan-in read in the
 //     layout of the model's kind: heFanIn) or with the values of the model's
 //     parameters function (quant4.params_of, an imported model's
-//     @main_params) -- calls the step's
+//     @main_params; buffers too: else running_var 1, other buffers 0) --
+//     calls the step's
 //     init-state function for the recipe state, and trains: each epoch
 //     shuffles the training set with the seed and runs the step on every
 //     full batch (the last partial batch is dropped), threading parameters,
-//     momentum and state (Call.h);
+//     buffers, optimizer state and recipe state (Call.h);
 //  5. after each epoch evaluates every test sample through both forward
 //     functions (the last partial test batch is padded with test samples
 //     from the start of the set whose outputs are ignored) and computes the
-//     cross-entropy and accuracy from the logits in double precision;
-//  6. writes the metrics CSV and the SVG plot, all or nothing (OutputFiles).
+//     cross-entropy and accuracy from the logits in double precision (a
+//     language model: over every position, and bits per byte);
+//  6. writes the metrics CSV, the SVG plot and the parameters (--save-params),
+//     all or nothing (OutputFiles).
 //
 // Results depend on the options and the data only (not on the thread count).
 // Errors are llvm::Errors whose message is one sentence (what quant4-run
@@ -64,6 +70,9 @@ struct EpochMetrics {
   double trainLoss = 0, trainAcc = 0, testLoss = 0, testAcc = 0,
          testLossFp32 = 0, testAccFp32 = 0, lr = 0, trainTime = 0,
          samplesPerSec = 0;
+  /// A language model's test loss in bits per byte (testLoss / ln 2; its
+  /// accuracies are next-byte accuracies); 0 for an image model.
+  double testBpc = 0, testBpcFp32 = 0;
 };
 
 /// What train() knows once the model is compiled, before the first step.
@@ -73,6 +82,13 @@ struct TrainSetup {
   int64_t trainSamples = 0, testSamples = 0, batch = 0, stepsPerEpoch = 0,
           dropped = 0; // training samples beyond the last full batch
   unsigned numParams = 0, numState = 0;
+  unsigned numBuffers = 0; // model buffers (quant4.buffer), not trained
+  std::string optimizer;   // "sgd" or "adamw"
+  /// > 0: a language model of sequence length seqLen (samples are windows).
+  int64_t seqLen = 0;
+  /// The function the test set is evaluated through (before quantization),
+  /// e.g. "main_eval" or "mlp".
+  std::string evalFunction;
   double compileSeconds = 0; // parsing to JIT-compiled
   /// The parameters function the initial parameters come from (init
   /// "model"), e.g. "main_params"; empty for He initialisation.
@@ -84,7 +100,7 @@ struct TrainSetup {
 struct StepProgress {
   int64_t epoch = 0, step = 0, stepsPerEpoch = 0; // step: 1-based
   double meanLoss = 0, accuracy = 0; // over the epoch's steps so far
-  double samplesPerSec = 0;
+  double samplesPerSec = 0; // samples (text: windows) per second
 };
 
 struct TrainOptions {
@@ -96,7 +112,9 @@ struct TrainOptions {
   /// ultralow4-nogradscale; or NAME:OPT=V[,OPT=V]... with options of
   /// quant4-apply-recipe (recipePassOptions()).
   std::string recipe = "ultralow4";
-  /// mnist, mnist-json:DIR, mnist-idx:DIR (data::loadDataset).
+  /// mnist, mnist-json:DIR, mnist-idx:DIR, fashion-mnist[:DIR]
+  /// (data::loadDataset) for image models; text or text:FILE
+  /// (data::loadText) for language models.
   std::string dataset = "mnist";
   /// Output files ("" for none): per-epoch metrics (CSV) and plot (SVG).
   std::string metricsPath, plotPath;
@@ -121,8 +139,21 @@ struct TrainOptions {
   int64_t threads = 1;    // kernel worker threads
   int64_t trainLimit = 0; // > 0: a seeded random subset of the training set
   int64_t testLimit = 0;  // > 0: a seeded random subset of the test set
+                          // (text: of the windows)
   uint64_t seed = 0;      // parameters, shuffling, stochastic rounding
-  double lr = 0.05, momentum = 0.9, weightDecay = 5e-4;
+  /// "sgd" or "adamw": the optimizer quant4-build-training-step builds the
+  /// step with; "" for the default: sgd, or a given step's own optimizer
+  /// (a given step built for the other one is an error).
+  std::string optimizer;
+  /// momentum: SGD's; beta1, beta2, epsilon: AdamW's.
+  double lr = 0.05, momentum = 0.9, beta1 = 0.9, beta2 = 0.999,
+         epsilon = 1e-8;
+  /// < 0: the optimizer's default (kSgdWeightDecay, kAdamWWeightDecay).
+  double weightDecay = -1;
+  /// Non-empty: after a completed run, the final parameters and buffers as
+  /// DIR/<name>.npy (created if missing; written with the metrics, all or
+  /// nothing).
+  std::string saveParamsDir;
   unsigned optLevel = 2; // of the JIT
 
   /// Parses the model file (train(options) only; default:
@@ -157,10 +188,14 @@ struct TrainOptions {
   std::function<void(const EpochMetrics &)> onEpoch;
 };
 
+/// The default weight decay of each optimizer.
+constexpr double kSgdWeightDecay = 5e-4, kAdamWWeightDecay = 0.01;
+
 struct TrainResult {
   std::vector<EpochMetrics> epochs; // the completed epochs
   std::string stepName;
   int64_t batch = 0;
+  int64_t seqLen = 0; // > 0: a language model (EpochMetrics::testBpc)
   double trainSeconds = 0;      // the completed epochs' training steps
   int64_t interruptedEpoch = 0; // > 0: SIGINT stopped training in this epoch
 };
@@ -206,8 +241,11 @@ int64_t heFanIn(llvm::ArrayRef<int64_t> shape, bool imported);
 /// the format of every number quant4-run train prints and writes.
 std::string formatFixed(double v, int prec);
 
-/// The metrics as CSV: a header and one row per epoch.
-std::string metricsCsv(llvm::ArrayRef<EpochMetrics> epochs);
+/// The metrics as CSV: a header and one row per epoch; a language model's
+/// (`languageModel`) has two more columns at the end, test_bpc and
+/// test_bpc_fp32.
+std::string metricsCsv(llvm::ArrayRef<EpochMetrics> epochs,
+                       bool languageModel = false);
 
 /// Loss and accuracy curves per epoch (train, test through the recipe's
 /// forward, test through the FP32 forward) as an SVG of two charts, with

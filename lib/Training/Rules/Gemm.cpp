@@ -23,6 +23,17 @@ namespace {
 
 // ---- matmul -----------------------------------------------------------------
 
+/// The roles of the GEMMs computing the adjoints of a GEMM's two operands:
+/// wgrad for a parameter, dgrad for an activation; when both are
+/// activations (attention), the right-hand operand's is the wgrad, so that
+/// the layer has one of each (docs/Recipes.md, R5).
+std::pair<GemmRole, GemmRole> gradRoles(AdjointContext &ad, Value a, Value b) {
+  GemmRole ra = ad.gradRole(a), rb = ad.gradRole(b);
+  if (ra == GemmRole::DGrad && rb == GemmRole::DGrad)
+    rb = GemmRole::WGrad;
+  return {ra, rb};
+}
+
 struct MatmulAdjoint
     : AdjointOpInterface::ExternalModel<MatmulAdjoint, linalg::MatmulOp> {
   LogicalResult buildAdjoint(Operation *o, AdjointContext &ad) const {
@@ -60,16 +71,17 @@ struct MatmulAdjoint
       ad.tagGemm(r, op, role);
       return r.getResult(0);
     };
+    auto [roleA, roleB] = gradRoles(ad, a, bm);
     if (ad.isVaried(a)) {
       // dA (M x K) = dY · Bᵀ; a transposed A gets (dY · Bᵀ)ᵀ.
       Value bt = bT ? bm : ad.transpose(bm, {1, 0});
-      Value da = mm(g, bt, ad.gradRole(a));
+      Value da = mm(g, bt, roleA);
       ad.accumulate(a, aT ? ad.transpose(da, {1, 0}) : da);
     }
     if (ad.isVaried(bm)) {
       // dB (K x N) = Aᵀ · dY; a transposed B gets (Aᵀ · dY)ᵀ.
       Value at = aT ? a : ad.transpose(a, {1, 0});
-      Value db = mm(at, g, ad.gradRole(bm));
+      Value db = mm(at, g, roleB);
       ad.accumulate(bm, bT ? ad.transpose(db, {1, 0}) : db);
     }
     if (ad.isVaried(init))
@@ -101,10 +113,11 @@ struct BatchMatmulAdjoint
       ad.tagGemm(r, op, role);
       return r.getResult(0);
     };
+    auto [roleA, roleB] = gradRoles(ad, a, bm);
     if (ad.isVaried(a))
-      ad.accumulate(a, bmm(g, ad.transpose(bm, {0, 2, 1}), ad.gradRole(a)));
+      ad.accumulate(a, bmm(g, ad.transpose(bm, {0, 2, 1}), roleA));
     if (ad.isVaried(bm))
-      ad.accumulate(bm, bmm(ad.transpose(a, {0, 2, 1}), g, ad.gradRole(bm)));
+      ad.accumulate(bm, bmm(ad.transpose(a, {0, 2, 1}), g, roleB));
     if (ad.isVaried(init))
       ad.accumulate(init, g);
     return success();

@@ -24,9 +24,20 @@ func.func @shared_weight(%w: tensor<16x16xf32> {quant4.param = "tied"}, %a: tens
 
 // -----
 
-// An explicit forward GEMM with no parameter operand.
+// An explicit forward GEMM with no parameter operand and no layer name.
 func.func @explicit_without_weight(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<8x4xf32>) -> tensor<8x4xf32> {
-  // expected-error@+1 {{'linalg.matmul' op is annotated as a fwd GEMM but neither operand is a parameter}}
-  %y = linalg.matmul {quant4.role = "fwd", quant4.layer_name = "l"} ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  // expected-error@+1 {{'linalg.matmul' op cannot be classified as forward, dgrad or wgrad}}
+  %y = linalg.matmul {quant4.role = "fwd"} ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
   return %y : tensor<8x4xf32>
+}
+
+// -----
+
+// R5: a named activation GEMM layer whose dgrad does not read the gradient
+// of its forward GEMM.
+func.func @activation_layer_bad_dgrad(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>, %c: tensor<8x4xf32>, %d: tensor<8x16xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %y = linalg.matmul {quant4.role = "fwd", quant4.layer_name = "att"} ins(%a, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  // expected-error@+1 {{'linalg.matmul' op is a dgrad GEMM of the activation GEMM layer 'att' but not exactly one operand depends on its forward GEMM}}
+  %z = linalg.matmul {quant4.role = "dgrad", quant4.layer_name = "att"} ins(%d, %b : tensor<8x16xf32>, tensor<16x4xf32>) outs(%c : tensor<8x4xf32>) -> tensor<8x4xf32>
+  return %y, %z : tensor<8x4xf32>, tensor<8x4xf32>
 }

@@ -13,6 +13,9 @@
 //     other depends on L's forward GEMM.
 //  R4 layer order: program order of the forward GEMMs.
 //  Explicit `quant4.role` / `quant4.layer_name` on a GEMM override R2/R3.
+//  R5 activation GEMMs: a layer named by `quant4.layer_name` without a
+//     parameter multiplies two activations (act_lhs, act_rhs); its dgrad
+//     and wgrad each read the gradient and one of them.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Quant4/Analysis/Roles.h"
@@ -39,6 +42,10 @@ std::optional<GemmKind> RoleAnalysis::getGemmKind(Operation *op) {
     kind = GemmKind::ConvNhwcHwcf;
   else if (isa<linalg::Conv2DNhwcFhwcOp>(op))
     kind = GemmKind::ConvNhwcFhwc;
+  else if (isa<linalg::DepthwiseConv2DNhwcHwcOp>(op))
+    kind = GemmKind::DepthwiseConvNhwcHwc;
+  else if (isa<linalg::Conv2DNhwgcGfhwcOp>(op))
+    kind = GemmKind::GroupedConvNhwgcGfhwc;
   if (!kind)
     return std::nullopt;
   auto linalgOp = cast<linalg::LinalgOp>(op);
@@ -470,6 +477,31 @@ LogicalResult RoleAnalysis::run() {
     info.layer = layerOfProto[proto[g]];
     const Proto &pr = protos[proto[g]];
     int weight = weightOperand(g);
+    // A named layer without a parameter whose forward GEMM multiplies two
+    // activations (attention's Q·Kᵀ, P·V): its backward GEMMs hold the
+    // gradient (the operand that depends on the forward GEMM) and one of
+    // the forward operands.
+    if (!pr.param && weight < 0 && !pr.name.empty()) {
+      if (info.role == GemmRole::Forward) {
+        info.operands[0] = OperandKind::LhsActivation;
+        info.operands[1] = OperandKind::RhsActivation;
+        continue;
+      }
+      bool d0 = valueDeps(input(g, 0)).test(pr.fwd);
+      bool d1 = valueDeps(input(g, 1)).test(pr.fwd);
+      if (d0 == d1)
+        return info.op->emitOpError("is a ")
+               << stringifyGemmRole(info.role)
+               << " GEMM of the activation GEMM layer '" << pr.name
+               << "' but not exactly one operand depends on its forward GEMM";
+      int grad = d0 ? 0 : 1;
+      Value other = stripViews(input(g, 1 - grad));
+      info.operands[grad] = OperandKind::Gradient;
+      info.operands[1 - grad] =
+          other == stripViews(input(pr.fwd, 1)) ? OperandKind::RhsActivation
+                                                : OperandKind::LhsActivation;
+      continue;
+    }
     switch (info.role) {
     case GemmRole::Forward:
     case GemmRole::DGrad:

@@ -403,6 +403,27 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
     fakeQuantInPlace(grans);
     return applyMasks(g, r, layer, op->getResult(0));
   }
+  case GemmKind::DepthwiseConvNhwcHwc:
+  case GemmKind::GroupedConvNhwgcGfhwc: {
+    // quant4.conv2d has no depthwise or grouped form: the operands are
+    // quantized and dequantized in place (exact 4-bit values; f32
+    // accumulation). Blocks run along the channels: depthwise input NHWC
+    // and filter HWC (each channel is its own reduction, so a block spans
+    // channels of one position), grouped input NHWGC and filter GFHWC
+    // (the group's input channels, the reduction).
+    bool depthwise = g.kind == GemmKind::DepthwiseConvNhwcHwc;
+    SmallVector<GranularityAttr, 2> grans(2);
+    if (block) {
+      grans[0] = blockGranularity(
+          spec[0], cast<RankedTensorType>(in[0].getType()), depthwise ? 3 : 4,
+          -1);
+      grans[1] = blockGranularity(
+          spec[1], cast<RankedTensorType>(in[1].getType()), depthwise ? 2 : 4,
+          -1);
+    }
+    fakeQuantInPlace(grans);
+    return applyMasks(g, r, layer, op->getResult(0));
+  }
   case GemmKind::ConvNhwcHwcf:
   case GemmKind::ConvNhwcFhwc: {
     bool fhwc = g.kind == GemmKind::ConvNhwcFhwc;

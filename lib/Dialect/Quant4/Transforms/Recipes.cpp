@@ -266,6 +266,10 @@ static ScaleSite siteOf(OperandKind kind) {
     return ScaleSite::Weight;
   case OperandKind::Gradient:
     return ScaleSite::Grad;
+  case OperandKind::LhsActivation:
+    return ScaleSite::Act;
+  case OperandKind::RhsActivation:
+    return ScaleSite::Weight; // the layer has no weight
   }
   return ScaleSite::Act;
 }
@@ -279,9 +283,13 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
   s.site = siteOf(kind);
   if (!d.quantizes)
     return s;
+  // Activations of an activation × activation GEMM are signed (no ReLU
+  // before attention's Q, K, V): the layer-0 rule.
+  bool signedAct = kind == OperandKind::LhsActivation ||
+                   kind == OperandKind::RhsActivation;
   const OperandRule &r = kind == OperandKind::Weight     ? d.weight
                          : kind == OperandKind::Gradient ? d.gradient
-                         : layer > 0                     ? d.activation
+                         : layer > 0 && !signedAct       ? d.activation
                                                          : d.inputActivation;
   FormatDesc format = r.format;
   if (kind == OperandKind::Gradient && d.twoPhaseGradient && options.tpr) {

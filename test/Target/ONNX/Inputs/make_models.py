@@ -254,6 +254,41 @@ def batchnorm_training():
 
 
 @model
+def cnn_train():
+    # A small CNN with every new GEMM form of training: a convolution,
+    # BatchNormalization in training mode, a depthwise and a grouped
+    # convolution, global average pooling and a linear layer.
+    r = rng()
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1],
+                         name="conv"),
+        helper.make_node("BatchNormalization",
+                         ["c", "bn.weight", "bn.bias", "bn.running_mean",
+                          "bn.running_var"], ["b", "bn_mean", "bn_var"],
+                         training_mode=1, momentum=0.9, name="bn"),
+        helper.make_node("Relu", ["b"], ["a"], name="relu"),
+        helper.make_node("Conv", ["a", "dw"], ["d"], group=4,
+                         kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                         name="depthwise"),
+        helper.make_node("Conv", ["d", "gw"], ["g"], group=2, name="grouped"),
+        helper.make_node("GlobalAveragePool", ["g"], ["p"], name="gap"),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["y"],
+                         transB=1, name="fc"),
+    ]
+    return make(nodes, [vi("x", F, [2, 3, 8, 8])], [vi("y", F, [2, 3])],
+                [init("w", r.standard_normal((4, 3, 3, 3), np.float32) * 0.3),
+                 init("bn.weight", np.ones(4, np.float32)),
+                 init("bn.bias", np.zeros(4, np.float32)),
+                 init("bn.running_mean", np.zeros(4, np.float32)),
+                 init("bn.running_var", np.ones(4, np.float32)),
+                 init("dw", r.standard_normal((4, 1, 3, 3), np.float32) * 0.3),
+                 init("gw", r.standard_normal((4, 2, 1, 1), np.float32) * 0.5),
+                 init("fc.weight", r.standard_normal((3, 4), np.float32) * 0.5),
+                 init("fc.bias", np.zeros(3, np.float32))], opset=15)
+
+
+@model
 def masked_add():
     # A float initializer with -inf entries (a causal attention mask) and a
     # plain weight: the mask is a constant, the weight a parameter.

@@ -24,7 +24,14 @@ namespace mlir::quant4 {
 // (quant4/Dialect/Quant4/IR/DiscardableAttrs.h).
 
 /// The GEMM-like ops the analysis knows.
-enum class GemmKind { Matmul, BatchMatmul, ConvNhwcHwcf, ConvNhwcFhwc };
+enum class GemmKind {
+  Matmul,
+  BatchMatmul,
+  ConvNhwcHwcf,
+  ConvNhwcFhwc,
+  DepthwiseConvNhwcHwc, ///< linalg.depthwise_conv_2d_nhwc_hwc
+  GroupedConvNhwgcGfhwc ///< linalg.conv_2d_nhwgc_gfhwc
+};
 
 struct GemmInfo {
   Operation *op = nullptr;

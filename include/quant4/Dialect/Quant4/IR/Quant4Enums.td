@@ -77,7 +77,12 @@ def Quant4_OperandKind : I32EnumAttr<"OperandKind",
     "what an operand of a classified GEMM holds", [
     I32EnumAttrCase<"Activation", 0, "act">,
     I32EnumAttrCase<"Weight", 1, "weight">,
-    I32EnumAttrCase<"Gradient", 2, "grad">]> {
+    I32EnumAttrCase<"Gradient", 2, "grad">,
+    // The two operands of a GEMM of two activations (attention's Q·Kᵀ and
+    // P·V): signed, with the layer-0 activation rule; the right-hand one
+    // takes the weight's scale site (the layer has no weight).
+    I32EnumAttrCase<"LhsActivation", 3, "act_lhs">,
+    I32EnumAttrCase<"RhsActivation", 4, "act_rhs">]> {
   let cppNamespace = "::mlir::quant4";
   let genSpecializedAttr = 0;
 }
