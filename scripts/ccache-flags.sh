@@ -1,8 +1,9 @@
-# Sourced by setup.sh and sanitize.sh: sets `launcher` to the CMake flags
-# that compile through ccache (Debian package), with the checkout's parent
-# as base directory (paths below it are hashed relative, the working
-# directory not at all), so that a fresh clone elsewhere — as CI builds —
-# reuses what another checkout compiled. Needs `root` (the checkout).
+# Sourced by scripts/cmake-flags.sh (for setup.sh and sanitize.sh): sets
+# `launcher` to the CMake flags that compile through ccache (Debian
+# package), with the checkout's parent as base directory (paths below it
+# are hashed relative, the working directory not at all), so that a fresh
+# clone elsewhere — as CI builds — reuses what another checkout compiled.
+# Needs `root` (the checkout).
 launcher=()
 if command -v ccache >/dev/null; then
   cache_base=$(dirname "$root")

@@ -31,10 +31,9 @@ jobs=()
 
 bash "$root/scripts/setup.sh" --no-build
 
-source "$root/scripts/ccache-flags.sh"
+source "$root/scripts/cmake-flags.sh"
 mkdir -p "$san"
-if [ -f "$san/CMakeCache.txt" ] &&
-   ! grep -qx "CMAKE_CXX_COMPILER:.*=$llvm/bin/clang++" "$san/CMakeCache.txt"; then
+if foreign_compiler "$san"; then
   rm -rf "$san/CMakeCache.txt" "$san/CMakeFiles"
 fi
 # -O1: what the sanitizers are meant for (accurate stacks, checks not
@@ -47,14 +46,7 @@ cmake -G Ninja -S "$root" -B "$san" \
   "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG" \
   -DQUANT4_ENABLE_SANITIZERS=ON \
   -DQUANT4_ENABLE_FUZZERS=ON \
-  -DMLIR_DIR="$llvm/lib/cmake/mlir" \
-  -DLLVM_EXTERNAL_LIT="$llvm/bin/lit" \
-  -DCMAKE_C_COMPILER="$llvm/bin/clang" \
-  -DCMAKE_CXX_COMPILER="$llvm/bin/clang++" \
-  -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
-  -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
-  -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
-  "${launcher[@]}" > "$san/configure.log" 2>&1 || { cat "$san/configure.log" >&2; exit 1; }
+  "${cmake_flags[@]}" > "$san/configure.log" 2>&1 || { cat "$san/configure.log" >&2; exit 1; }
 
 if [ "$build_only" = 1 ]; then
   cmake --build "$san" "${jobs[@]}"

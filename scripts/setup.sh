@@ -58,24 +58,14 @@ fi
 
 [ "$build_it" = 1 ] || exit 0
 
-source "$root/scripts/ccache-flags.sh"
+source "$root/scripts/cmake-flags.sh"
 
 mkdir -p "$build"
-# A build directory configured with another compiler would make CMake drop
-# its cache (and our -D settings) mid-configure: start that one afresh.
-if [ -f "$build/CMakeCache.txt" ] &&
-   ! grep -qx "CMAKE_CXX_COMPILER:.*=$llvm/bin/clang++" "$build/CMakeCache.txt"; then
+if foreign_compiler "$build"; then
   echo "setup: $build was configured with another compiler; reconfiguring it"
   rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
 fi
 cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE="$build_type" \
-  -DMLIR_DIR="$llvm/lib/cmake/mlir" \
-  -DLLVM_EXTERNAL_LIT="$llvm/bin/lit" \
-  -DCMAKE_C_COMPILER="$llvm/bin/clang" \
-  -DCMAKE_CXX_COMPILER="$llvm/bin/clang++" \
-  -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
-  -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
-  -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
-  "${launcher[@]}" > "$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 1; }
+  "${cmake_flags[@]}" > "$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 1; }
 cmake --build "$build"

@@ -35,8 +35,7 @@ using namespace mlir::quant4;
 LogicalResult mlir::quant4::parseOptions(Operation *anchor,
                                          const Quant4AssignRecipesOptions &raw,
                                          RecipeOptions &o) {
-  o.keepFirst = raw.keepFirst;
-  o.keepLast = raw.keepLast;
+  copyPlainOptions(raw, o);
   return success(
       succeeded(parseRecipeOption(anchor, "recipe", raw.recipe, o.recipe)) &&
       succeeded(parseRecipeOption(anchor, "edge-recipe", raw.edgeRecipe,
@@ -48,12 +47,7 @@ LogicalResult
 mlir::quant4::parseOptions(Operation *anchor,
                            const Quant4QuantizeByRecipeOptions &raw,
                            RecipeOptions &o) {
-  o.tpr = raw.tpr;
-  o.dgradPhase = raw.dgradPhase;
-  o.gradScale = raw.gradScale;
-  o.pactLr = raw.pactLr;
-  o.fp8History = raw.fp8History;
-  o.fp8Margin = raw.fp8Margin;
+  copyPlainOptions(raw, o);
   return success(
       succeeded(
           parseAccumulationOption(anchor, raw.accumulation, o.accumulation)) &&
@@ -67,11 +61,7 @@ LogicalResult
 mlir::quant4::parseOptions(Operation *anchor,
                            const Quant4ThreadRecipeStateOptions &raw,
                            RecipeOptions &o) {
-  o.tpr = raw.tpr;
-  o.gradScale = raw.gradScale;
-  o.gradScaleInit = raw.gradScaleInit;
-  o.pactAlphaInit = raw.pactAlphaInit;
-  o.fp8History = raw.fp8History;
+  copyPlainOptions(raw, o);
   return success(
       succeeded(checkFp8HistoryOption(anchor, raw.fp8History)) &&
       succeeded(parseSeedOption(anchor, raw.seed, o.seedIsArg, o.seedConst)) &&
@@ -81,9 +71,12 @@ mlir::quant4::parseOptions(Operation *anchor,
 
 void mlir::quant4::buildApplyRecipePipeline(
     OpPassManager &pm, const Quant4ApplyRecipeOptions &options) {
-  pm.addPass(createQuant4AssignRecipes(getAssignOptions(options)));
-  pm.addPass(createQuant4ThreadRecipeState(getThreadOptions(options)));
-  pm.addPass(createQuant4QuantizeByRecipe(getQuantizeOptions(options)));
+  pm.addPass(createQuant4AssignRecipes(
+      getStageOptions<Quant4AssignRecipesOptions>(options)));
+  pm.addPass(createQuant4ThreadRecipeState(
+      getStageOptions<Quant4ThreadRecipeStateOptions>(options)));
+  pm.addPass(createQuant4QuantizeByRecipe(
+      getStageOptions<Quant4QuantizeByRecipeOptions>(options)));
 }
 
 namespace {
@@ -92,15 +85,8 @@ struct ApplyRecipePass
     : mlir::quant4::impl::Quant4ApplyRecipeBase<ApplyRecipePass> {
   using Base::Base;
 
-  template <typename From>
-  friend Quant4AssignRecipesOptions
-  mlir::quant4::getAssignOptions(const From &);
-  template <typename From>
-  friend Quant4ThreadRecipeStateOptions
-  mlir::quant4::getThreadOptions(const From &);
-  template <typename From>
-  friend Quant4QuantizeByRecipeOptions
-  mlir::quant4::getQuantizeOptions(const From &);
+  template <typename To, typename From>
+  friend To mlir::quant4::getStageOptions(const From &);
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -108,9 +94,15 @@ struct ApplyRecipePass
     // of quant4-thread-recipe-state that quant4-quantize-by-recipe shares
     // pass again).
     RecipeOptions options;
-    if (failed(parseOptions(module, getAssignOptions(*this), options)) ||
-        failed(parseOptions(module, getQuantizeOptions(*this), options)) ||
-        failed(parseOptions(module, getThreadOptions(*this), options)))
+    if (failed(parseOptions(module,
+                            getStageOptions<Quant4AssignRecipesOptions>(*this),
+                            options)) ||
+        failed(parseOptions(
+            module, getStageOptions<Quant4QuantizeByRecipeOptions>(*this),
+            options)) ||
+        failed(parseOptions(
+            module, getStageOptions<Quant4ThreadRecipeStateOptions>(*this),
+            options)))
       return signalPassFailure();
     // The analysis of each function with GEMMs, shared by the stages: the
     // first two change attributes and the signature only.

@@ -81,13 +81,13 @@ struct AssignRecipesPass
     : mlir::quant4::impl::Quant4AssignRecipesBase<AssignRecipesPass> {
   using Base::Base;
 
-  template <typename From>
-  friend Quant4AssignRecipesOptions
-  mlir::quant4::getAssignOptions(const From &);
+  template <typename To, typename From>
+  friend To mlir::quant4::getStageOptions(const From &);
 
   void runOnOperation() override {
-    if (failed(runRecipeStage(getOperation(), getAssignOptions(*this),
-                              assignRecipes)))
+    if (failed(runRecipeStage(
+            getOperation(), getStageOptions<Quant4AssignRecipesOptions>(*this),
+            assignRecipes)))
       signalPassFailure();
   }
 };

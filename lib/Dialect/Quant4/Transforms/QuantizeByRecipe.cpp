@@ -527,13 +527,14 @@ struct QuantizeByRecipePass
     : mlir::quant4::impl::Quant4QuantizeByRecipeBase<QuantizeByRecipePass> {
   using Base::Base;
 
-  template <typename From>
-  friend Quant4QuantizeByRecipeOptions
-  mlir::quant4::getQuantizeOptions(const From &);
+  template <typename To, typename From>
+  friend To mlir::quant4::getStageOptions(const From &);
 
   void runOnOperation() override {
-    if (failed(runRecipeStage(getOperation(), getQuantizeOptions(*this),
-                              quantizeByRecipe)))
+    if (failed(runRecipeStage(
+            getOperation(),
+            getStageOptions<Quant4QuantizeByRecipeOptions>(*this),
+            quantizeByRecipe)))
       signalPassFailure();
   }
 };

@@ -14,6 +14,8 @@
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
 #include "quant4/Dialect/Quant4/Transforms/Recipes.h"
 
+#include <type_traits>
+
 namespace mlir::quant4 {
 
 /// The functions the recipe passes process: definitions that are not state
@@ -26,47 +28,66 @@ LogicalResult runRecipeStage(
     ModuleOp module,
     function_ref<LogicalResult(func::FuncOp, const RoleAnalysis &)> stage);
 
-// The options of each stage, from a recipe pass or its options struct: the
-// stage passes and quant4-apply-recipe have them under the same names (the
-// passes make these templates friends: their options are protected). Each
-// option is routed here once, for the passes and for
-// buildApplyRecipePipeline.
-template <typename From>
-Quant4AssignRecipesOptions getAssignOptions(const From &p) {
-  Quant4AssignRecipesOptions o;
-  o.recipe = p.recipe;
-  o.overrides.assign(p.overrides.begin(), p.overrides.end());
-  o.keepFirst = p.keepFirst;
-  o.keepLast = p.keepLast;
-  o.edgeRecipe = p.edgeRecipe;
+// Whether `To` has member `name`: a stage's options are a subset of
+// quant4-apply-recipe's, under the same names (Passes.td).
+#define QUANT4_IF_HAS_OPTION(To, name)                                         \
+  auto has_##name = [](auto &t) -> decltype((void)t.name) {};                  \
+  if constexpr (std::is_invocable_v<decltype(has_##name), To &>)
+
+/// The options of a stage (`To`: Quant4AssignRecipesOptions,
+/// Quant4ThreadRecipeStateOptions or Quant4QuantizeByRecipeOptions), from a
+/// recipe pass or its options struct: each option `To` has, copied from `p`
+/// (the passes make this template a friend: their options are protected).
+/// Each option is routed here once, for the passes and for
+/// buildApplyRecipePipeline.
+template <typename To, typename From> To getStageOptions(const From &p) {
+  To o;
+#define QUANT4_COPY_OPTION(name)                                               \
+  do {                                                                         \
+    QUANT4_IF_HAS_OPTION(To, name) o.name = p.name;                            \
+  } while (false)
+  QUANT4_COPY_OPTION(recipe);
+  {
+    QUANT4_IF_HAS_OPTION(To, overrides)
+    o.overrides.assign(p.overrides.begin(), p.overrides.end());
+  }
+  QUANT4_COPY_OPTION(accumulation);
+  QUANT4_COPY_OPTION(keepFirst);
+  QUANT4_COPY_OPTION(keepLast);
+  QUANT4_COPY_OPTION(edgeRecipe);
+  QUANT4_COPY_OPTION(tpr);
+  QUANT4_COPY_OPTION(dgradPhase);
+  QUANT4_COPY_OPTION(gradScale);
+  QUANT4_COPY_OPTION(gradScaleInit);
+  QUANT4_COPY_OPTION(pactAlphaInit);
+  QUANT4_COPY_OPTION(pactUpdate);
+  QUANT4_COPY_OPTION(pactLr);
+  QUANT4_COPY_OPTION(fp8History);
+  QUANT4_COPY_OPTION(fp8Margin);
+  QUANT4_COPY_OPTION(seed);
+#undef QUANT4_COPY_OPTION
   return o;
 }
 
-template <typename From>
-Quant4ThreadRecipeStateOptions getThreadOptions(const From &p) {
-  Quant4ThreadRecipeStateOptions o;
-  o.tpr = p.tpr;
-  o.gradScale = p.gradScale;
-  o.gradScaleInit = p.gradScaleInit;
-  o.pactAlphaInit = p.pactAlphaInit;
-  o.fp8History = p.fp8History;
-  o.seed = p.seed;
-  return o;
-}
-
-template <typename From>
-Quant4QuantizeByRecipeOptions getQuantizeOptions(const From &p) {
-  Quant4QuantizeByRecipeOptions o;
-  o.accumulation = p.accumulation;
-  o.tpr = p.tpr;
-  o.dgradPhase = p.dgradPhase;
-  o.gradScale = p.gradScale;
-  o.pactUpdate = p.pactUpdate;
-  o.pactLr = p.pactLr;
-  o.fp8History = p.fp8History;
-  o.fp8Margin = p.fp8Margin;
-  o.seed = p.seed;
-  return o;
+/// The options a stage's `raw` options have that RecipeOptions takes as
+/// they are (the others are parsed by parseOptions).
+template <typename OptionsT>
+void copyPlainOptions(const OptionsT &raw, RecipeOptions &o) {
+#define QUANT4_COPY_OPTION(name)                                               \
+  do {                                                                         \
+    QUANT4_IF_HAS_OPTION(OptionsT, name) o.name = raw.name;                    \
+  } while (false)
+  QUANT4_COPY_OPTION(keepFirst);
+  QUANT4_COPY_OPTION(keepLast);
+  QUANT4_COPY_OPTION(tpr);
+  QUANT4_COPY_OPTION(dgradPhase);
+  QUANT4_COPY_OPTION(gradScale);
+  QUANT4_COPY_OPTION(gradScaleInit);
+  QUANT4_COPY_OPTION(pactAlphaInit);
+  QUANT4_COPY_OPTION(pactLr);
+  QUANT4_COPY_OPTION(fp8History);
+  QUANT4_COPY_OPTION(fp8Margin);
+#undef QUANT4_COPY_OPTION
 }
 
 /// Checks a stage's options with quant4-apply-recipe's messages (at

@@ -119,13 +119,14 @@ struct ThreadRecipeStatePass
     : mlir::quant4::impl::Quant4ThreadRecipeStateBase<ThreadRecipeStatePass> {
   using Base::Base;
 
-  template <typename From>
-  friend Quant4ThreadRecipeStateOptions
-  mlir::quant4::getThreadOptions(const From &);
+  template <typename To, typename From>
+  friend To mlir::quant4::getStageOptions(const From &);
 
   void runOnOperation() override {
-    if (failed(runRecipeStage(getOperation(), getThreadOptions(*this),
-                              threadRecipeState)))
+    if (failed(runRecipeStage(
+            getOperation(),
+            getStageOptions<Quant4ThreadRecipeStateOptions>(*this),
+            threadRecipeState)))
       signalPassFailure();
   }
 };

@@ -893,119 +893,6 @@ LogicalResult importSlice(NodeContext &ctx) {
 // Gather, Expand, Tile, Pad
 //===----------------------------------------------------------------------===//
 
-LogicalResult importGather(NodeContext &ctx) {
-  TensorValue *data = ctx.input(0), *ind = ctx.input(1);
-  if (!data || !ind)
-    return failure();
-  int64_t axisAttr = ctx.attrInt("axis", 0);
-  if (ctx.failed())
-    return failure();
-  if (ind->dtype != DType::Int64 && ind->dtype != DType::Int32) {
-    ctx.error() << "indices of type " << dtypeName(ind->dtype)
-                << " are not supported (int32, int64)";
-    return failure();
-  }
-  auto axis = ctx.normalizeAxis(axisAttr, data->rank(), "axis");
-  if (!axis)
-    return failure();
-  int64_t dim = data->shape[*axis];
-  if (dim == 0 && numElementsOf(ind->shape) != 0) {
-    ctx.error() << "cannot gather from axis " << *axis << " of size 0";
-    return failure();
-  }
-  SmallVector<int64_t> out(data->shape.begin(), data->shape.begin() + *axis);
-  out.append(ind->shape.begin(), ind->shape.end());
-  out.append(data->shape.begin() + *axis + 1, data->shape.end());
-  if (!checkShape(ctx, out, data->dtype, "the result shape"))
-    return failure();
-  // Indices known at import are checked here.
-  std::vector<int64_t> idx;
-  if (ind->host) {
-    idx = ind->host->toInts();
-    for (int64_t &i : idx) {
-      if (i < -dim || i >= dim) {
-        ctx.error() << "index " << i << " is out of range for axis " << *axis
-                    << " of size " << dim;
-        return failure();
-      }
-      if (i < 0)
-        i += dim;
-    }
-  }
-  int64_t indRank = ind->rank();
-  if (data->host && ind->host && numElementsOf(out) <= kMaxHostElements) {
-    auto ds = stridesOf(data->shape);
-    auto is = stridesOf(ind->shape);
-    ctx.setOutput(0, remapHost(*data->host, out, [&](ArrayRef<int64_t> o) {
-                    int64_t l = 0, k = 0;
-                    for (int64_t d = 0; d < *axis; ++d)
-                      l += o[d] * ds[d];
-                    for (int64_t d = 0; d < indRank; ++d)
-                      k += o[*axis + d] * is[d];
-                    l += idx[size_t(k)] * ds[*axis];
-                    for (int64_t d = *axis + 1; d < data->rank(); ++d)
-                      l += o[d - 1 + indRank] * ds[d];
-                    return l;
-                  }));
-    return success();
-  }
-  Emitter em = ctx.emitter();
-  Value dv = ctx.materialize(*data);
-  if (ind->host && indRank == 0) {
-    // One index: a slice (differentiable as one).
-    SmallVector<int64_t> offsets(data->rank(), 0), sizes(data->shape);
-    offsets[*axis] = idx[0];
-    sizes[*axis] = 1;
-    Value s = em.extractSlice(dv, offsets, sizes,
-                              SmallVector<int64_t>(data->rank(), 1));
-    ctx.setOutput(0, em.reshape(s, out), data->dtype);
-    return success();
-  }
-  Value iv = ind->host ? em.constant(HostTensor::ofInts(DType::Int64,
-                                                        ind->shape, idx))
-                       : ctx.materialize(*ind);
-  int64_t rank = out.size();
-  SmallVector<AffineExpr> indExprs;
-  for (int64_t d = 0; d < indRank; ++d)
-    indExprs.push_back(em.b.getAffineDimExpr(*axis + d));
-  Type et = Emitter::elementTypeOf(dv);
-  int64_t dataRank = data->rank();
-  int64_t ax = *axis;
-  auto op = linalg::GenericOp::create(
-      em.b, em.loc, TypeRange{RankedTensorType::get(out, et)}, ValueRange{iv},
-      ValueRange{em.empty(out, et)},
-      ArrayRef<AffineMap>{AffineMap::get(rank, 0, indExprs, em.ctx()),
-                          em.b.getMultiDimIdentityMap(rank)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        // Negative indices count from the end; others are clamped to the
-        // axis (an index out of range is undefined in ONNX: no wild read).
-        Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
-        Value zero = arith::ConstantIndexOp::create(b, l, 0);
-        Value dimV = arith::ConstantIndexOp::create(b, l, dim);
-        Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
-                                          zero);
-        i = arith::SelectOp::create(b, l, neg,
-                                    arith::AddIOp::create(b, l, i, dimV), i);
-        i = arith::MaxSIOp::create(b, l, i, zero);
-        i = arith::MinSIOp::create(
-            b, l, i, arith::ConstantIndexOp::create(b, l, dim - 1));
-        SmallVector<Value> coords;
-        for (int64_t d = 0; d < dataRank; ++d) {
-          if (d < ax)
-            coords.push_back(linalg::IndexOp::create(b, l, d));
-          else if (d == ax)
-            coords.push_back(i);
-          else
-            coords.push_back(linalg::IndexOp::create(b, l, d - 1 + indRank));
-        }
-        Value x = tensor::ExtractOp::create(b, l, dv, coords);
-        linalg::YieldOp::create(b, l, x);
-      });
-  ctx.setOutput(0, op.getResult(0), data->dtype);
-  return success();
-}
-
 /// An index value (i64 or i32 element) normalized against `dim` (negative
 /// counts from the end) and clamped into [0, dim) (out of range is
 /// undefined in ONNX: no wild read).
@@ -1021,44 +908,164 @@ Value clampedIndex(OpBuilder &b, Location l, Value raw, int64_t dim) {
       b, l, i, arith::ConstantIndexOp::create(b, l, std::max<int64_t>(dim - 1, 0)));
 }
 
-LogicalResult importGatherElements(NodeContext &ctx) {
+/// The inputs of Gather and GatherElements: data, indices (int32 or int64)
+/// and attribute `axis`, normalized against the rank of the data.
+struct GatherInputs {
+  TensorValue *data, *ind;
+  int64_t axis;
+};
+
+std::optional<GatherInputs> readGatherInputs(NodeContext &ctx) {
   TensorValue *data = ctx.input(0), *ind = ctx.input(1);
   if (!data || !ind)
-    return failure();
+    return std::nullopt;
   int64_t axisAttr = ctx.attrInt("axis", 0);
   if (ctx.failed())
-    return failure();
+    return std::nullopt;
   if (ind->dtype != DType::Int64 && ind->dtype != DType::Int32) {
     ctx.error() << "indices of type " << dtypeName(ind->dtype)
                 << " are not supported (int32, int64)";
-    return failure();
+    return std::nullopt;
   }
   auto axis = ctx.normalizeAxis(axisAttr, data->rank(), "axis");
   if (!axis)
+    return std::nullopt;
+  return GatherInputs{data, ind, *axis};
+}
+
+/// The size of the gathered axis: an error if it is 0 and there are indices.
+std::optional<int64_t> gatherAxisSize(NodeContext &ctx, const GatherInputs &g) {
+  int64_t dim = g.data->shape[g.axis];
+  if (dim == 0 && numElementsOf(g.ind->shape) != 0) {
+    ctx.error() << "cannot gather from axis " << g.axis << " of size 0";
+    return std::nullopt;
+  }
+  return dim;
+}
+
+/// Indices known at import, checked against the axis of size `dim` and
+/// normalized (negative ones count from the end); empty if not known.
+FailureOr<std::vector<int64_t>>
+hostGatherIndices(NodeContext &ctx, const GatherInputs &g, int64_t dim) {
+  std::vector<int64_t> idx;
+  if (!g.ind->host)
+    return idx;
+  idx = g.ind->host->toInts();
+  for (int64_t &i : idx) {
+    if (i < -dim || i >= dim) {
+      ctx.error() << "index " << i << " is out of range for axis " << g.axis
+                  << " of size " << dim;
+      return failure();
+    }
+    if (i < 0)
+      i += dim;
+  }
+  return idx;
+}
+
+LogicalResult importGather(NodeContext &ctx) {
+  auto g = readGatherInputs(ctx);
+  if (!g)
     return failure();
+  TensorValue *data = g->data, *ind = g->ind;
+  int64_t axis = g->axis;
+  auto gDim = gatherAxisSize(ctx, *g);
+  if (!gDim)
+    return failure();
+  int64_t dim = *gDim;
+  SmallVector<int64_t> out(data->shape.begin(), data->shape.begin() + axis);
+  out.append(ind->shape.begin(), ind->shape.end());
+  out.append(data->shape.begin() + axis + 1, data->shape.end());
+  if (!checkShape(ctx, out, data->dtype, "the result shape"))
+    return failure();
+  // Indices known at import are checked here.
+  FailureOr<std::vector<int64_t>> hostIdx = hostGatherIndices(ctx, *g, dim);
+  if (failed(hostIdx))
+    return failure();
+  const std::vector<int64_t> &idx = *hostIdx;
+  int64_t indRank = ind->rank();
+  if (data->host && ind->host && numElementsOf(out) <= kMaxHostElements) {
+    auto ds = stridesOf(data->shape);
+    auto is = stridesOf(ind->shape);
+    ctx.setOutput(0, remapHost(*data->host, out, [&](ArrayRef<int64_t> o) {
+                    int64_t l = 0, k = 0;
+                    for (int64_t d = 0; d < axis; ++d)
+                      l += o[d] * ds[d];
+                    for (int64_t d = 0; d < indRank; ++d)
+                      k += o[axis + d] * is[d];
+                    l += idx[size_t(k)] * ds[axis];
+                    for (int64_t d = axis + 1; d < data->rank(); ++d)
+                      l += o[d - 1 + indRank] * ds[d];
+                    return l;
+                  }));
+    return success();
+  }
+  Emitter em = ctx.emitter();
+  Value dv = ctx.materialize(*data);
+  if (ind->host && indRank == 0) {
+    // One index: a slice (differentiable as one).
+    SmallVector<int64_t> offsets(data->rank(), 0), sizes(data->shape);
+    offsets[axis] = idx[0];
+    sizes[axis] = 1;
+    Value s = em.extractSlice(dv, offsets, sizes,
+                              SmallVector<int64_t>(data->rank(), 1));
+    ctx.setOutput(0, em.reshape(s, out), data->dtype);
+    return success();
+  }
+  Value iv = ind->host ? em.constant(HostTensor::ofInts(DType::Int64,
+                                                        ind->shape, idx))
+                       : ctx.materialize(*ind);
+  int64_t rank = out.size();
+  SmallVector<AffineExpr> indExprs;
+  for (int64_t d = 0; d < indRank; ++d)
+    indExprs.push_back(em.b.getAffineDimExpr(axis + d));
+  Type et = Emitter::elementTypeOf(dv);
+  int64_t dataRank = data->rank();
+  auto op = linalg::GenericOp::create(
+      em.b, em.loc, TypeRange{RankedTensorType::get(out, et)}, ValueRange{iv},
+      ValueRange{em.empty(out, et)},
+      ArrayRef<AffineMap>{AffineMap::get(rank, 0, indExprs, em.ctx()),
+                          em.b.getMultiDimIdentityMap(rank)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value i = clampedIndex(b, l, a[0], dim);
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < dataRank; ++d) {
+          if (d < axis)
+            coords.push_back(linalg::IndexOp::create(b, l, d));
+          else if (d == axis)
+            coords.push_back(i);
+          else
+            coords.push_back(linalg::IndexOp::create(b, l, d - 1 + indRank));
+        }
+        Value x = tensor::ExtractOp::create(b, l, dv, coords);
+        linalg::YieldOp::create(b, l, x);
+      });
+  ctx.setOutput(0, op.getResult(0), data->dtype);
+  return success();
+}
+
+LogicalResult importGatherElements(NodeContext &ctx) {
+  auto g = readGatherInputs(ctx);
+  if (!g)
+    return failure();
+  TensorValue *data = g->data, *ind = g->ind;
+  int64_t axis = g->axis;
   bool ok = ind->rank() == data->rank();
   for (int64_t d = 0; ok && d < data->rank(); ++d)
-    ok = d == *axis || ind->shape[d] <= data->shape[d];
+    ok = d == axis || ind->shape[d] <= data->shape[d];
   if (!ok) {
     ctx.error() << "indices of shape " << shapeString(ind->shape)
                 << " do not fit data of shape " << shapeString(data->shape);
     return failure();
   }
-  int64_t dim = data->shape[*axis];
-  if (dim == 0 && numElementsOf(ind->shape) != 0) {
-    ctx.error() << "cannot gather from axis " << *axis << " of size 0";
+  auto gDim = gatherAxisSize(ctx, *g);
+  if (!gDim || failed(hostGatherIndices(ctx, *g, *gDim)))
     return failure();
-  }
-  if (ind->host)
-    for (int64_t i : ind->host->toInts())
-      if (i < -dim || i >= dim) {
-        ctx.error() << "index " << i << " is out of range for axis " << *axis
-                    << " of size " << dim;
-        return failure();
-      }
+  int64_t dim = *gDim;
   Emitter em = ctx.emitter();
   Value dv = ctx.materialize(*data), iv = ctx.materialize(*ind);
-  int64_t rank = data->rank(), ax = *axis;
+  int64_t rank = data->rank();
   Type et = Emitter::elementTypeOf(dv);
   auto op = linalg::GenericOp::create(
       em.b, em.loc, TypeRange{RankedTensorType::get(ind->shape, et)},
@@ -1069,10 +1076,10 @@ LogicalResult importGatherElements(NodeContext &ctx) {
       [&](OpBuilder &b, Location l, ValueRange a) {
         SmallVector<Value> coords;
         for (int64_t d = 0; d < rank; ++d)
-          coords.push_back(d == ax ? clampedIndex(b, l, a[0], dim)
-                                   : Value(linalg::IndexOp::create(b, l, d)));
-        linalg::YieldOp::create(b, l,
-                                Value(tensor::ExtractOp::create(b, l, dv, coords)));
+          coords.push_back(d == axis ? clampedIndex(b, l, a[0], dim)
+                                     : Value(linalg::IndexOp::create(b, l, d)));
+        linalg::YieldOp::create(
+            b, l, Value(tensor::ExtractOp::create(b, l, dv, coords)));
       });
   ctx.setOutput(0, op.getResult(0), data->dtype);
   return success();
