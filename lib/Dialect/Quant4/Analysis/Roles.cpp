@@ -57,7 +57,9 @@ std::optional<GemmKind> RoleAnalysis::getGemmKind(Operation *op) {
 
 bool RoleAnalysis::isGemm(Operation *op) { return getGemmKind(op).has_value(); }
 
-Value RoleAnalysis::stripViews(Value v) {
+Value RoleAnalysis::stripViews(Value v, bool *viaGather) {
+  if (viaGather)
+    *viaGather = false;
   for (int guard = 0; guard < 256; ++guard) {
     Operation *def = v.getDefiningOp();
     if (!def)
@@ -91,8 +93,11 @@ Value RoleAnalysis::stripViews(Value v) {
           next = g.getDpsInputOperand(0)->get();
         else if (auto ex = yielded.getDefiningOp<tensor::ExtractOp>())
           if (ex->getBlock() == &b &&
-              ex.getTensor().getParentRegion() != &g.getRegion())
+              ex.getTensor().getParentRegion() != &g.getRegion()) {
             next = ex.getTensor();
+            if (viaGather)
+              *viaGather = true;
+          }
       }
     }
     if (!next)
@@ -282,11 +287,18 @@ LogicalResult RoleAnalysis::run() {
                << attrs::kRole << "' annotation " << r
                << " (expected \"fwd\", \"dgrad\" or \"wgrad\")";
     }
-    for (unsigned i = 0; i < 2; ++i)
-      if (params.count(stripViews(input(g, i)))) {
+    // The operand that is (a view of) a parameter. An embedding lookup
+    // (a gather of a parameter) is an activation: when both operands reach
+    // a parameter, the one reached without a gather is the weight.
+    for (unsigned i = 0; i < 2; ++i) {
+      bool gathered;
+      if (!params.count(stripViews(input(g, i), &gathered)))
+        continue;
+      if (paramOperand[g] < 0 || !gathered)
         paramOperand[g] = i;
+      if (!gathered)
         break;
-      }
+    }
     if (StringAttr s = getLayerName(op)) {
       proto[g] = protoForName(s.getValue());
       if (paramOperand[g] >= 0 && role[g] != GemmRole::WGrad) {

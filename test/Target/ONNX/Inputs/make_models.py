@@ -289,6 +289,20 @@ def cnn_train():
 
 
 @model
+def gather_matmul():
+    # An embedding lookup feeding a GEMM directly: the gathered table is an
+    # activation of the GEMM, the other operand its weight.
+    r = rng()
+    nodes = [helper.make_node("Gather", ["embed.weight", "ids"], ["h"],
+                              name="embed"),
+             helper.make_node("MatMul", ["h", "head.weight"], ["y"],
+                              name="head")]
+    return make(nodes, [vi("ids", I64, [2, 8])], [vi("y", F, [2, 8, 32])],
+                [init("embed.weight", r.standard_normal((32, 16), np.float32)),
+                 init("head.weight", r.standard_normal((16, 32), np.float32))])
+
+
+@model
 def masked_add():
     # A float initializer with -inf entries (a causal attention mask) and a
     # plain weight: the mask is a constant, the weight a parameter.

@@ -76,7 +76,10 @@ public:
   static std::optional<GemmKind> getGemmKind(Operation *op);
   /// Follows data-movement ops (transpose, reshape, pad, slice, cast, and
   /// linalg.generic / tensor.extract copies) back to the value they move.
-  static Value stripViews(Value v);
+  /// `viaGather` (optional) tells whether the path went through a gather
+  /// (a generic yielding a tensor.extract at computed indices: an embedding
+  /// lookup, whose result is an activation).
+  static Value stripViews(Value v, bool *viaGather = nullptr);
 
 private:
   func::FuncOp func;
