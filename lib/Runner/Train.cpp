@@ -711,6 +711,11 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     return error("--optimizer " + o.optimizer + " does not match @" +
                  stepName + ", a step built for " + layout.optimizer() +
                  " (omit --optimizer to train a given step with its own)");
+  for (const std::string &name : o.optimizerOptionsGiven)
+    if ((name == "momentum") == layout.adamw)
+      return error("the " + name + " option is " +
+                   (layout.adamw ? "SGD's" : "AdamW's") + ", but @" +
+                   stepName + " trains with " + layout.optimizer());
   for (unsigned i = 0; i < step.getNumResults(); ++i) {
     q4::Slot slot = q4::getResultSlot(step, i);
     switch (slot.kind) {

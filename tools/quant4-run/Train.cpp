@@ -250,6 +250,10 @@ std::string parseOptions(int argc, char **argv, bool &help,
     return "--warmup-steps needs --schedule warmup-cosine";
   // The other optimizer's options (with a given step, whose optimizer is
   // known only later, without --optimizer they are passed on).
+  for (const char *n : {"momentum", "beta1", "beta2", "eps"})
+    if (given.count(n))
+      o.optimizerOptionsGiven.push_back(n == std::string("eps") ? "epsilon"
+                                                                 : n);
   if (o.optimizer == "adamw" && given.count("momentum"))
     return "--momentum is SGD's; AdamW takes --beta1 and --beta2";
   if (o.optimizer == "sgd")

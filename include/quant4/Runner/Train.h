@@ -148,6 +148,10 @@ struct TrainOptions {
   /// momentum: SGD's; beta1, beta2, epsilon: AdamW's.
   double lr = 0.05, momentum = 0.9, beta1 = 0.9, beta2 = 0.999,
          epsilon = 1e-8;
+  /// The options the caller set explicitly among "momentum", "beta1",
+  /// "beta2", "epsilon": one that belongs to the other optimizer than the
+  /// step's is an error once the step is known (rather than ignored).
+  std::vector<std::string> optimizerOptionsGiven;
   /// < 0: the optimizer's default (kSgdWeightDecay, kAdamWWeightDecay).
   double weightDecay = -1;
   /// Non-empty: after a completed run, the final parameters and buffers as
