@@ -34,6 +34,18 @@ std::pair<GemmRole, GemmRole> gradRoles(AdjointContext &ad, Value a, Value b) {
   return {ra, rb};
 }
 
+/// A gradient GEMM of the forward GEMM `forward`: `x · y` into zeros of
+/// `shape`, tagged with `role` and the forward's layer.
+template <typename GemmOp>
+Value gradientGemm(AdjointContext &ad, Operation *forward, Value x, Value y,
+                   ArrayRef<int64_t> shape, GemmRole role) {
+  Value z = ad.filled(shape, ad.constantFloat(0.0));
+  auto r = GemmOp::create(ad.builder(), ad.getLoc(), TypeRange{z.getType()},
+                          ValueRange{x, y}, ValueRange{z});
+  ad.tagGemm(r, forward, role);
+  return r.getResult(0);
+}
+
 struct MatmulAdjoint
     : AdjointOpInterface::ExternalModel<MatmulAdjoint, linalg::MatmulOp> {
   LogicalResult buildAdjoint(Operation *o, AdjointContext &ad) const {
@@ -63,13 +75,8 @@ struct MatmulAdjoint
     Value a = op.getInputs()[0], bm = op.getInputs()[1],
           init = op.getOutputs()[0];
     auto mm = [&](Value x, Value y, GemmRole role) {
-      int64_t rows = ad.shapeOf(x)[0], cols = ad.shapeOf(y)[1];
-      Value z = ad.filled({rows, cols}, ad.constantFloat(0.0));
-      auto r = linalg::MatmulOp::create(ad.builder(), ad.getLoc(),
-                                        TypeRange{z.getType()},
-                                        ValueRange{x, y}, ValueRange{z});
-      ad.tagGemm(r, op, role);
-      return r.getResult(0);
+      return gradientGemm<linalg::MatmulOp>(
+          ad, op, x, y, {ad.shapeOf(x)[0], ad.shapeOf(y)[1]}, role);
     };
     auto [roleA, roleB] = gradRoles(ad, a, bm);
     if (ad.isVaried(a)) {
@@ -105,13 +112,9 @@ struct BatchMatmulAdjoint
     Value a = op.getInputs()[0], bm = op.getInputs()[1],
           init = op.getOutputs()[0];
     auto bmm = [&](Value x, Value y, GemmRole role) {
-      Value z = ad.filled({ad.shapeOf(x)[0], ad.shapeOf(x)[1], ad.shapeOf(y)[2]},
-                          ad.constantFloat(0.0));
-      auto r = linalg::BatchMatmulOp::create(ad.builder(), ad.getLoc(),
-                                             TypeRange{z.getType()},
-                                             ValueRange{x, y}, ValueRange{z});
-      ad.tagGemm(r, op, role);
-      return r.getResult(0);
+      return gradientGemm<linalg::BatchMatmulOp>(
+          ad, op, x, y,
+          {ad.shapeOf(x)[0], ad.shapeOf(x)[1], ad.shapeOf(y)[2]}, role);
     };
     auto [roleA, roleB] = gradRoles(ad, a, bm);
     if (ad.isVaried(a))

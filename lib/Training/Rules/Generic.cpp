@@ -170,6 +170,22 @@ private:
   Value seed(OpBuilder &nb, Location l, Value g, Value arg);
   /// Reports the body op that has no scalar rule.
   LogicalResult noScalarRule(Operation *bad);
+  /// The operands of an adjoint generic over `numDims` loops (the forward
+  /// loops first): the forward inputs, the result's adjoint, the first
+  /// extrema (max/min), then `target` through `targetMap` (the init).
+  void adjointOperands(unsigned numDims, AffineMap targetMap,
+                       SmallVector<Value> &ins, SmallVector<AffineMap> &maps);
+  /// In the body of an adjoint generic (block arguments `a`): recomputes e,
+  /// seeds it and returns d(e)/d(`target(mapping)`) · seed, or a zero of
+  /// type `et` when e does not depend on it; `bad` is set to a body op
+  /// without a scalar rule.
+  Value bodyAdjoint(OpBuilder &nb, Location l, ValueRange a, Type et,
+                    function_ref<Value(IRMapping &)> target, IRMapping &bm,
+                    Operation *&bad);
+  /// Accumulates the result of the adjoint generic into `target`'s
+  /// adjoint, or erases it and reports `bad`.
+  LogicalResult finish(linalg::GenericOp generic, Operation *bad,
+                       Value target);
   /// Adjoint of input `i`.
   LogicalResult inputAdjoint(unsigned i);
   /// Adjoint of the tensor read by `extract` (a gather).
@@ -265,6 +281,48 @@ LogicalResult GenericAdjointBuilder::noScalarRule(Operation *bad) {
             "(ScalarAdjointOpInterface)";
 }
 
+void GenericAdjointBuilder::adjointOperands(unsigned numDims,
+                                            AffineMap targetMap,
+                                            SmallVector<Value> &ins,
+                                            SmallVector<AffineMap> &gMaps) {
+  auto widen = [&](AffineMap m) {
+    return AffineMap::get(numDims, 0, m.getResults(), ad.getContext());
+  };
+  ins = SmallVector<Value>(op.getDpsInputs());
+  for (unsigned k = 0; k < numIns; ++k)
+    gMaps.push_back(widen(maps[k]));
+  ins.push_back(g);
+  gMaps.push_back(widen(maps.back()));
+  if (argExtremum) {
+    ins.push_back(argExtremum);
+    gMaps.push_back(widen(maps.back()));
+  }
+  gMaps.push_back(targetMap);
+}
+
+Value GenericAdjointBuilder::bodyAdjoint(
+    OpBuilder &nb, Location l, ValueRange a, Type et,
+    function_ref<Value(IRMapping &)> target, IRMapping &bm, Operation *&bad) {
+  SmallVector<Operation *> cloned = cloneExpr(nb, bm, a.take_front(numIns));
+  Value s = seed(nb, l, a[numIns], argExtremum ? a[numIns + 1] : Value());
+  FailureOr<Value> d = differentiateScalars(
+      nb, cloned, bm.lookupOrDefault(form.expr), s, target(bm), bad);
+  if (succeeded(d) && *d)
+    return *d;
+  return arith::ConstantOp::create(nb, l, nb.getFloatAttr(et, 0.0));
+}
+
+LogicalResult GenericAdjointBuilder::finish(linalg::GenericOp generic,
+                                            Operation *bad, Value target) {
+  if (bad) {
+    LogicalResult r = noScalarRule(bad);
+    generic.erase();
+    return r;
+  }
+  ad.accumulate(target, generic.getResult(0));
+  return success();
+}
+
 LogicalResult GenericAdjointBuilder::inputAdjoint(unsigned i) {
   Value in = op.getDpsInputs()[i];
   auto inType = dyn_cast<RankedTensorType>(in.getType());
@@ -279,15 +337,9 @@ LogicalResult GenericAdjointBuilder::inputAdjoint(unsigned i) {
   for (AffineExpr e : maps[i].getResults())
     iters[cast<AffineDimExpr>(e).getPosition()] = IteratorType::parallel;
   bool reduces = llvm::is_contained(iters, IteratorType::reduction);
-  SmallVector<Value> ins(op.getDpsInputs());
-  SmallVector<AffineMap> gMaps(maps.begin(), maps.begin() + numIns);
-  ins.push_back(g);
-  gMaps.push_back(maps.back());
-  if (argExtremum) {
-    ins.push_back(argExtremum);
-    gMaps.push_back(maps.back());
-  }
-  gMaps.push_back(maps[i]);
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> gMaps;
+  adjointOperands(numLoops, maps[i], ins, gMaps);
   unsigned accPos = ins.size();
   Value init = reduces ? ad.zerosLike(in)
                        : ad.empty(inType.getShape(), inType.getElementType());
@@ -296,26 +348,14 @@ LogicalResult GenericAdjointBuilder::inputAdjoint(unsigned i) {
       ad.builder(), ad.getLoc(), TypeRange{inType}, ins, ValueRange{init},
       gMaps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
         IRMapping bm;
-        SmallVector<Operation *> cloned = cloneExpr(nb, bm, a.take_front(numIns));
-        Value s = seed(nb, l, a[numIns], argExtremum ? a[numIns + 1] : Value());
-        FailureOr<Value> d = differentiateScalars(
-            nb, cloned, bm.lookupOrDefault(form.expr), s, a[i], bad);
-        Value r = succeeded(d) && *d ? *d
-                                     : arith::ConstantOp::create(
-                                           nb, l,
-                                           nb.getFloatAttr(
-                                               inType.getElementType(), 0.0));
+        Value r = bodyAdjoint(
+            nb, l, a, inType.getElementType(),
+            [&](IRMapping &) { return a[i]; }, bm, bad);
         if (reduces)
           r = arith::AddFOp::create(nb, l, a[accPos], r);
         linalg::YieldOp::create(nb, l, r);
       });
-  if (bad) {
-    LogicalResult r = noScalarRule(bad);
-    generic.erase();
-    return r;
-  }
-  ad.accumulate(in, generic.getResult(0));
-  return success();
+  return finish(generic, bad, in);
 }
 
 LogicalResult GenericAdjointBuilder::gatherAdjoint(tensor::ExtractOp extract) {
@@ -342,24 +382,13 @@ LogicalResult GenericAdjointBuilder::gatherAdjoint(tensor::ExtractOp extract) {
     tableExprs.push_back(getAffineDimExpr(loop, ctx));
   }
   unsigned total = numLoops + extraLoops;
-  auto widen = [&](AffineMap m) {
-    return AffineMap::get(total, 0, m.getResults(), ctx);
-  };
   AffineMap tableMap = AffineMap::get(total, 0, tableExprs, ctx);
   SmallVector<IteratorType> iters(total, IteratorType::reduction);
   for (AffineExpr e : tableExprs)
     iters[cast<AffineDimExpr>(e).getPosition()] = IteratorType::parallel;
-  SmallVector<Value> ins(op.getDpsInputs());
+  SmallVector<Value> ins;
   SmallVector<AffineMap> gMaps;
-  for (unsigned k = 0; k < numIns; ++k)
-    gMaps.push_back(widen(maps[k]));
-  ins.push_back(g);
-  gMaps.push_back(widen(maps.back()));
-  if (argExtremum) {
-    ins.push_back(argExtremum);
-    gMaps.push_back(widen(maps.back()));
-  }
-  gMaps.push_back(tableMap);
+  adjointOperands(total, tableMap, ins, gMaps);
   unsigned accPos = ins.size();
   Operation *bad = nullptr;
   auto generic = linalg::GenericOp::create(
@@ -367,14 +396,12 @@ LogicalResult GenericAdjointBuilder::gatherAdjoint(tensor::ExtractOp extract) {
       ValueRange{ad.zerosLike(table)}, gMaps, iters,
       [&](OpBuilder &nb, Location l, ValueRange a) {
         IRMapping bm;
-        SmallVector<Operation *> cloned = cloneExpr(nb, bm, a.take_front(numIns));
-        Value s = seed(nb, l, a[numIns], argExtremum ? a[numIns + 1] : Value());
-        Value read = bm.lookup(extract.getResult());
-        FailureOr<Value> d = differentiateScalars(
-            nb, cloned, bm.lookupOrDefault(form.expr), s, read, bad);
-        Value zero = arith::ConstantOp::create(
-            nb, l, nb.getFloatAttr(tableType.getElementType(), 0.0));
-        Value r = succeeded(d) && *d ? *d : zero;
+        Type et = tableType.getElementType();
+        Value r = bodyAdjoint(
+            nb, l, a, et,
+            [&](IRMapping &m) { return m.lookup(extract.getResult()); }, bm,
+            bad);
+        Value zero = arith::ConstantOp::create(nb, l, nb.getFloatAttr(et, 0.0));
         for (auto [k, loop] : computed) {
           Value idx = bm.lookupOrDefault(extract.getIndices()[k]);
           Value here = linalg::IndexOp::create(nb, l, loop);
@@ -385,13 +412,7 @@ LogicalResult GenericAdjointBuilder::gatherAdjoint(tensor::ExtractOp extract) {
         linalg::YieldOp::create(nb, l,
                                 Value(arith::AddFOp::create(nb, l, a[accPos], r)));
       });
-  if (bad) {
-    LogicalResult r = noScalarRule(bad);
-    generic.erase();
-    return r;
-  }
-  ad.accumulate(table, generic.getResult(0));
-  return success();
+  return finish(generic, bad, table);
 }
 
 LogicalResult GenericAdjointBuilder::run() {
