@@ -1,6 +1,6 @@
 //===- Accumulate.cpp - accumulation modes, reference GEMM and conv -------===//
 //
-// docs/Formats.md C40..C47.
+// docs/Formats.md C40..C48.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Numerics/Accumulate.h"
@@ -47,6 +47,33 @@ std::string_view accumName(AccumKind k) {
   case AccumKind::Exact: return "exact";
   }
   return "?";
+}
+
+int f16OverflowFreeChunk(const Format &a, const Format &b) {
+  double maxMag[2] = {0.0, 0.0};
+  const Format *fs[2] = {&a, &b};
+  for (int i = 0; i < 2; ++i)
+    for (uint32_t c = 0, n = fs[i]->numCodes(); c < n; ++c) {
+      double v = std::fabs(double(decode(*fs[i], c)));
+      if (!std::isfinite(v))
+        return 0;
+      maxMag[i] = std::max(maxMag[i], v);
+    }
+  constexpr double kHalfMax = 65504.0, kTopHalfUlp = 16.0;
+  double p = maxMag[0] * maxMag[1];
+  // Round P up to FP16: the nearest-even rounding of a product never exceeds
+  // the FP16 value at or above it.
+  uint16_t bits = doubleToHalfBits(p);
+  if (double(halfBitsToFloat(bits)) < p)
+    ++bits; // the next FP16 value up (p >= 0; at 65504 this gives Inf)
+  double pUp = double(halfBitsToFloat(bits));
+  if (!(pUp + kTopHalfUlp <= kHalfMax))
+    return 0;
+  int chunk = 1;
+  while (double(chunk) * 2.0 * (pUp + kTopHalfUlp) <= kHalfMax &&
+         chunk < (1 << 30))
+    chunk *= 2;
+  return chunk;
 }
 
 int64_t exactIntegerLimit(AccumKind kind, int lsb) {

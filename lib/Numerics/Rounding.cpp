@@ -297,28 +297,27 @@ QuantStats &QuantStats::operator+=(const QuantStats &o) {
   return *this;
 }
 
+void QuantStats::count(const Format &f, float x, float scale,
+                       bool quantizedToZero) {
+  ++total;
+  if (std::isnan(x) || !isValidScale(scale))
+    ++nan;
+  else if (std::isinf(x))
+    ++inf;
+  else if (std::fabs(double(x / scale)) > f.maxValue())
+    ++saturated;
+  else if (x != 0.0f && quantizedToZero)
+    ++zeroed;
+}
+
 void quantizeArray(const Format &f, const float *x, size_t n, float scale,
                    Rounding r, uint32_t *codes, RngKey key, uint64_t indexBase,
                    QuantStats *stats) {
-  bool validScale = isValidScale(scale);
-  double maxV = f.maxValue();
   for (size_t i = 0; i < n; ++i) {
     uint32_t c = quantize(f, x[i], scale, r, key, indexBase + i);
     codes[i] = c;
-    if (!stats)
-      continue;
-    ++stats->total;
-    if (std::isnan(x[i]) || !validScale) {
-      ++stats->nan;
-    } else if (std::isinf(x[i])) {
-      ++stats->inf;
-    } else {
-      double y = double(x[i] / scale);
-      if (std::fabs(y) > maxV)
-        ++stats->saturated;
-      else if (x[i] != 0.0f && decode(f, c) == 0.0f)
-        ++stats->zeroed;
-    }
+    if (stats)
+      stats->count(f, x[i], scale, decode(f, c) == 0.0f);
   }
 }
 

@@ -215,16 +215,6 @@ llvm::Error invoke(ExecutionEngine &engine, const CompiledFn &fn,
   return callFunction(engine, fn.name, fn.type, args, outs);
 }
 
-/// A training step: it names its forward function (quant4.forward) or takes
-/// labels (quant4.labels).
-bool isStepFunction(func::FuncOp f) {
-  if (q4::getForwardFunction(f))
-    return true;
-  for (unsigned i = 0; i < f.getNumArguments(); ++i)
-    if (q4::getArgumentSlot(f, i).kind == SlotKind::Labels)
-      return true;
-  return false;
-}
 
 /// A state initializer (quant4.init_state_of), whatever its name.
 bool isInitState(func::FuncOp f) { return bool(q4::getInitStateOf(f)); }
@@ -381,6 +371,8 @@ struct ModelFunctions {
   /// The model has a parameters function (an imported model: PyTorch's
   /// layouts, heFanIn) -- also when init is "he" and `params` was dropped.
   bool imported = false;
+  /// TrainOptions::counters: the names of the step's numerics counters.
+  std::vector<std::string> counterNames;
 };
 
 /// A parameters function (quant4.params_of), whatever its name.
@@ -398,7 +390,7 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   for (auto f : module.getOps<func::FuncOp>()) {
     if (f.isExternal())
       continue;
-    if (isStepFunction(f))
+    if (q4::isTrainingStep(f))
       steps.push_back(f);
     else if (!isInitState(f) && !isParamsFunction(f) &&
              (f.isPublic() || f.getName() == o.forward))
@@ -536,6 +528,12 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
           module, "quant4-apply-recipe{" + recipe.passOptions + "}",
           "applying recipe '" + o.recipe + "' to '" + o.model + "'"))
     return std::move(e);
+  if (o.counters)
+    if (llvm::Error e = runPasses(module,
+                                  "quant4-attach-counters{functions=" +
+                                      stepName + "}",
+                                  "attaching numerics counters"))
+      return std::move(e);
   // The module now has the quantized step and forward (+ their state
   // initializers).
   step = module.lookupSymbol<func::FuncOp>(stepName);
@@ -566,6 +564,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (!paramsName.empty())
     m.params = module.lookupSymbol<func::FuncOp>(paramsName);
   m.imported = bool(paramsFn);
+  for (std::string &name : q4::getCounterNames(module))
+    m.counterNames.push_back(std::move(name));
   return m;
 }
 
@@ -1019,6 +1019,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   if (!model)
     return model.takeError();
   const std::string &stepName = model->stepName;
+  const std::vector<std::string> &counterNames = model->counterNames;
   func::FuncOp initState = model->initState;
   auto layout = describeStep(model->step, stepName, o, p);
   if (!layout)
@@ -1241,6 +1242,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
        ++epoch) {
     order = trainIdx;
     shuffle(order, o.seed, kShuffleStream + uint64_t(epoch));
+    quant4_rt_counters_reset(int32_t(counterNames.size()));
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
     double epochTime = 0;
@@ -1321,6 +1323,12 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     m.lr = lr;
     m.trainTime = epochTime;
     m.samplesPerSec = double(seen) / std::max(epochTime, 1e-9);
+    for (size_t k = 0; k < counterNames.size(); ++k) {
+      uint64_t v[5] = {0, 0, 0, 0, 0};
+      (void)quant4_rt_counter_read(int32_t(k), v);
+      m.counters.push_back(
+          {counterNames[k], v[0], v[1], v[2], v[3], v[4]});
+    }
     {
       auto q = evaluate(evals[0]);
       if (!q)

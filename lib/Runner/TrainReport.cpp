@@ -19,6 +19,42 @@ std::string formatFixed(double v, int prec) {
   return buf;
 }
 
+std::string countersTable(llvm::ArrayRef<NumericsCounter> counters) {
+  size_t width = 8;
+  for (const NumericsCounter &c : counters)
+    width = std::max(width, c.name.size());
+  auto pct = [](uint64_t part, uint64_t total) {
+    return total ? formatFixed(100.0 * double(part) / double(total), 3) + "%"
+                 : std::string("-");
+  };
+  char line[512];
+  std::string s;
+  std::snprintf(line, sizeof line, "  %-*s %14s %9s %10s %10s %10s\n",
+                int(width), "counter", "elements", "zeroed", "saturated",
+                "nan", "inf");
+  s += line;
+  unsigned reused = 0;
+  for (const NumericsCounter &c : counters) {
+    if (c.total == 0) { // its codes were reused from another GEMM's operand
+      ++reused;
+      continue;
+    }
+    bool out = llvm::StringRef(c.name).ends_with("/out");
+    std::snprintf(line, sizeof line,
+                  "  %-*s %14llu %9s %10s %10llu %10llu\n", int(width),
+                  c.name.c_str(), (unsigned long long)c.total,
+                  out ? "-" : pct(c.zeroed, c.total).c_str(),
+                  out ? "-" : pct(c.saturated, c.total).c_str(),
+                  (unsigned long long)c.nan, (unsigned long long)c.inf);
+    s += line;
+  }
+  if (reused)
+    s += "  (" + std::to_string(reused) +
+         " operand(s) not listed: the lowering reuses the codes of the same "
+         "tensor quantized for another GEMM, counted there)\n";
+  return s;
+}
+
 std::string metricsCsv(llvm::ArrayRef<EpochMetrics> ms, bool languageModel) {
   auto fmt = formatFixed;
   std::string s = "epoch,train_loss,train_acc,test_loss,test_acc,"

@@ -517,6 +517,66 @@ void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
   scatterReal(out, k, y);
 }
 
+//===-- Numerics counters -------------------------------------------------===//
+
+std::mutex gCountersMutex;
+std::vector<num::QuantStats> gCounters;
+
+/// Adds `st` to counter `id` (an error when `id` is out of range).
+void addToCounter(int64_t id, const num::QuantStats &st) {
+  std::lock_guard<std::mutex> lock(gCountersMutex);
+  if (id < 0 || size_t(id) >= gCounters.size()) {
+    setError("numerics counter " + std::to_string(id) +
+             " out of range: quant4_rt_counters_reset reserved " +
+             std::to_string(gCounters.size()));
+    return;
+  }
+  gCounters[size_t(id)] += st;
+}
+
+/// What quantizing `in` to `codes` did (num::QuantStats::count per element,
+/// with the element's two-level scale, as quantizeImpl used it).
+void countQuantizeImpl(Real k, View in, View scale, Granularity g,
+                       float tScale, bool hasT, int64_t word, View codes,
+                       int64_t id) {
+  num::Format f = rt::unpackFormat(word);
+  Floats x(in, k);
+  CodeBuf c;
+  if (std::string e = readCodes(codes, word, in.shape(), c); !e.empty())
+    return setError("numerics counter: " + e);
+  if (size_t(c.numel()) != x.size)
+    return setError("numerics counter: codes and input differ in size");
+  std::vector<float> s = gatherReal(scale, Real::F32);
+  std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
+  num::QuantStats st;
+  for (size_t i = 0; i < x.size; ++i) {
+    float si = num::twoLevelScale(
+        s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))],
+        hasT ? tScale : 1.0f);
+    st.count(f, x.data[i], si, num::decode(f, c.at(int64_t(i))) == 0.0f);
+  }
+  addToCounter(id, st);
+}
+
+/// The same for a fake quantization `in` -> `out` (zero: out == 0).
+void countFakeQuantImpl(Real k, View in, View scale, Granularity g,
+                        float tScale, bool hasT, num::Format f, View out,
+                        int64_t id) {
+  Floats x(in, k), y(out, k);
+  if (x.size != y.size)
+    return setError("numerics counter: input and output differ in size");
+  std::vector<float> s = gatherReal(scale, Real::F32);
+  std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
+  num::QuantStats st;
+  for (size_t i = 0; i < x.size; ++i) {
+    float si = num::twoLevelScale(
+        s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))],
+        hasT ? tScale : 1.0f);
+    st.count(f, x.data[i], si, y.data[i] == 0.0f);
+  }
+  addToCounter(id, st);
+}
+
 //===-- Scale policies ----------------------------------------------------===//
 
 /// Calls fn(j, elements, count) for each group of elements sharing scale j
@@ -734,6 +794,64 @@ void quant4_rt_clear_error(void) {
                    rt::unpackFormat(scaleFormat), hasTensorScale != 0,         \
                    Q4RT_V(outScale, 4), false, Q4RT_V(outTensorScale, 4));     \
   }
+
+#define Q4RT_DEFINE_COUNT(sfx, K)                                              \
+  void quant4_rt_count_quantize_##sfx(                                         \
+      Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
+      float tensorScale, int32_t hasTensorScale, int64_t format,               \
+      Q4RT_MEMREF(codes), int64_t counter) {                                   \
+    countQuantizeImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),            \
+                      granularity(granRank, granDesc), tensorScale,            \
+                      hasTensorScale != 0, format, Q4RT_V(codes, 1), counter); \
+  }                                                                            \
+  void quant4_rt_count_fake_quant_##sfx(                                       \
+      Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
+      float tensorScale, int32_t hasTensorScale, int64_t format,               \
+      Q4RT_MEMREF(out), int64_t counter) {                                     \
+    countFakeQuantImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),           \
+                       granularity(granRank, granDesc), tensorScale,           \
+                       hasTensorScale != 0, rt::unpackFormat(format),          \
+                       Q4RT_V(out, realSize(K)), counter);                     \
+  }
+
+Q4RT_DEFINE_COUNT(f32, Real::F32)
+Q4RT_DEFINE_COUNT(f16, Real::F16)
+Q4RT_DEFINE_COUNT(bf16, Real::BF16)
+#undef Q4RT_DEFINE_COUNT
+
+void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter) {
+  Floats y(Q4RT_V(out, 4), Real::F32);
+  num::QuantStats st;
+  st.total = y.size;
+  for (size_t i = 0; i < y.size; ++i) {
+    st.nan += std::isnan(y.data[i]) ? 1 : 0;
+    st.inf += std::isinf(y.data[i]) ? 1 : 0;
+  }
+  addToCounter(counter, st);
+}
+
+void quant4_rt_counters_reset(int32_t n) {
+  std::lock_guard<std::mutex> lock(gCountersMutex);
+  gCounters.assign(size_t(std::max(0, n)), num::QuantStats());
+}
+
+int32_t quant4_rt_counters_size(void) {
+  std::lock_guard<std::mutex> lock(gCountersMutex);
+  return int32_t(gCounters.size());
+}
+
+int32_t quant4_rt_counter_read(int32_t id, uint64_t *out) {
+  std::lock_guard<std::mutex> lock(gCountersMutex);
+  if (id < 0 || size_t(id) >= gCounters.size() || !out)
+    return 0;
+  const num::QuantStats &c = gCounters[size_t(id)];
+  out[0] = c.total;
+  out[1] = c.zeroed;
+  out[2] = c.saturated;
+  out[3] = c.nan;
+  out[4] = c.inf;
+  return 1;
+}
 
 Q4RT_DEFINE_REAL(f32, Real::F32)
 Q4RT_DEFINE_REAL(f16, Real::F16)
@@ -1047,7 +1165,9 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_scale_sawb_##sfx),                                    \
       Q4RT_SYM(quant4_rt_scale_pact_##sfx),                                    \
       Q4RT_SYM(quant4_rt_scale_block_codes_##sfx),                             \
-      Q4RT_SYM(quant4_rt_scale_block_f32_##sfx)
+      Q4RT_SYM(quant4_rt_scale_block_f32_##sfx),                               \
+      Q4RT_SYM(quant4_rt_count_quantize_##sfx),                                \
+      Q4RT_SYM(quant4_rt_count_fake_quant_##sfx)
   static const Symbol table[] = {
       Q4RT_SYM(quant4_rt_set_num_threads),
       Q4RT_SYM(quant4_rt_get_num_threads),
@@ -1065,6 +1185,10 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_unpack4),
       Q4RT_SYM(quant4_rt_matmul_f32),
       Q4RT_SYM(quant4_rt_has_blas),
+      Q4RT_SYM(quant4_rt_count_output),
+      Q4RT_SYM(quant4_rt_counters_reset),
+      Q4RT_SYM(quant4_rt_counters_size),
+      Q4RT_SYM(quant4_rt_counter_read),
       {nullptr, nullptr}};
   return table;
 }

@@ -8,7 +8,8 @@
 //                    [--warmup-steps N] [--init he|model]
 //                    [--seed S] [--metrics FILE.csv] [--plot FILE.svg]
 //                    [--threads N] [--train-limit N] [--test-limit N]
-//                    [--forward NAME] [--save-params DIR] [-O0..-O3]
+//                    [--forward NAME] [--save-params DIR] [--verbose]
+//                    [-O0..-O3]
 //
 // A thin driver of the training loop of the Runner library
 // (include/quant4/Runner/Train.h, which describes the steps): it parses the
@@ -94,6 +95,10 @@ const char *const kTrainUsage =
     "  --forward NAME     the forward function when FILE has several\n"
     "  --save-params DIR  write the final parameters and buffers as\n"
     "                     DIR/<name>.npy\n"
+    "  --verbose          after each epoch, the numerics counters of\n"
+    "                     every quantized GEMM: per layer, role and\n"
+    "                     operand, the elements quantized to zero and\n"
+    "                     saturated, NaN and Inf (slower; same results)\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.
@@ -153,6 +158,10 @@ std::string parseOptions(int argc, char **argv, bool &help,
     if (a.size() < 2 || a[0] != '-')
       return "unexpected argument '" + a + "' (options start with --)";
     std::string name = a.substr(a[1] == '-' ? 2 : 1), value;
+    if (name == "verbose") {
+      o.counters = true;
+      continue;
+    }
     if (name.size() == 2 && name[0] == 'O' && name[1] >= '0' &&
         name[1] <= '3') {
       o.optLevel = unsigned(name[1] - '0');
@@ -374,6 +383,9 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                    << " test_bpc_fp32=" << fmt(m.testBpcFp32, 4);
     llvm::outs() << " time_s=" << fmt(m.trainTime, 2)
                  << " samples_per_s=" << fmt(m.samplesPerSec, 0) << "\n";
+    if (o.counters)
+      llvm::outs() << "numerics counters, epoch " << m.epoch << ":\n"
+                   << runner::countersTable(m.counters);
     llvm::outs().flush();
   };
 

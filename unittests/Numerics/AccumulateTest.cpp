@@ -479,3 +479,39 @@ TEST(Accumulate, F16SkipsZeroProducts) {
   EXPECT_TRUE(std::isnan(dotCodes(i4, z, 1, e5, e, 1, 2, f16)));
   EXPECT_EQ(dotCodes(i4, z + 1, 1, e5, e + 1, 1, 1, f16), 1.0f);
 }
+
+// C48: the overflow-free chunk. Largest products (docs C5/C6 tables):
+// uint4 x int4 15·8 = 120 -> 65504/136 = 481 -> 256; log4 x int4 64·8 = 512
+// -> 65504/528 = 124 -> 64; log4 phase 1 x uint4 128·15 = 1920 -> 65504/1936
+// = 33 -> 32; int4 x int4 64 -> 65504/80 = 818 -> 512; log4 x log4 4096 ->
+// 65504/4112 = 15 -> 8. E4M3 x E4M3 (200704) and FP16 (Inf codes): none.
+TEST(Accumulation, C48_OverflowFreeChunk) {
+  Format u4 = Format::uint(4), i4 = Format::sint(4);
+  Format l4p1 = Format::log(4, 3, 1);
+  EXPECT_EQ(f16OverflowFreeChunk(u4, i4), 256);
+  EXPECT_EQ(f16OverflowFreeChunk(i4, u4), 256);
+  EXPECT_EQ(f16OverflowFreeChunk(kL4, i4), 64);
+  EXPECT_EQ(f16OverflowFreeChunk(u4, l4p1), 32);
+  EXPECT_EQ(f16OverflowFreeChunk(i4, i4), 512);
+  EXPECT_EQ(f16OverflowFreeChunk(kL4, kL4), 8);
+  EXPECT_EQ(f16OverflowFreeChunk(Format::fp8e4m3(), Format::fp8e4m3()), 0);
+  EXPECT_EQ(f16OverflowFreeChunk(Format::fp16(), i4), 0);
+}
+
+// The worst case of C48: every product the largest, same sign. The chunk
+// keeps every FP16 partial sum finite for any K; twice the chunk overflows
+// (so the chunk is the largest power of two that is safe for this data).
+TEST(Accumulation, C48_ChunkIsSafeAndTight) {
+  Format u4 = Format::uint(4), l4p1 = Format::log(4, 3, 1);
+  int c = f16OverflowFreeChunk(u4, l4p1);
+  // uint4 15 is code 15; log<4,3,1> 128 is code 7, -128 code 15.
+  for (uint32_t g : {7u, 15u}) {
+    std::vector<uint32_t> a(1000, 15), b(1000, g);
+    float safe = dotCodes(u4, a.data(), 1, l4p1, b.data(), 1, 1000,
+                          chunked(c));
+    EXPECT_TRUE(std::isfinite(safe));
+    EXPECT_EQ(std::fabs(safe), 1000.0f * 1920.0f);
+    EXPECT_TRUE(std::isinf(dotCodes(u4, a.data(), 1, l4p1, b.data(), 1, 1000,
+                                    chunked(2 * c))));
+  }
+}

@@ -8,6 +8,7 @@
 #include "quant4/Runner/Call.h"
 #include "quant4/Runner/Compile.h"
 #include "quant4/Runner/Train.h"
+#include "quant4/Runtime/Runtime.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -71,6 +72,39 @@ func.func @lin(%w: tensor<784x10xf32> {quant4.param = "fc.weight"},
     linalg.yield %s : f32
   } -> tensor<32x10xf32>
   return %y : tensor<32x10xf32>
+}
+)mlir";
+
+// Numerics counters (quant4.counter, docs/Recipes.md): two quantizations,
+// a GEMM result and a fake quantization, counted by the runtime.
+const char *kCounted = R"mlir(
+module attributes {quant4.counters = ["l/fwd/act", "l/fwd/weight",
+                                      "l/fwd/out", "l/fwd/fake",
+                                      "m/fwd/out"]} {
+func.func @g(%x: tensor<2x3xf32>, %s: tensor<f32>, %w: tensor<3x2xf32>,
+             %sw: tensor<f32>, %s4: tensor<f32>)
+    -> (tensor<2x2xf32>, tensor<2x3xf32>, tensor<1x1xf32>) {
+  %q = quant4.quantize %x, %s rounding<nearest> {quant4.counter = 0 : i64}
+      : tensor<2x3xf32>, tensor<f32> -> tensor<2x3x!quant4.int<4>>
+  %qw = quant4.quantize %w, %sw rounding<nearest> {quant4.counter = 1 : i64}
+      : tensor<3x2xf32>, tensor<f32> -> tensor<3x2x!quant4.int<4>>
+  %y = quant4.matmul %q, %qw scales(%s, %sw) acc<f32> {quant4.counter = 2 : i64}
+      : tensor<2x3x!quant4.int<4>>, tensor<3x2x!quant4.int<4>>, tensor<f32>,
+        tensor<f32> -> tensor<2x2xf32>
+  %f = quant4.fake_quant %x, %s4 to !quant4.int<4> rounding<nearest>
+      {quant4.counter = 3 : i64} : tensor<2x3xf32>, tensor<f32>
+  // 16 products 64·64 = 4096 in FP16: 65536 overflows to +Inf.
+  %a = quant4.constant dense<7> : tensor<1x16xui8>
+      -> tensor<1x16x!quant4.log<4, 3, 0>>
+  %b = quant4.constant dense<7> : tensor<16x1xui8>
+      -> tensor<16x1x!quant4.log<4, 3, 0>>
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %o = quant4.matmul %a, %b scales(%one, %one) acc<f16>
+      {quant4.counter = 4 : i64}
+      : tensor<1x16x!quant4.log<4, 3, 0>>, tensor<16x1x!quant4.log<4, 3, 0>>,
+        tensor<f32>, tensor<f32> -> tensor<1x1xf32>
+  return %y, %f, %o : tensor<2x2xf32>, tensor<2x3xf32>, tensor<1x1xf32>
+}
 }
 )mlir";
 
@@ -138,6 +172,54 @@ TEST_F(RunnerTest, CompileAndCallWithArrays) {
 
   // The codes go back in as an argument of their own type.
   EXPECT_EQ(checkArgument(results[1], type->getResult(1), 0), "");
+}
+
+TEST_F(RunnerTest, NumericsCountersCountWhatQuantizationDid) {
+  OwningOpRef<ModuleOp> module = parse(kCounted);
+  ASSERT_TRUE(module);
+  llvm::Expected<FunctionType> type = prepareEntry(*module, "g", "kCounted");
+  ASSERT_TRUE(bool(type)) << llvm::toString(type.takeError());
+  ASSERT_TRUE(succeeded(lowerToLLVM(*module)));
+  auto engine = createEngine(*module);
+  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+
+  // x / 0.5 = {0.6, -2.4, 4, 10, -0.2, 2}: 10 saturates (> 7), -0.2 becomes
+  // zero. x / 0.25 = {1.2, -4.8, 8, 20, -0.4, 4}: 8 and 20 saturate, -0.4
+  // becomes zero. The weight scale -1 is invalid: every weight counts as
+  // NaN, and so does every output of the GEMM that uses it. The FP16 sum
+  // of the last GEMM overflows: Inf.
+  npy::Array x = f32Array({2, 3}, {0.3f, -1.2f, 2.0f, 5.0f, -0.1f, 1.0f});
+  npy::Array s = f32Array({}, {0.5f});
+  npy::Array w = f32Array({3, 2}, {1, 2, 3, 4, 5, 6});
+  npy::Array sw = f32Array({}, {-1.0f});
+  npy::Array s4 = f32Array({}, {0.25f});
+  std::vector<npy::Array> results;
+  for (int call = 1; call <= 2; ++call) {
+    if (call == 1)
+      quant4_rt_counters_reset(5);
+    llvm::Error err =
+        callFunction(**engine, "g", *type, {&x, &s, &w, &sw, &s4}, results);
+    ASSERT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  }
+  quant4_rt_clear_error();
+  ASSERT_EQ(quant4_rt_counters_size(), 5);
+  EXPECT_EQ(results[2].as<float>()[0], INFINITY);
+  // total, zeroed, saturated, nan, inf -- over the two calls.
+  const uint64_t expected[5][5] = {{12, 2, 2, 0, 0},
+                                   {12, 0, 0, 12, 0},
+                                   {8, 0, 0, 8, 0},
+                                   {12, 2, 4, 0, 0},
+                                   {2, 0, 0, 0, 2}};
+  for (int id = 0; id < 5; ++id) {
+    uint64_t v[5];
+    ASSERT_EQ(quant4_rt_counter_read(id, v), 1);
+    for (int k = 0; k < 5; ++k)
+      EXPECT_EQ(v[k], expected[id][k]) << "counter " << id << " field " << k;
+  }
+  uint64_t v[5];
+  EXPECT_EQ(quant4_rt_counter_read(5, v), 0);
+  quant4_rt_counters_reset(0);
+  EXPECT_EQ(quant4_rt_counters_size(), 0);
 }
 
 TEST_F(RunnerTest, ArgumentsAreCheckedBeforeTheCall) {

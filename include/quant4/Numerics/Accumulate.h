@@ -29,6 +29,15 @@ struct Accumulation {
 /// accumulation in that format rounds nothing.
 int64_t exactIntegerLimit(AccumKind kind, int lsb);
 
+/// The overflow-free FP16 chunk of an operand pair (C48): the largest power
+/// of two c such that c · (P + 16) <= 65504, where P is the largest
+/// |decode(a)| · |decode(b)| over all codes rounded up to FP16 and 16 is half
+/// the FP16 spacing below 65504 (the most one rounding can add). Every
+/// partial sum of an F16Chunked(c) accumulation is then at most 65504 in
+/// magnitude: no code pair and no data can overflow it. 0 when no chunk is
+/// safe (a single product can overflow, or a format has Inf/NaN codes).
+int f16OverflowFreeChunk(const Format &a, const Format &b);
+
 /// "f32", "f16", "f16_chunked", "exact".
 std::string_view accumName(AccumKind k);
 std::optional<AccumKind> parseAccum(std::string_view s);

@@ -96,6 +96,11 @@ struct QuantStats {
   uint64_t nan = 0;       // NaN inputs (or invalid scale)
   uint64_t inf = 0;       // +-Inf inputs
   QuantStats &operator+=(const QuantStats &o);
+  /// Counts one element: input x quantized to `f` with `scale`, giving zero
+  /// (a code that decodes to ±0) or not. At most one of nan / inf /
+  /// saturated / zeroed is incremented besides total: the rule quantizeArray
+  /// and the runtime's counters (quant4-attach-counters) share.
+  void count(const Format &f, float x, float scale, bool quantizedToZero);
 };
 
 /// Element-wise quantize; element i uses RNG index `indexBase + i`.

@@ -65,6 +65,15 @@ class SourceMgr;
 namespace quant4::runner {
 
 /// The metrics of one completed epoch.
+/// One numerics counter over an epoch's training steps
+/// (quant4-attach-counters): `name` is `<layer>/<role>/<operand>`, operand
+/// act, weight, grad (what quantization did: num::QuantStats) or out (a
+/// GEMM's result: its elements, NaN and infinite ones).
+struct NumericsCounter {
+  std::string name;
+  uint64_t total = 0, zeroed = 0, saturated = 0, nan = 0, inf = 0;
+};
+
 struct EpochMetrics {
   int64_t epoch = 0;
   double trainLoss = 0, trainAcc = 0, testLoss = 0, testAcc = 0,
@@ -73,6 +82,8 @@ struct EpochMetrics {
   /// A language model's test loss in bits per byte (testLoss / ln 2; its
   /// accuracies are next-byte accuracies); 0 for an image model.
   double testBpc = 0, testBpcFp32 = 0;
+  /// TrainOptions::counters: the step's numerics counters over the epoch.
+  std::vector<NumericsCounter> counters;
 };
 
 /// What train() knows once the model is compiled, before the first step.
@@ -159,6 +170,10 @@ struct TrainOptions {
   /// nothing).
   std::string saveParamsDir;
   unsigned optLevel = 2; // of the JIT
+  /// Count, per layer, what the recipe's quantizers and GEMMs do during the
+  /// training steps (EpochMetrics::counters; quant4-attach-counters).
+  /// Slower; the trained values are unchanged.
+  bool counters = false;
 
   /// Parses the model file (train(options) only; default:
   /// mlir::parseSourceFile). quant4-run wraps it in its crash guard.
@@ -248,6 +263,9 @@ std::string formatFixed(double v, int prec);
 /// The metrics as CSV: a header and one row per epoch; a language model's
 /// (`languageModel`) has two more columns at the end, test_bpc and
 /// test_bpc_fp32.
+/// The counters of an epoch as a table, a line per counter (quant4-run
+/// train --verbose).
+std::string countersTable(llvm::ArrayRef<NumericsCounter> counters);
 std::string metricsCsv(llvm::ArrayRef<EpochMetrics> epochs,
                        bool languageModel = false);
 

@@ -177,6 +177,36 @@ void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
                           int32_t accumulate, Q4RT_MEMREF(out));
 /// 1 when quant4_rt_matmul_f32 runs on OpenBLAS.
 int32_t quant4_rt_has_blas(void);
+
+// -- Numerics counters (quant4-attach-counters; docs/Recipes.md) ------------
+/// Reserves n counters, all zero (n = 0: none). Counters are integer sums:
+/// they do not depend on the thread count.
+void quant4_rt_counters_reset(int32_t n);
+int32_t quant4_rt_counters_size(void);
+/// Counter `id` into out[0..4]: total, zeroed, saturated, nan, inf (the
+/// fields of num::QuantStats; for a GEMM output: its elements and the NaN /
+/// infinite ones). 0 when `id` is out of range.
+int32_t quant4_rt_counter_read(int32_t id, uint64_t *out);
+/// Adds what quant4.quantize / quant4.fake_quant did (its operands as
+/// passed to quant4_rt_quantize_* / quant4_rt_fake_quant_*, and the codes or
+/// values it produced; num::QuantStats::count per element) to counter
+/// `counter`.
+#define Q4RT_DECLARE_COUNT(sfx)                                                \
+  void quant4_rt_count_quantize_##sfx(                                         \
+      Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
+      float tensorScale, int32_t hasTensorScale, int64_t format,               \
+      Q4RT_MEMREF(codes), int64_t counter);                                    \
+  void quant4_rt_count_fake_quant_##sfx(                                       \
+      Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
+      float tensorScale, int32_t hasTensorScale, int64_t format,               \
+      Q4RT_MEMREF(out), int64_t counter);
+Q4RT_DECLARE_COUNT(f32)
+Q4RT_DECLARE_COUNT(f16)
+Q4RT_DECLARE_COUNT(bf16)
+#undef Q4RT_DECLARE_COUNT
+/// Adds the elements of a GEMM or convolution result (f32) and its NaN and
+/// infinite ones to counter `counter`.
+void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter);
 } // extern "C"
 
 namespace quant4::rt {

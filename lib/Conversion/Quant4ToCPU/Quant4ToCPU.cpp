@@ -299,6 +299,35 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
   }
 };
 
+/// With `quant4.counter` on `op`: adds what it did to its numerics counter
+/// (docs/Recipes.md, "Numerics counters"). `args` are the element-wise
+/// runtime call's (in, scale, gran, tensorScale, hasTensorScale, format,
+/// rounding, seed, stream, out); the count call takes all but the rounding
+/// and key, then the counter index.
+static LogicalResult countElementwise(RuntimeCall &rc, Operation *op,
+                                      StringRef kind, Type realElement,
+                                      ArrayRef<Value> args) {
+  std::optional<int64_t> counter = getCounterIndex(op);
+  if (!counter)
+    return success();
+  SmallVector<Value> countArgs(args.take_front(6));
+  countArgs.push_back(args[9]);
+  countArgs.push_back(rc.i64(*counter));
+  return rc.call(("quant4_rt_count_" + kind + "_" + realSuffix(realElement))
+                     .str(),
+                 countArgs);
+}
+
+/// With `quant4.counter` on a GEMM or convolution: counts its result's
+/// elements and non-finite ones.
+static LogicalResult countOutput(RuntimeCall &rc, Operation *op, Value out) {
+  std::optional<int64_t> counter = getCounterIndex(op);
+  if (!counter)
+    return success();
+  return rc.call("quant4_rt_count_output",
+                 {rc.unranked(out), rc.i64(*counter)});
+}
+
 struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -327,7 +356,9 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
         rc.unranked(out)};
     if (failed(rc.call("quant4_rt_quantize_" +
                            realSuffix(inType.getElementType()),
-                       args)))
+                       args)) ||
+        failed(countElementwise(rc, op, "quantize", inType.getElementType(),
+                                args)))
       return failure();
     rewriter.replaceOp(op, rc.tensorOf(out, outType));
     return success();
@@ -388,7 +419,9 @@ struct FakeQuantLowering : OpConversionPattern<FakeQuantOp> {
         rc.unranked(out)};
     if (failed(rc.call("quant4_rt_fake_quant_" +
                            realSuffix(type.getElementType()),
-                       args)))
+                       args)) ||
+        failed(countElementwise(rc, op, "fake_quant", type.getElementType(),
+                                args)))
       return failure();
     rewriter.replaceOp(op, rc.tensorOf(out, type));
     return success();
@@ -525,7 +558,8 @@ struct MatmulLowering : OpConversionPattern<MatmulOp> {
         rc.i32((int)acc.kind),
         rc.i32(acc.chunk),
         rc.unranked(out)};
-    if (failed(rc.call("quant4_rt_matmul", args)))
+    if (failed(rc.call("quant4_rt_matmul", args)) ||
+        failed(countOutput(rc, op, out)))
       return failure();
     rewriter.replaceOp(op, rc.tensorOf(out, type));
     return success();
@@ -562,7 +596,8 @@ struct Conv2DLowering : OpConversionPattern<Conv2DOp> {
         rc.i64(op.getDilations()[0]),
         rc.i64(op.getDilations()[1]),
         rc.unranked(out)};
-    if (failed(rc.call("quant4_rt_conv2d", args)))
+    if (failed(rc.call("quant4_rt_conv2d", args)) ||
+        failed(countOutput(rc, op, out)))
       return failure();
     rewriter.replaceOp(op, rc.tensorOf(out, type));
     return success();

@@ -14,7 +14,7 @@
 // A bias row vector broadcast over the batch: DRAM row pitch 0.
 // CHECK: q4a.dma_ld {{.*}} dstride = 0x0,
 // CHECK: q4a.sgrad fd = f2, fs = f3, fa = f1, fmt = !quant4.log<4, 3, 0>
-// CHECK: q4a.mcfg fa = !quant4.log<4, 3, {{[01]}}>, fb = {{.*}}, acc = f16, chunk = 0
+// CHECK: q4a.mcfg fa = !quant4.log<4, 3, {{[01]}}>, fb = {{.*}}, acc = f16_chunked, chunk = {{32|64|256}}
 // CHECK: q4a.halt
 // LUQ-LABEL: q4a.program @train_step
 // LUQ: rnd = stochastic_underflow

@@ -6,6 +6,9 @@
 // RUN: not quant4-opt %s --quant4-apply-recipe="overrides=conv9:fp8" 2>&1 | FileCheck %s --check-prefix=NOLAYER
 // RUN: not quant4-opt %s --quant4-apply-recipe="overrides=3:fp8" 2>&1 | FileCheck %s --check-prefix=NOLAYER3
 // RUN: not quant4-opt %s --quant4-apply-recipe="accumulation=f64" 2>&1 | FileCheck %s --check-prefix=ACC
+// RUN: not quant4-opt %s --quant4-apply-recipe="accumulation=f32:8" 2>&1 | FileCheck %s --check-prefix=ACCCHUNK
+// RUN: not quant4-opt %s --quant4-apply-recipe="accumulation=f16_chunked:0" 2>&1 | FileCheck %s --check-prefix=ACCZERO
+// RUN: not quant4-opt %s --quant4-apply-recipe="recipe=fp8 keep-first=0 keep-last=0 accumulation=f16_chunked" 2>&1 | FileCheck %s --check-prefix=ACCFP8
 // RUN: not quant4-opt %s --quant4-apply-recipe="dgrad-phase=2" 2>&1 | FileCheck %s --check-prefix=PHASE
 // RUN: not quant4-opt %s --quant4-apply-recipe="pact-update=adam" 2>&1 | FileCheck %s --check-prefix=PACT
 // RUN: not quant4-opt %s --quant4-apply-recipe="seed=random" 2>&1 | FileCheck %s --check-prefix=SEED
@@ -20,7 +23,10 @@
 // NOLAYER: error: option 'overrides': function @step has no layer 'conv9' (layers: 0=fc)
 // NOLAYER-NOT: func.func @step(%arg0
 // NOLAYER3: error: option 'overrides': function @step has no layer '3' (layers: 0=fc)
-// ACC: error: option 'accumulation': unknown accumulation 'f64' (expected f32, f16, f16_chunked:<N> or exact)
+// ACC: error: option 'accumulation': unknown accumulation 'f64' (expected f32, f16, f16_chunked, f16_chunked:<N> or exact)
+// ACCCHUNK: error: option 'accumulation': only f16_chunked takes a chunk length, got 'f32:8'
+// ACCZERO: error: option 'accumulation': the chunk length of f16_chunked:<N> must be positive (f16_chunked alone picks the overflow-free chunk)
+// ACCFP8: error: 'linalg.matmul' op f16_chunked accumulation: no FP16 chunk is free of overflow for 'f8E4M3FN' x 'f8E4M3FN' (one product can exceed 65504); use f32 or an explicit f16_chunked:<N>
 // PHASE: error: option 'dgrad-phase': must be 0 or 1, got 2
 // PACT: error: option 'pact-update': expected 'sgd' or 'grad', got 'adam'
 // SEED: error: option 'seed': expected 'arg' or an integer, got 'random'

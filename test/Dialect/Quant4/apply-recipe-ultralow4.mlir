@@ -12,12 +12,13 @@
 // DEF-SAME: %[[ALPHA:arg7]]: tensor<f32> {quant4.state = "layer1.act.pact_alpha"}, %[[GSD:arg8]]: tensor<f32> {quant4.state = "layer1.dgrad.gradscale"}, %[[GSW:arg9]]: tensor<f32> {quant4.state = "layer1.wgrad.gradscale"})
 // DEF: linalg.matmul {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "fp32", quant4.role = "fwd"}
 // DEF: %[[H1:.*]] = linalg.generic {{.*}} ins(%{{[0-9]+}} : tensor<8x32xf32>)
-// Forward: PACT UINT4 activation x SAWB INT4 weight, FP16 accumulation.
+// Forward: PACT UINT4 activation x SAWB INT4 weight, FP16 accumulation in
+// the overflow-free chunk of uint4 x int4 (15·8 = 120: 256 terms, C48).
 // DEF: %[[SX:.*]] = quant4.scale #quant4.pact %[[H1]] state(%[[ALPHA]] : tensor<f32>) for !quant4.uint<4> : tensor<8x32xf32> -> tensor<f32>
 // DEF-NEXT: %[[QX:.*]] = quant4.quantize %[[H1]], %[[SX]] rounding<nearest> {stream = 8 : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.uint<4>>
 // DEF-NEXT: %[[SW:.*]] = quant4.scale #quant4.sawb %[[W2]] for !quant4.int<4> : tensor<32x32xf32> -> tensor<f32>
 // DEF-NEXT: %[[QW:.*]] = quant4.quantize %[[W2]], %[[SW]] rounding<nearest> {stream = 9 : i64} : tensor<32x32xf32>, tensor<f32> -> tensor<32x32x!quant4.int<4>>
-// DEF-NEXT: %[[Y1:.*]] = quant4.matmul %[[QX]], %[[QW]] scales(%[[SX]], %[[SW]]) acc<f16> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<8x32x!quant4.uint<4>>, tensor<32x32x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<8x32xf32>
+// DEF-NEXT: %[[Y1:.*]] = quant4.matmul %[[QX]], %[[QW]] scales(%[[SX]], %[[SW]]) acc<f16_chunked, 256> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<8x32x!quant4.uint<4>>, tensor<32x32x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<8x32xf32>
 // DEF: linalg.matmul {quant4.layer = 2 : i64, quant4.layer_name = "layer2", quant4.recipe = "fp32", quant4.role = "fwd"}
 // DEF: linalg.matmul {quant4.layer = 2 : i64, quant4.layer_name = "layer2", quant4.recipe = "fp32", quant4.role = "wgrad"}
 // DEF: linalg.matmul indexing_maps = [{{.*}}] {quant4.layer = 2 : i64, quant4.layer_name = "layer2", quant4.recipe = "fp32", quant4.role = "dgrad"}
@@ -27,7 +28,7 @@
 // DEF: %[[QXW:.*]] = quant4.quantize %[[H1]], %[[SX]] rounding<nearest> {stream = 12 : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.uint<4>>
 // DEF-NEXT: %[[SGW:.*]] = quant4.scale #quant4.gradscale %[[DP2]] state(%[[GSW]] : tensor<f32>) for !quant4.log<4, 3, 1> : tensor<8x32xf32> -> tensor<f32>
 // DEF-NEXT: %[[QGW:.*]] = quant4.quantize %[[DP2]], %[[SGW]] rounding<nearest> {stream = 13 : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.log<4, 3, 1>>
-// DEF-NEXT: %[[DW:.*]] = quant4.matmul %[[QXW]], %[[QGW]] scales(%[[SX]], %[[SGW]]) acc<f16> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "wgrad", transpose_lhs}
+// DEF-NEXT: %[[DW:.*]] = quant4.matmul %[[QXW]], %[[QGW]] scales(%[[SX]], %[[SGW]]) acc<f16_chunked, 32> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "wgrad", transpose_lhs}
 // SAWB straight-through estimator: dW = 0 outside [-clip, clip], clip = 7 * scale.
 // DEF: %[[DWM:.*]] = linalg.generic {{.*}} ins(%[[DW]], %[[W2]], %[[SW]] : tensor<32x32xf32>, tensor<32x32xf32>, tensor<f32>)
 // DEF: arith.constant 7.000000e+00 : f32
@@ -38,7 +39,7 @@
 // DEF-NEXT: %[[SGD:.*]] = quant4.scale #quant4.gradscale %[[DP2]] state(%[[GSD]] : tensor<f32>) for !quant4.log<4, 3, 0> : tensor<8x32xf32> -> tensor<f32>
 // DEF-NEXT: %[[QGD:.*]] = quant4.quantize %[[DP2]], %[[SGD]] rounding<nearest> {stream = 10 : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.log<4, 3, 0>>
 // DEF-NEXT: %[[QWD:.*]] = quant4.quantize %[[W2T]], %[[SW]] rounding<nearest> {stream = 11 : i64} : tensor<32x32xf32>, tensor<f32> -> tensor<32x32x!quant4.int<4>>
-// DEF-NEXT: %[[DH:.*]] = quant4.matmul %[[QGD]], %[[QWD]] scales(%[[SGD]], %[[SW]]) acc<f16> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"}
+// DEF-NEXT: %[[DH:.*]] = quant4.matmul %[[QGD]], %[[QWD]] scales(%[[SGD]], %[[SW]]) acc<f16_chunked, 64> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"}
 // PACT: dX masked outside [0, alpha), dalpha = sum of dX where x >= alpha, SGD on alpha.
 // DEF: %[[DHM:.*]] = linalg.generic {{.*}} ins(%[[DH]], %[[H1]], %[[ALPHA]] : tensor<8x32xf32>, tensor<8x32xf32>, tensor<f32>)
 // DEF: arith.cmpf olt
@@ -63,7 +64,7 @@
 // ALL-SAME: {quant4.state = "layer0.wgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.act.pact_alpha"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.dgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.wgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer2.act.pact_alpha"}, %{{.*}}: tensor<f32> {quant4.state = "layer2.dgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer2.wgrad.gradscale"})
 // ALL: %[[S0:.*]] = quant4.scale #quant4.amax %arg4 for !quant4.int<4> : tensor<8x16xf32> -> tensor<f32>
 // ALL-NEXT: quant4.quantize %arg4, %[[S0]] rounding<nearest> : tensor<8x16xf32>, tensor<f32> -> tensor<8x16x!quant4.int<4>>
-// ALL: quant4.matmul {{.*}} acc<f16> {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "fwd"}
+// ALL: quant4.matmul {{.*}} acc<f16_chunked, 512> {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "fwd"}
 // ALL: quant4.scale #quant4.pact %{{.*}} state(%arg8 : tensor<f32>) for !quant4.uint<4>
 // ALL: quant4.scale #quant4.pact %{{.*}} state(%arg11 : tensor<f32>) for !quant4.uint<4>
 // ALL: quant4.matmul {{.*}} {quant4.layer = 2 : i64, quant4.layer_name = "layer2", quant4.recipe = "ultralow4", quant4.role = "dgrad", transpose_rhs} : tensor<8x4x!quant4.log<4, 3, 0>>, tensor<32x4x!quant4.int<4>>
@@ -93,8 +94,8 @@
 // CONV: %[[H1:.*]] = linalg.generic
 // CONV: quant4.scale #quant4.pact %[[H1]] state(%arg6 : tensor<f32>) for !quant4.uint<4> : tensor<2x6x6x4xf32> -> tensor<f32>
 // CONV: %[[SK:.*]] = quant4.scale #quant4.sawb %[[K2]] for !quant4.int<4> : tensor<3x3x4x4xf32> -> tensor<f32>
-// CONV: quant4.conv2d %{{.*}}, %{{.*}} scales(%{{.*}}, %[[SK]]) acc<f16> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<2x6x6x4x!quant4.uint<4>>, tensor<3x3x4x4x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x4x4x4xf32>
-// CONV: %[[DW:.*]] = quant4.conv2d {{.*}} acc<f16> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "wgrad"} : tensor<4x6x6x2x!quant4.uint<4>>, tensor<4x4x2x4x!quant4.log<4, 3, 1>>, tensor<f32>, tensor<f32> -> tensor<4x3x3x4xf32>
+// CONV: quant4.conv2d %{{.*}}, %{{.*}} scales(%{{.*}}, %[[SK]]) acc<f16_chunked, 256> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<2x6x6x4x!quant4.uint<4>>, tensor<3x3x4x4x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x4x4x4xf32>
+// CONV: %[[DW:.*]] = quant4.conv2d {{.*}} acc<f16_chunked, 32> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "wgrad"} : tensor<4x6x6x2x!quant4.uint<4>>, tensor<4x4x2x4x!quant4.log<4, 3, 1>>, tensor<f32>, tensor<f32> -> tensor<4x3x3x4xf32>
 // The SAWB mask applies after the transpose back to the filter layout.
 // CONV: %[[DWT:.*]] = linalg.transpose ins(%[[DW]]
 // CONV: linalg.generic {{.*}} ins(%[[DWT]], %[[K2]], %[[SK]] : tensor<3x3x4x4xf32>, tensor<3x3x4x4xf32>, tensor<f32>)
@@ -102,7 +103,7 @@
 // CONV: %[[FLIP:.*]] = linalg.generic {{.*}} ins(%[[K2]] :
 // CONV: quant4.quantize %[[PAD]], %{{.*}} rounding<nearest> {stream = 10 : i64} : tensor<2x8x8x4xf32>, tensor<f32> -> tensor<2x8x8x4x!quant4.log<4, 3, 0>>
 // CONV-NEXT: quant4.quantize %[[FLIP]], %[[SK]] rounding<nearest> {stream = 11 : i64} : tensor<3x3x4x4xf32>, tensor<f32> -> tensor<3x3x4x4x!quant4.int<4>>
-// CONV-NEXT: %[[DX:.*]] = quant4.conv2d {{.*}} acc<f16> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"} : tensor<2x8x8x4x!quant4.log<4, 3, 0>>, tensor<3x3x4x4x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x6x6x4xf32>
+// CONV-NEXT: %[[DX:.*]] = quant4.conv2d {{.*}} acc<f16_chunked, 64> {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"} : tensor<2x8x8x4x!quant4.log<4, 3, 0>>, tensor<3x3x4x4x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<2x6x6x4xf32>
 // CONV: linalg.generic {{.*}} ins(%[[DX]], %[[H1]], %arg6 : tensor<2x6x6x4xf32>, tensor<2x6x6x4xf32>, tensor<f32>)
 // CONV: linalg.conv_2d_nhwc_hwcf {{.*}}quant4.recipe = "fp32", quant4.role = "wgrad"
 
@@ -112,7 +113,7 @@
 // TOSA-NEXT: %[[W:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<1x16x32xf32> into tensor<16x32xf32>
 // TOSA: quant4.scale #quant4.amax %[[X]] for !quant4.int<4>
 // TOSA: quant4.scale #quant4.sawb %[[W]] for !quant4.int<4>
-// TOSA: %[[Y:.*]] = quant4.matmul {{.*}} acc<f16> {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<8x16x!quant4.int<4>>, tensor<16x32x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<8x32xf32>
+// TOSA: %[[Y:.*]] = quant4.matmul {{.*}} acc<f16_chunked, 512> {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<8x16x!quant4.int<4>>, tensor<16x32x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<8x32xf32>
 // TOSA-NEXT: tensor.expand_shape %[[Y]] {{\[}}[0, 1], [2]] output_shape [1, 8, 32] : tensor<8x32xf32> into tensor<1x8x32xf32>
 // TOSA: quant4.matmul {{.*}} {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "wgrad"} : tensor<32x8x!quant4.uint<4>>, tensor<8x4x!quant4.log<4, 3, 1>>
 // TOSA: quant4.matmul {{.*}} {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"} : tensor<8x4x!quant4.log<4, 3, 0>>, tensor<4x32x!quant4.int<4>>

@@ -1,9 +1,9 @@
 // RUN: quant4-opt %s -split-input-file -verify-diagnostics
 // Every rule of the quant4 attribute contract (docs/Recipes.md, "The
-// attribute contract", A1-A6), checked by the dialect's attribute verifiers.
+// attribute contract", A1-A7), checked by the dialect's attribute verifiers.
 
 // A1: an undeclared quant4 attribute on an operation.
-// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.params_of, quant4.signature on operations)}}
+// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.counter, quant4.counters, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.params_of, quant4.signature on operations)}}
 func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
   return
 }
@@ -285,4 +285,61 @@ func.func @buffer_on_op(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>) -> tensor<4x4x
   // expected-error@+1 {{'linalg.add' op attribute 'quant4.buffer' belongs on function arguments and results}}
   %c = linalg.add {quant4.buffer = "x"} ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>) outs(%a : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %c : tensor<4x4xf32>
+}
+
+// -----
+
+// A7: quant4.counter on an op that is not counted.
+module attributes {quant4.counters = ["l/fwd/act"]} {
+  func.func @counter_on_add(%a: tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error@+1 {{'arith.addf' op attribute 'quant4.counter' belongs on quant4.quantize, quant4.fake_quant, quant4.matmul or quant4.conv2d}}
+    %0 = arith.addf %a, %a {quant4.counter = 0 : i64} : tensor<4xf32>
+    return %0 : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A7: a counter index beyond the module's quant4.counters.
+module attributes {quant4.counters = ["l/fwd/act"]} {
+  func.func @counter_out_of_range(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4x!quant4.int<4>> {
+    // expected-error@+1 {{'quant4.quantize' op attribute 'quant4.counter' = 1 names no counter: the module declares 1 in 'quant4.counters'}}
+    %q = quant4.quantize %x, %s rounding<nearest> {quant4.counter = 1 : i64} : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.int<4>>
+    return %q : tensor<4x!quant4.int<4>>
+  }
+}
+
+// -----
+
+// A7: a counter without quant4.counters on the module.
+func.func @counter_without_names(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4x!quant4.int<4>> {
+  // expected-error@+1 {{'quant4.quantize' op attribute 'quant4.counter' = 0 names no counter: the module declares 0 in 'quant4.counters'}}
+  %q = quant4.quantize %x, %s rounding<nearest> {quant4.counter = 0 : i64} : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.int<4>>
+  return %q : tensor<4x!quant4.int<4>>
+}
+
+// -----
+
+// A3: quant4.counter must be a non-negative integer.
+module attributes {quant4.counters = ["l/fwd/act"]} {
+  func.func @counter_negative(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4x!quant4.int<4>> {
+    // expected-error@+1 {{'quant4.quantize' op attribute 'quant4.counter' must be a non-negative integer, got -1 : i64}}
+    %q = quant4.quantize %x, %s rounding<nearest> {quant4.counter = -1 : i64} : tensor<4xf32>, tensor<f32> -> tensor<4x!quant4.int<4>>
+    return %q : tensor<4x!quant4.int<4>>
+  }
+}
+
+// -----
+
+// A3: quant4.counters must be an array of non-empty strings.
+// expected-error@+1 {{'builtin.module' op attribute 'quant4.counters' must be an array of non-empty strings, got ["a", ""]}}
+module attributes {quant4.counters = ["a", ""]} {
+}
+
+// -----
+
+// A7: quant4.counters belongs on a module.
+// expected-error@+1 {{'func.func' op attribute 'quant4.counters' belongs on a module}}
+func.func @counters_on_func() attributes {quant4.counters = ["a"]} {
+  return
 }

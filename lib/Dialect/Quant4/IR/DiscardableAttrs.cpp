@@ -41,6 +41,35 @@ void mlir::quant4::setLayerIndex(Operation *op, int64_t layer) {
               Builder(op->getContext()).getI64IntegerAttr(layer));
 }
 
+std::optional<int64_t> mlir::quant4::getCounterIndex(Operation *op) {
+  if (auto i = op->getAttrOfType<IntegerAttr>(attrs::kCounter))
+    return i.getInt();
+  return std::nullopt;
+}
+
+void mlir::quant4::setCounterIndex(Operation *op, int64_t index) {
+  op->setAttr(attrs::kCounter,
+              Builder(op->getContext()).getI64IntegerAttr(index));
+}
+
+SmallVector<std::string> mlir::quant4::getCounterNames(Operation *module) {
+  SmallVector<std::string> names;
+  if (auto a = module->getAttrOfType<ArrayAttr>(attrs::kCounters))
+    for (Attribute e : a)
+      if (auto str = dyn_cast<StringAttr>(e))
+        names.push_back(str.str());
+  return names;
+}
+
+void mlir::quant4::setCounterNames(Operation *module,
+                                   ArrayRef<std::string> names) {
+  Builder b(module->getContext());
+  SmallVector<Attribute> elems;
+  for (const std::string &n : names)
+    elems.push_back(b.getStringAttr(n));
+  module->setAttr(attrs::kCounters, b.getArrayAttr(elems));
+}
+
 StringAttr mlir::quant4::getLayerName(Operation *op) {
   return op->getAttrOfType<StringAttr>(attrs::kLayerName);
 }
@@ -87,6 +116,15 @@ FlatSymbolRefAttr mlir::quant4::getParamsOf(Operation *params) {
 
 void mlir::quant4::setParamsOf(Operation *params, StringAttr function) {
   params->setAttr(attrs::kParamsOf, FlatSymbolRefAttr::get(function));
+}
+
+bool mlir::quant4::isTrainingStep(FunctionOpInterface func) {
+  if (getForwardFunction(func))
+    return true;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (getArgumentSlot(func, i).kind == SlotKind::Labels)
+      return true;
+  return false;
 }
 
 FunctionOpInterface
@@ -215,6 +253,8 @@ enum class ValueKind {
   Hyper,        ///< a string naming a HyperParam
   Index,        ///< a non-negative integer
   Name,         ///< a non-empty string
+  NameList,     ///< an array of non-empty strings
+  CounterIndex, ///< a non-negative integer on a counted quant4 op (A7)
   StateName,    ///< "<layer>.<site>.<kind>"
   Unit,         ///< a unit attribute
   Symbol,       ///< a flat symbol reference
@@ -234,6 +274,8 @@ static constexpr Rule kRules[] = {
     {attrs::kLayer, OnOp, ValueKind::Index},
     {attrs::kLayerName, OnOp, ValueKind::Name},
     {attrs::kRecipe, OnOp, ValueKind::Recipe},
+    {attrs::kCounter, OnOp, ValueKind::CounterIndex},
+    {attrs::kCounters, OnOp, ValueKind::NameList},
     {attrs::kNumLayers, OnFunction, ValueKind::Index},
     {attrs::kForward, OnFunction, ValueKind::Symbol},
     {attrs::kInitStateOf, OnFunction, ValueKind::Symbol},
@@ -352,6 +394,21 @@ static LogicalResult verifyValue(const Rule &rule, NamedAttribute attr,
     if (!str || str.getValue().empty())
       return mustBe("a non-empty string");
     return success();
+  case ValueKind::NameList: {
+    auto arr = dyn_cast<ArrayAttr>(v);
+    if (!arr || llvm::any_of(arr, [](Attribute e) {
+          auto s = dyn_cast<StringAttr>(e);
+          return !s || s.getValue().empty();
+        }))
+      return mustBe("an array of non-empty strings");
+    return success();
+  }
+  case ValueKind::CounterIndex: {
+    auto i = dyn_cast<IntegerAttr>(v);
+    if (!i || !isa<IntegerType>(i.getType()) || i.getValue().isNegative())
+      return mustBe("a non-negative integer");
+    return success();
+  }
   case ValueKind::StateName: {
     if (!str)
       return mustBe("a string \"<layer>.<site>.<kind>\"");
@@ -432,13 +489,46 @@ static LogicalResult verifyOneSlot(DictionaryAttr dict, NamedAttribute attr,
                 << "'; an argument or result of a step has one role";
 }
 
+/// Rule A7: `quant4.counter` sits on a quant4.quantize, fake_quant, matmul
+/// or conv2d and indexes the `quant4.counters` of its module;
+/// `quant4.counters` sits on a module.
+static LogicalResult
+verifyCounterPlacement(Operation *op, NamedAttribute attr,
+                       function_ref<InFlightDiagnostic()> emit) {
+  StringRef name = attr.getName().getValue();
+  if (name == attrs::kCounters) {
+    if (!isa<ModuleOp>(op))
+      return emit() << "attribute '" << name << "' belongs on a module";
+    return success();
+  }
+  if (name != attrs::kCounter)
+    return success();
+  if (!isa<QuantizeOp, FakeQuantOp, MatmulOp, Conv2DOp>(op))
+    return emit() << "attribute '" << name
+                  << "' belongs on quant4.quantize, quant4.fake_quant, "
+                     "quant4.matmul or quant4.conv2d";
+  auto module = op->getParentOfType<ModuleOp>();
+  auto names =
+      module ? module->getAttrOfType<ArrayAttr>(attrs::kCounters) : nullptr;
+  int64_t index = cast<IntegerAttr>(attr.getValue()).getInt();
+  if (!names || index >= int64_t(names.size()))
+    return emit() << "attribute '" << name << "' = " << index
+                  << " names no counter: the module declares "
+                  << (names ? names.size() : 0) << " in '"
+                  << attrs::kCounters << "'";
+  return success();
+}
+
 LogicalResult Quant4Dialect::verifyOperationAttribute(Operation *op,
                                                       NamedAttribute attr) {
   unsigned where = OnOp;
   if (const Rule *rule = lookupRule(attr.getName().getValue()))
     if ((rule->where & OnFunction) && isa<FunctionOpInterface>(op))
       where = OnFunction;
-  return verifyAttr(op, attr, where, [&] { return op->emitOpError(); });
+  auto emit = [&] { return op->emitOpError(); };
+  if (failed(verifyAttr(op, attr, where, emit)))
+    return failure();
+  return verifyCounterPlacement(op, attr, emit);
 }
 
 /// An attribute of argument or result `index` of `op`'s region

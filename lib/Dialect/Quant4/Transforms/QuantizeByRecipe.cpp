@@ -72,7 +72,11 @@ private:
   QResult quantizeOperand(OpBuilder &ob, Location loc, Value x,
                           const OperandSpec &spec, unsigned site,
                           GranularityAttr gran, int64_t stream, bool fake);
-  AccumulationAttr accFor(Recipe r);
+  /// The accumulation of a GEMM of recipe `r` on operands `spec`; null
+  /// (after an error on `op`) when an automatic f16_chunked has no safe
+  /// chunk.
+  AccumulationAttr accFor(Operation *op, Recipe r,
+                          const OperandSpec (&spec)[2]);
   LogicalResult rewriteGemm(const GemmInfo &g, Recipe r,
                             const LayerInfo &layer);
   LogicalResult applyMasks(const GemmInfo &g, Recipe r, const LayerInfo &layer,
@@ -248,10 +252,26 @@ GemmRewriter::quantizeOperand(OpBuilder &ob, Location loc, Value x,
   return q;
 }
 
-AccumulationAttr GemmRewriter::accFor(Recipe r) {
-  if (options.accumulation)
-    return options.accumulation;
-  return AccumulationAttr::get(ctx, getRecipeDesc(r).accumulation, 0);
+AccumulationAttr GemmRewriter::accFor(Operation *op, Recipe r,
+                                      const OperandSpec (&spec)[2]) {
+  AccumulationChoice acc = options.accumulation.value_or(
+      AccumulationChoice{getRecipeDesc(r).accumulation, 0});
+  if (acc.kind != AccumulationKind::f16_chunked || acc.chunk != 0)
+    return AccumulationAttr::get(ctx, acc.kind, acc.chunk);
+  // f16_chunked without a length: the overflow-free chunk of the operand
+  // formats (docs/Recipes.md, "Accumulation").
+  std::optional<num::Format> fa = getFormat(spec[0].format),
+                             fb = getFormat(spec[1].format);
+  int chunk = fa && fb ? num::f16OverflowFreeChunk(*fa, *fb) : 0;
+  if (chunk < 1) {
+    op->emitOpError("f16_chunked accumulation: no FP16 chunk is free of "
+                    "overflow for ")
+        << spec[0].format << " x " << spec[1].format
+        << " (one product can exceed 65504); use f32 or an explicit "
+           "f16_chunked:<N>";
+    return {};
+  }
+  return AccumulationAttr::get(ctx, acc.kind, unsigned(chunk));
 }
 
 static bool isZero(Value v) {
@@ -293,7 +313,9 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
   // stream = 8·layer + 2·role + operand (docs/Recipes.md, "Randomness").
   int64_t roleIdx = static_cast<int64_t>(g.role);
   auto stream = [&](unsigned i) { return g.layer * 8 + roleIdx * 2 + i; };
-  AccumulationAttr acc = accFor(r);
+  AccumulationAttr acc = accFor(op, r, spec);
+  if (!acc)
+    return failure();
   bool block = spec[0].policy == PolicyKind::Block;
   OpBuilder ob(op);
   Location loc = op->getLoc();

@@ -52,7 +52,7 @@ static std::vector<RecipeDesc> makeRecipes() {
   ultralow4.weight = rule(int4, P::Sawb, R::nearest);
   ultralow4.gradient = rule({F::Log, 4, 3, 0}, P::GradScale, R::nearest);
   ultralow4.twoPhaseGradient = true;
-  ultralow4.accumulation = AccumulationKind::f16;
+  ultralow4.accumulation = AccumulationKind::f16_chunked;
   ultralow4.sawbMask = true;
   ultralow4.pactBackward = true;
   t.push_back(ultralow4);
@@ -146,25 +146,33 @@ LogicalResult mlir::quant4::parseOverridesOption(
   return success();
 }
 
-LogicalResult mlir::quant4::parseAccumulationOption(Operation *anchor,
-                                                    StringRef value,
-                                                    AccumulationAttr &out) {
-  out = {};
+LogicalResult mlir::quant4::parseAccumulationOption(
+    Operation *anchor, StringRef value,
+    std::optional<AccumulationChoice> &out) {
+  out.reset();
   if (value.empty())
     return success();
   auto [kindText, chunkText] = value.split(':');
   auto kind = symbolizeAccumulationKind(kindText);
   unsigned chunk = 0;
-  if (!kind || (!chunkText.empty() && chunkText.getAsInteger(10, chunk)))
+  bool hasChunk = value.contains(':');
+  if (!kind || (hasChunk && chunkText.getAsInteger(10, chunk)))
     return mlir::emitError(anchor->getLoc(),
                            "option 'accumulation': unknown accumulation '")
-           << value << "' (expected f32, f16, f16_chunked:<N> or exact)";
-  out = AccumulationAttr::getChecked(
-      [&] {
-        return mlir::emitError(anchor->getLoc(), "option 'accumulation': ");
-      },
-      anchor->getContext(), *kind, chunk);
-  return success(static_cast<bool>(out));
+           << value
+           << "' (expected f32, f16, f16_chunked, f16_chunked:<N> or exact)";
+  if (hasChunk && *kind != AccumulationKind::f16_chunked)
+    return mlir::emitError(anchor->getLoc(), "option 'accumulation': only "
+                                             "f16_chunked takes a chunk "
+                                             "length, got '")
+           << value << "'";
+  if (hasChunk && chunk == 0)
+    return mlir::emitError(anchor->getLoc(),
+                           "option 'accumulation': the chunk length of "
+                           "f16_chunked:<N> must be positive (f16_chunked "
+                           "alone picks the overflow-free chunk)");
+  out = AccumulationChoice{*kind, chunk};
+  return success();
 }
 
 LogicalResult mlir::quant4::checkDgradPhaseOption(Operation *anchor,
@@ -492,7 +500,11 @@ void mlir::quant4::printRecipeTable(MLIRContext *ctx, llvm::raw_ostream &os) {
     if (d.pactBackward)
       ste.push_back("PACT mask of dX and dL/dα (layers ≥ 1)");
     os << act << " | " << orSame(d.weight) << " | " << grad << " | "
-       << code(stringifyAccumulationKind(d.accumulation)) << " | "
+       << (d.accumulation == AccumulationKind::f16_chunked
+               ? "`f16_chunked`, the overflow-free chunk of the operand "
+                 "formats (C48)"
+               : code(stringifyAccumulationKind(d.accumulation)))
+       << " | "
        << (ste.empty() ? std::string("—") : llvm::join(ste, "; ")) << " |\n";
   }
 }

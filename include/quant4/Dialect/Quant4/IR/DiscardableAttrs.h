@@ -7,7 +7,7 @@
 // (`discardableAttrs`: the names and storage types below come from there),
 // their enumerated values are ODS enums (Quant4Enums.td: GemmRole, Recipe,
 // ScaleSite, StateKind, HyperParam), and the dialect's attribute verifiers
-// reject malformed ones (rules A1-A6 of docs/Recipes.md, "The attribute
+// reject malformed ones (rules A1-A7 of docs/Recipes.md, "The attribute
 // contract"). Read and write them through these functions rather than by
 // name.
 //
@@ -31,6 +31,11 @@ constexpr llvm::StringLiteral kLayerName =
     Quant4Dialect::LayerNameAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kRecipe =
     Quant4Dialect::RecipeAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kCounter =
+    Quant4Dialect::CounterAttrHelper::getNameStr();
+// On the module.
+constexpr llvm::StringLiteral kCounters =
+    Quant4Dialect::CountersAttrHelper::getNameStr();
 // On functions.
 constexpr llvm::StringLiteral kNumLayers =
     Quant4Dialect::NumLayersAttrHelper::getNameStr();
@@ -76,6 +81,15 @@ constexpr llvm::StringLiteral kCorrect =
 /// `quant4.role`; nullopt when absent or not a role.
 std::optional<GemmRole> getGemmRole(Operation *op);
 void setGemmRole(Operation *op, GemmRole role);
+/// `quant4.counter` (the index of the op's numerics counter); nullopt when
+/// absent.
+std::optional<int64_t> getCounterIndex(Operation *op);
+void setCounterIndex(Operation *op, int64_t index);
+/// `quant4.counters` of a module: the name of each counter; empty when
+/// absent.
+SmallVector<std::string> getCounterNames(Operation *module);
+void setCounterNames(Operation *module, ArrayRef<std::string> names);
+
 /// `quant4.layer` (the layer index); nullopt when absent.
 std::optional<int64_t> getLayerIndex(Operation *op);
 void setLayerIndex(Operation *op, int64_t layer);
@@ -103,6 +117,9 @@ void setInitStateOf(Operation *init, StringAttr step);
 /// The function of `step`'s symbol table whose `quant4.init_state_of` names
 /// `step` (not found by its name), or null.
 FunctionOpInterface lookupInitStateFunction(FunctionOpInterface step);
+/// A training step: it names its forward function (`quant4.forward`) or
+/// takes labels (an argument tagged `quant4.labels`).
+bool isTrainingStep(FunctionOpInterface func);
 /// `quant4.params_of` on a parameters function (the ONNX importer's
 /// `@<f>_params`, docs/ONNX.md): the function whose `quant4.param` arguments
 /// its results initialize, by name; null when absent.

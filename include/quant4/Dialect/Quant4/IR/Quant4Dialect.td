@@ -62,6 +62,11 @@ def Quant4_Dialect : Dialect {
     "::mlir::IntegerAttr":$layer,
     "::mlir::StringAttr":$layer_name,
     "::mlir::StringAttr":$recipe,
+    // Numerics counters (quant4-attach-counters): the counter index on a
+    // quant4.quantize / fake_quant / matmul / conv2d, the names on the
+    // module.
+    "::mlir::IntegerAttr":$counter,
+    "::mlir::ArrayAttr":$counters,
     // On functions.
     "::mlir::IntegerAttr":$num_layers,
     "::mlir::FlatSymbolRefAttr":$forward,

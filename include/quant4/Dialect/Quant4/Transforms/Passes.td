@@ -77,8 +77,9 @@ defvar OverridesOption = ListOption<"overrides", "overrides", "std::string",
     "overrides=0:fp8,fc3:fp32)">;
 defvar AccumulationOption = Option<"accumulation", "accumulation",
     "std::string", "\"\"",
-    "Accumulation of the quantized GEMMs (f32, f16, f16_chunked:<N>, "
-    "exact); empty = the recipe's default">;
+    "Accumulation of the quantized GEMMs (f32, f16, f16_chunked (the "
+    "overflow-free chunk of each GEMM's formats), f16_chunked:<N>, exact); "
+    "empty = the recipe's default">;
 defvar KeepFirstOption = Option<"keepFirst", "keep-first", "bool", "true",
     "Run the first layer under edge-recipe">;
 defvar KeepLastOption = Option<"keepLast", "keep-last", "bool", "true",
@@ -122,7 +123,7 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
     (forms those ops cannot express keep the linalg op on `quant4.fake_quant`
     operands). Recipes: `ultralow4` (INT4 SAWB weights, UINT4 PACT
     activations, radix-4 FP4 gradients with Two-Phase Rounding and
-    per-layer GradScale, FP16 accumulation), `luq`, `mxfp4`, `nvfp4`,
+    per-layer GradScale, FP16 accumulation in overflow-free chunks), `luq`, `mxfp4`, `nvfp4`,
     `fp8`, `fp32`. Straight-through estimators: the weight gradient is
     masked outside the SAWB clip range, the activation gradient outside
     [0, α), and the PACT α gradient is added to the graph.
@@ -228,6 +229,34 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
     AccumulationOption, TprOption, DgradPhaseOption, GradScaleOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
+  ];
+}
+
+def Quant4AttachCounters : Pass<"quant4-attach-counters", "ModuleOp"> {
+  let summary = "Give the quantized operands and results of a training "
+                "step's GEMMs numerics counters";
+  let description = [{
+    Instrumentation for `quant4-run train --verbose` (docs/Recipes.md,
+    "Numerics counters"). In every training step (a function carrying
+    `quant4.forward` or a `quant4.labels` argument; or the functions named
+    by `functions`), each `quant4.quantize` or `quant4.fake_quant` that is
+    an operand of a GEMM with a role (`quant4.matmul`, `quant4.conv2d`, or a
+    linalg GEMM on fake-quantized operands) gets `quant4.counter = N`, and so
+    does each `quant4.matmul` / `quant4.conv2d` for its result. The module
+    gets `quant4.counters`, the name of counter N at position N:
+    `<layer>/<role>/<operand>` with operand `act`, `weight` or `grad` (by
+    the role: fwd reads act and weight, dgrad grad and weight, wgrad act and
+    grad) or `out`. `convert-quant4-to-cpu` lowers a counter to a runtime
+    call after the op that adds what it did: elements, elements quantized to
+    zero from a non-zero value, elements beyond the format's largest level
+    (saturated), NaN and infinite inputs; for a result, its elements and
+    the non-finite ones. Running it twice renumbers; other functions are
+    untouched.
+  }];
+  let dependentDialects = ["::mlir::quant4::Quant4Dialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+      "The functions to instrument (default: the training steps)">,
   ];
 }
 

@@ -70,6 +70,8 @@ struct RecipeDesc {
   /// Two-Phase Rounding of the output gradient (option `tpr`): the dgrad
   /// copy on the phase-`dgrad-phase` grid, the wgrad copy on the other.
   bool twoPhaseGradient = false;
+  /// f16_chunked here means the overflow-free chunk of each GEMM's operand
+  /// formats (AccumulationChoice).
   AccumulationKind accumulation = AccumulationKind::f32;
   /// Straight-through estimators: the weight gradient masked outside the
   /// SAWB clip range; PACT's mask of the activation gradient and dL/dalpha
@@ -85,6 +87,14 @@ const RecipeDesc &getRecipeDesc(Recipe recipe);
 // Options
 //===----------------------------------------------------------------------===//
 
+/// An accumulation as a recipe or option names it: a kind and, for
+/// f16_chunked, a chunk length, where 0 means "the overflow-free chunk of the
+/// GEMM's operand formats" (num::f16OverflowFreeChunk, resolved per GEMM).
+struct AccumulationChoice {
+  AccumulationKind kind = AccumulationKind::f32;
+  unsigned chunk = 0;
+};
+
 /// The options of quant4-apply-recipe, parsed. Each stage pass parses the
 /// subset it has, with the same names, defaults and messages.
 struct RecipeOptions {
@@ -94,7 +104,7 @@ struct RecipeOptions {
   /// LAYER (an index or a name) -> recipe.
   SmallVector<std::pair<std::string, Recipe>> overrides;
   /// Overrides the recipes' accumulation when set.
-  AccumulationAttr accumulation;
+  std::optional<AccumulationChoice> accumulation;
   bool tpr = true;
   unsigned dgradPhase = 0;
   bool gradScale = true;
@@ -120,8 +130,9 @@ LogicalResult
 parseOverridesOption(Operation *anchor, ArrayRef<std::string> entries,
                      SmallVectorImpl<std::pair<std::string, Recipe>> &out);
 /// Option `accumulation` (empty: the recipe's).
-LogicalResult parseAccumulationOption(Operation *anchor, StringRef value,
-                                      AccumulationAttr &out);
+LogicalResult
+parseAccumulationOption(Operation *anchor, StringRef value,
+                        std::optional<AccumulationChoice> &out);
 LogicalResult checkDgradPhaseOption(Operation *anchor, unsigned phase);
 /// Option `pact-update`: sgd or grad.
 LogicalResult parsePactUpdateOption(Operation *anchor, StringRef value,
