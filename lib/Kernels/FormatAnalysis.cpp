@@ -183,7 +183,8 @@ const char *pathName(Path path) {
 // the partial sums inside a group exceed it by at most 3 products. These
 // are the operand pairs where A's codes need no offset, so the accumulators
 // hold the true sums.
-int32_t f16ViaIntegersPeakLimit(const Format &fa, const Format &fb, Isa isa) {
+int32_t f16ViaIntegersPeakLimit(const Format &fa, const Format &fb, Isa isa,
+                                bool chunked) {
   if (isa != Isa::AVX512 || fa.bitWidth() > 8 || fb.bitWidth() > 8)
     return 0;
   PairInfo p = pairInfo(fa, fb);
@@ -192,7 +193,8 @@ int32_t f16ViaIntegersPeakLimit(const Format &fa, const Format &fb, Isa isa) {
     return 0;
   int64_t halfExactLimit = num::exactIntegerLimit(
       AccumKind::F16, num::lsbExponent(fa) + num::lsbExponent(fb));
-  int64_t limit = halfExactLimit - 3 * p.maxProduct;
+  int64_t limit = (chunked ? halfExactLimit / 2 : halfExactLimit) -
+                  3 * p.maxProduct;
   return limit > 0 ? int32_t(limit) : 0;
 }
 

@@ -124,9 +124,13 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     // row kernel over A's nonzero terms, before the panel kernel.
     bool plainF16 = path == Path::FloatF16 && acc.kind == AccumKind::F16 &&
                     !(blockedA || blockedB);
+    bool chunkedF16 = path == Path::FloatF16 &&
+                      acc.kind == AccumKind::F16Chunked &&
+                      !(blockedA || blockedB);
     // The integer kernels first; their result stands when no partial sum
     // could have left FP16's exact range, else a float kernel recomputes C.
-    if (plainF16 && gemmHalfOnIntegers(M, N, K, A, B, C, isa, opts.threads)) {
+    if ((plainF16 || chunkedF16) &&
+        gemmHalfOnIntegers(M, N, K, A, B, chunkedF16, C, isa, opts.threads)) {
       if (opts.pathTaken)
         *opts.pathTaken = "exact-int";
       return "";
@@ -136,8 +140,9 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
     // implies it.
     bool skipsZeros = pairInfo(A.format, B.format).f16SkipsZeros;
     assert(path != Path::FloatF16 || skipsZeros);
-    if (plainF16 && skipsZeros &&
-        gemmHalfSparseRows(M, N, K, A, B, C, isa, opts.threads)) {
+    if ((plainF16 || chunkedF16) && skipsZeros &&
+        gemmHalfSparseRows(M, N, K, A, B, chunkedF16 ? std::max(1, acc.chunk) : 0,
+                           C, isa, opts.threads)) {
       if (opts.pathTaken)
         *opts.pathTaken = "float-f16-rows";
       return "";

@@ -9,7 +9,9 @@
 // expanded once to float rows (padded to 16 columns), and a row of C is
 // held in registers (up to 256 columns at a time) while its terms stream
 // B's rows (the RowKernel of the ISA). Kept apart from the panel drivers:
-// it packs nothing into panels and threads over single rows.
+// it packs nothing into panels and threads over single rows. With chunked
+// FP16 accumulation, each chunk's run of terms is one row-kernel call and
+// the FP16 chunk sums are added in float32, chunk by chunk.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelsImpl.h"
@@ -63,7 +65,8 @@ static bool nonzerosWithin(const Operand &op, size_t n, const FormatTables &t,
 }
 
 bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
-                        const Operand &Bop, float *C, Isa isa, int threads) {
+                        const Operand &Bop, int chunk, float *C, Isa isa,
+                        int threads) {
   const FormatTables &ta = tablesFor(Aop.format), &tb = tablesFor(Bop.format);
   // Per term the row kernel streams a B row from cache where the panel
   // kernel reuses a B panel across 12 rows: only sparse A pays.
@@ -172,15 +175,35 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
     }
   }
   RowKernel row = rowKernel(isa, halfMode(Aop.format, Bop.format));
+  HalfPartials addPartials = halfPartials(isa);
   const float nanF16 = halfNaN();
   parallelRows(M, 1, threads, [&](int m0, int m1) {
     AlignedVector<float> out(static_cast<size_t>(ldb));
+    AlignedVector<float> sums(chunk > 0 ? static_cast<size_t>(ldb) : 0);
     for (int m = m0; m < m1; ++m) {
-      row(count[m], ks.get() + size_t(m) * K, as.get() + size_t(m) * K,
-          Bd.data(), ldb, ldb, out.data());
-      applyScales(m, m + 1, N, Aop, Bop, C, [&](int, int n) {
-        return halfSum(out[size_t(n)], nanF16);
-      });
+      const int32_t *kr = ks.get() + size_t(m) * K;
+      const float *ar = as.get() + size_t(m) * K;
+      if (chunk <= 0) {
+        row(count[m], kr, ar, Bd.data(), ldb, ldb, out.data());
+        applyScales(m, m + 1, N, Aop, Bop, C, [&](int, int n) {
+          return halfSum(out[size_t(n)], nanF16);
+        });
+        continue;
+      }
+      // F16Chunked (C43): the FP16 sum of each chunk's nonzero terms, added
+      // to float32 sums in chunk order. A chunk without nonzero terms sums
+      // to +0 and adding it changes nothing: it is skipped.
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      for (int i = 0; i < count[m];) {
+        int end = (kr[i] / chunk + 1) * chunk, j = i;
+        while (j < count[m] && kr[j] < end)
+          ++j;
+        row(j - i, kr + i, ar + i, Bd.data(), ldb, ldb, out.data());
+        addPartials(sums.data(), out.data(), ldb, nanF16);
+        i = j;
+      }
+      applyScales(m, m + 1, N, Aop, Bop, C,
+                  [&](int, int n) { return sums[size_t(n)]; });
     }
   });
   return true;

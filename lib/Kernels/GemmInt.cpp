@@ -190,8 +190,9 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
 // (see f16ViaIntegersPeakLimit): the integer result stands when no partial
 // sum could have left FP16's exact range.
 bool gemmHalfOnIntegers(int M, int N, int K, const Operand &Aop,
-                        const Operand &Bop, float *C, Isa isa, int threads) {
-  int32_t limit = f16ViaIntegersPeakLimit(Aop.format, Bop.format, isa);
+                        const Operand &Bop, bool chunked, float *C, Isa isa,
+                        int threads) {
+  int32_t limit = f16ViaIntegersPeakLimit(Aop.format, Bop.format, isa, chunked);
   if (limit <= 0 || !f16SampleFits(M, N, K, Aop, Bop, limit))
     return false;
   std::atomic<int32_t> peak{0};

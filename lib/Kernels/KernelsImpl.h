@@ -235,9 +235,12 @@ int byteKernelOffset(const FormatTables &ta, const FormatTables &tb, Isa isa);
 /// kernels (GemmInt.cpp, gemmHalfOnIntegers): the largest tracked |sum| at
 /// which the integer result stands — the FP16 exact limit less 3 products —
 /// or 0 when the byte kernels cannot run the pair without an offset or no
-/// tracked sum could stand.
+/// tracked sum could stand. `chunked` (F16Chunked): a chunk's partial sum is
+/// the difference of two prefix sums, so the prefix sums must stay within
+/// half that limit (less 3 products); the chunk sums, exact integers that
+/// small, then add exactly in float32 too.
 int32_t f16ViaIntegersPeakLimit(const num::Format &fa, const num::Format &fb,
-                                Isa isa);
+                                Isa isa, bool chunked = false);
 /// A cheap look before the integer FP16 attempt: the exact prefix sums of
 /// a few outputs (rows 0 and M-1, the first 8 columns). When one of them
 /// already leaves the limit the attempt would fail, so it is skipped.
@@ -429,12 +432,15 @@ void gemmExact(int M, int N, int K, const Operand &Aop, const Operand &Bop,
 /// partial sum stays exact in FP16 (GemmInt.cpp). Returns whether C holds
 /// the result; when not, C is to be recomputed.
 bool gemmHalfOnIntegers(int M, int N, int K, const Operand &Aop,
-                        const Operand &Bop, float *C, Isa isa, int threads);
+                        const Operand &Bop, bool chunked, float *C, Isa isa,
+                        int threads);
 /// FP16 accumulation (no block scales) row by row over A's nonzero terms
-/// (GemmF16Rows.cpp). Returns false, having computed nothing, when A is too
-/// dense for this to pay (more than kSparseRowsDensity of it nonzero).
+/// (GemmF16Rows.cpp): plain F16 (chunk 0) or F16Chunked(chunk). Returns
+/// false, having computed nothing, when A is too dense for this to pay
+/// (more than kSparseRowsDensity of it nonzero).
 bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
-                        const Operand &Bop, float *C, Isa isa, int threads);
+                        const Operand &Bop, int chunk, float *C, Isa isa,
+                        int threads);
 
 } // namespace quant4::kernels::detail
 

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace quant4;
@@ -89,8 +90,8 @@ bool integerKernelFormat(const Format &f) {
 ///    without block scales may first succeed on the integer kernels
 ///    ("exact-int", depending on the sums), and a sparse A takes
 ///    "float-f16-rows" (the callers say when).
-///  * f16_chunked: "float-f16" for formats without NaN/Inf codes and no
-///    block scales, else "reference".
+///  * f16_chunked: as f16 without block scales (the integer kernels need
+///    prefix sums within half the FP16 exact limit), else "reference".
 std::vector<std::string> expectedPaths(const Case &c, Isa isa, bool blocked,
                                        bool nonFiniteData) {
   bool finiteFormats = !hasNonFiniteCodes(c.fa) && !hasNonFiniteCodes(c.fb);
@@ -110,8 +111,15 @@ std::vector<std::string> expectedPaths(const Case &c, Isa isa, bool blocked,
       return {"float-f16", "exact-int"};
     return {"float-f16"};
   }
-  case AccumKind::F16Chunked:
-    return {finiteFormats && !blocked ? "float-f16" : "reference"};
+  case AccumKind::F16Chunked: {
+    if (!finiteFormats || blocked)
+      return {"reference"};
+    bool unsignedA = c.fa.kind == num::FormatKind::UInt;
+    if (isa == Isa::AVX512 && unsignedA &&
+        c.fb.kind == num::FormatKind::Int && c.fb.bits <= 4)
+      return {"float-f16", "exact-int"};
+    return {"float-f16"};
+  }
   }
   return {};
 }
@@ -536,6 +544,43 @@ TEST(KernelGemm, F16OnIntegersWhileSumsStayExact) {
   }
 }
 
+// Chunked FP16 (C43) on the integer kernels: a chunk's partial sums are
+// differences of prefix sums, so the prefix sums must stay within half of
+// FP16's exact integers. Constant 15 x 7 = 105: 6 terms (prefix 630) stand
+// on the integers; 12 terms (prefix 1260, chunk partials up to 840 -- exact,
+// but the kernel cannot know) go to the float kernel. Bit-exact either way.
+TEST(KernelGemm, F16ChunkedOnIntegersWithinHalfTheLimit) {
+  if (kernels::detectIsa() < Isa::AVX512)
+    GTEST_SKIP() << "the integer FP16 path needs AVX-512 VNNI";
+  Format u4 = Format::uint(4), i4 = Format::sint(4);
+  for (auto [K, chunk, expected] :
+       std::vector<std::tuple<int, int, const char *>>{
+           {6, 4, "exact-int"}, {12, 8, "float-f16"}, {40, 3, "float-f16"}}) {
+    SCOPED_TRACE("K " + std::to_string(K));
+    int M = 9, N = 20;
+    uint8_t b7 = uint8_t(num::encode(i4, 7.0f, num::Rounding::NearestLinear));
+    std::vector<uint8_t> a(size_t(M) * K, 15), b(size_t(K) * N, b7);
+    auto wa = widen(a), wb = widen(b);
+    float sa = 0.5f, sb = 0.25f;
+    num::QOperand RA{u4, wa.data(), num::ScaleLayout::Tensor, &sa, 0, 1.0f};
+    num::QOperand RB{i4, wb.data(), num::ScaleLayout::Tensor, &sb, 0, 1.0f};
+    Accumulation acc{AccumKind::F16Chunked, chunk};
+    std::vector<float> ref(size_t(M) * N);
+    ASSERT_EQ(num::referenceGemm(M, N, K, RA, RB, acc, ref.data()), "");
+    kernels::Operand A{u4, a.data(), CodeLayout::Byte,
+                       num::ScaleLayout::Tensor, &sa};
+    kernels::Operand B{i4, b.data(), CodeLayout::Byte,
+                       num::ScaleLayout::Tensor, &sb};
+    const char *path = "";
+    kernels::Options opts;
+    opts.pathTaken = &path;
+    std::vector<float> out(ref.size(), -1.0f);
+    ASSERT_EQ(kernels::gemm(M, N, K, A, B, acc, out.data(), opts), "");
+    EXPECT_STREQ(path, expected);
+    EXPECT_EQ(std::memcmp(out.data(), ref.data(), out.size() * 4), 0);
+  }
+}
+
 // FP16 accumulation with a sparse A runs row by row over A's nonzero values
 // (at most 60 % of A nonzero): bit-exact with the reference for every
 // layout, thread count and ISA, including all-zero A, products FP16 must
@@ -561,6 +606,32 @@ TEST(KernelGemm, F16SparseRowsAreBitExact) {
             num::ScaleLayout::Outer, false, 0.7, "float-f16-rows");
   checkGemm({log4, i4, f16}, 29, 70, 41, rng, num::ScaleLayout::Tensor,
             num::ScaleLayout::Tensor, false, 0.0, "float-f16");
+}
+
+// The same row kernel under chunked FP16 accumulation (C43): each chunk's
+// nonzero terms are one FP16 sum, the chunk sums added in float32. Chunks of
+// 1, 3 (chunk boundaries inside every run of nonzeros), the overflow-free
+// 32/64 of the recipe, and longer than K (= plain F16 then a conversion).
+TEST(KernelGemm, F16ChunkedSparseRowsAreBitExact) {
+  std::mt19937 rng(22);
+  Format log4 = Format::log(4, 3, 0), log4p = Format::log(4, 3, 1),
+         i4 = Format::sint(4), u4 = Format::uint(4), i8 = Format::sint(8);
+  const std::array<int, 3> shapes[] = {
+      {1, 1, 1}, {7, 33, 19}, {13, 17, 64}, {11, 300, 37}, {37, 45, 150}};
+  for (int chunk : {1, 3, 32, 64, 1000})
+    for (auto [fa, fb] : std::vector<std::pair<Format, Format>>{
+             {log4, i4}, {u4, log4p}, {i8, i8}})
+      for (auto [M, N, K] : shapes)
+        for (double zeros : {0.55, 0.9, 1.0})
+          checkGemm({fa, fb, {AccumKind::F16Chunked, chunk}}, M, N, K, rng,
+                    num::ScaleLayout::Tensor, num::ScaleLayout::Tensor, false,
+                    zeros, "float-f16-rows");
+  checkGemm({log4, i4, {AccumKind::F16Chunked, 8}}, 29, 70, 41, rng,
+            num::ScaleLayout::Outer, num::ScaleLayout::Outer, false, 0.7,
+            "float-f16-rows");
+  checkGemm({log4, i4, {AccumKind::F16Chunked, 8}}, 29, 70, 41, rng,
+            num::ScaleLayout::Tensor, num::ScaleLayout::Tensor, false, 0.0,
+            "float-f16");
 }
 
 TEST(KernelGemm, PerRowAndPerColumnScales) {
