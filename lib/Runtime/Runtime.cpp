@@ -517,6 +517,56 @@ void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
   scatterReal(out, k, y);
 }
 
+/// C[M×N] (dense, row-major) += op(A) · op(B), A M×K (K×M when ta) with
+/// leading dimension lda, B K×N (N×K when tb) with ldb: on OpenBLAS when
+/// the runtime has it, in fixed blocks of rows so that the result does not
+/// depend on the thread count, else a plain loop (k increasing).
+void sgemmAccumulate(int64_t M, int64_t N, int64_t K, const float *A,
+                     int64_t lda, bool ta, const float *B, int64_t ldb,
+                     bool tb, float *C) {
+  if (M == 0 || N == 0 || K == 0)
+    return;
+#if QUANT4_HAVE_OPENBLAS
+  // OpenBLAS runs single-threaded, on fixed blocks of kRowBlock rows (every
+  // row is always computed in the same call context), and our threads take
+  // whole blocks.
+  static std::once_flag blasSingleThreaded;
+  std::call_once(blasSingleThreaded, [] { openblas_set_num_threads(1); });
+  constexpr int64_t kRowBlock = 64;
+  int64_t blocks = (M + kRowBlock - 1) / kRowBlock;
+  auto runBlocks = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t m0 = b * kRowBlock, rows = std::min(kRowBlock, M - m0);
+      const float *Ab = ta ? A + m0 : A + m0 * lda;
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                  tb ? CblasTrans : CblasNoTrans, blasint(rows), blasint(N),
+                  blasint(K), 1.0f, Ab, blasint(lda), B, blasint(ldb), 1.0f,
+                  C + m0 * N, blasint(N));
+    }
+  };
+  int64_t threads = std::min<int64_t>(gThreads.load(), blocks);
+  if (threads <= 1 || M * N * K < (int64_t(1) << 18)) {
+    runBlocks(0, blocks);
+  } else {
+    std::vector<std::thread> pool;
+    for (int64_t t = 0; t < threads; ++t)
+      pool.emplace_back(runBlocks, blocks * t / threads,
+                        blocks * (t + 1) / threads);
+    for (auto &th : pool)
+      th.join();
+  }
+#else
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      float acc = C[m * N + n];
+      for (int64_t k = 0; k < K; ++k)
+        acc += (ta ? A[k * lda + m] : A[m * lda + k]) *
+               (tb ? B[n * ldb + k] : B[k * ldb + n]);
+      C[m * N + n] = acc;
+    }
+#endif
+}
+
 //===-- Numerics counters -------------------------------------------------===//
 
 std::mutex gCountersMutex;
@@ -830,6 +880,48 @@ void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter) {
   addToCounter(counter, st);
 }
 
+void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
+                          Q4RT_MEMREF(init), int64_t strideH, int64_t strideW,
+                          int64_t dilationH, int64_t dilationW,
+                          int32_t accumulate, Q4RT_MEMREF(out)) {
+  View iv = Q4RT_V(input, 4), fv = Q4RT_V(filter, 4), cv = Q4RT_V(init, 4),
+       ov = Q4RT_V(out, 4);
+  auto fail = [&](const std::string &e) {
+    setError("linalg.conv_2d_nhwc_hwcf (f32): " + e);
+    fillNaN(ov, Real::F32);
+  };
+  if (iv.rank != 4 || fv.rank != 4 || ov.rank != 4)
+    return fail("operands must be 4-D (NHWC, HWCF, NHWF)");
+  num::ConvShape sh;
+  sh.N = int(iv.sizes[0]), sh.H = int(iv.sizes[1]), sh.W = int(iv.sizes[2]);
+  sh.C = int(iv.sizes[3]);
+  sh.KH = int(fv.sizes[0]), sh.KW = int(fv.sizes[1]), sh.F = int(fv.sizes[3]);
+  sh.strideH = int(strideH), sh.strideW = int(strideW);
+  sh.dilationH = int(dilationH), sh.dilationW = int(dilationW);
+  if (std::string e = num::validateConv2D(sh, true, true); !e.empty())
+    return fail(e);
+  if (fv.sizes[2] != iv.sizes[3] || ov.sizes[0] != sh.N ||
+      ov.sizes[1] != sh.outH() || ov.sizes[2] != sh.outW() ||
+      ov.sizes[3] != sh.F)
+    return fail("operand shapes do not match");
+  FloatResult c(ov);
+  int64_t M = int64_t(sh.N) * sh.outH() * sh.outW();
+  int64_t K = int64_t(sh.KH) * sh.KW * sh.C, N = sh.F;
+  if (accumulate) {
+    Floats i0(cv, Real::F32);
+    std::copy(i0.data, i0.data + i0.size, c.data);
+  } else {
+    std::fill(c.data, c.data + M * N, 0.0f);
+  }
+  // im2col in the reduction order (kh, kw, c) of num::forEachConvTap: the
+  // HWCF filter is then the K × F matrix as stored.
+  Floats x(iv, Real::F32), w(fv, Real::F32);
+  std::vector<float> col(size_t(M * K));
+  num::forEachConvTap(sh, [&](size_t i, size_t src) { col[i] = x.data[src]; });
+  sgemmAccumulate(M, N, K, col.data(), K, false, w.data, N, false, c.data);
+  c.finish();
+}
+
 void quant4_rt_counters_reset(int32_t n) {
   std::lock_guard<std::mutex> lock(gCountersMutex);
   gCounters.assign(size_t(std::max(0, n)), num::QuantStats());
@@ -1109,46 +1201,7 @@ void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
   std::vector<float> at, bt;
   int64_t lda, ldb;
   const float *A = matrix(av, at, lda), *B = matrix(bv, bt, ldb);
-#if QUANT4_HAVE_OPENBLAS
-  // Results must not depend on the thread count: OpenBLAS runs
-  // single-threaded, on fixed blocks of kRowBlock rows (so every row is
-  // always computed in the same call context), and our threads take whole
-  // blocks.
-  static std::once_flag blasSingleThreaded;
-  std::call_once(blasSingleThreaded, [] { openblas_set_num_threads(1); });
-  constexpr int64_t kRowBlock = 64;
-  int64_t blocks = (M + kRowBlock - 1) / kRowBlock;
-  auto runBlocks = [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t m0 = b * kRowBlock, rows = std::min(kRowBlock, M - m0);
-      const float *Ab = ta ? A + m0 : A + m0 * lda;
-      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                  tb ? CblasTrans : CblasNoTrans, blasint(rows), blasint(N),
-                  blasint(K), 1.0f, Ab, blasint(lda), B, blasint(ldb), 1.0f,
-                  c.data + m0 * N, blasint(N));
-    }
-  };
-  int64_t threads = std::min<int64_t>(gThreads.load(), blocks);
-  if (threads <= 1 || M * N * K < (int64_t(1) << 18)) {
-    runBlocks(0, blocks);
-  } else {
-    std::vector<std::thread> pool;
-    for (int64_t t = 0; t < threads; ++t)
-      pool.emplace_back(runBlocks, blocks * t / threads,
-                        blocks * (t + 1) / threads);
-    for (auto &th : pool)
-      th.join();
-  }
-#else
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n) {
-      float acc = c.data[m * N + n];
-      for (int64_t k = 0; k < K; ++k)
-        acc += (ta ? A[k * lda + m] : A[m * lda + k]) *
-               (tb ? B[n * ldb + k] : B[k * ldb + n]);
-      c.data[m * N + n] = acc;
-    }
-#endif
+  sgemmAccumulate(M, N, K, A, lda, ta, B, ldb, tb, c.data);
   c.finish();
 }
 
@@ -1185,6 +1238,7 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_unpack4),
       Q4RT_SYM(quant4_rt_matmul_f32),
       Q4RT_SYM(quant4_rt_has_blas),
+      Q4RT_SYM(quant4_rt_conv2d_f32),
       Q4RT_SYM(quant4_rt_count_output),
       Q4RT_SYM(quant4_rt_counters_reset),
       Q4RT_SYM(quant4_rt_counters_size),

@@ -27,8 +27,9 @@ struct Quant4CPUPipelineOptions
     : public PassPipelineOptions<Quant4CPUPipelineOptions> {
   Option<bool> blas{
       *this, "blas",
-      llvm::cl::desc("Run f32 linalg.matmul on OpenBLAS "
-                     "(quant4-cpu-blas-matmul); false: k-ascending loops, "
+      llvm::cl::desc("Run f32 linalg.matmul and linalg.conv_2d_nhwc_hwcf "
+                     "on OpenBLAS (quant4-cpu-blas-matmul, "
+                     "quant4-cpu-blas-conv); false: k-ascending loops, "
                      "bit-exact with the Q4A MXU's f32 accumulation"),
       llvm::cl::init(true)};
   Option<bool> deallocFallback{

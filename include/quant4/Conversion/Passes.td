@@ -85,6 +85,32 @@ def Quant4CPUBlasMatmul : Pass<"quant4-cpu-blas-matmul", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect",
                            "::mlir::tensor::TensorDialect"];
 }
+def Quant4CPUBlasConv : Pass<"quant4-cpu-blas-conv", "ModuleOp"> {
+  let summary = "Run f32 linalg.conv_2d_nhwc_hwcf as im2col + OpenBLAS "
+                "through the quant4 runtime";
+  let description = [{
+    Rewrites every `linalg.conv_2d_nhwc_hwcf` on statically shaped `f32`
+    tensors (input NHWC, filter HWCF, result NHWF; any strides and
+    dilations) into a call of `quant4_rt_conv2d_f32`, which gathers the
+    input windows into a matrix (im2col, reduction order kh, kw, c) and
+    multiplies it by the filter with the GEMM of `quant4_rt_matmul_f32`
+    (OpenBLAS `cblas_sgemm`, or a plain loop without OpenBLAS), on fixed
+    row blocks so that results do not depend on the thread count. An init
+    produced by `linalg.fill` of `+0.0` is not read; any other init is
+    accumulated into. The training step's forward, data-gradient and
+    weight-gradient convolutions are all of this form; other convolutions
+    are left alone.
+
+    As for `quant4-cpu-blas-matmul`, FP32 results may differ in the last
+    bits from the loop of `convert-linalg-to-loops`; quant4's quantized
+    convolutions (`quant4.conv2d`) are not affected.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 
 def Quant4CPUExportSignatures : Pass<"quant4-cpu-export-signatures",
                                      "ModuleOp"> {

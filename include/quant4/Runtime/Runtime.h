@@ -175,6 +175,16 @@ void quant4_rt_unpack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
 void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
                           int32_t transposeA, int32_t transposeB,
                           int32_t accumulate, Q4RT_MEMREF(out));
+/// FP32 convolution, the semantics of an f32 linalg.conv_2d_nhwc_hwcf: out
+/// (NHWF) = conv(input NHWC, filter HWCF) (+ init when accumulate != 0),
+/// strides and dilations per axis, no padding. im2col in the reduction order
+/// (kh, kw, c), then the GEMM of quant4_rt_matmul_f32 (OpenBLAS when
+/// available; no bit-exactness contract with a loop, but independent of the
+/// thread count).
+void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
+                          Q4RT_MEMREF(init), int64_t strideH, int64_t strideW,
+                          int64_t dilationH, int64_t dilationW,
+                          int32_t accumulate, Q4RT_MEMREF(out));
 /// 1 when quant4_rt_matmul_f32 runs on OpenBLAS.
 int32_t quant4_rt_has_blas(void);
 

@@ -51,10 +51,13 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // quant4 to runtime calls, on tensors.
   pm.addPass(createQuant4CPUExportSignatures());
   pm.addPass(createConvertQuant4ToCPU());
-  // f32 linalg.matmul on OpenBLAS through the runtime (blas=false: loops
+  // f32 linalg.matmul and NHWC/HWCF convolutions (im2col) on OpenBLAS
+  // through the runtime (blas=false: loops
   // below, in the k-ascending order of the Q4A MXU's f32 accumulation).
-  if (options.blas)
+  if (options.blas) {
     pm.addPass(createQuant4CPUBlasMatmul());
+    pm.addPass(createQuant4CPUBlasConv());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(canonicalizer());
   // Bufferization: functions take and return identity-layout memrefs.

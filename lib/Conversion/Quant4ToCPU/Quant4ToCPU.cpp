@@ -38,6 +38,7 @@ namespace mlir::quant4 {
 #define GEN_PASS_DEF_CONVERTQUANT4TOCPU
 #define GEN_PASS_DEF_QUANT4CPUEXPORTSIGNATURES
 #define GEN_PASS_DEF_QUANT4CPUBLASMATMUL
+#define GEN_PASS_DEF_QUANT4CPUBLASCONV
 #include "quant4/Conversion/Passes.h.inc"
 } // namespace mlir::quant4
 
@@ -825,6 +826,55 @@ struct Quant4CPUBlasMatmulPass
     getOperation().walk([&](linalg::MatmulOp op) { ops.push_back(op); });
     for (linalg::MatmulOp op : ops)
       (void)rewriteMatmulToBlas(op);
+  }
+};
+
+/// Rewrites one static f32 linalg.conv_2d_nhwc_hwcf into
+/// quant4_rt_conv2d_f32; false if the op is not of that form.
+static bool rewriteConvToBlas(linalg::Conv2DNhwcHwcfOp op) {
+  if (!op.hasPureTensorSemantics() || op->getNumResults() != 1)
+    return false;
+  Value input = op.getDpsInputs()[0], filter = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  for (Value v : {input, filter, init}) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() != 4 || !t.hasStaticShape() ||
+        !t.getElementType().isF32())
+      return false;
+  }
+  SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+  if (strides.size() != 2 || dilations.size() != 2)
+    return false;
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  OpBuilder builder(op);
+  RuntimeCall rc(builder, op);
+  Value out = rc.alloc(type);
+  bool accumulate = !isZeroFill(init);
+  SmallVector<Value> args = {rc.buffer(input),
+                             rc.buffer(filter),
+                             accumulate ? rc.buffer(init) : rc.unranked(out),
+                             rc.i64(strides[0]),
+                             rc.i64(strides[1]),
+                             rc.i64(dilations[0]),
+                             rc.i64(dilations[1]),
+                             rc.i32(accumulate),
+                             rc.unranked(out)};
+  if (failed(rc.call("quant4_rt_conv2d_f32", args)))
+    return false;
+  op->getResult(0).replaceAllUsesWith(rc.tensorOf(out, type));
+  op->erase();
+  return true;
+}
+
+struct Quant4CPUBlasConvPass
+    : mlir::quant4::impl::Quant4CPUBlasConvBase<Quant4CPUBlasConvPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::Conv2DNhwcHwcfOp> ops;
+    getOperation().walk(
+        [&](linalg::Conv2DNhwcHwcfOp op) { ops.push_back(op); });
+    for (linalg::Conv2DNhwcHwcfOp op : ops)
+      (void)rewriteConvToBlas(op);
   }
 };
 
