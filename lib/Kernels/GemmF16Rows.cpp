@@ -84,57 +84,6 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
   std::copy(tb.value.begin(), tb.value.begin() + (simdB ? tb.value.size() : 0),
             tabB);
 #endif
-  // The nonzero terms of each row, k increasing: ks (k) and as (value);
-  // row m's list at m·K (16 elements of slack at the end).
-  std::vector<int32_t> count(size_t(M), 0);
-  size_t listSize = size_t(M) * K + 16;
-  // Plain new[] (malloc's alignment), not UninitArray: with ks from
-  // aligned_alloc the row kernel ran 25 % slower at 1024³ with 75 % zeros
-  // (148 vs 200 GFLOP/s, AVX-512), probably from cache-set conflicts between
-  // the lists and B's rows, which start at the same offsets.
-  std::unique_ptr<int32_t[]> ks(new int32_t[listSize]);
-  std::unique_ptr<float[]> as(new float[listSize]);
-  {
-    std::vector<uint8_t> run(size_t(std::max(M, K)));
-    if (!Aop.transposed) {
-      for (int m = 0; m < M; ++m) {
-        unpackRun(Aop.codes, Aop.layout, size_t(m) * K, K, run.data());
-        int32_t *kr = ks.get() + size_t(m) * K;
-        float *ar = as.get() + size_t(m) * K;
-#if defined(__x86_64__)
-        if (simdA) {
-          count[m] = compactNonzero512(run.data(), K, tabA, kr, ar);
-          continue;
-        }
-#endif
-        int c = 0;
-        for (int k = 0; k < K; ++k) { // branch-free compaction
-          float v = ta.value[run[k]];
-          kr[c] = k, ar[c] = v;
-          c += v != 0.0f;
-        }
-        count[m] = c;
-      }
-    } else { // stored K × M: row k of storage is column k of A
-      for (int k = 0; k < K; ++k) {
-        unpackRun(Aop.codes, Aop.layout, size_t(k) * M, M, run.data());
-#if defined(__x86_64__)
-        if (simdA) {
-          appendNonzero512(run.data(), M, k, K, tabA, count.data(), ks.get(),
-                           as.get());
-          continue;
-        }
-#endif
-        for (int m = 0; m < M; ++m) {
-          float v = ta.value[run[m]];
-          size_t at = size_t(m) * K + count[m];
-          ks[at] = k, as[at] = v;
-          count[m] += v != 0.0f;
-        }
-      }
-    }
-  }
-
   // B as float rows, padded with zero columns to a multiple of 16.
   int ldb = (N + 15) / 16 * 16;
   AlignedVector<float> Bd(size_t(K) * ldb);
@@ -174,36 +123,98 @@ bool gemmHalfSparseRows(int M, int N, int K, const Operand &Aop,
       }
     }
   }
+  // The nonzero terms of each row, k increasing: ks (k) and as (value),
+  // row r of a block of kBlockRows rows at r·K (16 elements of slack at the
+  // end), built per block inside the thread that multiplies it -- never the
+  // whole M × K (an im2col'd activation of a ResNet layer is 29 M terms).
+  constexpr int kBlockRows = 16;
+  auto compact = [&](int m0, int m1, int32_t *ks, float *as, int32_t *count,
+                     uint8_t *run) {
+    int rows = m1 - m0;
+    std::fill(count, count + rows, 0);
+    if (!Aop.transposed) {
+      for (int r = 0; r < rows; ++r) {
+        unpackRun(Aop.codes, Aop.layout, size_t(m0 + r) * K, K, run);
+        int32_t *kr = ks + size_t(r) * K;
+        float *ar = as + size_t(r) * K;
+#if defined(__x86_64__)
+        if (simdA) {
+          count[r] = compactNonzero512(run, K, tabA, kr, ar);
+          continue;
+        }
+#endif
+        int c = 0;
+        for (int k = 0; k < K; ++k) { // branch-free compaction
+          float v = ta.value[run[k]];
+          kr[c] = k, ar[c] = v;
+          c += v != 0.0f;
+        }
+        count[r] = c;
+      }
+      return;
+    }
+    // Stored K × M: row k of storage is column k of A; its codes m0..m1.
+    for (int k = 0; k < K; ++k) {
+      unpackRun(Aop.codes, Aop.layout, size_t(k) * M + size_t(m0), rows, run);
+#if defined(__x86_64__)
+      if (simdA) {
+        appendNonzero512(run, rows, k, K, tabA, count, ks, as);
+        continue;
+      }
+#endif
+      for (int r = 0; r < rows; ++r) {
+        float v = ta.value[run[r]];
+        size_t at = size_t(r) * K + count[r];
+        ks[at] = k, as[at] = v;
+        count[r] += v != 0.0f;
+      }
+    }
+  };
+
   RowKernel row = rowKernel(isa, halfMode(Aop.format, Bop.format));
   HalfPartials addPartials = halfPartials(isa);
   const float nanF16 = halfNaN();
-  parallelRows(M, 1, threads, [&](int m0, int m1) {
+  parallelRows(M, kBlockRows, threads, [&](int t0, int t1) {
     AlignedVector<float> out(static_cast<size_t>(ldb));
     AlignedVector<float> sums(chunk > 0 ? static_cast<size_t>(ldb) : 0);
-    for (int m = m0; m < m1; ++m) {
-      const int32_t *kr = ks.get() + size_t(m) * K;
-      const float *ar = as.get() + size_t(m) * K;
-      if (chunk <= 0) {
-        row(count[m], kr, ar, Bd.data(), ldb, ldb, out.data());
-        applyScales(m, m + 1, N, Aop, Bop, C, [&](int, int n) {
-          return halfSum(out[size_t(n)], nanF16);
-        });
-        continue;
+    size_t listSize = size_t(kBlockRows) * K + 16;
+    // Plain new[] (malloc's alignment), not UninitArray: with ks from
+    // aligned_alloc the row kernel ran 25 % slower at 1024³ with 75 % zeros
+    // (148 vs 200 GFLOP/s, AVX-512), probably from cache-set conflicts
+    // between the lists and B's rows, which start at the same offsets.
+    std::unique_ptr<int32_t[]> ks(new int32_t[listSize]);
+    std::unique_ptr<float[]> as(new float[listSize]);
+    std::vector<int32_t> count(kBlockRows);
+    std::vector<uint8_t> run(size_t(std::max(K, kBlockRows)));
+    for (int m0 = t0; m0 < t1; m0 += kBlockRows) {
+      int m1 = std::min(t1, m0 + kBlockRows);
+      compact(m0, m1, ks.get(), as.get(), count.data(), run.data());
+      for (int m = m0; m < m1; ++m) {
+        const int32_t *kr = ks.get() + size_t(m - m0) * K;
+        const float *ar = as.get() + size_t(m - m0) * K;
+        int n = count[size_t(m - m0)];
+        if (chunk <= 0) {
+          row(n, kr, ar, Bd.data(), ldb, ldb, out.data());
+          applyScales(m, m + 1, N, Aop, Bop, C, [&](int, int j) {
+            return halfSum(out[size_t(j)], nanF16);
+          });
+          continue;
+        }
+        // F16Chunked (C43): the FP16 sum of each chunk's nonzero terms,
+        // added to float32 sums in chunk order. A chunk without nonzero
+        // terms sums to +0 and adding it changes nothing: it is skipped.
+        std::fill(sums.begin(), sums.end(), 0.0f);
+        for (int i = 0; i < n;) {
+          int end = (kr[i] / chunk + 1) * chunk, j = i;
+          while (j < n && kr[j] < end)
+            ++j;
+          row(j - i, kr + i, ar + i, Bd.data(), ldb, ldb, out.data());
+          addPartials(sums.data(), out.data(), ldb, nanF16);
+          i = j;
+        }
+        applyScales(m, m + 1, N, Aop, Bop, C,
+                    [&](int, int j) { return sums[size_t(j)]; });
       }
-      // F16Chunked (C43): the FP16 sum of each chunk's nonzero terms, added
-      // to float32 sums in chunk order. A chunk without nonzero terms sums
-      // to +0 and adding it changes nothing: it is skipped.
-      std::fill(sums.begin(), sums.end(), 0.0f);
-      for (int i = 0; i < count[m];) {
-        int end = (kr[i] / chunk + 1) * chunk, j = i;
-        while (j < count[m] && kr[j] < end)
-          ++j;
-        row(j - i, kr + i, ar + i, Bd.data(), ldb, ldb, out.data());
-        addPartials(sums.data(), out.data(), ldb, nanF16);
-        i = j;
-      }
-      applyScales(m, m + 1, N, Aop, Bop, C,
-                  [&](int, int n) { return sums[size_t(n)]; });
     }
   });
   return true;
