@@ -1243,6 +1243,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     order = trainIdx;
     shuffle(order, o.seed, kShuffleStream + uint64_t(epoch));
     quant4_rt_counters_reset(int32_t(counterNames.size()));
+    quant4_rt_profile_enable(o.profile ? 1 : 0);
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
     double epochTime = 0;
@@ -1323,6 +1324,19 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     m.lr = lr;
     m.trainTime = epochTime;
     m.samplesPerSec = double(seen) / std::max(epochTime, 1e-9);
+    if (o.profile) {
+      double runtimeSeconds = 0;
+      for (int32_t c = 0; c < QUANT4_RT_PROFILE_CLASSES; ++c) {
+        uint64_t ns = 0, calls = 0;
+        (void)quant4_rt_profile_read(c, &ns, &calls);
+        m.profile.push_back(
+            {quant4_rt_profile_class_name(c), double(ns) * 1e-9, calls});
+        runtimeSeconds += double(ns) * 1e-9;
+      }
+      m.profile.push_back({"compiled code and batch copy",
+                           std::max(0.0, epochTime - runtimeSeconds), 0});
+      quant4_rt_profile_enable(0);
+    }
     for (size_t k = 0; k < counterNames.size(); ++k) {
       uint64_t v[5] = {0, 0, 0, 0, 0};
       (void)quant4_rt_counter_read(int32_t(k), v);

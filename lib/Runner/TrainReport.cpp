@@ -55,6 +55,25 @@ std::string countersTable(llvm::ArrayRef<NumericsCounter> counters) {
   return s;
 }
 
+std::string profileTable(llvm::ArrayRef<ProfileEntry> profile) {
+  double total = 0;
+  for (const ProfileEntry &e : profile)
+    total += e.seconds;
+  char line[256];
+  std::string s;
+  std::snprintf(line, sizeof line, "  %-30s %10s %7s %10s\n", "class",
+                "seconds", "share", "calls");
+  s += line;
+  for (const ProfileEntry &e : profile) {
+    std::string calls = e.calls ? std::to_string(e.calls) : "-";
+    std::snprintf(line, sizeof line, "  %-30s %10.3f %6.1f%% %10s\n",
+                  e.name.c_str(), e.seconds,
+                  total > 0 ? 100.0 * e.seconds / total : 0.0, calls.c_str());
+    s += line;
+  }
+  return s;
+}
+
 std::string metricsCsv(llvm::ArrayRef<EpochMetrics> ms, bool languageModel) {
   auto fmt = formatFixed;
   std::string s = "epoch,train_loss,train_acc,test_loss,test_acc,"

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -38,6 +39,37 @@ namespace {
 using kernels::CodeLayout;
 
 std::atomic<int32_t> gThreads{1};
+
+//===-- Profile -----------------------------------------------------------===//
+
+/// quant4_rt_profile_enable: the time and calls of each entry point class.
+std::atomic<bool> gProfile{false};
+std::atomic<uint64_t> gProfileNs[QUANT4_RT_PROFILE_CLASSES];
+std::atomic<uint64_t> gProfileCalls[QUANT4_RT_PROFILE_CLASSES];
+
+/// Adds the lifetime of a runtime call to its class while profiling.
+class ProfileScope {
+public:
+  explicit ProfileScope(int cls)
+      : cls(cls), on(gProfile.load(std::memory_order_relaxed)) {
+    if (on)
+      t0 = std::chrono::steady_clock::now();
+  }
+  ~ProfileScope() {
+    if (!on)
+      return;
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
+    gProfileNs[cls].fetch_add(uint64_t(ns), std::memory_order_relaxed);
+    gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
+  }
+
+private:
+  int cls;
+  bool on;
+  std::chrono::steady_clock::time_point t0;
+};
 std::atomic<uint64_t> gSeed{0};
 std::mutex gErrorMutex;
 std::string gError;
@@ -772,6 +804,7 @@ void quant4_rt_clear_error(void) {
                                 int32_t hasTensorScale, int64_t format,        \
                                 int32_t rounding, int64_t seed, int64_t stream,\
                                 Q4RT_MEMREF(out)) {                            \
+    ProfileScope profile_(QUANT4_RT_PROFILE_QUANTIZE);                         \
     quantizeImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),                 \
                  granularity(granRank, granDesc), tensorScale,                 \
                  hasTensorScale != 0, format, num::Rounding(rounding),         \
@@ -781,6 +814,7 @@ void quant4_rt_clear_error(void) {
                                   Q4RT_MEMREF(gran), float tensorScale,        \
                                   int32_t hasTensorScale, int64_t format,      \
                                   Q4RT_MEMREF(out)) {                          \
+    ProfileScope profile_(QUANT4_RT_PROFILE_QUANTIZE);                         \
     dequantizeImpl(K, Q4RT_V(in, 1), Q4RT_V(scale, 4),                         \
                    granularity(granRank, granDesc), tensorScale,               \
                    hasTensorScale != 0, format, Q4RT_V(out, realSize(K)));     \
@@ -789,6 +823,7 @@ void quant4_rt_clear_error(void) {
       Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
       float tensorScale, int32_t hasTensorScale, int64_t format,               \
       int32_t rounding, int64_t seed, int64_t stream, Q4RT_MEMREF(out)) {      \
+    ProfileScope profile_(QUANT4_RT_PROFILE_QUANTIZE);                         \
     fakeQuantImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),                \
                   granularity(granRank, granDesc), tensorScale,                \
                   hasTensorScale != 0, rt::unpackFormat(format),               \
@@ -798,12 +833,14 @@ void quant4_rt_clear_error(void) {
   void quant4_rt_scale_amax_##sfx(Q4RT_MEMREF(in), Q4RT_MEMREF(gran),          \
                                   int64_t format, int32_t pow2,                \
                                   Q4RT_MEMREF(out)) {                          \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     scaleAmaxImpl(K, Q4RT_V(in, realSize(K)), granularity(granRank, granDesc), \
                   rt::unpackFormat(format), pow2 != 0, Q4RT_V(out, 4));        \
   }                                                                            \
   void quant4_rt_scale_gradscale_##sfx(Q4RT_MEMREF(in), Q4RT_MEMREF(gran),     \
                                        int64_t format, Q4RT_MEMREF(prev),      \
                                        Q4RT_MEMREF(out)) {                     \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     scaleGradImpl(K, Q4RT_V(in, realSize(K)), granularity(granRank, granDesc), \
                   rt::unpackFormat(format), Q4RT_V(prev, 4), Q4RT_V(out, 4));  \
   }                                                                            \
@@ -811,17 +848,20 @@ void quant4_rt_clear_error(void) {
       Q4RT_MEMREF(in), int64_t format, int32_t margin, Q4RT_MEMREF(history),   \
       Q4RT_MEMREF(oldScale), Q4RT_MEMREF(outScale),                            \
       Q4RT_MEMREF(outHistory)) {                                               \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     scaleDelayedImpl(K, Q4RT_V(in, realSize(K)), rt::unpackFormat(format),     \
                      margin, Q4RT_V(history, 4), Q4RT_V(oldScale, 4),          \
                      Q4RT_V(outScale, 4), Q4RT_V(outHistory, 4));              \
   }                                                                            \
   void quant4_rt_scale_sawb_##sfx(Q4RT_MEMREF(in), Q4RT_MEMREF(gran),          \
                                   int64_t format, Q4RT_MEMREF(out)) {          \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     scaleSawbImpl(K, Q4RT_V(in, realSize(K)), granularity(granRank, granDesc), \
                   rt::unpackFormat(format), Q4RT_V(out, 4));                   \
   }                                                                            \
   void quant4_rt_scale_pact_##sfx(Q4RT_MEMREF(in), int64_t format,             \
                                   Q4RT_MEMREF(alpha), Q4RT_MEMREF(out)) {      \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     (void)inRank;                                                              \
     (void)inDesc;                                                              \
     scalePactImpl(rt::unpackFormat(format), Q4RT_V(alpha, 4), Q4RT_V(out, 4)); \
@@ -830,6 +870,7 @@ void quant4_rt_clear_error(void) {
       Q4RT_MEMREF(in), Q4RT_MEMREF(gran), int64_t format, int64_t scaleFormat, \
       int32_t hasTensorScale, Q4RT_MEMREF(outScale),                           \
       Q4RT_MEMREF(outTensorScale)) {                                           \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     scaleBlockImpl(K, Q4RT_V(in, realSize(K)),                                 \
                    granularity(granRank, granDesc), rt::unpackFormat(format),  \
                    rt::unpackFormat(scaleFormat), hasTensorScale != 0,         \
@@ -839,6 +880,7 @@ void quant4_rt_clear_error(void) {
       Q4RT_MEMREF(in), Q4RT_MEMREF(gran), int64_t format, int64_t scaleFormat, \
       int32_t hasTensorScale, Q4RT_MEMREF(outScale),                           \
       Q4RT_MEMREF(outTensorScale)) {                                           \
+    ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);                            \
     scaleBlockImpl(K, Q4RT_V(in, realSize(K)),                                 \
                    granularity(granRank, granDesc), rt::unpackFormat(format),  \
                    rt::unpackFormat(scaleFormat), hasTensorScale != 0,         \
@@ -850,6 +892,7 @@ void quant4_rt_clear_error(void) {
       Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
       float tensorScale, int32_t hasTensorScale, int64_t format,               \
       Q4RT_MEMREF(codes), int64_t counter) {                                   \
+    ProfileScope profile_(QUANT4_RT_PROFILE_COUNTERS);                         \
     countQuantizeImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),            \
                       granularity(granRank, granDesc), tensorScale,            \
                       hasTensorScale != 0, format, Q4RT_V(codes, 1), counter); \
@@ -858,6 +901,7 @@ void quant4_rt_clear_error(void) {
       Q4RT_MEMREF(in), Q4RT_MEMREF(scale), Q4RT_MEMREF(gran),                  \
       float tensorScale, int32_t hasTensorScale, int64_t format,               \
       Q4RT_MEMREF(out), int64_t counter) {                                     \
+    ProfileScope profile_(QUANT4_RT_PROFILE_COUNTERS);                         \
     countFakeQuantImpl(K, Q4RT_V(in, realSize(K)), Q4RT_V(scale, 4),           \
                        granularity(granRank, granDesc), tensorScale,           \
                        hasTensorScale != 0, rt::unpackFormat(format),          \
@@ -870,6 +914,7 @@ Q4RT_DEFINE_COUNT(bf16, Real::BF16)
 #undef Q4RT_DEFINE_COUNT
 
 void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_COUNTERS);
   Floats y(Q4RT_V(out, 4), Real::F32);
   num::QuantStats st;
   st.total = y.size;
@@ -884,6 +929,7 @@ void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
                           Q4RT_MEMREF(init), int64_t strideH, int64_t strideW,
                           int64_t dilationH, int64_t dilationW,
                           int32_t accumulate, Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_CONVF32);
   View iv = Q4RT_V(input, 4), fv = Q4RT_V(filter, 4), cv = Q4RT_V(init, 4),
        ov = Q4RT_V(out, 4);
   auto fail = [&](const std::string &e) {
@@ -922,6 +968,30 @@ void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
   c.finish();
 }
 
+void quant4_rt_profile_enable(int32_t on) {
+  for (int c = 0; c < QUANT4_RT_PROFILE_CLASSES; ++c) {
+    gProfileNs[c].store(0);
+    gProfileCalls[c].store(0);
+  }
+  gProfile.store(on != 0);
+}
+
+int32_t quant4_rt_profile_read(int32_t cls, uint64_t *ns, uint64_t *calls) {
+  if (cls < 0 || cls >= QUANT4_RT_PROFILE_CLASSES || !ns || !calls)
+    return 0;
+  *ns = gProfileNs[cls].load();
+  *calls = gProfileCalls[cls].load();
+  return 1;
+}
+
+const char *quant4_rt_profile_class_name(int32_t cls) {
+  static const char *const names[QUANT4_RT_PROFILE_CLASSES] = {
+      "4-bit GEMM",        "4-bit conv",   "f32 GEMM (BLAS)",
+      "f32 conv (BLAS)",   "quantize",     "scale policies",
+      "numerics counters"};
+  return cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES ? names[cls] : nullptr;
+}
+
 void quant4_rt_counters_reset(int32_t n) {
   std::lock_guard<std::mutex> lock(gCountersMutex);
   gCounters.assign(size_t(std::max(0, n)), num::QuantStats());
@@ -952,6 +1022,7 @@ Q4RT_DEFINE_REAL(bf16, Real::BF16)
 
 void quant4_rt_decode_scale(Q4RT_MEMREF(in), int64_t format,
                             Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_QUANTIZE);
   num::Format f = rt::unpackFormat(format);
   std::vector<uint32_t> c = gatherCodes(Q4RT_V(in, 1));
   std::vector<float> v(c.size());
@@ -969,6 +1040,7 @@ void quant4_rt_matmul(Q4RT_MEMREF(lhs), Q4RT_MEMREF(lhsShape),
                       float tensorScaleB, int32_t transposeLhs,
                       int32_t transposeRhs, int32_t accKind, int32_t accChunk,
                       Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_GEMM4);
   View ov = Q4RT_V(out, 4);
   View lsv = Q4RT_V(lhsScale, 4), rsv = Q4RT_V(rhsScale, 4);
   auto fail = [&](const std::string &e) {
@@ -1075,6 +1147,7 @@ void quant4_rt_conv2d(Q4RT_MEMREF(input), Q4RT_MEMREF(inputShape),
                       int64_t filterFormat, int32_t accKind, int32_t accChunk,
                       int64_t strideH, int64_t strideW, int64_t dilationH,
                       int64_t dilationW, Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_CONV4);
   View ov = Q4RT_V(out, 4);
   auto fail = [&](const std::string &e) {
     setError("quant4.conv2d: " + e);
@@ -1134,6 +1207,7 @@ void quant4_rt_conv2d(Q4RT_MEMREF(input), Q4RT_MEMREF(inputShape),
 }
 
 void quant4_rt_pack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_QUANTIZE);
   View iv = Q4RT_V(in, 1), ov = Q4RT_V(out, 1);
   std::vector<uint32_t> codes = gatherCodes(iv);
   std::string e = writeCodes(ov, rt::kPackedStorage, int64_t(codes.size()),
@@ -1143,6 +1217,7 @@ void quant4_rt_pack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
 }
 
 void quant4_rt_unpack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_QUANTIZE);
   View iv = Q4RT_V(in, 1), ov = Q4RT_V(out, 1);
   CodeBuf c;
   if (std::string e = readCodes(iv, rt::kPackedStorage, ov.shape(), c);
@@ -1158,6 +1233,7 @@ int32_t quant4_rt_has_blas(void) { return QUANT4_HAVE_OPENBLAS ? 1 : 0; }
 void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
                           int32_t transposeA, int32_t transposeB,
                           int32_t accumulate, Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_GEMMF32);
   View av = Q4RT_V(a, 4), bv = Q4RT_V(b, 4), iv = Q4RT_V(init, 4),
        ov = Q4RT_V(out, 4);
   if (av.rank != 2 || bv.rank != 2 || ov.rank != 2) {
@@ -1240,6 +1316,9 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_has_blas),
       Q4RT_SYM(quant4_rt_conv2d_f32),
       Q4RT_SYM(quant4_rt_count_output),
+      Q4RT_SYM(quant4_rt_profile_enable),
+      Q4RT_SYM(quant4_rt_profile_read),
+      Q4RT_SYM(quant4_rt_profile_class_name),
       Q4RT_SYM(quant4_rt_counters_reset),
       Q4RT_SYM(quant4_rt_counters_size),
       Q4RT_SYM(quant4_rt_counter_read),

@@ -9,6 +9,7 @@
 //                    [--seed S] [--metrics FILE.csv] [--plot FILE.svg]
 //                    [--threads N] [--train-limit N] [--test-limit N]
 //                    [--forward NAME] [--save-params DIR] [--verbose]
+//                    [--profile]
 //                    [-O0..-O3]
 //
 // A thin driver of the training loop of the Runner library
@@ -99,6 +100,10 @@ const char *const kTrainUsage =
     "                     every quantized GEMM: per layer, role and\n"
     "                     operand, the elements quantized to zero and\n"
     "                     saturated, NaN and Inf (slower; same results)\n"
+    "  --profile          after each epoch, where the training steps'\n"
+    "                     time went: the runtime's 4-bit and f32 GEMMs\n"
+    "                     and convolutions, quantization, scale policies,\n"
+    "                     and the rest (compiled element-wise code)\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.
@@ -160,6 +165,10 @@ std::string parseOptions(int argc, char **argv, bool &help,
     std::string name = a.substr(a[1] == '-' ? 2 : 1), value;
     if (name == "verbose") {
       o.counters = true;
+      continue;
+    }
+    if (name == "profile") {
+      o.profile = true;
       continue;
     }
     if (name.size() == 2 && name[0] == 'O' && name[1] >= '0' &&
@@ -386,6 +395,9 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     if (o.counters)
       llvm::outs() << "numerics counters, epoch " << m.epoch << ":\n"
                    << runner::countersTable(m.counters);
+    if (o.profile)
+      llvm::outs() << "profile, epoch " << m.epoch << " (training steps):\n"
+                   << runner::profileTable(m.profile);
     llvm::outs().flush();
   };
 

@@ -74,6 +74,16 @@ struct NumericsCounter {
   uint64_t total = 0, zeroed = 0, saturated = 0, nan = 0, inf = 0;
 };
 
+/// One class of work in an epoch's training steps (TrainOptions::profile):
+/// a class of runtime entry points, or the rest of the step time (the
+/// compiled code: element-wise ops, reductions, data movement; and the
+/// driver's batch copy).
+struct ProfileEntry {
+  std::string name;
+  double seconds = 0;
+  uint64_t calls = 0; // 0 for the rest
+};
+
 struct EpochMetrics {
   int64_t epoch = 0;
   double trainLoss = 0, trainAcc = 0, testLoss = 0, testAcc = 0,
@@ -84,6 +94,8 @@ struct EpochMetrics {
   double testBpc = 0, testBpcFp32 = 0;
   /// TrainOptions::counters: the step's numerics counters over the epoch.
   std::vector<NumericsCounter> counters;
+  /// TrainOptions::profile: where the training steps' time went.
+  std::vector<ProfileEntry> profile;
 };
 
 /// What train() knows once the model is compiled, before the first step.
@@ -174,6 +186,9 @@ struct TrainOptions {
   /// training steps (EpochMetrics::counters; quant4-attach-counters).
   /// Slower; the trained values are unchanged.
   bool counters = false;
+  /// Time the runtime's entry points by class during the training steps
+  /// (EpochMetrics::profile).
+  bool profile = false;
 
   /// Parses the model file (train(options) only; default:
   /// mlir::parseSourceFile). quant4-run wraps it in its crash guard.
@@ -266,6 +281,8 @@ std::string formatFixed(double v, int prec);
 /// The counters of an epoch as a table, a line per counter (quant4-run
 /// train --verbose).
 std::string countersTable(llvm::ArrayRef<NumericsCounter> counters);
+/// The profile of an epoch as a table (quant4-run train --profile).
+std::string profileTable(llvm::ArrayRef<ProfileEntry> profile);
 std::string metricsCsv(llvm::ArrayRef<EpochMetrics> epochs,
                        bool languageModel = false);
 

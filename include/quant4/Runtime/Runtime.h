@@ -79,6 +79,19 @@ enum GranularityCode : int64_t { GranTensor = 0, GranAxis = 1, GranBlock = 2 };
 
 #define Q4RT_MEMREF(name) int64_t name##Rank, void *name##Desc
 
+/// Classes of runtime entry points in the profile (quant4_rt_profile_*).
+enum : int32_t {
+  QUANT4_RT_PROFILE_GEMM4 = 0,  // quant4_rt_matmul
+  QUANT4_RT_PROFILE_CONV4,      // quant4_rt_conv2d
+  QUANT4_RT_PROFILE_GEMMF32,    // quant4_rt_matmul_f32
+  QUANT4_RT_PROFILE_CONVF32,    // quant4_rt_conv2d_f32
+  QUANT4_RT_PROFILE_QUANTIZE,   // quantize, dequantize, fake_quant,
+                                // decode_scale, pack4, unpack4
+  QUANT4_RT_PROFILE_SCALE,      // quant4_rt_scale_*
+  QUANT4_RT_PROFILE_COUNTERS,   // quant4_rt_count_*
+  QUANT4_RT_PROFILE_CLASSES
+};
+
 extern "C" {
 // -- Process-wide settings (set by quant4-run) ------------------------------
 /// Worker threads of the GEMM/conv/quantize kernels and of OpenBLAS (>= 1;
@@ -187,6 +200,16 @@ void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
                           int32_t accumulate, Q4RT_MEMREF(out));
 /// 1 when quant4_rt_matmul_f32 runs on OpenBLAS.
 int32_t quant4_rt_has_blas(void);
+
+// -- Profile (quant4-run train --profile; docs/Performance.md) ---------------
+/// Resets the profile and turns it on (on != 0) or off. While on, every
+/// entry point adds its wall time and one call to its class.
+void quant4_rt_profile_enable(int32_t on);
+/// The time (ns) and calls of class `cls` since the last enable; 0 when
+/// `cls` is out of range.
+int32_t quant4_rt_profile_read(int32_t cls, uint64_t *ns, uint64_t *calls);
+/// "4-bit GEMM", ... (null out of range).
+const char *quant4_rt_profile_class_name(int32_t cls);
 
 // -- Numerics counters (quant4-attach-counters; docs/Recipes.md) ------------
 /// Reserves n counters, all zero (n = 0: none). Counters are integer sums:
