@@ -37,3 +37,7 @@ echo
 echo "Training epochs (bench/training.sh):"
 echo
 bash "$root/bench/training.sh"
+echo
+echo "Against PyTorch on Fashion-MNIST (bench/peers.sh; installs python3-torch if missing):"
+echo
+bash "$root/bench/peers.sh"
