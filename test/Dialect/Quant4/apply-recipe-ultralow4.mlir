@@ -3,6 +3,7 @@
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" | FileCheck %s --check-prefix=ALL
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 tpr=false gradscale=false" | FileCheck %s --check-prefix=NOTPR
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 dgrad-phase=1" | FileCheck %s --check-prefix=PHASE
+// RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 grad-rounding=stochastic" | FileCheck %s --check-prefix=GRADSR
 // RUN: quant4-opt %quant4_src_root/examples/conv_train_step.mlir --quant4-apply-recipe=recipe=ultralow4 | FileCheck %s --check-prefix=CONV
 // RUN: quant4-opt %S/Inputs/tosa_mlp_train_step.mlir --pass-pipeline="builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith),quant4-apply-recipe{recipe=ultralow4 keep-first=false keep-last=false})" | FileCheck %s --check-prefix=TOSA
 
@@ -119,3 +120,13 @@
 // TOSA: quant4.matmul {{.*}} {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"} : tensor<8x4x!quant4.log<4, 3, 0>>, tensor<4x32x!quant4.int<4>>
 // TOSA: quant4.matmul {{.*}} {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "wgrad"} : tensor<16x8x!quant4.int<4>>, tensor<8x32x!quant4.log<4, 3, 1>>
 // TOSA-NOT: linalg.batch_matmul
+
+// grad-rounding=stochastic: both gradient copies (TPR) are rounded
+// stochastically with the appended seed argument; activations and weights
+// keep nearest.
+// GRADSR-LABEL: func.func @train_step(
+// GRADSR-SAME: %[[SEED:arg10]]: i64 {quant4.seed}
+// GRADSR: quant4.quantize {{.*}} rounding<nearest> {stream = 8 : i64} {{.*}} -> tensor<8x32x!quant4.uint<4>>
+// GRADSR: quant4.quantize {{.*}} rounding<nearest> {stream = 9 : i64} {{.*}} -> tensor<32x32x!quant4.int<4>>
+// GRADSR: quant4.quantize {{.*}} seed %[[SEED]] rounding<stochastic> {stream = 13 : i64} {{.*}} -> tensor<8x32x!quant4.log<4, 3, 1>>
+// GRADSR: quant4.quantize {{.*}} seed %[[SEED]] rounding<stochastic> {stream = 10 : i64} {{.*}} -> tensor<8x32x!quant4.log<4, 3, 0>>

@@ -52,6 +52,8 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(
           parseAccumulationOption(anchor, raw.accumulation, o.accumulation)) &&
       succeeded(checkDgradPhaseOption(anchor, raw.dgradPhase)) &&
+      succeeded(
+          parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
       succeeded(parsePactUpdateOption(anchor, raw.pactUpdate, o.pactGrad)) &&
       succeeded(checkFp8HistoryOption(anchor, raw.fp8History)) &&
       succeeded(parseSeedOption(anchor, raw.seed, o.seedIsArg, o.seedConst)));
@@ -65,6 +67,8 @@ mlir::quant4::parseOptions(Operation *anchor,
   return success(
       succeeded(checkFp8HistoryOption(anchor, raw.fp8History)) &&
       succeeded(parseSeedOption(anchor, raw.seed, o.seedIsArg, o.seedConst)) &&
+      succeeded(
+          parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
       succeeded(
           checkStateInitOptions(anchor, raw.gradScaleInit, raw.pactAlphaInit)));
 }

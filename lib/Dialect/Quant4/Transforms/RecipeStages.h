@@ -57,6 +57,7 @@ template <typename To, typename From> To getStageOptions(const From &p) {
   QUANT4_COPY_OPTION(edgeRecipe);
   QUANT4_COPY_OPTION(tpr);
   QUANT4_COPY_OPTION(dgradPhase);
+  QUANT4_COPY_OPTION(gradRounding);
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);

@@ -175,6 +175,22 @@ LogicalResult mlir::quant4::parseAccumulationOption(
   return success();
 }
 
+LogicalResult
+mlir::quant4::parseGradRoundingOption(Operation *anchor, StringRef value,
+                                      std::optional<RoundingKind> &out) {
+  out.reset();
+  if (value.empty())
+    return success();
+  out = symbolizeRoundingKind(value);
+  if (!out)
+    return mlir::emitError(anchor->getLoc(),
+                           "option 'grad-rounding': unknown rounding '")
+           << value
+           << "' (expected nearest, nearest_log, nearest_even, stochastic or "
+              "stochastic_underflow)";
+  return success();
+}
+
 LogicalResult mlir::quant4::checkDgradPhaseOption(Operation *anchor,
                                                   unsigned phase) {
   if (phase > 1)
@@ -309,7 +325,9 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
   s.policy = r.policy;
   if (s.policy == PolicyKind::GradScale && !options.gradScale)
     s.policy = PolicyKind::Amax;
-  s.rounding = r.rounding;
+  s.rounding = kind == OperandKind::Gradient && options.gradRounding
+                   ? *options.gradRounding
+                   : r.rounding;
   s.blockScale = blockScaleType(ctx, r.blockScale);
   s.tensorScale = r.tensorScale;
   s.blockK = r.blockK;

@@ -92,6 +92,11 @@ defvar TprOption = Option<"tpr", "tpr", "bool", "true",
 defvar DgradPhaseOption = Option<"dgradPhase", "dgrad-phase", "unsigned", "0",
     "ultralow4 with TPR: phase of the dgrad copy (the wgrad copy gets the "
     "other phase)">;
+defvar GradRoundingOption = Option<"gradRounding", "grad-rounding",
+    "std::string", "\"\"",
+    "Rounding of the gradient operands of every quantized GEMM (nearest, "
+    "nearest_log, nearest_even, stochastic, stochastic_underflow); empty = "
+    "the recipe's">;
 defvar GradScaleOption = Option<"gradScale", "gradscale", "bool", "true",
     "ultralow4: per-layer GradScale state (off: just-in-time amax scales)">;
 defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",
@@ -155,7 +160,8 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
   let options = [
     RecipeOption, OverridesOption, AccumulationOption, KeepFirstOption,
     KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
-    GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
+    GradRoundingOption, GradScaleOption, GradScaleInitOption,
+    PactAlphaInitOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];
@@ -200,8 +206,8 @@ def Quant4ThreadRecipeState : Pass<"quant4-thread-recipe-state", "ModuleOp"> {
                            "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
-    TprOption, GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
-    Fp8HistoryOption, SeedOption,
+    TprOption, GradRoundingOption, GradScaleOption, GradScaleInitOption,
+    PactAlphaInitOption, Fp8HistoryOption, SeedOption,
   ];
 }
 
@@ -226,7 +232,8 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
-    AccumulationOption, TprOption, DgradPhaseOption, GradScaleOption,
+    AccumulationOption, TprOption, DgradPhaseOption, GradRoundingOption,
+    GradScaleOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];

@@ -107,6 +107,9 @@ struct RecipeOptions {
   std::optional<AccumulationChoice> accumulation;
   bool tpr = true;
   unsigned dgradPhase = 0;
+  /// Overrides the rounding of every gradient operand when set
+  /// (`grad-rounding`).
+  std::optional<RoundingKind> gradRounding;
   bool gradScale = true;
   double gradScaleInit = 0.0009765625;
   double pactAlphaInit = 10.0;
@@ -134,6 +137,9 @@ LogicalResult
 parseAccumulationOption(Operation *anchor, StringRef value,
                         std::optional<AccumulationChoice> &out);
 LogicalResult checkDgradPhaseOption(Operation *anchor, unsigned phase);
+/// Option `grad-rounding` (empty: the recipe's).
+LogicalResult parseGradRoundingOption(Operation *anchor, StringRef value,
+                                      std::optional<RoundingKind> &out);
 /// Option `pact-update`: sgd or grad.
 LogicalResult parsePactUpdateOption(Operation *anchor, StringRef value,
                                     bool &grad);
