@@ -616,8 +616,26 @@ void addToCounter(int64_t id, const num::QuantStats &st) {
   gCounters[size_t(id)] += st;
 }
 
-/// What quantizing `in` to `codes` did (num::QuantStats::count per element,
-/// with the element's two-level scale, as quantizeImpl used it).
+/// Counts every element of `in` quantized to `f` with its two-level scale
+/// (as quantizeImpl and fakeQuantImpl use it) into counter `id`;
+/// isZero(i): element i's result is zero (num::QuantStats::count).
+template <typename IsZero>
+void countElements(const Floats &x, const View &in, const View &scale,
+                   const Granularity &g, float tScale, bool hasT,
+                   const num::Format &f, int64_t id, IsZero isZero) {
+  std::vector<float> s = gatherReal(scale, Real::F32);
+  std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
+  num::QuantStats st;
+  for (size_t i = 0; i < x.size; ++i) {
+    float si = num::twoLevelScale(
+        s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))],
+        hasT ? tScale : 1.0f);
+    st.count(f, x.data[i], si, isZero(i));
+  }
+  addToCounter(id, st);
+}
+
+/// What quantizing `in` to `codes` did.
 void countQuantizeImpl(Real k, View in, View scale, Granularity g,
                        float tScale, bool hasT, int64_t word, View codes,
                        int64_t id) {
@@ -628,16 +646,9 @@ void countQuantizeImpl(Real k, View in, View scale, Granularity g,
     return setError("numerics counter: " + e);
   if (size_t(c.numel()) != x.size)
     return setError("numerics counter: codes and input differ in size");
-  std::vector<float> s = gatherReal(scale, Real::F32);
-  std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
-  num::QuantStats st;
-  for (size_t i = 0; i < x.size; ++i) {
-    float si = num::twoLevelScale(
-        s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))],
-        hasT ? tScale : 1.0f);
-    st.count(f, x.data[i], si, num::decode(f, c.at(int64_t(i))) == 0.0f);
-  }
-  addToCounter(id, st);
+  countElements(x, in, scale, g, tScale, hasT, f, id, [&](size_t i) {
+    return num::decode(f, c.at(int64_t(i))) == 0.0f;
+  });
 }
 
 /// The same for a fake quantization `in` -> `out` (zero: out == 0).
@@ -647,16 +658,8 @@ void countFakeQuantImpl(Real k, View in, View scale, Granularity g,
   Floats x(in, k), y(out, k);
   if (x.size != y.size)
     return setError("numerics counter: input and output differ in size");
-  std::vector<float> s = gatherReal(scale, Real::F32);
-  std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
-  num::QuantStats st;
-  for (size_t i = 0; i < x.size; ++i) {
-    float si = num::twoLevelScale(
-        s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))],
-        hasT ? tScale : 1.0f);
-    st.count(f, x.data[i], si, y.data[i] == 0.0f);
-  }
-  addToCounter(id, st);
+  countElements(x, in, scale, g, tScale, hasT, f, id,
+                [&](size_t i) { return y.data[i] == 0.0f; });
 }
 
 //===-- Scale policies ----------------------------------------------------===//

@@ -763,6 +763,33 @@ static bool isZeroFill(Value v) {
   return c && c.value().isZero() && !c.value().isNegative();
 }
 
+/// Replaces the one tensor result of `op` (a linalg op on f32 tensors) by a
+/// fresh buffer that the runtime's BLAS-backed entry point `name` fills.
+/// Its arguments: `inputs` (read-only views), the init (the output buffer
+/// stands in for a zero-filled one, which is not read), the op's `scalars`,
+/// the accumulate flag, the output.
+static bool
+replaceByBlasCall(Operation *op, StringRef name, ValueRange inputs, Value init,
+                  function_ref<SmallVector<Value>(RuntimeCall &)> scalars) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  OpBuilder builder(op);
+  RuntimeCall rc(builder, op);
+  Value out = rc.alloc(type, rc.dynSizesLike(init, type));
+  bool accumulate = !isZeroFill(init);
+  SmallVector<Value> args;
+  for (Value v : inputs)
+    args.push_back(rc.buffer(v));
+  args.push_back(accumulate ? rc.buffer(init) : rc.unranked(out));
+  llvm::append_range(args, scalars(rc));
+  args.push_back(rc.i32(accumulate));
+  args.push_back(rc.unranked(out));
+  if (failed(rc.call(name, args)))
+    return false;
+  op->getResult(0).replaceAllUsesWith(rc.tensorOf(out, type));
+  op->erase();
+  return true;
+}
+
 /// Rewrites one f32 linalg.matmul into quant4_rt_matmul_f32; false if the
 /// op is not one of the handled forms.
 static bool rewriteMatmulToBlas(linalg::MatmulOp op) {
@@ -800,23 +827,11 @@ static bool rewriteMatmulToBlas(linalg::MatmulOp op) {
     b = src;
     tb = !tb;
   }
-  auto type = cast<RankedTensorType>(op->getResult(0).getType());
-  OpBuilder builder(op);
-  RuntimeCall rc(builder, op);
-  Value out = rc.alloc(type, rc.dynSizesLike(init, type));
-  bool accumulate = !isZeroFill(init);
-  SmallVector<Value> args = {rc.buffer(a),
-                             rc.buffer(b),
-                             accumulate ? rc.buffer(init) : rc.unranked(out),
-                             rc.i32(ta),
-                             rc.i32(tb),
-                             rc.i32(accumulate),
-                             rc.unranked(out)};
-  if (failed(rc.call("quant4_rt_matmul_f32", args)))
-    return false;
-  op->getResult(0).replaceAllUsesWith(rc.tensorOf(out, type));
-  op->erase();
-  return true;
+  return replaceByBlasCall(op, "quant4_rt_matmul_f32", {a, b}, init,
+                           [&](RuntimeCall &rc) {
+                             return SmallVector<Value>{rc.i32(ta),
+                                                       rc.i32(tb)};
+                           });
 }
 
 struct Quant4CPUBlasMatmulPass
@@ -846,25 +861,11 @@ static bool rewriteConvToBlas(linalg::Conv2DNhwcHwcfOp op) {
   SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
   if (strides.size() != 2 || dilations.size() != 2)
     return false;
-  auto type = cast<RankedTensorType>(op->getResult(0).getType());
-  OpBuilder builder(op);
-  RuntimeCall rc(builder, op);
-  Value out = rc.alloc(type);
-  bool accumulate = !isZeroFill(init);
-  SmallVector<Value> args = {rc.buffer(input),
-                             rc.buffer(filter),
-                             accumulate ? rc.buffer(init) : rc.unranked(out),
-                             rc.i64(strides[0]),
-                             rc.i64(strides[1]),
-                             rc.i64(dilations[0]),
-                             rc.i64(dilations[1]),
-                             rc.i32(accumulate),
-                             rc.unranked(out)};
-  if (failed(rc.call("quant4_rt_conv2d_f32", args)))
-    return false;
-  op->getResult(0).replaceAllUsesWith(rc.tensorOf(out, type));
-  op->erase();
-  return true;
+  return replaceByBlasCall(
+      op, "quant4_rt_conv2d_f32", {input, filter}, init, [&](RuntimeCall &rc) {
+        return SmallVector<Value>{rc.i64(strides[0]), rc.i64(strides[1]),
+                                  rc.i64(dilations[0]), rc.i64(dilations[1])};
+      });
 }
 
 struct Quant4CPUBlasConvPass
