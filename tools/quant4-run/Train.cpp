@@ -41,6 +41,7 @@
 #include <limits>
 #include <memory>
 #include <set>
+#include <sys/resource.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -103,7 +104,8 @@ const char *const kTrainUsage =
     "  --profile          after each epoch, where the training steps'\n"
     "                     time went: the runtime's 4-bit and f32 GEMMs\n"
     "                     and convolutions, quantization, scale policies,\n"
-    "                     and the rest (compiled element-wise code)\n"
+    "                     and the rest (compiled element-wise code);\n"
+    "                     and the process's peak resident memory\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.
@@ -395,9 +397,14 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     if (o.counters)
       llvm::outs() << "numerics counters, epoch " << m.epoch << ":\n"
                    << runner::countersTable(m.counters);
-    if (o.profile)
+    if (o.profile) {
       llvm::outs() << "profile, epoch " << m.epoch << " (training steps):\n"
                    << runner::profileTable(m.profile);
+      struct rusage usage;
+      if (getrusage(RUSAGE_SELF, &usage) == 0) // ru_maxrss: KiB on Linux
+        llvm::outs() << "  peak resident memory of the process so far: "
+                     << (usage.ru_maxrss + 512) / 1024 << " MB\n";
+    }
     llvm::outs().flush();
   };
 
