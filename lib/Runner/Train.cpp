@@ -564,8 +564,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (!paramsName.empty())
     m.params = module.lookupSymbol<func::FuncOp>(paramsName);
   m.imported = bool(paramsFn);
-  for (std::string &name : q4::getCounterNames(module))
-    m.counterNames.push_back(std::move(name));
+  llvm::SmallVector<std::string> counters = q4::getCounterNames(module);
+  m.counterNames.assign(counters.begin(), counters.end());
   return m;
 }
 

@@ -40,6 +40,13 @@ struct AttachCountersPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // The option first: a bad one leaves the IR as it was.
+    for (const std::string &name : functions)
+      if (!module.lookupSymbol<func::FuncOp>(name)) {
+        mlir::emitError(module.getLoc(), "option 'functions': no function @")
+            << name;
+        return signalPassFailure();
+      }
     module.walk([](Operation *op) { op->removeAttr(attrs::kCounter); });
     SmallVector<std::string> names;
     auto attach = [&](Operation *op, std::string name) {
@@ -73,12 +80,6 @@ struct AttachCountersPass
           attach(op, prefix + "out");
       });
     }
-    for (const std::string &name : functions)
-      if (!module.lookupSymbol<func::FuncOp>(name)) {
-        mlir::emitError(module.getLoc(), "option 'functions': no function @")
-            << name;
-        return signalPassFailure();
-      }
     setCounterNames(module, names);
   }
 };
