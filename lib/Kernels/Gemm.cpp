@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelsImpl.h"
+#include "quant4/Kernels/Workspace.h"
 
 #include <cassert>
 #include <cmath>
@@ -164,14 +165,24 @@ std::string conv2d(const num::ConvShape &s, const Operand &input,
       input.codes && filter.codes && out);
   if (!v.empty())
     return v;
-  // im2col of the codes, in the reduction order of num::referenceConv2D.
+  // im2col of the codes, in the reduction order of num::referenceConv2D,
+  // by runs (one window row of codes is contiguous in NHWC), output rows
+  // split over the pool.
   int M = s.N * s.outH() * s.outW(), K = s.KH * s.KW * s.C;
-  std::vector<uint8_t> col(size_t(M) * K);
-  num::forEachConvTap(s, [&](size_t i, size_t src) {
-    col[i] = uint8_t(codeAt(input.codes, input.layout, src));
+  auto *col = static_cast<uint8_t *>(
+      scratch(ScratchSlot::ConvCodes, size_t(M) * K));
+  int pieces = size_t(M) * K >= (size_t(1) << 16) ? opts.threads : 1;
+  pieces = std::max(1, std::min(pieces, M));
+  parallelFor(pieces, pieces, [&](int t) {
+    num::forEachConvRun(
+        s,
+        [&](size_t dst, size_t src, size_t len) {
+          unpackRun(input.codes, input.layout, src, int(len), &col[dst]);
+        },
+        size_t(M) * t / pieces, size_t(M) * (t + 1) / pieces);
   });
   Operand A = input;
-  A.codes = col.data();
+  A.codes = col;
   A.layout = CodeLayout::Byte;
   A.transposed = false;
   return gemm(M, s.F, K, A, filter, acc, out, opts);

@@ -83,7 +83,7 @@ static void gemmExactGroups(int M, int N, int K, const Operand &Aop,
   Int8Micro micro8 = G == 4 ? int8Micro(isa, peak != nullptr) : nullptr;
 
   // `wide` is captured by value: the offset epilogue below sets it per
-  // thread (std::thread copies the lambda), so one thread finishing early
+  // range (parallelRows copies the lambda), so one range finishing early
   // must not switch another, still accumulating, thread to the wide path.
   parallelRows(M, sh.MR, threads, [&, wide](int m0, int m1) mutable {
     int32_t localPeak = 0;

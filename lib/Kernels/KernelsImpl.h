@@ -32,13 +32,13 @@
 #define QUANT4_LIB_KERNELS_KERNELSIMPL_H
 
 #include "quant4/Kernels/Gemm.h"
+#include "quant4/Kernels/Parallel.h"
 #include "quant4/Numerics/Rounding.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <new>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -369,29 +369,21 @@ constexpr int kKC = 256;
 constexpr int kKCInt = 512; // reduction steps per block (int16, in pairs)
 
 /// Splits [0, M) into `threads` contiguous ranges aligned to MR and runs fn
-/// on each: the first range on the calling thread, the others on new
-/// threads. Each thread gets its own copy of fn (the others are copied
-/// before the calling thread runs its own).
+/// on each, on the persistent pool (Parallel.h). Each range gets its own
+/// copy of fn, so state a lambda captures by value is per range.
 template <typename Fn> void parallelRows(int M, int MR, int threads, Fn fn) {
   int panels = (M + MR - 1) / MR;
   threads = std::max(1, std::min(threads, panels));
   if (threads == 1)
     return fn(0, M);
-  auto range = [&](int t) {
+  parallelFor(threads, threads, [&](int t) {
     int p0 = panels * t / threads, p1 = panels * (t + 1) / threads;
-    return std::make_pair(p0 * MR, std::min(M, p1 * MR));
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) {
-    auto [m0, m1] = range(t);
-    if (m0 < m1)
-      pool.emplace_back(fn, m0, m1);
-  }
-  auto [m0, m1] = range(0);
-  if (m0 < m1)
-    fn(m0, m1);
-  for (auto &th : pool)
-    th.join();
+    int m0 = p0 * MR, m1 = std::min(M, p1 * MR);
+    if (m0 < m1) {
+      Fn local = fn;
+      local(m0, m1);
+    }
+  });
 }
 
 inline float scaleOf(const Operand &op, int index) {

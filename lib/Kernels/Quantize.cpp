@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Kernels/Quantize.h"
+#include "quant4/Kernels/Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -265,8 +265,7 @@ void quantize(const Format &f, const float *x, size_t n, float scale,
   if (threads == 1)
     return quantizePiece(f, t, x, 0, n, scale, r, key, indexBase, out, layout,
                          outOffset);
-  std::vector<std::thread> pool;
-  for (int k = 0; k < threads; ++k) {
+  parallelFor(threads, threads, [&](int k) {
     size_t b = n * k / threads, e = n * (k + 1) / threads;
     // Align piece borders so that outOffset + border is even.
     auto align = [&](size_t v) {
@@ -274,11 +273,9 @@ void quantize(const Format &f, const float *x, size_t n, float scale,
     };
     b = align(b), e = align(e);
     if (b < e)
-      pool.emplace_back(quantizePiece, std::cref(f), t, x, b, e, scale, r, key,
-                        indexBase, out, layout, outOffset);
-  }
-  for (auto &th : pool)
-    th.join();
+      quantizePiece(f, t, x, b, e, scale, r, key, indexBase, out, layout,
+                    outOffset);
+  });
 }
 
 } // namespace quant4::kernels

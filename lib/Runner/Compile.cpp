@@ -11,7 +11,9 @@
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/InitAll.h"
 #include "quant4/Target/LLVMIR/Quant4ToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <functional>
@@ -40,10 +42,11 @@ bool isLoweredToLLVM(ModuleOp module) {
   return true;
 }
 
-LogicalResult lowerToLLVM(ModuleOp module, bool blas) {
+LogicalResult lowerToLLVM(ModuleOp module, bool blas, bool profile) {
   PassManager pm(module->getContext(), ModuleOp::getOperationName());
   mlir::quant4::Quant4CPUPipelineOptions options;
   options.blas = blas;
+  options.profile = profile;
   mlir::quant4::buildQuant4CPUPipeline(pm, options);
   return pm.run(module);
 }
@@ -60,10 +63,23 @@ createEngine(ModuleOp module, unsigned optLevel, const rt::Symbol *symbols) {
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  // The optimisation pipeline sees the host CPU (its vector registers and
+  // costs): without a target machine LLVM's loop and SLP vectorisers think
+  // the target has no vectors and leave every loop scalar. Codegen targets
+  // the same host. Vectorisation keeps every result bit: LLVM reorders
+  // floating-point reductions only under fast-math flags, which the
+  // pipeline never sets, and it fuses multiply-adds only where the IR asks
+  // for one (math.fma).
+  auto hostBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!hostBuilder)
+    return hostBuilder.takeError();
+  auto host = hostBuilder->createTargetMachine();
+  if (!host)
+    return host.takeError();
+  std::unique_ptr<llvm::TargetMachine> hostMachine = std::move(*host);
   // ExecutionEngineOptions keeps a function_ref: this must outlive create().
   std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, hostMachine.get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
   llvm::StringRef runnerUtils[] = {QUANT4_C_RUNNER_UTILS};

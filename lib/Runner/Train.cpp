@@ -1093,7 +1093,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
                          : model->forward.getName().str();
 
   // -- Lower and JIT-compile --------------------------------------------------
-  if (failed(lowerToLLVM(module)))
+  if (failed(lowerToLLVM(module, /*blas=*/true, o.profile)))
     return error("lowering '" + o.model + "' with quant4-cpu-pipeline failed");
   auto maybeEngine = createEngine(module, o.optLevel);
   if (!maybeEngine)
@@ -1333,7 +1333,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
             {quant4_rt_profile_class_name(c), double(ns) * 1e-9, calls});
         runtimeSeconds += double(ns) * 1e-9;
       }
-      m.profile.push_back({"compiled code and batch copy",
+      // Allocation, scalar code between ops, the driver's batch copy.
+      m.profile.push_back({"other (allocation, batch copy)",
                            std::max(0.0, epochTime - runtimeSeconds), 0});
       quant4_rt_profile_enable(0);
     }

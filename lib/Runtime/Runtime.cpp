@@ -8,6 +8,8 @@
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h" // header-only, standard headers
 #include "quant4/Kernels/Gemm.h"
+#include "quant4/Kernels/Parallel.h"
+#include "quant4/Kernels/Workspace.h"
 #include "quant4/Kernels/Quantize.h"
 #include "quant4/Numerics/Numerics.h"
 
@@ -27,7 +29,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace quant4;
@@ -577,16 +578,11 @@ void sgemmAccumulate(int64_t M, int64_t N, int64_t K, const float *A,
     }
   };
   int64_t threads = std::min<int64_t>(gThreads.load(), blocks);
-  if (threads <= 1 || M * N * K < (int64_t(1) << 18)) {
-    runBlocks(0, blocks);
-  } else {
-    std::vector<std::thread> pool;
-    for (int64_t t = 0; t < threads; ++t)
-      pool.emplace_back(runBlocks, blocks * t / threads,
-                        blocks * (t + 1) / threads);
-    for (auto &th : pool)
-      th.join();
-  }
+  if (threads <= 1 || M * N * K < (int64_t(1) << 18))
+    threads = 1;
+  kernels::parallelFor(int(threads), int(threads), [&](int t) {
+    runBlocks(blocks * t / threads, blocks * (t + 1) / threads);
+  });
 #else
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
@@ -965,9 +961,19 @@ void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
   // im2col in the reduction order (kh, kw, c) of num::forEachConvTap: the
   // HWCF filter is then the K × F matrix as stored.
   Floats x(iv, Real::F32), w(fv, Real::F32);
-  std::vector<float> col(size_t(M * K));
-  num::forEachConvTap(sh, [&](size_t i, size_t src) { col[i] = x.data[src]; });
-  sgemmAccumulate(M, N, K, col.data(), K, false, w.data, N, false, c.data);
+  auto *col = static_cast<float *>(
+      kernels::scratch(kernels::ScratchSlot::ConvF32, size_t(M * K) * 4));
+  int pieces = M * K >= (int64_t(1) << 16) ? gThreads.load() : 1;
+  pieces = int(std::max<int64_t>(1, std::min<int64_t>(pieces, M)));
+  kernels::parallelFor(pieces, pieces, [&](int t) {
+    num::forEachConvRun(
+        sh,
+        [&](size_t dst, size_t src, size_t len) {
+          std::copy(x.data + src, x.data + src + len, &col[dst]);
+        },
+        size_t(M) * t / pieces, size_t(M) * (t + 1) / pieces);
+  });
+  sgemmAccumulate(M, N, K, col, K, false, w.data, N, false, c.data);
   c.finish();
 }
 
@@ -989,10 +995,31 @@ int32_t quant4_rt_profile_read(int32_t cls, uint64_t *ns, uint64_t *calls) {
 
 const char *quant4_rt_profile_class_name(int32_t cls) {
   static const char *const names[QUANT4_RT_PROFILE_CLASSES] = {
-      "4-bit GEMM",        "4-bit conv",   "f32 GEMM (BLAS)",
-      "f32 conv (BLAS)",   "quantize",     "scale policies",
-      "numerics counters"};
+      "4-bit GEMM",        "4-bit conv",
+      "f32 GEMM (BLAS)",   "f32 conv (BLAS)",
+      "quantize",          "scale policies",
+      "numerics counters", "element-wise (compiled)",
+      "reductions (compiled)", "data movement (compiled)",
+      "f32 GEMM/conv (loops)"};
   return cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES ? names[cls] : nullptr;
+}
+
+int64_t quant4_rt_profile_begin(void) {
+  if (!gProfile.load(std::memory_order_relaxed))
+    return 0;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void quant4_rt_profile_end(int32_t cls, int64_t t0) {
+  if (t0 == 0 || cls < 0 || cls >= QUANT4_RT_PROFILE_CLASSES ||
+      !gProfile.load(std::memory_order_relaxed))
+    return;
+  int64_t now = quant4_rt_profile_begin();
+  gProfileNs[cls].fetch_add(uint64_t(std::max<int64_t>(0, now - t0)),
+                            std::memory_order_relaxed);
+  gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
 }
 
 void quant4_rt_counters_reset(int32_t n) {
@@ -1322,6 +1349,8 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_profile_enable),
       Q4RT_SYM(quant4_rt_profile_read),
       Q4RT_SYM(quant4_rt_profile_class_name),
+      Q4RT_SYM(quant4_rt_profile_begin),
+      Q4RT_SYM(quant4_rt_profile_end),
       Q4RT_SYM(quant4_rt_counters_reset),
       Q4RT_SYM(quant4_rt_counters_size),
       Q4RT_SYM(quant4_rt_counter_read),

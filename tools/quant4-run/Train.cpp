@@ -104,8 +104,10 @@ const char *const kTrainUsage =
     "  --profile          after each epoch, where the training steps'\n"
     "                     time went: the runtime's 4-bit and f32 GEMMs\n"
     "                     and convolutions, quantization, scale policies,\n"
-    "                     and the rest (compiled element-wise code);\n"
-    "                     and the process's peak resident memory\n"
+    "                     the compiled code's element-wise ops,\n"
+    "                     reductions and data movement (timed per op),\n"
+    "                     the rest; and the process's peak resident\n"
+    "                     memory\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.

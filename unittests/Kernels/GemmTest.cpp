@@ -784,13 +784,22 @@ TEST(KernelGemm, Errors) {
   EXPECT_NE(kernels::gemm(-1, 2, 1, B, B, {AccumKind::F32, 0}, out), "");
 }
 
-TEST(KernelConv, MatchesReferenceConvolution) {
+// Per-tap runs (dilationW 2) and window-row runs (dilationW 1) of im2col,
+// byte and packed codes (C = 3: runs start at odd nibbles), on rows split
+// over 1 and 2 threads; large enough (M·K >= 2^16) for the split.
+class KernelConv : public ::testing::TestWithParam<int> {};
+
+TEST_P(KernelConv, MatchesReferenceConvolution) {
   std::mt19937 rng(8);
   num::ConvShape s;
   s.N = 2, s.H = 9, s.W = 8, s.C = 3, s.KH = 3, s.KW = 2, s.F = 5;
-  s.strideH = 2, s.dilationW = 2;
+  s.strideH = 2, s.dilationW = GetParam();
+  if (GetParam() == 1) // the im2col is split over the threads
+    s.N = 40, s.H = 20, s.W = 20, s.KW = 3;
   Format u4 = Format::uint(4), i4 = Format::sint(4);
   auto in = randomCodes(u4, size_t(s.N) * s.H * s.W * s.C, rng);
+  std::vector<uint8_t> packedIn((in.size() + 1) / 2);
+  kernels::packCodes4(in.data(), in.size(), packedIn.data());
   auto f = randomCodes(i4, size_t(s.KH) * s.KW * s.C * s.F, rng);
   std::vector<float> fs(s.F);
   for (auto &x : fs)
@@ -805,13 +814,17 @@ TEST(KernelConv, MatchesReferenceConvolution) {
                   {i4, wf.data(), num::ScaleLayout::Outer, fs.data(), 0, 1.0f},
                   {k, 0}, ref.data()),
               "");
-    for (int threads : {1, 2}) {
+    for (int threads : {1, 2})
+    for (bool packed : {false, true}) {
       const char *path = "";
       kernels::Options opts;
       opts.threads = threads;
       opts.pathTaken = &path;
+      std::fill(out.begin(), out.end(), -1.0f);
       ASSERT_EQ(kernels::conv2d(s,
-                                {u4, in.data(), CodeLayout::Byte,
+                                {u4, packed ? packedIn.data() : in.data(),
+                                 packed ? CodeLayout::Packed4
+                                        : CodeLayout::Byte,
                                  num::ScaleLayout::Tensor, &is},
                                 {i4, f.data(), CodeLayout::Byte,
                                  num::ScaleLayout::Outer, fs.data()},
@@ -820,10 +833,12 @@ TEST(KernelConv, MatchesReferenceConvolution) {
       // The im2col GEMM takes the fast paths of uint4 x int4.
       expectPath(path, expectedPaths({u4, i4, {k, 0}}, opts.isa, false, false));
       EXPECT_EQ(std::memcmp(out.data(), ref.data(), outN * 4), 0)
-          << num::accumName(k);
+          << num::accumName(k) << " threads " << threads << " packed "
+          << packed;
     }
   }
 }
+INSTANTIATE_TEST_SUITE_P(DilationW, KernelConv, ::testing::Values(1, 2));
 
 } // namespace
 

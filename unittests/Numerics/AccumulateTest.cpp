@@ -363,6 +363,51 @@ TEST(Conv, C47_MatchesDirectLoop) {
   }
 }
 
+// The im2col runs are the C47 order: entry r·K + (kh·KW + kw)·C + c reads
+// input (n, oh·sH + kh·dH, ow·sW + kw·dW, c), every entry once, runs in
+// increasing order; a row range gives exactly those rows' entries.
+TEST(Conv, C47_RunsCoverTheIm2colMatrixInOrder) {
+  for (auto [strideB, dilB] : {std::pair{1, 1}, std::pair{2, 1}, std::pair{1, 2}, std::pair{2, 3}}) {
+    size_t stride = size_t(strideB), dil = size_t(dilB);
+    ConvShape s;
+    s.N = 2; s.H = 9; s.W = 8; s.C = 3; s.KH = 2; s.KW = 3; s.F = 1;
+    s.strideH = s.strideW = int(stride);
+    s.dilationH = s.dilationW = int(dil);
+    size_t OH = size_t(s.outH()), OW = size_t(s.outW());
+    size_t M = size_t(s.N) * OH * OW, K = size_t(s.KH) * s.KW * s.C;
+    auto expectedSrc = [&](size_t i) {
+      size_t r = i / K, k = i % K;
+      size_t n = r / (OH * OW), oh = r / OW % OH, ow = r % OW;
+      size_t kh = k / (size_t(s.KW) * s.C), kw = k / s.C % s.KW, c = k % s.C;
+      return ((n * s.H + oh * stride + kh * dil) * s.W + ow * stride +
+              kw * dil) * s.C + c;
+    };
+    std::vector<int> seen(M * K, 0);
+    size_t next = 0;
+    forEachConvRun(s, [&](size_t dst, size_t src, size_t len) {
+      EXPECT_EQ(dst, next);
+      EXPECT_EQ(len, dil == 1 ? size_t(s.KW) * s.C : size_t(s.C));
+      for (size_t j = 0; j < len; ++j) {
+        EXPECT_EQ(src + j, expectedSrc(dst + j)) << "entry " << dst + j;
+        seen[dst + j]++;
+      }
+      next = dst + len;
+    });
+    EXPECT_EQ(next, M * K);
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), ptrdiff_t(M * K));
+    // Rows [3, 7) only (clipped to the M rows).
+    size_t first = SIZE_MAX, last = 0;
+    forEachConvRun(
+        s,
+        [&](size_t dst, size_t, size_t len) {
+          first = std::min(first, dst), last = std::max(last, dst + len);
+        },
+        3, 7);
+    EXPECT_EQ(first, 3 * K);
+    EXPECT_EQ(last, std::min<size_t>(7, M) * K);
+  }
+}
+
 TEST(Conv, C47_ReductionOrderIsKhKwC) {
   // 1x1x5x1 input, 1x5x1x1 filter: products in (kh, kw, c) order are 4096,
   // 1, 1, 1, 1 -> FP16 gives 4096; the reverse order gives 4100.

@@ -38,6 +38,12 @@ struct Quant4CPUPipelineOptions
                      "place deallocations in to upstream's "
                      "buffer-deallocation-pipeline (false: fail instead)"),
       llvm::cl::init(true)};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time the compiled code by class of op "
+                     "(quant4-cpu-profile-regions; quant4-run train "
+                     "--profile)"),
+      llvm::cl::init(false)};
 };
 
 /// The full CPU flow on a module: tosa -> linalg, quant4-cpu-export-signatures,

@@ -239,11 +239,53 @@ def ConvertLinalgToLoopsLinear : Pass<"convert-linalg-to-loops-linear",
     the same IR on the project's pipelines (checked by comparing the
     lowered 64- and 256-layer benchmark steps) in time linear in the step.
     (Formerly `quant4-cpu-linalg-to-loops`, which remains an alias.)
+
+    It also lowers a statically shaped `memref.copy` whose source or
+    target is not contiguous (a strided subview, as max-pool backward
+    scatters into its window taps) to the loops of a `linalg.copy`: the
+    LLVM lowering would otherwise call the C runner utilities'
+    `memrefCopy`, which computes an index per element. Contiguous copies
+    stay `memref.copy` (a `memcpy`).
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::affine::AffineDialect"];
+}
+
+def Quant4CPUProfileRegions : Pass<"quant4-cpu-profile-regions",
+                                   "ModuleOp"> {
+  let summary = "Time every linalg op and memref.copy on buffers by class "
+                "(quant4-run train --profile)";
+  let description = [{
+    Brackets every `linalg` op with buffer semantics and every `memref.copy`
+    in a function body with two runtime calls,
+
+    ```mlir
+    %t0 = func.call @quant4_rt_profile_begin() : () -> i64
+    linalg.generic ... // the op, unchanged
+    func.call @quant4_rt_profile_end(%class, %t0) : (i32, i64) -> ()
+    ```
+
+    so that the profile of `quant4-run train --profile` splits the
+    JIT-compiled part of a step by what it does. The class is decided from
+    the op's structure, not its name:
+
+    | class | ops |
+    |---|---|
+    | element-wise | `linalg.generic` with only parallel loops that computes something |
+    | reductions | any op with a reduction loop but no contraction (`linalg.generic` sums, `linalg.pooling_*`) |
+    | data movement | `linalg.fill`, `linalg.copy`, `linalg.transpose`, `linalg.broadcast`, `memref.copy`, and parallel `linalg.generic`s whose body only yields block arguments |
+    | f32 GEMM/conv (loops) | contractions and convolutions left to loops (`blas=false`) |
+
+    The calls cost two clock reads per op and do not change any result
+    (they take no operand of the op). `quant4-cpu-pipeline{profile=true}`
+    runs the pass after bufferization; without it the lowered code has no
+    profiling calls.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 def Quant4CPUUntieInits : Pass<"quant4-cpu-untie-inits", "func::FuncOp"> {

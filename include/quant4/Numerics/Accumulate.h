@@ -5,6 +5,7 @@
 #include "quant4/Numerics/Format.h"
 #include "quant4/Numerics/Rounding.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <cstddef>
@@ -147,22 +148,40 @@ std::string validateConv2D(const ConvShape &s, bool inputScalePerTensor,
                            bool pointersNonNull);
 
 /// The reduction order of a convolution as a GEMM (im2col): output row
-/// r = (n, oh, ow) row-major, reduction index k = (kh·KW + kw)·C + c. Calls
-/// fn(r·K + k, input element index) for every entry, in that order.
+/// r = (n, oh, ow) row-major, reduction index k = (kh·KW + kw)·C + c.
+/// Calls fn(dst, src, len) for runs of entries that are consecutive both in
+/// the im2col matrix (dst = r·K + k) and in the NHWC input (src), in
+/// increasing dst order and covering every entry of output rows [r0, r1)
+/// once: runs of KW·C entries (one window row) when dilationW is 1, else of
+/// C (one tap).
+template <typename Fn>
+void forEachConvRun(const ConvShape &s, Fn fn, size_t r0 = 0,
+                    size_t r1 = SIZE_MAX) {
+  size_t OH = size_t(s.outH()), OW = size_t(s.outW());
+  r1 = std::min(r1, size_t(s.N) * OH * OW);
+  bool rowRuns = s.dilationW == 1;
+  size_t taps = rowRuns ? 1 : size_t(s.KW);
+  size_t len = rowRuns ? size_t(s.KW) * s.C : size_t(s.C);
+  size_t K = size_t(s.KH) * s.KW * s.C;
+  for (size_t r = r0; r < r1; ++r) {
+    size_t n = r / (OH * OW), oh = r / OW % OH, ow = r % OW;
+    size_t dst = r * K;
+    for (int kh = 0; kh < s.KH; ++kh)
+      for (size_t kw = 0; kw < taps; ++kw) {
+        size_t ih = oh * s.strideH + size_t(kh) * s.dilationH;
+        size_t iw = ow * s.strideW + kw * s.dilationW;
+        fn(dst, ((n * s.H + ih) * s.W + iw) * s.C, len);
+        dst += len;
+      }
+  }
+}
+
+/// forEachConvRun element by element: fn(dst, src) for every entry.
 template <typename Fn> void forEachConvTap(const ConvShape &s, Fn fn) {
-  int OH = s.outH(), OW = s.outW();
-  size_t i = 0;
-  for (int n = 0; n < s.N; ++n)
-    for (int oh = 0; oh < OH; ++oh)
-      for (int ow = 0; ow < OW; ++ow)
-        for (int kh = 0; kh < s.KH; ++kh)
-          for (int kw = 0; kw < s.KW; ++kw) {
-            size_t ih = size_t(oh) * s.strideH + size_t(kh) * s.dilationH;
-            size_t iw = size_t(ow) * s.strideW + size_t(kw) * s.dilationW;
-            size_t base = ((size_t(n) * s.H + ih) * s.W + iw) * s.C;
-            for (int c = 0; c < s.C; ++c)
-              fn(i++, base + c);
-          }
+  forEachConvRun(s, [&](size_t dst, size_t src, size_t len) {
+    for (size_t j = 0; j < len; ++j)
+      fn(dst + j, src + j);
+  });
 }
 std::string referenceConv2D(const ConvShape &s, const QOperand &input,
                             const QOperand &filter, Accumulation acc,

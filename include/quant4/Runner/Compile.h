@@ -35,8 +35,11 @@ bool isLoweredToLLVM(mlir::ModuleOp module);
 
 /// Lowers `module` in place with quant4-cpu-pipeline; `blas` is the
 /// pipeline's option of that name (f32 matmuls on OpenBLAS, else as
-/// k-ascending loops). Failures are diagnostics on the module's context.
-mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module, bool blas = true);
+/// k-ascending loops); `profile` times the compiled ops by class
+/// (quant4-cpu-profile-regions). Failures are diagnostics on the module's
+/// context.
+mlir::LogicalResult lowerToLLVM(mlir::ModuleOp module, bool blas = true,
+                                bool profile = false);
 
 /// JIT-compiles a module lowered by quant4-cpu-pipeline and initializes it:
 /// LLVM optimization at `optLevel` (0-3), MLIR's C runner utilities loaded

@@ -89,6 +89,12 @@ enum : int32_t {
                                 // decode_scale, pack4, unpack4
   QUANT4_RT_PROFILE_SCALE,      // quant4_rt_scale_*
   QUANT4_RT_PROFILE_COUNTERS,   // quant4_rt_count_*
+  // Compiled code, timed by quant4_rt_profile_begin/end around each op
+  // (quant4-cpu-profile-regions):
+  QUANT4_RT_PROFILE_ELEMENTWISE, // parallel linalg.generic
+  QUANT4_RT_PROFILE_REDUCTION,   // reductions, pooling
+  QUANT4_RT_PROFILE_DATAMOVE,    // fill, copy, transpose, broadcast
+  QUANT4_RT_PROFILE_LOOPGEMM,    // f32 contractions left to loops
   QUANT4_RT_PROFILE_CLASSES
 };
 
@@ -210,6 +216,12 @@ void quant4_rt_profile_enable(int32_t on);
 int32_t quant4_rt_profile_read(int32_t cls, uint64_t *ns, uint64_t *calls);
 /// "4-bit GEMM", ... (null out of range).
 const char *quant4_rt_profile_class_name(int32_t cls);
+/// The clock (ns) at the start of a compiled op (0 while the profile is
+/// off) ...
+int64_t quant4_rt_profile_begin(void);
+/// ... and its end: adds the time since `t0` and one call to class `cls`
+/// (nothing while the profile is off or when t0 is 0).
+void quant4_rt_profile_end(int32_t cls, int64_t t0);
 
 // -- Numerics counters (quant4-attach-counters; docs/Recipes.md) ------------
 /// Reserves n counters, all zero (n = 0: none). Counters are integer sums:

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -39,11 +40,34 @@ struct LinalgOpToLoops : RewritePattern {
   }
 };
 
+/// memref.copy between buffers that are not both contiguous (a strided
+/// subview: e.g. max-pool backward's scatter into its window taps) →
+/// linalg.copy, then loops like any linalg op. The LLVM lowering would
+/// call the C runner utilities' generic memrefCopy, element by element
+/// with index arithmetic per element; loops with a unit-stride inner
+/// dimension compile to plain (vectorisable) code.
+struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto src = dyn_cast<MemRefType>(op.getSource().getType());
+    auto dst = dyn_cast<MemRefType>(op.getTarget().getType());
+    if (!src || !dst || !src.hasStaticShape() ||
+        (memref::isStaticShapeAndContiguousRowMajor(src) &&
+         memref::isStaticShapeAndContiguousRowMajor(dst)))
+      return rewriter.notifyMatchFailure(op, "contiguous or unranked copy");
+    linalg::CopyOp::create(rewriter, op.getLoc(), ValueRange{op.getSource()},
+                           ValueRange{op.getTarget()});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct LinalgToLoopsPass
     : mlir::quant4::impl::ConvertLinalgToLoopsLinearBase<LinalgToLoopsPass> {
   LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet set(ctx);
-    set.add<LinalgOpToLoops>(ctx);
+    set.add<LinalgOpToLoops, StridedCopyToLinalg>(ctx);
     memref::DimOp::getCanonicalizationPatterns(set, ctx);
     tensor::DimOp::getCanonicalizationPatterns(set, ctx);
     affine::AffineApplyOp::getCanonicalizationPatterns(set, ctx);

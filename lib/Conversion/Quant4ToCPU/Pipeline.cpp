@@ -60,6 +60,10 @@ void mlir::quant4::buildQuant4CPUPipeline(
   }
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(canonicalizer());
+  // Producer/consumer fusion of element-wise linalg ops (and of element-wise
+  // producers into reductions): one loop nest and no intermediate buffer
+  // per chain. Each element's scalar ops stay the same, in the same order.
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   // Bufferization: functions take and return identity-layout memrefs.
   bufferization::OneShotBufferizePassOptions bufOpts;
   bufOpts.bufferizeFunctionBoundaries = true;
@@ -75,6 +79,8 @@ void mlir::quant4::buildQuant4CPUPipeline(
   Quant4CPUBufferDeallocOptions deallocOpts;
   deallocOpts.allowFallback = options.deallocFallback;
   pm.addPass(createQuant4CPUBufferDealloc(deallocOpts));
+  if (options.profile)
+    pm.addPass(createQuant4CPUProfileRegions());
   pm.addPass(createCSEPass());
   pm.addPass(canonicalizer());
   // bufferization.clone (deallocation's copy of a returned dynamically

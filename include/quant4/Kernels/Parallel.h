@@ -1,0 +1,57 @@
+//===- Parallel.h - the runtime's persistent worker pool --------*- C++ -*-===//
+//
+// Every parallel loop of the kernels and the runtime (GEMM row panels,
+// convolution im2col, quantization pieces, BLAS row blocks) runs on one pool
+// of worker threads that live for the whole process: a call hands out task
+// indices, it does not create threads or allocate.
+//
+// Determinism is the caller's contract, as before the pool: a task is a
+// fixed piece of work (a fixed range of rows, a fixed block) whose result
+// does not depend on which thread runs it or when, and tasks write disjoint
+// outputs. The pool only decides who runs a task; the pieces are fixed by
+// the caller from the problem and the requested thread count.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_KERNELS_PARALLEL_H
+#define QUANT4_KERNELS_PARALLEL_H
+
+#include <cstdint>
+#include <type_traits>
+
+namespace quant4::kernels {
+
+/// A non-owning reference to a callable taking a task index.
+class TaskRef {
+public:
+  /// `fn` must outlive the TaskRef (a lambda passed to parallelFor does).
+  template <typename Fn, typename = std::enable_if_t<
+                             !std::is_same_v<std::decay_t<Fn>, TaskRef>>>
+  TaskRef(Fn &&fn) // NOLINT: implicit, like llvm::function_ref
+      : obj_(const_cast<void *>(static_cast<const void *>(&fn))),
+        call_([](void *o, int t) {
+          (*static_cast<std::remove_reference_t<Fn> *>(o))(t);
+        }) {}
+  void operator()(int task) const { call_(obj_, task); }
+
+private:
+  void *obj_;
+  void (*call_)(void *, int);
+};
+
+/// Runs fn(t) for every t in [0, tasks) and returns when all have finished:
+/// on the calling thread and up to `threads` - 1 pool workers (started on
+/// first use, kept for the process). A call from inside a task, or with
+/// threads <= 1 or tasks <= 1, runs the tasks on the calling thread in
+/// order. Calls from different application threads are serialised.
+void parallelFor(int tasks, int threads, TaskRef fn);
+
+/// Workers the pool has started so far (for tests and the profile).
+int poolWorkers();
+
+/// Threads created by the pool since the process started: stays at the
+/// largest thread count used minus one however many calls run.
+int64_t poolThreadsCreated();
+
+} // namespace quant4::kernels
+
+#endif // QUANT4_KERNELS_PARALLEL_H
