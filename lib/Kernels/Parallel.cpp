@@ -1,25 +1,59 @@
 //===- Parallel.cpp - the runtime's persistent worker pool ----------------===//
 //
-// One job at a time: the caller publishes (fn, task count), wakes the
-// workers it wants, takes tasks itself from a shared counter, and waits
-// until every task has finished. Workers sleep on a condition variable
-// between jobs (this machine's cores are often shared; spinning would take
-// them from the calling thread).
+// One job at a time. The caller publishes (fn, task count) under a new job
+// id, takes tasks itself, and waits until every task has finished. Tasks
+// are claimed from one 64-bit counter holding (job id << 32 | next task)
+// with compare-and-swap, so a worker that is late for a job can never take
+// a task of the next one.
+//
+// Waiting spins for a while before it sleeps: a training step alternates
+// parallel kernels with serial compiled code every few hundred
+// microseconds, and on a virtual machine waking a sleeping thread (an
+// inter-processor interrupt to a halted virtual CPU) costs tens of
+// microseconds; sleeping workers made two threads slower than one.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Kernels/Parallel.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace quant4::kernels {
 namespace {
 
 thread_local bool tInsideTask = false;
+
+/// How long a waiting thread spins before it sleeps.
+constexpr std::chrono::microseconds kSpin{300};
+
+inline void cpuRelax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+/// Spins until done() or kSpin has passed; returns done().
+template <typename Done> bool spinUntil(Done done) {
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 1;; ++i) {
+    if (done())
+      return true;
+    cpuRelax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() - start > kSpin)
+      return done();
+  }
+}
 
 class Pool {
 public:
@@ -37,23 +71,32 @@ public:
     std::lock_guard<std::mutex> serial(callMutex_);
     int helpers = std::min(threads, tasks) - 1;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
+      std::lock_guard<std::mutex> lock(mutex_);
       while (int(workers_.size()) < helpers) {
         workers_.emplace_back([this, id = int(workers_.size())] { loop(id); });
         created_.fetch_add(1);
       }
-      job_ = &fn;
-      tasks_ = tasks;
-      helpers_ = helpers;
-      next_.store(0);
-      pending_ = tasks;
-      ++generation_;
     }
-    wake_.notify_all();
-    work();
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0 && busy_ == 0; });
-    job_ = nullptr;
+    uint64_t id = published_.load(std::memory_order_relaxed) + 1;
+    job_.store(&fn, std::memory_order_relaxed);
+    tasks_.store(tasks, std::memory_order_relaxed);
+    helpers_.store(helpers, std::memory_order_relaxed);
+    pending_.store(tasks, std::memory_order_relaxed);
+    counter_.store(id << 32, std::memory_order_relaxed);
+    published_.store(id, std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (sleepers_ > 0)
+        wake_.notify_all();
+    }
+    take(id, &fn, tasks);
+    auto finished = [&] {
+      return pending_.load(std::memory_order_acquire) == 0;
+    };
+    if (!spinUntil(finished)) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, finished);
+    }
   }
 
   int workers() {
@@ -63,51 +106,67 @@ public:
   int64_t created() const { return created_.load(); }
 
 private:
-  /// Takes tasks of the current job until none is left.
-  void work() {
+  /// Claims and runs tasks of job `id` until none is left.
+  void take(uint64_t id, const TaskRef *job, int tasks) {
     int finished = 0;
-    for (int t; (t = next_.fetch_add(1)) < tasks_;) {
+    for (;;) {
+      uint64_t v = counter_.load(std::memory_order_acquire);
+      bool claimed = false;
+      while ((v >> 32) == id && int64_t(v & 0xffffffffu) < tasks) {
+        if (counter_.compare_exchange_weak(v, v + 1,
+                                           std::memory_order_acq_rel)) {
+          claimed = true;
+          break;
+        }
+      }
+      if (!claimed)
+        break;
       tInsideTask = true;
-      (*job_)(t);
+      (*job)(int(v & 0xffffffffu));
       tInsideTask = false;
       ++finished;
     }
-    if (finished) {
+    if (finished &&
+        pending_.fetch_sub(finished, std::memory_order_acq_rel) == finished) {
       std::lock_guard<std::mutex> lock(mutex_);
-      pending_ -= finished;
-      if (pending_ == 0)
-        done_.notify_all();
+      done_.notify_all();
     }
   }
 
-  void loop(int id) {
+  void loop(int index) {
     uint64_t seen = 0;
-    std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [&] {
-        return stop_ || (generation_ != seen && job_ && id < helpers_);
-      });
-      if (stop_)
-        return;
-      seen = generation_;
-      ++busy_;
-      lock.unlock();
-      work();
-      lock.lock();
-      if (--busy_ == 0)
-        done_.notify_all();
+      auto published = [&] {
+        return published_.load(std::memory_order_acquire) != seen;
+      };
+      if (!spinUntil(published)) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ++sleepers_;
+        wake_.wait(lock, [&] { return stop_ || published(); });
+        --sleepers_;
+        if (stop_)
+          return;
+      }
+      seen = published_.load(std::memory_order_acquire);
+      if (index < helpers_.load(std::memory_order_relaxed))
+        take(seen, job_.load(std::memory_order_relaxed),
+             tasks_.load(std::memory_order_relaxed));
     }
   }
 
   std::mutex callMutex_; // one job at a time
-  std::mutex mutex_;
+  std::mutex mutex_;     // workers_, sleepers_, stop_; the condition variables
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
-  const TaskRef *job_ = nullptr;
-  int tasks_ = 0, helpers_ = 0, pending_ = 0, busy_ = 0;
-  uint64_t generation_ = 0;
+  int sleepers_ = 0;
   bool stop_ = false;
-  std::atomic<int> next_{0};
+  // The current job: written by the caller before `published_` (release),
+  // read by workers after it (acquire).
+  std::atomic<const TaskRef *> job_{nullptr};
+  std::atomic<int> tasks_{0}, helpers_{0};
+  std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> counter_{0}; // job id << 32 | next task
+  std::atomic<int> pending_{0};      // tasks of the job not yet finished
   std::atomic<int64_t> created_{0};
 };
 
