@@ -2,8 +2,9 @@
 # quant4's whole training step against what users would run instead
 # (issue 19, docs/Performance.md "Against PyTorch"): samples per second of
 # one training epoch on Fashion-MNIST (QUANT4_BENCH_TRAIN samples, default
-# 12800; batch 64; the same architectures: examples/mlp.mlir and
-# examples/lenet.mlir) for
+# 12800; batch 64; the same architectures: examples/mlp.mlir,
+# examples/lenet.mlir, and torchvision's ResNet-18 exported to ONNX as in the
+# README, QUANT4_BENCH_RESNET_TRAIN samples, default 320) for
 #   quant4 fp32, quant4 ultralow4     quant4-run train
 #   PyTorch FP32                      bench/torch_peer.py --mode fp32
 #   PyTorch fake-quant ultralow4      bench/torch_peer.py --mode fakequant
@@ -28,19 +29,38 @@ fi
 n=${QUANT4_BENCH_TRAIN:-12800}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# ResNet-18 (the README's ONNX export) trains on fewer samples: its
+# samples/s is steady after a few steps, and JIT compilation (about a
+# minute, not counted in samples/s) dominates a short run.
+nres=${QUANT4_BENCH_RESNET_TRAIN:-320}
+limit() { [ "$1" = resnet18 ] && echo "$nres" || echo "$n"; }
+model_file() {
+  if [ "$1" != resnet18 ]; then echo "$root/examples/$1.mlir"; return; fi
+  if [ ! -f "$tmp/resnet18.onnx" ]; then
+    "$py" -c "import torchvision" 2>/dev/null || {
+      sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+      DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q \
+        --no-install-recommends python3-torchvision >&2; }
+    (cd "$tmp" && "$py" -c "import torch, torchvision; m = torchvision.models.resnet18(num_classes=10); \
+m.conv1 = torch.nn.Conv2d(1, 64, 3, 1, 1, bias=False); m.maxpool = torch.nn.Identity(); \
+torch.onnx.export(m, torch.zeros(1, 1, 28, 28), 'resnet18.onnx', training=torch.onnx.TrainingMode.TRAINING, \
+do_constant_folding=False, input_names=['x'], dynamic_axes={'x': {0: 'N'}}, opset_version=15)" >/dev/null 2>&1)
+  fi
+  echo "$tmp/resnet18.onnx"
+}
 q4() { # model recipe threads -> samples/s
-  "$run" train --model "$root/examples/$1.mlir" --dataset fashion-mnist \
-    --recipe "$2" --epochs 1 --seed 1 --train-limit "$n" --test-limit 256 \
+  "$run" train --model "$(model_file "$1")" --dataset fashion-mnist \
+    --recipe "$2" --epochs 1 --seed 1 --train-limit "$(limit "$1")" --test-limit 256 \
     --threads "$3" > "$tmp/out"
   sed -n 's/^epoch 1\/1:.*samples_per_s=\([0-9.]*\).*/\1/p' "$tmp/out"
 }
 pt() { # model mode threads -> samples/s
   "$py" "$root/bench/torch_peer.py" --model "$1" --mode "$2" \
-    --train-limit "$n" --threads "$3" | sed -n 's/^samples_per_s=\([0-9.]*\).*/\1/p'
+    --train-limit "$(limit "$1")" --threads "$3" | sed -n 's/^samples_per_s=\([0-9.]*\).*/\1/p'
 }
 echo "| model | threads | quant4 fp32 | quant4 ultralow4 | PyTorch FP32 | PyTorch fake-quant ultralow4 | ultralow4 / PyTorch FP32 | quant4 fp32 / PyTorch FP32 | ultralow4 / fake-quant |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-for model in ${QUANT4_BENCH_MODELS:-mlp lenet}; do
+for model in ${QUANT4_BENCH_MODELS:-mlp lenet resnet18}; do
   for th in ${QUANT4_BENCH_THREADS:-1 2}; do
     qf=$(q4 "$model" fp32 "$th"); qu=$(q4 "$model" ultralow4 "$th")
     pf=$(pt "$model" fp32 "$th"); pq=$(pt "$model" fakequant "$th")
@@ -50,4 +70,4 @@ for model in ${QUANT4_BENCH_MODELS:-mlp lenet}; do
   done
 done
 echo
-echo "samples/s of one epoch of $n Fashion-MNIST samples, batch 64; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "samples/s of one epoch of $n Fashion-MNIST samples ($nres for resnet18), batch 64; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"

@@ -3,7 +3,9 @@
 
 Trains the example architectures of quant4 (examples/mlp.mlir: 784-256-256-10;
 examples/lenet.mlir: conv 5x5 1->6, max-pool 2, conv 5x5 6->16, max-pool 2,
-fc 256->128, fc 128->10; ReLU) on Fashion-MNIST with what a user would run
+fc 256->128, fc 128->10; ReLU; resnet18: torchvision's ResNet-18 with a
+1-channel 3x3 stem and no max-pool, as the README exports it to ONNX for
+quant4) on Fashion-MNIST with what a user would run
 instead of quant4, and prints one line `samples_per_s=<float>` with the
 training throughput (data already in memory as tensors, batch 64, SGD with
 momentum 0.9, lr 0.05, weight decay 5e-4, one thread unless --threads):
@@ -17,7 +19,8 @@ momentum 0.9, lr 0.05, weight decay 5e-4, one thread unless --threads):
              for the first layer's input), and the output gradient radix-4
              log-quantised (7 magnitudes, per-tensor amax scale, nearest in
              the linear domain) in backward; first and last layer FP32 as in
-             ultralow4. This is a benchmark peer, not quant4's numerics (no
+             ultralow4 (ResNet-18: every convolution but the stem; the fc
+             layer is the last). This is a benchmark peer, not quant4's numerics (no
              FP16 accumulation, no Two-Phase Rounding, no GradScale state).
 
 PyTorch (Debian's python3-torch) is an optional benchmark dependency; it is
@@ -118,13 +121,29 @@ class FQ(nn.Module):
         w = self.op.weight
         wq = w + (fq_int4_sawb(w) - w).detach()
         if isinstance(self.op, nn.Conv2d):
-            y = F.conv2d(xq, wq, self.op.bias)
+            y = F.conv2d(xq, wq, self.op.bias, self.op.stride, self.op.padding,
+                         self.op.dilation, self.op.groups)
         else:
             y = F.linear(xq, wq, self.op.bias)
         return GradLog4.apply(y)
 
 
+def resnet18(fakequant):
+    import torchvision
+    m = torchvision.models.resnet18(num_classes=10)
+    m.conv1 = nn.Conv2d(1, 64, 3, 1, 1, bias=False)
+    m.maxpool = nn.Identity()
+    if fakequant:  # every convolution inside the stages (inputs post-ReLU)
+        for parent in list(m.modules()):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, nn.Conv2d) and child is not m.conv1:
+                    setattr(parent, name, FQ(child, False))
+    return m
+
+
 def build(model, fakequant):
+    if model == "resnet18":
+        return resnet18(fakequant)
     if model == "mlp":
         layers = [nn.Linear(784, 256), nn.Linear(256, 256), nn.Linear(256, 10)]
     else:
@@ -137,6 +156,8 @@ def build(model, fakequant):
 
 
 def forward(model, layers, x):
+    if model == "resnet18":
+        return layers(x)
     if model == "mlp":
         h = x.reshape(x.shape[0], -1)
         h = F.relu(layers[0](h))
@@ -151,7 +172,8 @@ def forward(model, layers, x):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["mlp", "lenet"], required=True)
+    p.add_argument("--model", choices=["mlp", "lenet", "resnet18"],
+                   required=True)
     p.add_argument("--mode", choices=["fp32", "fakequant"], required=True)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--train-limit", type=int, default=60000)

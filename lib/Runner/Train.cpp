@@ -13,6 +13,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
@@ -1095,6 +1096,12 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   // -- Lower and JIT-compile --------------------------------------------------
   if (failed(lowerToLLVM(module, /*blas=*/true, o.profile)))
     return error("lowering '" + o.model + "' with quant4-cpu-pipeline failed");
+  // The step's temporaries, planned at compile time (quant4-cpu-static-arena).
+  int64_t arenaBytes = 0;
+  if (auto arena = module.lookupSymbol<LLVM::GlobalOp>("__quant4_arena_" +
+                                                       stepName))
+    if (auto array = dyn_cast<LLVM::LLVMArrayType>(arena.getGlobalType()))
+      arenaBytes = int64_t(array.getNumElements());
   auto maybeEngine = createEngine(module, o.optLevel);
   if (!maybeEngine)
     return error("JIT compilation failed: " +
@@ -1167,6 +1174,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.seqLen = T;
     setup.evalFunction = evalName;
     setup.compileSeconds = compileTime;
+    setup.stepArenaBytes = arenaBytes;
     if (model->params)
       setup.paramsFunction = paramsFn.name;
     setup.warmupSteps = warmupSteps;

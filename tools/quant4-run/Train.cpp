@@ -106,8 +106,8 @@ const char *const kTrainUsage =
     "                     and convolutions, quantization, scale policies,\n"
     "                     the compiled code's element-wise ops,\n"
     "                     reductions and data movement (timed per op),\n"
-    "                     the rest; and the process's peak resident\n"
-    "                     memory\n"
+    "                     the rest; the process's peak resident memory\n"
+    "                     and the step's planned temporary buffer\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.
@@ -327,7 +327,9 @@ int ::quant4::run::trainMain(int argc, char **argv) {
   o.secondSigintMessage =
       "quant4-run train: interrupted again; exiting without output files\n";
   bool lm = false; // a language model: bits per byte
+  int64_t arenaBytes = 0;
   o.onCompiled = [&](const runner::TrainSetup &s) {
+    arenaBytes = s.stepArenaBytes;
     llvm::outs() << "train: model " << o.model << " (@" << s.stepName
                  << "), recipe " << o.recipe << ", " << s.datasetDescription
                  << "; " << s.trainSamples << " train / " << s.testSamples
@@ -406,6 +408,10 @@ int ::quant4::run::trainMain(int argc, char **argv) {
       if (getrusage(RUSAGE_SELF, &usage) == 0) // ru_maxrss: KiB on Linux
         llvm::outs() << "  peak resident memory of the process so far: "
                      << (usage.ru_maxrss + 512) / 1024 << " MB\n";
+      llvm::outs() << "  step temporaries: "
+                   << fmt(double(arenaBytes) / (1 << 20), 1)
+                   << " MB, one buffer planned at compile time, reused "
+                      "by every step\n";
     }
     llvm::outs().flush();
   };

@@ -38,6 +38,13 @@ struct Quant4CPUPipelineOptions
                      "place deallocations in to upstream's "
                      "buffer-deallocation-pipeline (false: fail instead)"),
       llvm::cl::init(true)};
+  Option<bool> staticArena{
+      *this, "static-arena",
+      llvm::cl::desc("Plan the temporaries of straight-line functions into "
+                     "one static buffer per function "
+                     "(quant4-cpu-static-arena; functions become "
+                     "non-reentrant)"),
+      llvm::cl::init(true)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time the compiled code by class of op "

@@ -254,6 +254,49 @@ def ConvertLinalgToLoopsLinear : Pass<"convert-linalg-to-loops-linear",
                            "::mlir::affine::AffineDialect"];
 }
 
+def Quant4CPUStaticArena : Pass<"quant4-cpu-static-arena", "ModuleOp"> {
+  let summary = "Place the temporaries of straight-line functions in one "
+                "static buffer per function, planned at compile time";
+  let description = [{
+    A training step allocates and frees the same temporaries at every call.
+    This pass plans them once, at compile time: in a function whose body is
+    one block, every `memref.alloc` of a static shape and identity layout
+    in that block that is freed by exactly one `memref.dealloc` in the same
+    block (what `quant4-cpu-buffer-dealloc` produces for every buffer that
+    is not returned) is live from its allocation to its deallocation. The
+    pass walks the block once, simulating a first-fit allocator over those
+    intervals (64-byte aligned, freed ranges merged with their neighbours),
+    and so gives every buffer an offset in one arena whose size is the
+    step's planned peak. Then
+
+    ```mlir
+    %a = memref.alloc() {alignment = 64 : i64} : memref<64x10xf32>
+    ...
+    memref.dealloc %a : memref<64x10xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    memref.global "private" @__quant4_arena_step : memref<2621440xi8> {alignment = 64 : i64}
+    %arena = memref.get_global @__quant4_arena_step : memref<2621440xi8>
+    %a = memref.view %arena[%c1048576][] : memref<2621440xi8> to memref<64x10xf32>
+    ...
+    ```
+
+    The arena is a global of the compiled module (zero pages until first
+    touched), allocated once and reused by every later call: a step makes
+    no `malloc`/`free` for its temporaries. Returned buffers, dynamically
+    shaped ones and buffers in nested regions keep `memref.alloc`.
+
+    A function with an arena is not reentrant: two threads must not run it
+    at the same time (`quant4-run` calls each function from one thread).
+    `quant4-cpu-pipeline{static-arena=false}` keeps every allocation.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def Quant4CPUProfileRegions : Pass<"quant4-cpu-profile-regions",
                                    "ModuleOp"> {
   let summary = "Time every linalg op and memref.copy on buffers by class "

@@ -113,6 +113,9 @@ struct TrainSetup {
   /// e.g. "main_eval" or "mlp".
   std::string evalFunction;
   double compileSeconds = 0; // parsing to JIT-compiled
+  /// Bytes of the step's temporaries planned into one static buffer at
+  /// compile time (quant4-cpu-static-arena), reused by every step.
+  int64_t stepArenaBytes = 0;
   /// The parameters function the initial parameters come from (init
   /// "model"), e.g. "main_params"; empty for He initialisation.
   std::string paramsFunction;

@@ -86,6 +86,9 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // bufferization.clone (deallocation's copy of a returned dynamically
   // shaped or strided buffer) to memref.alloc + memref.copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Temporaries into one planned buffer per function, reused across calls.
+  if (options.staticArena)
+    pm.addPass(createQuant4CPUStaticArena());
   // Loops, then the LLVM dialect.
   // (convert-linalg-to-loops' loops, without its whole-function region
   // simplification after every rewrite round.)
