@@ -287,7 +287,9 @@ def Quant4CPUStaticArena : Pass<"quant4-cpu-static-arena", "ModuleOp"> {
     The arena is a global of the compiled module (zero pages until first
     touched), allocated once and reused by every later call: a step makes
     no `malloc`/`free` for its temporaries. Returned buffers, dynamically
-    shaped ones and buffers in nested regions keep `memref.alloc`.
+    shaped ones, buffers in nested regions and every buffer of a function
+    that may call itself (through functions defined in the module) keep
+    `memref.alloc`.
 
     A function with an arena is not reentrant: two threads must not run it
     at the same time (`quant4-run` calls each function from one thread).

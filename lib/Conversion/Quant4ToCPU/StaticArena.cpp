@@ -119,6 +119,29 @@ SmallVector<Buffer> candidates(func::FuncOp f) {
   return out;
 }
 
+/// Whether `f` can call itself through calls of functions defined in the
+/// module (a second activation would share its arena).
+bool mayRecurse(func::FuncOp f, SymbolTable &symbols) {
+  SmallVector<func::FuncOp> work = {f};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!work.empty()) {
+    func::FuncOp g = work.pop_back_val();
+    WalkResult r = g.walk([&](func::CallOp call) {
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      if (!callee || callee.isExternal())
+        return WalkResult::advance();
+      if (callee == f)
+        return WalkResult::interrupt();
+      if (seen.insert(callee).second)
+        work.push_back(callee);
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      return true;
+  }
+  return false;
+}
+
 struct StaticArenaPass
     : mlir::quant4::impl::Quant4CPUStaticArenaBase<StaticArenaPass> {
   void runOnOperation() override {
@@ -126,7 +149,8 @@ struct StaticArenaPass
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
     for (func::FuncOp f : functions)
-      if (!f.isExternal() && llvm::hasSingleElement(f.getBody()))
+      if (!f.isExternal() && llvm::hasSingleElement(f.getBody()) &&
+          !mayRecurse(f, symbols))
         plan(f, symbols);
   }
 

@@ -1,4 +1,5 @@
 // RUN: quant4-opt %s --split-input-file --quant4-cpu-static-arena | FileCheck %s
+// RUN: quant4-opt %s --split-input-file --quant4-cpu-static-arena | FileCheck %s --check-prefix=NOREC
 
 // Three temporaries: %a (1024 B) and %b (256 B) overlap in time; %c (1024 B)
 // is allocated after %a is freed and takes its place. The arena is the
@@ -100,6 +101,40 @@ func.func @blocks(%x: f32) {
 // CHECK: memref.get_global @__quant4_arena_g_0
 memref.global "private" @__quant4_arena_g : memref<4xf32>
 func.func @g(%x: f32) {
+  %a = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%x : f32) outs(%a : memref<4xf32>)
+  memref.dealloc %a : memref<4xf32>
+  return
+}
+
+// -----
+
+// A function that may call itself (here through @r2) keeps its
+// allocations: a second activation would share the arena. @leaf, which
+// only is called, gets one.
+// NOREC-NOT: @__quant4_arena_r
+// CHECK-LABEL: func.func @r1
+// CHECK:         memref.alloc
+// CHECK-LABEL: func.func @r2
+// CHECK:         memref.alloc
+// CHECK:       memref.global "private" @__quant4_arena_leaf
+// CHECK-LABEL: func.func @leaf
+// CHECK:         memref.view
+func.func @r1(%x: f32) {
+  %a = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%x : f32) outs(%a : memref<4xf32>)
+  func.call @r2(%x) : (f32) -> ()
+  func.call @leaf(%x) : (f32) -> ()
+  memref.dealloc %a : memref<4xf32>
+  return
+}
+func.func @r2(%x: f32) {
+  %a = memref.alloc() : memref<4xf32>
+  func.call @r1(%x) : (f32) -> ()
+  memref.dealloc %a : memref<4xf32>
+  return
+}
+func.func @leaf(%x: f32) {
   %a = memref.alloc() : memref<4xf32>
   linalg.fill ins(%x : f32) outs(%a : memref<4xf32>)
   memref.dealloc %a : memref<4xf32>
