@@ -171,16 +171,11 @@ std::string conv2d(const num::ConvShape &s, const Operand &input,
   int M = s.N * s.outH() * s.outW(), K = s.KH * s.KW * s.C;
   auto *col = static_cast<uint8_t *>(
       scratch(ScratchSlot::ConvCodes, size_t(M) * K));
-  int pieces = size_t(M) * K >= (size_t(1) << 16) ? opts.threads : 1;
-  pieces = std::max(1, std::min(pieces, M));
-  parallelFor(pieces, pieces, [&](int t) {
-    num::forEachConvRun(
-        s,
-        [&](size_t dst, size_t src, size_t len) {
-          unpackRun(input.codes, input.layout, src, int(len), &col[dst]);
-        },
-        size_t(M) * t / pieces, size_t(M) * (t + 1) / pieces);
-  });
+  forEachConvRunParallel(s, opts.threads,
+                         [&](size_t dst, size_t src, size_t len) {
+                           unpackRun(input.codes, input.layout, src, int(len),
+                                     col + dst);
+                         });
   Operand A = input;
   A.codes = col;
   A.layout = CodeLayout::Byte;

@@ -84,7 +84,7 @@ static void gemmExactGroups(int M, int N, int K, const Operand &Aop,
 
   // `wide` is captured by value: the offset epilogue below sets it per
   // range (parallelRows copies the lambda), so one range finishing early
-  // must not switch another, still accumulating, thread to the wide path.
+  // must not switch another, still accumulating, range to the wide path.
   parallelRows(M, sh.MR, threads, [&, wide](int m0, int m1) mutable {
     int32_t localPeak = 0;
     UninitArray<int32_t> Ap(size_t(kMC) * (kc / G));

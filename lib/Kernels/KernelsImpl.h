@@ -373,16 +373,11 @@ constexpr int kKCInt = 512; // reduction steps per block (int16, in pairs)
 /// copy of fn, so state a lambda captures by value is per range.
 template <typename Fn> void parallelRows(int M, int MR, int threads, Fn fn) {
   int panels = (M + MR - 1) / MR;
-  threads = std::max(1, std::min(threads, panels));
-  if (threads == 1)
+  if (std::min(threads, panels) <= 1)
     return fn(0, M);
-  parallelFor(threads, threads, [&](int t) {
-    int p0 = panels * t / threads, p1 = panels * (t + 1) / threads;
-    int m0 = p0 * MR, m1 = std::min(M, p1 * MR);
-    if (m0 < m1) {
-      Fn local = fn;
-      local(m0, m1);
-    }
+  parallelRanges(size_t(panels), threads, [&](size_t p0, size_t p1) {
+    Fn local = fn;
+    local(int(p0) * MR, std::min(M, int(p1) * MR));
   });
 }
 

@@ -34,11 +34,4 @@ void *scratch(ScratchSlot slot, size_t bytes) {
   return b.p;
 }
 
-size_t scratchBytesHeld() {
-  size_t total = 0;
-  for (const Buffer &b : tBuffers)
-    total += b.bytes;
-  return total;
-}
-
 } // namespace quant4::kernels

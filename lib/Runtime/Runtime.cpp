@@ -48,28 +48,34 @@ std::atomic<bool> gProfile{false};
 std::atomic<uint64_t> gProfileNs[QUANT4_RT_PROFILE_CLASSES];
 std::atomic<uint64_t> gProfileCalls[QUANT4_RT_PROFILE_CLASSES];
 
+/// The profile's clock (ns, > 0).
+int64_t profileNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Adds one call that started at t0 to class `cls`.
+void profileRecord(int cls, int64_t t0) {
+  gProfileNs[cls].fetch_add(uint64_t(std::max<int64_t>(0, profileNow() - t0)),
+                            std::memory_order_relaxed);
+  gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
+}
+
 /// Adds the lifetime of a runtime call to its class while profiling.
 class ProfileScope {
 public:
   explicit ProfileScope(int cls)
-      : cls(cls), on(gProfile.load(std::memory_order_relaxed)) {
-    if (on)
-      t0 = std::chrono::steady_clock::now();
-  }
+      : cls(cls), t0(gProfile.load(std::memory_order_relaxed) ? profileNow()
+                                                              : 0) {}
   ~ProfileScope() {
-    if (!on)
-      return;
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  std::chrono::steady_clock::now() - t0)
-                  .count();
-    gProfileNs[cls].fetch_add(uint64_t(ns), std::memory_order_relaxed);
-    gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
+    if (t0)
+      profileRecord(cls, t0);
   }
 
 private:
   int cls;
-  bool on;
-  std::chrono::steady_clock::time_point t0;
+  int64_t t0; // 0: not profiling
 };
 std::atomic<uint64_t> gSeed{0};
 std::mutex gErrorMutex;
@@ -578,12 +584,11 @@ void sgemmAccumulate(int64_t M, int64_t N, int64_t K, const float *A,
                   C + m0 * N, blasint(N));
     }
   };
-  int64_t threads = std::min<int64_t>(gThreads.load(), blocks);
-  if (threads <= 1 || M * N * K < (int64_t(1) << 18))
-    threads = 1;
-  kernels::parallelFor(int(threads), int(threads), [&](int t) {
-    runBlocks(blocks * t / threads, blocks * (t + 1) / threads);
-  });
+  int threads = M * N * K < (int64_t(1) << 18) ? 1 : gThreads.load();
+  kernels::parallelRanges(size_t(blocks), threads,
+                          [&](size_t b0, size_t b1) {
+                            runBlocks(int64_t(b0), int64_t(b1));
+                          });
 #else
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
@@ -964,16 +969,10 @@ void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
   Floats x(iv, Real::F32), w(fv, Real::F32);
   auto *col = static_cast<float *>(
       kernels::scratch(kernels::ScratchSlot::ConvF32, size_t(M * K) * 4));
-  int pieces = M * K >= (int64_t(1) << 16) ? gThreads.load() : 1;
-  pieces = int(std::max<int64_t>(1, std::min<int64_t>(pieces, M)));
-  kernels::parallelFor(pieces, pieces, [&](int t) {
-    num::forEachConvRun(
-        sh,
-        [&](size_t dst, size_t src, size_t len) {
-          std::copy(x.data + src, x.data + src + len, &col[dst]);
-        },
-        size_t(M) * t / pieces, size_t(M) * (t + 1) / pieces);
-  });
+  kernels::forEachConvRunParallel(
+      sh, gThreads.load(), [&](size_t dst, size_t src, size_t len) {
+        std::copy(x.data + src, x.data + src + len, col + dst);
+      });
   sgemmAccumulate(M, N, K, col, K, false, w.data, N, false, c.data);
   c.finish();
 }
@@ -1006,21 +1005,13 @@ const char *quant4_rt_profile_class_name(int32_t cls) {
 }
 
 int64_t quant4_rt_profile_begin(void) {
-  if (!gProfile.load(std::memory_order_relaxed))
-    return 0;
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return gProfile.load(std::memory_order_relaxed) ? profileNow() : 0;
 }
 
 void quant4_rt_profile_end(int32_t cls, int64_t t0) {
-  if (t0 == 0 || cls < 0 || cls >= QUANT4_RT_PROFILE_CLASSES ||
-      !gProfile.load(std::memory_order_relaxed))
-    return;
-  int64_t now = quant4_rt_profile_begin();
-  gProfileNs[cls].fetch_add(uint64_t(std::max<int64_t>(0, now - t0)),
-                            std::memory_order_relaxed);
-  gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
+  if (t0 != 0 && cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES &&
+      gProfile.load(std::memory_order_relaxed))
+    profileRecord(cls, t0);
 }
 
 void quant4_rt_counters_reset(int32_t n) {

@@ -23,6 +23,7 @@
 #ifndef QUANT4_KERNELS_GEMM_H
 #define QUANT4_KERNELS_GEMM_H
 
+#include "quant4/Kernels/Parallel.h"
 #include "quant4/Numerics/Accumulate.h"
 
 #include <cstdint>
@@ -94,6 +95,19 @@ std::string gemm(int M, int N, int K, const Operand &A, const Operand &B,
 std::string conv2d(const num::ConvShape &s, const Operand &input,
                    const Operand &filter, num::Accumulation acc, float *out,
                    const Options &opts = {});
+
+/// Calls copy(dst, src, len) for every run of the im2col matrix of `s`
+/// (num::forEachConvRun: the C47 order), its output rows split over up to
+/// `threads` pool threads when the matrix has at least 2^16 entries.
+template <typename Copy>
+void forEachConvRunParallel(const num::ConvShape &s, int threads, Copy copy) {
+  size_t M = size_t(s.N) * s.outH() * s.outW();
+  size_t K = size_t(s.KH) * s.KW * s.C;
+  parallelRanges(M, M * K >= (size_t(1) << 16) ? threads : 1,
+                 [&](size_t r0, size_t r1) {
+                   num::forEachConvRun(s, copy, r0, r1);
+                 });
+}
 
 /// Packs one code per byte into two per byte (low nibble first); n codes.
 void packCodes4(const uint8_t *codes, size_t n, uint8_t *packed);

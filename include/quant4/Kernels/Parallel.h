@@ -15,6 +15,8 @@
 #ifndef QUANT4_KERNELS_PARALLEL_H
 #define QUANT4_KERNELS_PARALLEL_H
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -45,7 +47,20 @@ private:
 /// order. Calls from different application threads are serialised.
 void parallelFor(int tasks, int threads, TaskRef fn);
 
-/// Workers the pool has started so far (for tests and the profile).
+/// Splits [0, n) into min(pieces, n) contiguous ranges, range t being
+/// [n·t/pieces, n·(t+1)/pieces), and runs fn(begin, end) on each, on the
+/// pool: the ranges depend only on n and pieces, never on which thread runs
+/// them.
+template <typename Fn> void parallelRanges(size_t n, int pieces, Fn fn) {
+  if (n == 0)
+    return;
+  size_t p = std::min<size_t>(size_t(std::max(pieces, 1)), n);
+  parallelFor(int(p), int(p), [&](int t) {
+    fn(n * size_t(t) / p, n * size_t(t + 1) / p);
+  });
+}
+
+/// Workers the pool has started so far (for tests).
 int poolWorkers();
 
 /// Threads created by the pool since the process started: stays at the

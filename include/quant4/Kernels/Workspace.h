@@ -23,9 +23,6 @@ enum class ScratchSlot { ConvCodes, ConvF32, Count };
 /// this thread.
 void *scratch(ScratchSlot slot, size_t bytes);
 
-/// Bytes held by the calling thread's scratch buffers.
-size_t scratchBytesHeld();
-
 } // namespace quant4::kernels
 
 #endif // QUANT4_KERNELS_WORKSPACE_H

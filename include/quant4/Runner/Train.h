@@ -75,9 +75,9 @@ struct NumericsCounter {
 };
 
 /// One class of work in an epoch's training steps (TrainOptions::profile):
-/// a class of runtime entry points, or the rest of the step time (the
-/// compiled code: element-wise ops, reductions, data movement; and the
-/// driver's batch copy).
+/// a class of runtime entry points or of compiled ops
+/// (QUANT4_RT_PROFILE_*), or the rest of the step time (scalar code between
+/// ops, allocation of returned buffers, the driver's batch copy).
 struct ProfileEntry {
   std::string name;
   double seconds = 0;
@@ -189,8 +189,9 @@ struct TrainOptions {
   /// training steps (EpochMetrics::counters; quant4-attach-counters).
   /// Slower; the trained values are unchanged.
   bool counters = false;
-  /// Time the runtime's entry points by class during the training steps
-  /// (EpochMetrics::profile).
+  /// Time the runtime's entry points and the compiled ops by class during
+  /// the training steps (EpochMetrics::profile; the step is lowered with
+  /// quant4-cpu-profile-regions).
   bool profile = false;
 
   /// Parses the model file (train(options) only; default:

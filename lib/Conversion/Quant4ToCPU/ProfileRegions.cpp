@@ -33,6 +33,16 @@ bool onlyMovesData(linalg::LinalgOp op) {
   });
 }
 
+/// A contraction or convolution: its body multiplies (pooling ops, which
+/// are convolutions to linalg's interfaces, only compare or add).
+bool multiplies(linalg::LinalgOp op) {
+  return (linalg::isaContractionOpInterface(op) ||
+          isa<linalg::ConvolutionOpInterface>(op.getOperation())) &&
+         llvm::any_of(op.getBlock()->without_terminator(), [](Operation &o) {
+           return isa<arith::MulFOp, arith::MulIOp>(o);
+         });
+}
+
 /// The profile class of `op`, or -1 when it is not timed.
 int profileClass(Operation *op) {
   if (isa<memref::CopyOp>(op))
@@ -44,11 +54,7 @@ int profileClass(Operation *op) {
           linalg::BroadcastOp>(op) ||
       onlyMovesData(linalgOp))
     return QUANT4_RT_PROFILE_DATAMOVE;
-  if (linalg::isaContractionOpInterface(linalgOp) ||
-      isa<linalg::ConvolutionOpInterface>(op) &&
-          !isa<linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp,
-               linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp,
-               linalg::PoolingNhwcMinOp>(op))
+  if (multiplies(linalgOp))
     return QUANT4_RT_PROFILE_LOOPGEMM;
   if (linalgOp.getNumReductionLoops() > 0)
     return QUANT4_RT_PROFILE_REDUCTION;
