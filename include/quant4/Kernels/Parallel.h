@@ -55,9 +55,8 @@ template <typename Fn> void parallelRanges(size_t n, int pieces, Fn fn) {
   if (n == 0)
     return;
   size_t p = std::min<size_t>(size_t(std::max(pieces, 1)), n);
-  parallelFor(int(p), int(p), [&](int t) {
-    fn(n * size_t(t) / p, n * size_t(t + 1) / p);
-  });
+  parallelFor(int(p), int(p),
+              [&](int t) { fn(n * size_t(t) / p, n * size_t(t + 1) / p); });
 }
 
 /// Workers the pool has started so far (for tests).
