@@ -8,6 +8,7 @@ python3-onnx); PyTorch is needed only here, never to build, run or test quant4.
 
   /usr/bin/python3 scripts/export-torch-models.py export OUT_DIR [--size tiny|full] [--opset 13..17] [MODEL...]
   /usr/bin/python3 scripts/export-torch-models.py compare OUT_DIR --quant4-run build/bin/quant4-run [MODEL...]
+  /usr/bin/python3 scripts/export-torch-models.py study OUT_DIR [--seeds 1 2 3]
 
 `export` writes, per model and mode (eval, train):
   NAME.onnx                 the exported graph (opset 13..17, weights inside)
@@ -16,6 +17,20 @@ python3-onnx); PyTorch is needed only here, never to build, run or test quant4.
 `compare` runs `quant4-run NAME.onnx --input ...` on each and prints the
 maximum relative error of every output against PyTorch's (max |a-b| / max |b|),
 failing (exit 1) when one exceeds the tolerance (1e-4).
+
+`study` writes the three models of docs/Results.md's study of the paper's
+model families, in training mode with a symbolic batch dimension (N) and
+PyTorch's default initialisation drawn with each seed S of --seeds, as
+NAME.sS.onnx:
+  resnet18_fmnist.onnx      torchvision resnet18(num_classes=10), its 7x7
+                            stride-2 stem convolution taking 1 channel
+                            (input N x 1 x 28 x 28; everything else as is)
+  mobilenet_v2_fmnist.onnx  torchvision mobilenet_v2(num_classes=10), its
+                            3x3 stride-2 stem taking 1 channel, classifier
+                            dropout 0 (input N x 1 x 28 x 28)
+  bytelm_study.onnx         the causal byte LM below at d 128, 4 heads,
+                            feed-forward 512, 2 layers, sequence 64
+                            (input N x 64 int64, logits N x 64 x 256)
 
 Sizes: `tiny` (the default) keeps every model at a few hundred KB so that the
 repository can ship them for its tests (test/Target/ONNX/Models); `full` is
@@ -117,7 +132,7 @@ def make_transformer_classifier(size):
 
 def make_byte_lm(size):
     torch, nn = _torch()
-    d, heads, ff, seq, layers = (128, 4, 512, 64, 2) if size == "full" else (32, 2, 64, 16, 1)
+    d, heads, ff, seq, layers = (128, 4, 512, 64, 2) if size in ("full", "study") else (32, 2, 64, 16, 1)
 
     class ByteLM(nn.Module):
         """Causal byte-level language model: byte embedding + positions,
@@ -219,6 +234,44 @@ def cmd_export(args):
 # Compare
 # ----------------------------------------------------------------------------
 
+def cmd_study(args):
+    torch, nn = _torch()
+    import torchvision
+    os.makedirs(args.out_dir, exist_ok=True)
+
+    def resnet18():
+        m = torchvision.models.resnet18(num_classes=10)
+        m.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+        return m, torch.zeros(2, 1, 28, 28)
+
+    def mobilenet_v2():
+        m = torchvision.models.mobilenet_v2(num_classes=10, dropout=0.0)
+        m.features[0][0] = nn.Conv2d(1, 32, 3, 2, 1, bias=False)
+        return m, torch.zeros(2, 1, 28, 28)
+
+    def bytelm():
+        m, shape, _ = make_byte_lm("study")
+        return m, torch.zeros(shape, dtype=torch.int64)
+
+    for name, make in (("resnet18_fmnist", resnet18),
+                       ("mobilenet_v2_fmnist", mobilenet_v2),
+                       ("bytelm_study", bytelm)):
+        for seed in args.seeds:
+            torch.manual_seed(seed)
+            model, x = make()
+            model.train()
+            path = os.path.join(args.out_dir, f"{name}.s{seed}.onnx")
+            # Batch 2 for the trace (BatchNorm needs more than one value per
+            # channel); the batch dimension is symbolic in the graph.
+            torch.onnx.export(model, (x,), path, opset_version=args.opset,
+                              training=torch.onnx.TrainingMode.TRAINING,
+                              do_constant_folding=False, input_names=["input"],
+                              output_names=["logits"],
+                              dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+            print(f"{os.path.basename(path)}: {os.path.getsize(path) / 1024:.0f} KB")
+    return 0
+
+
 def cmd_compare(args):
     worst = 0.0
     failed = 0
@@ -264,6 +317,11 @@ def main():
     e.add_argument("--size", choices=("tiny", "full"), default="tiny")
     e.add_argument("--opset", type=int, choices=range(13, 18), default=OPSET)
     e.add_argument("models", nargs="*", help=", ".join(MODELS))
+    st = sub.add_parser("study")
+    st.add_argument("out_dir")
+    st.add_argument("--opset", type=int, choices=range(13, 18), default=15)
+    st.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    st.set_defaults(models=[])
     c = sub.add_parser("compare")
     c.add_argument("out_dir")
     c.add_argument("--quant4-run", required=True)
@@ -272,7 +330,8 @@ def main():
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
         p.error(f"unknown model {unknown[0]!r} (models: {', '.join(MODELS)})")
-    return cmd_export(args) if args.cmd == "export" else cmd_compare(args)
+    return {"export": cmd_export, "study": cmd_study,
+            "compare": cmd_compare}[args.cmd](args)
 
 
 if __name__ == "__main__":

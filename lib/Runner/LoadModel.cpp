@@ -31,6 +31,8 @@ OwningOpRef<ModuleOp> importOnnxForRun(llvm::StringRef path,
   onnx_import::ImportOptions options;
   options.paramsAsConstants = true;
   options.functionName = functionName.str();
+  // A run has no seed to draw random dropout from (training does).
+  options.dropout = onnx_import::DropoutMode::Reject;
   if (!inputs.empty() && inputs[0] && !inputs[0]->shape.empty() &&
       inputs[0]->shape[0] > 0)
     options.batch = inputs[0]->shape[0];
@@ -80,15 +82,19 @@ OwningOpRef<ModuleOp> importOnnxForTraining(llvm::StringRef path,
   if (!module)
     return module;
   auto forward = module->lookupSymbol<func::FuncOp>(functionName);
-  bool hasBuffers = false;
-  for (unsigned i = 0; forward && i < forward.getNumArguments(); ++i)
-    hasBuffers |= mlir::quant4::getArgumentSlot(forward, i).kind ==
-                  mlir::quant4::SlotKind::Buffer;
-  if (!hasBuffers)
+  bool hasBuffers = false, hasDropout = false;
+  for (unsigned i = 0; forward && i < forward.getNumArguments(); ++i) {
+    auto kind = mlir::quant4::getArgumentSlot(forward, i).kind;
+    hasBuffers |= kind == mlir::quant4::SlotKind::Buffer;
+    hasDropout |= kind == mlir::quant4::SlotKind::Seed;
+  }
+  if (!hasBuffers && !hasDropout)
     return module;
   // The evaluation forward: a second import (its own parameters function
-  // is dropped: the arguments are the same), moved over.
+  // is dropped: the arguments are the same but for random dropout's seed),
+  // moved over.
   options.batchNorm = onnx_import::BatchNormMode::Inference;
+  options.dropout = onnx_import::DropoutMode::Inference;
   options.functionName = evalFunctionName(functionName);
   OwningOpRef<ModuleOp> evalModule =
       onnx_import::importOnnxFile(path, ctx, options);

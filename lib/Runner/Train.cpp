@@ -374,6 +374,8 @@ struct ModelFunctions {
   bool imported = false;
   /// TrainOptions::counters: the names of the step's numerics counters.
   std::vector<std::string> counterNames;
+  /// `forward` is the evaluation forward @<forward>_eval.
+  bool separateEval = false;
 };
 
 /// A parameters function (quant4.params_of), whatever its name.
@@ -556,6 +558,7 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
       f.setPublic();
 
   ModelFunctions m;
+  m.separateEval = bool(evalForward);
   m.stepName = stepName;
   m.step = step;
   m.initState = initState;
@@ -1173,6 +1176,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.optimizer = step.optimizer();
     setup.seqLen = T;
     setup.evalFunction = evalName;
+    setup.separateEval = model->separateEval;
     setup.compileSeconds = compileTime;
     setup.stepArenaBytes = arenaBytes;
     if (model->params)
@@ -1463,11 +1467,14 @@ llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec) {
     s = "ultralow4:tpr=false";
   else if (s == "ultralow4-nogradscale")
     s = "ultralow4:gradscale=false";
+  else if (s == "ultralow4-radix2")
+    s = "ultralow4:grad-radix=2,tpr=false";
   std::string name = s.substr(0, s.find(':'));
   std::optional<q4::Recipe> recipe = q4::symbolizeRecipe(name);
   if (!recipe)
     return error("unknown recipe '" + spec + "' (known: " + knownRecipes() +
-                 ", ultralow4-notpr, ultralow4-nogradscale, or NAME:OPT=V,... "
+                 ", ultralow4-notpr, ultralow4-nogradscale, ultralow4-radix2, or "
+                 "NAME:OPT=V,... "
                  "with quant4-apply-recipe options)");
   RecipeSpec result;
   result.recipe = *recipe;

@@ -410,19 +410,31 @@ Granularity granularity(int64_t rank, void *desc) {
 }
 
 /// The elements sharing each scale, each group in row-major element order.
-std::vector<std::vector<float>> groups(const std::vector<float> &x,
-                                       const std::vector<int64_t> &shape,
-                                       const std::vector<int64_t> &scaleShape,
-                                       const Granularity &g, size_t nScales) {
+/// The elements of each scale group, in row-major order within a group:
+/// group j is values[start[j] .. start[j + 1]). One flat array (a counting
+/// sort by group), not one vector per group: MX blocks of 32 make tens of
+/// thousands of groups per tensor.
+struct Groups {
+  std::vector<float> values;
+  std::vector<size_t> start;
+  const float *data(size_t j) const { return values.data() + start[j]; }
+  size_t size(size_t j) const { return start[j + 1] - start[j]; }
+};
+
+Groups groups(const std::vector<float> &x, const std::vector<int64_t> &shape,
+              const std::vector<int64_t> &scaleShape, const Granularity &g,
+              size_t nScales) {
   std::vector<int64_t> idx = g.scaleIndices(shape, scaleShape);
-  std::vector<size_t> count(nScales, 0);
+  Groups out;
+  out.start.assign(nScales + 1, 0);
   for (int64_t j : idx)
-    ++count[size_t(j)];
-  std::vector<std::vector<float>> out(nScales);
+    ++out.start[size_t(j) + 1];
   for (size_t j = 0; j < nScales; ++j)
-    out[j].reserve(count[j]);
+    out.start[j + 1] += out.start[j];
+  std::vector<size_t> next(out.start.begin(), out.start.end() - 1);
+  out.values.resize(x.size());
   for (size_t i = 0; i < x.size(); ++i)
-    out[size_t(idx[i])].push_back(x[i]);
+    out.values[next[size_t(idx[i])]++] = x[i];
   return out;
 }
 
@@ -544,15 +556,46 @@ void dequantizeImpl(Real k, View in, View scale, Granularity g, float tScale,
 void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
                    bool hasT, num::Format f, num::Rounding r, num::RngKey key,
                    View out) {
-  std::vector<float> x = gatherReal(in, k);
+  // Element for element num::fakeQuantTwoLevel(f, x, s, t, r, key, i):
+  // the codes of num::quantize with the scale s · t (kernels::quantize or,
+  // with a scale per element, kernels::quantizeScaled), decoded as
+  // num::dequantizeTwoLevel does (num::scaleDecodedTwoLevel of the code's
+  // value).
+  Floats xs(in, k);
+  const float *x = xs.data;
   std::vector<float> s = gatherReal(scale, Real::F32);
   std::vector<int64_t> shape = in.shape(), sshape = scale.shape();
-  std::vector<float> y(x.size());
-  float t = hasT ? tScale : 1.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    float si = s[size_t(g.scaleIndex(shape, sshape, int64_t(i)))];
-    y[i] = num::fakeQuantTwoLevel(f, x[i], si, t, r, key, uint64_t(i));
-  }
+  const int64_t n = in.numel();
+  const float t = hasT ? tScale : 1.0f;
+  std::vector<int64_t> idx;
+  if (g.kind != rt::GranTensor)
+    idx = g.scaleIndices(shape, sshape);
+  std::vector<float> y(size_t(std::max<int64_t>(n, 0)));
+  // The value of every code (formats of at most 8 bits).
+  std::vector<float> decoded(size_t(1) << std::min(f.bitWidth(), 8));
+  for (size_t c = 0; c < decoded.size(); ++c)
+    decoded[c] = num::decode(f, uint32_t(c));
+  auto range = [&](size_t b, size_t e) {
+    std::vector<uint8_t> codes(e - b);
+    if (idx.empty()) {
+      kernels::quantize(f, x + b, e - b, num::twoLevelScale(s[0], t), r, key,
+                        uint64_t(b), codes.data());
+      for (size_t i = b; i < e; ++i)
+        y[i] = num::scaleDecodedTwoLevel(decoded[codes[i - b]], s[0], t);
+      return;
+    }
+    // A scale per element (blocks and axes, along any dimension).
+    std::vector<float> se(e - b);
+    for (size_t i = b; i < e; ++i)
+      se[i - b] = num::twoLevelScale(s[size_t(idx[i])], t);
+    kernels::quantizeScaled(f, x + b, se.data(), e - b, r, key, uint64_t(b),
+                            codes.data());
+    for (size_t i = b; i < e; ++i)
+      y[i] = num::scaleDecodedTwoLevel(decoded[codes[i - b]],
+                                       s[size_t(idx[i])], t);
+  };
+  int threads = n < (int64_t(1) << 15) ? 1 : gThreads.load();
+  kernels::parallelRanges(size_t(std::max<int64_t>(n, 0)), threads, range);
   scatterReal(out, k, y);
 }
 
@@ -679,8 +722,8 @@ void forEachGroup(Real k, const View &in, const View &out, const Granularity &g,
     return;
   }
   auto gs = groups(gatherReal(in, k), in.shape(), out.shape(), g, nScales);
-  for (size_t j = 0; j < gs.size(); ++j)
-    fn(j, gs[j].data(), gs[j].size());
+  for (size_t j = 0; j + 1 < gs.start.size(); ++j)
+    fn(j, gs.data(j), gs.size(j));
 }
 
 void scaleAmaxImpl(Real k, View in, Granularity g, num::Format f, bool pow2,
@@ -742,7 +785,7 @@ void scaleBlockImpl(Real k, View in, Granularity g, num::Format f,
   auto gs = groups(x, in.shape(), outScale.shape(), g, nb);
   std::vector<uint32_t> codes(nb, 0);
   for (size_t j = 0; j < nb; ++j)
-    codes[j] = num::blockScaleCode(gs[j].data(), gs[j].size(), f, sf, tOpt);
+    codes[j] = num::blockScaleCode(gs.data(j), gs.size(j), f, sf, tOpt);
   if (codesOut) {
     scatterCodes(outScale, codes);
   } else {
@@ -917,6 +960,22 @@ Q4RT_DEFINE_COUNT(f32, Real::F32)
 Q4RT_DEFINE_COUNT(f16, Real::F16)
 Q4RT_DEFINE_COUNT(bf16, Real::BF16)
 #undef Q4RT_DEFINE_COUNT
+
+void quant4_rt_dropout_f32(Q4RT_MEMREF(in), int64_t seed, int64_t stream,
+                           double ratio, Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_ELEMENTWISE);
+  Floats x(Q4RT_V(in, 4), Real::F32);
+  uint32_t threshold = num::dropoutThreshold(ratio);
+  float scale = num::dropoutScale(ratio);
+  num::RngKey key = rngKey(seed, stream);
+  std::vector<float> y(x.size);
+  int threads = x.size < (size_t(1) << 15) ? 1 : gThreads.load();
+  kernels::parallelRanges(x.size, threads, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i)
+      y[i] = num::dropout(x.data[i], key, uint64_t(i), threshold, scale);
+  });
+  scatterReal(Q4RT_V(out, 4), Real::F32, y);
+}
 
 void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter) {
   ProfileScope profile_(QUANT4_RT_PROFILE_COUNTERS);
@@ -1338,6 +1397,7 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_has_blas),
       Q4RT_SYM(quant4_rt_conv2d_f32),
       Q4RT_SYM(quant4_rt_count_output),
+      Q4RT_SYM(quant4_rt_dropout_f32),
       Q4RT_SYM(quant4_rt_profile_enable),
       Q4RT_SYM(quant4_rt_profile_read),
       Q4RT_SYM(quant4_rt_profile_class_name),

@@ -69,5 +69,6 @@ void mlir::quant4::registerAdjointExternalModels(DialectRegistry &registry) {
   rules::registerPoolingAdjoints(registry);
   rules::registerGenericAdjoints(registry);
   rules::registerLayoutAdjoints(registry);
+  rules::registerDropoutAdjoint(registry);
   rules::registerScalarAdjoints(registry);
 }

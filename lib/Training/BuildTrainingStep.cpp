@@ -115,6 +115,8 @@ private:
   Type f32, i32;
   /// The forward's arguments before the batch: parameters and buffers.
   unsigned numModelArgs = 0;
+  /// The forward ends with an i64 quant4.seed argument (after the batch).
+  bool hasSeed = false;
   SmallVector<bool> isBuffer;        // per model argument
   SmallVector<int> bufferResult;     // per model argument: forward result, -1
   SmallVector<unsigned> paramArgs;   // model arguments that are parameters
@@ -135,16 +137,25 @@ LogicalResult StepBuilder::checkSignature() {
   auto bad = [&](const Twine &why) {
     return fwd.emitError("quant4-build-training-step: forward function @")
            << fwd.getName() << " " << why
-           << " (expected (parameters and buffers..., batch) -> (logits "
-              "tensor<Bx...xCxf32>, updated buffers...) with static shapes)";
+           << " (expected (parameters and buffers..., batch[, i64 seed]) -> "
+              "(logits tensor<Bx...xCxf32>, updated buffers...) with static "
+              "shapes)";
   };
   if (fwd.isExternal())
     return bad("has no body");
   FunctionType ft = fwd.getFunctionType();
-  if (ft.getNumInputs() < 2)
+  // A last i64 argument tagged quant4.seed (random dropout) follows the
+  // batch; the step takes it as its own seed argument.
+  hasSeed = ft.getNumInputs() >= 1 &&
+            getArgumentSlot(fwd, ft.getNumInputs() - 1).kind ==
+                SlotKind::Seed;
+  if (hasSeed && !ft.getInputs().back().isSignlessInteger(64))
+    return bad("has a quant4.seed argument that is not an i64");
+  unsigned numTensorArgs = ft.getNumInputs() - (hasSeed ? 1 : 0);
+  if (numTensorArgs < 2)
     return bad("needs at least one parameter and the batch argument");
-  numModelArgs = ft.getNumInputs() - 1;
-  for (auto [i, t] : llvm::enumerate(ft.getInputs())) {
+  numModelArgs = numTensorArgs - 1;
+  for (auto [i, t] : llvm::enumerate(ft.getInputs().take_front(numTensorArgs))) {
     auto rt = dyn_cast<RankedTensorType>(t);
     bool isBatch = i == numModelArgs;
     // Parameters and buffers are f32; the batch is f32 (images, features)
@@ -165,7 +176,7 @@ LogicalResult StepBuilder::checkSignature() {
   if (paramArgs.empty())
     return bad("has no parameter (every argument before the batch is a "
                "buffer)");
-  auto batchType = cast<RankedTensorType>(ft.getInputs().back());
+  auto batchType = cast<RankedTensorType>(ft.getInput(numModelArgs));
   if (batchType.getRank() < 1)
     return bad("has a batch argument of rank 0");
   if (ft.getNumResults() < 1)
@@ -569,7 +580,7 @@ FailureOr<func::FuncOp> StepBuilder::build() {
   // the batch, the labels, the hyper-parameters. Results: the updated model
   // arguments, the updated optimizer state, the loss, the correct count.
   FunctionType ft = fwd.getFunctionType();
-  ArrayRef<Type> modelTypes = ft.getInputs().drop_back();
+  ArrayRef<Type> modelTypes = ft.getInputs().take_front(numModelArgs);
   SmallVector<SlotKind> stateKinds = optimizerSlots();
   SmallVector<HyperParam> hypers = hyperParams();
   auto scalarF32 = tensorOf({}, f32);
@@ -579,9 +590,11 @@ FailureOr<func::FuncOp> StepBuilder::build() {
       stateTypes.push_back(modelTypes[i]);
   SmallVector<Type> argTypes(modelTypes);
   argTypes.append(stateTypes);
-  argTypes.push_back(ft.getInputs().back());
+  argTypes.push_back(ft.getInput(numModelArgs));
   argTypes.push_back(tensorOf(labelsShape, i32));
   argTypes.append(hypers.size(), scalarF32);
+  if (hasSeed)
+    argTypes.push_back(ft.getInputs().back());
   SmallVector<Type> resultTypes(modelTypes);
   resultTypes.append(stateTypes);
   resultTypes.push_back(scalarF32);
@@ -625,6 +638,8 @@ FailureOr<func::FuncOp> StepBuilder::build() {
   setArg(xArg + 1, SlotKind::Labels);
   for (auto [i, h] : llvm::enumerate(hypers))
     setArg(xArg + 2 + i, SlotKind::Hyper, stringifyHyperParam(h));
+  if (hasSeed)
+    setArg(xArg + 2 + hypers.size(), SlotKind::Seed);
   // The results repeat the arguments before the batch, then loss, correct.
   unsigned lossResult = xArg;
   setResult(lossResult, SlotKind::Loss);
@@ -639,6 +654,8 @@ FailureOr<func::FuncOp> StepBuilder::build() {
       varied.insert(entry->getArgument(i));
   }
   mapping.map(body.getArgument(numModelArgs), entry->getArgument(xArg));
+  if (hasSeed)
+    mapping.map(body.getArguments().back(), entry->getArguments().back());
   if (failed(cloneForward(body)))
     return failure();
   auto ret = cast<func::ReturnOp>(body.getTerminator());

@@ -228,7 +228,15 @@ int main(int argc, char **argv) {
   // The model arguments (before the batch): parameters, and buffers
   // (quant4.buffer: updated by the forward pass, not trained).
   const bool adamw = optimizerName == "adamw";
-  const unsigned numModelArgs = fwdType.getNumInputs() - 1;
+  // A forward with random dropout ends with an i64 seed argument (after the
+  // batch); the step takes it last. One fixed seed: every call draws the
+  // same masks, so the loss is a smooth function of the parameters.
+  const bool hasSeed =
+      fwdType.getNumInputs() >= 1 &&
+      mlir::quant4::getArgumentSlot(fwd, fwdType.getNumInputs() - 1).kind ==
+          mlir::quant4::SlotKind::Seed;
+  const unsigned batchArg = fwdType.getNumInputs() - (hasSeed ? 2 : 1);
+  const unsigned numModelArgs = batchArg;
   std::vector<std::string> names;
   std::vector<unsigned> paramIdx, bufferIdx;
   for (unsigned i = 0; i < numModelArgs; ++i) {
@@ -261,13 +269,12 @@ int main(int argc, char **argv) {
     paramsFn->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
   std::string paramsName = paramsFn ? paramsFn.getName().str() : "";
   FunctionType paramsType = paramsFn ? paramsFn.getFunctionType() : nullptr;
-  // The f32 matmuls as k-ascending loops (the generated step has no quant4
-  // ops, so no runtime calls appear).
+  // The f32 matmuls as k-ascending loops. The generated step has no quant4
+  // ops but random dropout's, which call the runtime.
   if (failed(runner::lowerToLLVM(*module, /*blas=*/false)))
     return fail("lowering to LLVM failed");
 
-  auto maybeEngine =
-      runner::createEngine(*module, /*optLevel=*/2, /*symbols=*/nullptr);
+  auto maybeEngine = runner::createEngine(*module, /*optLevel=*/2);
   if (!maybeEngine)
     return fail("JIT compilation failed: " +
                 llvm::toString(maybeEngine.takeError()));
@@ -304,7 +311,11 @@ int main(int argc, char **argv) {
   // ids: small, so that a batch repeats some and an embedding's gradient
   // sums over them).
   constexpr int64_t kMaxToken = 8;
-  Tensor x = makeTensor(cast<RankedTensorType>(fwdType.getInputs().back()));
+  Tensor x = makeTensor(cast<RankedTensorType>(fwdType.getInput(batchArg)));
+  Tensor seedArg;
+  seedArg.dtype = npy::DType::I64;
+  seedArg.data.resize(8);
+  *seedArg.as<int64_t>() = 12345;
   if (x.dtype == npy::DType::F32) {
     for (float &v : f32(x))
       v = unit(rng);
@@ -351,6 +362,8 @@ int main(int argc, char **argv) {
     args.push_back(labels);
     for (float h : hypers)
       args.push_back(scalar(h));
+    if (hasSeed)
+      args.push_back(seedArg);
     return args;
   };
   std::vector<Tensor> zeroState;
@@ -528,6 +541,8 @@ int main(int argc, char **argv) {
   {
     std::vector<Tensor> args(params);
     args.push_back(x);
+    if (hasSeed)
+      args.push_back(seedArg);
     std::vector<Tensor> logits;
     if (std::string e = runFwd.call(args, logits); !e.empty())
       return fail(e);

@@ -26,6 +26,7 @@
 //   quant4-ref conv2d X K SX SK OUT --input-format F --filter-format F
 //                  --acc ACC [--strides H,W] [--dilations H,W]
 //                  [--filter-per-channel]
+//   quant4-ref dropout X OUT --ratio R --seed N [--stream N]   (f32)
 //   quant4-ref relu X OUT | relu_grad X DY OUT | sub A B OUT |
 //              sgd W G LR OUT (W - LR*G, LR a float literal)
 //   quant4-ref fmatmul A B OUT [--transpose-a] [--transpose-b] [--init C]
@@ -602,6 +603,20 @@ int cmdFloat(const Args &a, const std::string &cmd) {
   return 0;
 }
 
+int cmdDropout(const Args &a) {
+  npy::Array x = load(a.pos.at(0));
+  std::vector<float> v = floats(x), out(v.size());
+  double ratio = std::strtod(a.need("ratio").c_str(), nullptr);
+  num::RngKey key{std::strtoull(a.need("seed").c_str(), nullptr, 10),
+                  std::strtoull(a.get("stream", "0").c_str(), nullptr, 10)};
+  uint32_t threshold = num::dropoutThreshold(ratio);
+  float scale = num::dropoutScale(ratio);
+  for (size_t i = 0; i < v.size(); ++i)
+    out[i] = num::dropout(v[i], key, uint64_t(i), threshold, scale);
+  save(a.pos.at(1), f32Array(x.shape, out));
+  return 0;
+}
+
 int cmdFMatmul(const Args &a) {
   npy::Array x = load(a.pos.at(0)), y = load(a.pos.at(1));
   if (x.shape.size() != 2 || y.shape.size() != 2)
@@ -702,6 +717,8 @@ int main(int argc, char **argv) {
     return cmdFloat(a, cmd);
   if (cmd == "fmatmul")
     return cmdFMatmul(a);
+  if (cmd == "dropout")
+    return cmdDropout(a);
   if (cmd == "print")
     return cmdPrint(a);
   die("unknown command '" + cmd + "'");

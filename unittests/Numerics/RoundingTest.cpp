@@ -644,3 +644,56 @@ TEST(Scale, C20_TwoLevel) {
   EXPECT_TRUE(std::isnan(fakeQuantTwoLevel(e2m1, 1.0f, 0.0f, t,
                                            Rounding::NearestEven)));
 }
+
+TEST(Dropout, C49_ThresholdAndScale) {
+  EXPECT_EQ(dropoutThreshold(0.0), 0u);
+  EXPECT_EQ(dropoutThreshold(-0.5), 0u);
+  EXPECT_EQ(dropoutThreshold(0.5), 0x80000000u);
+  EXPECT_EQ(dropoutThreshold(0.25), 0x40000000u);
+  // floor(0.2 * 2^32) = 858993459.2 -> 858993459.
+  EXPECT_EQ(dropoutThreshold(0.2), 858993459u);
+  EXPECT_EQ(dropoutScale(0.0), 1.0f);
+  EXPECT_EQ(dropoutScale(0.5), 2.0f);
+  EXPECT_EQ(dropoutScale(0.2), 1.25f);
+  EXPECT_EQ(dropoutScale(0.75), 4.0f);
+}
+
+TEST(Dropout, C49_MaskIsTheGeneratorsDraw) {
+  RngKey key{0x1234, (uint64_t(1) << 40) + 2};
+  uint32_t t = dropoutThreshold(0.3);
+  float s = dropoutScale(0.3);
+  size_t dropped = 0, n = 200000;
+  for (uint64_t i = 0; i < n; ++i) {
+    bool drop = randomBits(key, i) < t;
+    float y = dropout(3.0f, key, i, t, s);
+    ASSERT_EQ(floatBits(y), floatBits(drop ? 0.0f : 3.0f * s)) << i;
+    dropped += drop;
+  }
+  // 0.3 of the elements within 5 standard deviations (sd = 0.001).
+  EXPECT_NEAR(double(dropped) / double(n), 0.3, 0.005);
+  // The mask is keyed by the stream: another stream drops other elements.
+  RngKey other{0x1234, (uint64_t(1) << 40) + 3};
+  size_t differ = 0;
+  for (uint64_t i = 0; i < 1000; ++i)
+    differ += (randomBits(key, i) < t) != (randomBits(other, i) < t);
+  EXPECT_GT(differ, 300u);
+}
+
+TEST(Dropout, C49_SpecialValues) {
+  RngKey key{7, 0};
+  uint32_t t = dropoutThreshold(0.5);
+  float s = dropoutScale(0.5);
+  uint64_t kept = 0, gone = 0;
+  while (randomBits(key, kept) < t)
+    ++kept;
+  while (randomBits(key, gone) >= t)
+    ++gone;
+  // A dropped element is x * 0: NaN stays NaN, -x gives -0.
+  EXPECT_TRUE(std::isnan(dropout(NAN, key, gone, t, s)));
+  EXPECT_EQ(floatBits(dropout(-5.0f, key, gone, t, s)), floatBits(-0.0f));
+  EXPECT_EQ(dropout(-5.0f, key, kept, t, s), -10.0f);
+  EXPECT_EQ(dropout(INFINITY, key, kept, t, s), INFINITY);
+  // Ratio 0: the identity.
+  EXPECT_EQ(floatBits(dropout(-0.0f, key, 0, dropoutThreshold(0), 1.0f)),
+            floatBits(-0.0f));
+}

@@ -318,7 +318,8 @@ TEST(RunnerTrain, ErrorsAreValues) {
   options.recipe = "int3";
   EXPECT_EQ(errorOf(train(options)),
             "unknown recipe 'int3' (known: fp32, ultralow4, luq, mxfp4, "
-            "nvfp4, fp8, ultralow4-notpr, ultralow4-nogradscale, or "
+            "nvfp4, fp8, ultralow4-notpr, ultralow4-nogradscale, "
+            "ultralow4-radix2, or "
             "NAME:OPT=V,... with quant4-apply-recipe options)");
   options.recipe = "fp32";
   std::string msg = errorOf(train(options));

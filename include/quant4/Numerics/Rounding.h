@@ -71,6 +71,20 @@ float fakeQuant(const Format &f, float x, float scale, Rounding r,
 float fakeQuantTwoLevel(const Format &f, float x, float s, float t, Rounding r,
                         RngKey key = {}, uint64_t index = 0);
 
+/// Dropout (C49). Element `index` of a tensor is dropped iff
+/// randomBits(key, index) < dropoutThreshold(ratio), i.e. with probability
+/// threshold / 2^32 (ratio rounded down to a multiple of 2^-32); a kept
+/// element is multiplied by dropoutScale(ratio) in float32, a dropped one by
+/// 0 (so NaN stays NaN, as PyTorch's mask multiply). ratio in [0, 1); ratio
+/// 0 keeps everything with scale 1 (the identity). The same key drops the
+/// same elements of the gradient: dropout is its own derivative.
+uint32_t dropoutThreshold(double ratio);
+float dropoutScale(double ratio);
+inline float dropout(float x, RngKey key, uint64_t index, uint32_t threshold,
+                     float scale) {
+  return x * (randomBits(key, index) < threshold ? 0.0f : scale);
+}
+
 /// The IEEE binary32 bit pattern of x, and back.
 inline uint32_t floatBits(float x) {
   uint32_t u;
@@ -86,6 +100,14 @@ inline float bitsFloat(uint32_t u) {
 /// True iff `scale` is a legal scale: > 0 and finite (subnormals allowed).
 inline bool isValidScale(float scale) {
   return scale > 0.0f && scale <= std::numeric_limits<float>::max();
+}
+
+/// dequantizeTwoLevel from a code's value v = decode(f, code) (e.g. from a
+/// table of a format's codes): (v · s) · t in float32, NaN when s is not a
+/// valid scale.
+inline float scaleDecodedTwoLevel(float v, float s, float t) {
+  return (isValidScale(s) ? v * s : std::numeric_limits<float>::quiet_NaN()) *
+         t;
 }
 
 /// Counters of what quantization did to an array (C21).

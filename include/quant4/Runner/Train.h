@@ -112,6 +112,9 @@ struct TrainSetup {
   /// The function the test set is evaluated through (before quantization),
   /// e.g. "main_eval" or "mlp".
   std::string evalFunction;
+  /// evalFunction is an evaluation forward of its own (an imported model
+  /// with BatchNorm or random dropout), not the training forward.
+  bool separateEval = false;
   double compileSeconds = 0; // parsing to JIT-compiled
   /// Bytes of the step's temporaries planned into one static buffer at
   /// compile time (quant4-cpu-static-arena), reused by every step.
@@ -135,7 +138,7 @@ struct TrainOptions {
   /// messages (train(module, options)).
   std::string model;
   /// fp32, ultralow4, luq, mxfp4, nvfp4, fp8; ultralow4-notpr,
-  /// ultralow4-nogradscale; or NAME:OPT=V[,OPT=V]... with options of
+  /// ultralow4-nogradscale, ultralow4-radix2; or NAME:OPT=V[,OPT=V]... with options of
   /// quant4-apply-recipe (recipePassOptions()).
   std::string recipe = "ultralow4";
   /// mnist, mnist-json:DIR, mnist-idx:DIR, fashion-mnist[:DIR]

@@ -249,6 +249,10 @@ Q4RT_DECLARE_COUNT(f32)
 Q4RT_DECLARE_COUNT(f16)
 Q4RT_DECLARE_COUNT(bf16)
 #undef Q4RT_DECLARE_COUNT
+/// quant4.dropout: out = num::dropout(in[i]) keyed by (seed + run seed,
+/// stream, i), i the row-major index; f32, same shape.
+void quant4_rt_dropout_f32(Q4RT_MEMREF(in), int64_t seed, int64_t stream,
+                           double ratio, Q4RT_MEMREF(out));
 /// Adds the elements of a GEMM or convolution result (f32) and its NaN and
 /// infinite ones to counter `counter`.
 void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter);

@@ -132,6 +132,10 @@ public:
     return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                           APFloat(v));
   }
+  Value f64(double v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF64Type(),
+                                          APFloat(v));
+  }
   Value format(Type t) { return i64(rt::packFormat(*getFormat(t))); }
 
   /// The granularity array [kind, axis, block...] as an unranked i64 memref
@@ -362,6 +366,25 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
                                 args)))
       return failure();
     rewriter.replaceOp(op, rc.tensorOf(out, outType));
+    return success();
+  }
+};
+
+struct DropoutLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RuntimeCall rc(rewriter, op);
+    auto type = op.getType();
+    Value out = rc.alloc(type, rc.dynSizesLike(adaptor.getInput(), type));
+    if (failed(rc.call("quant4_rt_dropout_f32",
+                       {rc.buffer(adaptor.getInput()), adaptor.getSeed(),
+                        rc.i64(op.getStream()),
+                        rc.f64(op.getRatio().convertToDouble()),
+                        rc.unranked(out)})))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, type));
     return success();
   }
 };
@@ -729,8 +752,9 @@ struct ConvertQuant4ToCPUPass
 
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering,
-                 FakeQuantLowering, ScaleLowering, MatmulLowering,
-                 Conv2DLowering, TensorOpTypeLowering>(converter, ctx);
+                 FakeQuantLowering, DropoutLowering, ScaleLowering,
+                 MatmulLowering, Conv2DLowering, TensorOpTypeLowering>(
+        converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateCallOpTypeConversionPattern(patterns, converter);

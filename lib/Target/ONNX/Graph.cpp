@@ -34,7 +34,13 @@ GraphImporter::GraphImporter(MLIRContext *ctx, OpBuilder &builder,
                              const ImportOptions &options)
     : ctx(ctx), builder(builder), opset(opset), options(options),
       fileLoc(FileLineColLoc::get(ctx, bufferName, 0, 0)),
-      bufferName(bufferName.str()) {}
+      bufferName(bufferName.str()), entry(builder.getInsertionBlock()) {}
+
+Value GraphImporter::dropoutSeed() {
+  if (!seed)
+    seed = entry->addArgument(builder.getI64Type(), fileLoc);
+  return seed;
+}
 
 TensorValue *GraphImporter::lookup(StringRef name) {
   auto it = values.find(name);

@@ -453,6 +453,16 @@ OwningOpRef<ModuleOp> ModelImporter::run(StringRef bytes) {
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*body)))
     if (isOpTriviallyDead(&op))
       op.erase();
+  if (Value seed = g.dropoutSeedIfUsed()) {
+    // The entry block gained the seed argument: the signature follows.
+    SmallVector<DictionaryAttr> argAttrs;
+    func.getAllArgAttrs(argAttrs);
+    argAttrs.push_back(DictionaryAttr::get(
+        ctx, {mlir::quant4::getSlotAttr(ctx, mlir::quant4::SlotKind::Seed)}));
+    argTypes.push_back(seed.getType());
+    func.setFunctionType(b.getFunctionType(argTypes, {}));
+    func.setAllArgAttrs(argAttrs);
+  }
   func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (auto [i, p] : llvm::enumerate(updated))
     func.setResultAttrs(graph.output_size() + i,

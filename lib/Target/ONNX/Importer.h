@@ -108,6 +108,9 @@ public:
                                                llvm::StringRef role);
   /// The MLIR value of a TensorValue of this graph (materializing it).
   mlir::Value materialize(TensorValue &v);
+  /// Random dropout's seed and streams (GraphImporter::dropoutSeed).
+  mlir::Value dropoutSeed();
+  int64_t nextDropoutStream();
 
   // -- Outputs -------------------------------------------------------------
   unsigned numOutputs() const;
@@ -188,6 +191,15 @@ public:
     return it == bufferUpdates.end() ? nullptr : &it->second;
   }
 
+  /// The i64 seed of random dropout: an argument appended to the entry
+  /// block on first use (Import.cpp tags it quant4.seed), or null when no
+  /// node asked for it.
+  mlir::Value dropoutSeed();
+  mlir::Value dropoutSeedIfUsed() const { return seed; }
+  /// The stream of the next random dropout: 2^40 + k for the k-th one in
+  /// node order (quantization streams are below 2^40).
+  int64_t nextDropoutStream() { return (int64_t(1) << 40) + dropouts++; }
+
   /// The MLIR value of `v` at the builder's insertion point; constants are
   /// created once.
   mlir::Value materialize(TensorValue &v, mlir::Location loc);
@@ -217,6 +229,9 @@ private:
   llvm::StringSet<> blobKeys;
   mlir::Location fileLoc;
   std::string bufferName;
+  mlir::Block *entry;
+  mlir::Value seed;
+  int64_t dropouts = 0;
 };
 
 /// An operator importer.

@@ -108,6 +108,9 @@ OpBuilder &NodeContext::builder() { return graph.builder; }
 MLIRContext *NodeContext::context() { return graph.ctx; }
 const ImportOptions &NodeContext::options() const { return graph.options; }
 
+Value NodeContext::dropoutSeed() { return graph.dropoutSeed(); }
+int64_t NodeContext::nextDropoutStream() { return graph.nextDropoutStream(); }
+
 InFlightDiagnostic NodeContext::error() {
   hasFailed = true;
   InFlightDiagnostic d = emitError(location);

@@ -56,6 +56,16 @@ void ::quant4::onnx_import::registerONNXImportTranslation() {
           clEnumValN(BatchNormMode::Inference, "inference",
                      "the running statistics")),
       llvm::cl::init(BatchNormMode::AsExported), llvm::cl::cat(category));
+  static llvm::cl::opt<DropoutMode> dropout(
+      "dropout",
+      llvm::cl::desc("--import-onnx: Dropout in training mode with a ratio "
+                     "> 0"),
+      llvm::cl::values(
+          clEnumValN(DropoutMode::Random, "random",
+                     "quant4.dropout keyed by an i64 seed argument appended "
+                     "to the function (default)"),
+          clEnumValN(DropoutMode::Inference, "inference", "the identity")),
+      llvm::cl::init(DropoutMode::Random), llvm::cl::cat(category));
 
   static TranslateToMLIRRegistration registration(
       "import-onnx",
@@ -79,6 +89,7 @@ void ::quant4::onnx_import::registerONNXImportTranslation() {
         options.paramsAsConstants = paramsAsConstants;
         options.functionName = functionName;
         options.batchNorm = batchNorm;
+        options.dropout = dropout;
         for (const std::string &v : inputValues)
           if (std::string err = parseInputValue(v, options.inputValues);
               !err.empty()) {

@@ -24,6 +24,8 @@ void registerPoolingAdjoints(DialectRegistry &registry);
 void registerGenericAdjoints(DialectRegistry &registry);
 /// linalg.transpose and the tensor dialect's data movement (Layout.cpp).
 void registerLayoutAdjoints(DialectRegistry &registry);
+/// quant4.dropout (Dropout.cpp).
+void registerDropoutAdjoint(DialectRegistry &registry);
 /// Scalar arith and math ops of linalg.generic bodies (Scalar.cpp).
 void registerScalarAdjoints(DialectRegistry &registry);
 

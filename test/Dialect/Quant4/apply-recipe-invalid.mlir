@@ -10,6 +10,10 @@
 // RUN: not quant4-opt %s --quant4-apply-recipe="grad-rounding=up" 2>&1 | FileCheck %s --check-prefix=GRADR
 // RUN: not quant4-opt %s --quant4-quantize-by-recipe="grad-rounding=up" 2>&1 | FileCheck %s --check-prefix=GRADR
 // RUN: not quant4-opt %s --quant4-thread-recipe-state="grad-rounding=up" 2>&1 | FileCheck %s --check-prefix=GRADR
+// RUN: not quant4-opt %s --quant4-apply-recipe="grad-radix=3" 2>&1 | FileCheck %s --check-prefix=RADIX
+// RUN: not quant4-opt %s --quant4-quantize-by-recipe="grad-radix=8 tpr=false" 2>&1 | FileCheck %s --check-prefix=RADIX8
+// RUN: not quant4-opt %s --quant4-apply-recipe="grad-radix=2" 2>&1 | FileCheck %s --check-prefix=RADIXTPR
+// RUN: not quant4-opt %s --quant4-thread-recipe-state="grad-radix=2" 2>&1 | FileCheck %s --check-prefix=RADIXTPR
 // RUN: not quant4-opt %s --quant4-apply-recipe="accumulation=f16_chunked:0" 2>&1 | FileCheck %s --check-prefix=ACCZERO
 // RUN: not quant4-opt %s --quant4-apply-recipe="recipe=fp8 keep-first=0 keep-last=0 accumulation=f16_chunked" 2>&1 | FileCheck %s --check-prefix=ACCFP8
 // RUN: not quant4-opt %s --quant4-apply-recipe="dgrad-phase=2" 2>&1 | FileCheck %s --check-prefix=PHASE
@@ -29,6 +33,11 @@
 // ACC: error: option 'accumulation': unknown accumulation 'f64' (expected f32, f16, f16_chunked, f16_chunked:<N> or exact)
 // GRADR: error: option 'grad-rounding': unknown rounding 'up' (expected nearest, nearest_log, nearest_even, stochastic or stochastic_underflow)
 // GRADR-NOT: func.func
+// RADIX: error: option 'grad-radix': must be 2 or 4 (0: the recipe's), got 3
+// RADIX-NOT: func.func
+// RADIX8: error: option 'grad-radix': must be 2 or 4 (0: the recipe's), got 8
+// RADIXTPR: error: option 'grad-radix': radix 2 has no second grid for Two-Phase Rounding (the two phases of radix 4 together are the radix-2 grid); add tpr=false
+// RADIXTPR-NOT: func.func
 // ACCCHUNK: error: option 'accumulation': only f16_chunked takes a chunk length, got 'f32:8'
 // ACCZERO: error: option 'accumulation': the chunk length of f16_chunked:<N> must be positive (f16_chunked alone picks the overflow-free chunk)
 // ACCFP8: error: 'linalg.matmul' op f16_chunked accumulation: no FP16 chunk is free of overflow for 'f8E4M3FN' x 'f8E4M3FN' (one product can exceed 65504); use f32 or an explicit f16_chunked:<N>

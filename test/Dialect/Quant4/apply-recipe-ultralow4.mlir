@@ -2,6 +2,8 @@
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe=recipe=ultralow4 | FileCheck %s --check-prefix=DEF
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" | FileCheck %s --check-prefix=ALL
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 tpr=false gradscale=false" | FileCheck %s --check-prefix=NOTPR
+// RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 tpr=false grad-radix=2" | FileCheck %s --check-prefix=RADIX2
+// RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=luq keep-first=false grad-radix=4" | FileCheck %s --check-prefix=LUQ4
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 dgrad-phase=1" | FileCheck %s --check-prefix=PHASE
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 grad-rounding=stochastic" | FileCheck %s --check-prefix=GRADSR
 // RUN: quant4-opt %quant4_src_root/examples/conv_train_step.mlir --quant4-apply-recipe=recipe=ultralow4 | FileCheck %s --check-prefix=CONV
@@ -120,6 +122,22 @@
 // TOSA: quant4.matmul {{.*}} {quant4.layer = 1 : i64, quant4.layer_name = "layer1", quant4.recipe = "ultralow4", quant4.role = "dgrad"} : tensor<8x4x!quant4.log<4, 3, 0>>, tensor<4x32x!quant4.int<4>>
 // TOSA: quant4.matmul {{.*}} {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "wgrad"} : tensor<16x8x!quant4.int<4>>, tensor<8x32x!quant4.log<4, 3, 1>>
 // TOSA-NOT: linalg.batch_matmul
+
+// grad-radix=2 (the radix-2 ablation, without TPR): one radix-2 copy of the
+// gradient under GradScale, shared by dgrad and wgrad; activations and
+// weights unchanged.
+// RADIX2-LABEL: func.func @train_step(
+// RADIX2: %[[SG:.*]] = quant4.scale #quant4.gradscale %[[G:.*]] state(%{{.*}}) for !quant4.log<2, 3, 0> : tensor<8x32xf32> -> tensor<f32>
+// RADIX2-NEXT: quant4.quantize %[[G]], %[[SG]] rounding<nearest> {stream = {{[0-9]+}} : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.log<2, 3, 0>>
+// RADIX2: quant4.quantize %[[G]], %[[SG]] rounding<nearest> {stream = {{[0-9]+}} : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.log<2, 3, 0>>
+// RADIX2-NOT: !quant4.log<4
+// RADIX2: func.func @train_step_init_state()
+
+// grad-radix=4 on LUQ: its radix-2 gradients become radix-4; stochastic
+// underflow rounding kept.
+// LUQ4-LABEL: func.func @train_step(
+// LUQ4: quant4.quantize {{.*}} rounding<stochastic_underflow> {{.*}} -> tensor<8x32x!quant4.log<4, 3, 0>>
+// LUQ4-NOT: !quant4.log<2
 
 // grad-rounding=stochastic: both gradient copies (TPR) are rounded
 // stochastically with the appended seed argument; activations and weights

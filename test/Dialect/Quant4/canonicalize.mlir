@@ -224,3 +224,16 @@ func.func @keep_transpose(%w: tensor<8x4xf32>, %g: tensor<2x4xf32>,
   %b = quant4.matmul %qg, %qa scales(%sg, %sa) acc<f32> {rhs_granularity = #quant4.granularity<axis = 1>} : tensor<2x4x!quant4.log<4, 3, 0>>, tensor<4x8x!quant4.int<4>>, tensor<f32>, tensor<8xf32> -> tensor<2x8xf32>
   return %a, %b : tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+// Dropout with ratio 0 is the identity; any other ratio stays.
+// CHECK-LABEL: func.func @dropout_zero
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[S:.*]]: i64)
+// CHECK-NEXT: %[[Y:.*]] = quant4.dropout %[[X]] seed %[[S]] ratio 1.000000e-01
+// CHECK-NEXT: return %[[X]], %[[Y]]
+func.func @dropout_zero(%x: tensor<4x8xf32>, %seed: i64) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %a = quant4.dropout %x seed %seed ratio 0.0 : tensor<4x8xf32>
+  %b = quant4.dropout %x seed %seed ratio 0.1 : tensor<4x8xf32>
+  return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+}

@@ -543,3 +543,27 @@ func.func @constant_codes_type() {
   %c = quant4.constant dense<[1, 2]> : tensor<2xi8> -> tensor<2x!quant4.int<4>>
   return
 }
+
+// -----
+
+func.func @dropout_ratio_one(%x: tensor<4x8xf32>, %seed: i64) {
+  // expected-error@+1 {{'quant4.dropout' op 'ratio' must be in [0, 1), got 1}}
+  %y = quant4.dropout %x seed %seed ratio 1.0 : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @dropout_ratio_negative(%x: tensor<4x8xf32>, %seed: i64) {
+  // expected-error@+1 {{'quant4.dropout' op 'ratio' must be in [0, 1), got -2.500000e-01}}
+  %y = quant4.dropout %x seed %seed ratio -0.25 : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @dropout_f16(%x: tensor<4x8xf16>, %seed: i64) {
+  // expected-error@+1 {{'quant4.dropout' op operand #0 must be ranked tensor of 32-bit float values}}
+  %y = quant4.dropout %x seed %seed ratio 0.5 : tensor<4x8xf16>
+  return
+}

@@ -80,6 +80,10 @@ func.func @quantize_ops(%x: tensor<8x64xf32>, %s: tensor<f32>, %seed: i64,
   // CHECK: quant4.fake_quant %{{.*}}, %{{.*}} seed %{{.*}} to !quant4.uint<4> rounding<stochastic> granularity<axis = 1> {stream = 2 : i64} : tensor<8x64xf32>, tensor<64xf32>
   %f2 = quant4.fake_quant %x, %sa seed %seed to !quant4.uint<4> rounding<stochastic>
       granularity<axis = 1> {stream = 2} : tensor<8x64xf32>, tensor<64xf32>
+  // CHECK: quant4.dropout %{{.*}} seed %{{.*}} ratio 2.500000e-01 {stream = 1099511627776 : i64} : tensor<8x64xf32>
+  %r = quant4.dropout %x seed %seed ratio 0.25 {stream = 1099511627776} : tensor<8x64xf32>
+  // CHECK: quant4.dropout %{{.*}} seed %{{.*}} ratio 5.000000e-01 : tensor<8x64xf32>
+  %r2 = quant4.dropout %x seed %seed ratio 0.5 : tensor<8x64xf32>
   return
 }
 

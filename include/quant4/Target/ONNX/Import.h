@@ -57,6 +57,14 @@ enum class BatchNormMode {
   Inference,  ///< the running statistics
 };
 
+/// How Dropout nodes in training mode with a ratio > 0 import.
+enum class DropoutMode {
+  Random,   ///< quant4.dropout keyed by an i64 seed argument the function
+            ///< gains (the last one, tagged quant4.seed)
+  Inference, ///< the identity, as in evaluation
+  Reject     ///< an error (a run: the driver has no seed to give)
+};
+
 struct ImportOptions {
   /// The size of symbolic (dim_param or unknown) batch dimensions: dimension
   /// 0 of a graph input, and every other dimension with the same dim_param.
@@ -84,6 +92,9 @@ struct ImportOptions {
   /// imported for training, and one exported in training mode for
   /// evaluation).
   BatchNormMode batchNorm = BatchNormMode::AsExported;
+  /// Random dropout (training mode, ratio > 0). Dropout in inference mode
+  /// or with ratio 0 is the identity either way.
+  DropoutMode dropout = DropoutMode::Random;
 };
 
 /// Imports the serialized ONNX model `bytes`; `bufferName` names it in

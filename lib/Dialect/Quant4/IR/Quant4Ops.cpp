@@ -451,6 +451,17 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
 // FakeQuantOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult DropoutOp::verify() {
+  double r = getRatio().convertToDouble();
+  if (!(r >= 0.0 && r < 1.0))
+    return emitOpError("'ratio' must be in [0, 1), got ") << r;
+  return success();
+}
+
+OpFoldResult DropoutOp::fold(FoldAdaptor) {
+  return getRatio().isZero() ? getInput() : OpFoldResult();
+}
+
 LogicalResult FakeQuantOp::verify() {
   if (!isQuantizedFormat(getFormat()))
     return emitOpError("'format' must be a quantized format (!quant4.log, "

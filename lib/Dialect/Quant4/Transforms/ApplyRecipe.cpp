@@ -54,6 +54,7 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(checkDgradPhaseOption(anchor, raw.dgradPhase)) &&
       succeeded(
           parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
+      succeeded(checkGradRadixOption(anchor, raw.gradRadix, raw.tpr)) &&
       succeeded(parsePactUpdateOption(anchor, raw.pactUpdate, o.pactGrad)) &&
       succeeded(checkFp8HistoryOption(anchor, raw.fp8History)) &&
       succeeded(parseSeedOption(anchor, raw.seed, o.seedIsArg, o.seedConst)));
@@ -69,6 +70,7 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(parseSeedOption(anchor, raw.seed, o.seedIsArg, o.seedConst)) &&
       succeeded(
           parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
+      succeeded(checkGradRadixOption(anchor, raw.gradRadix, raw.tpr)) &&
       succeeded(
           checkStateInitOptions(anchor, raw.gradScaleInit, raw.pactAlphaInit)));
 }

@@ -191,6 +191,21 @@ mlir::quant4::parseGradRoundingOption(Operation *anchor, StringRef value,
   return success();
 }
 
+LogicalResult mlir::quant4::checkGradRadixOption(Operation *anchor,
+                                                 unsigned radix, bool tpr) {
+  if (radix != 0 && radix != 2 && radix != 4)
+    return mlir::emitError(anchor->getLoc(),
+                           "option 'grad-radix': must be 2 or 4 (0: the "
+                           "recipe's), got ")
+           << radix;
+  if (radix == 2 && tpr)
+    return mlir::emitError(anchor->getLoc(),
+                           "option 'grad-radix': radix 2 has no second grid "
+                           "for Two-Phase Rounding (the two phases of radix "
+                           "4 together are the radix-2 grid); add tpr=false");
+  return success();
+}
+
 LogicalResult mlir::quant4::checkDgradPhaseOption(Operation *anchor,
                                                   unsigned phase) {
   if (phase > 1)
@@ -316,6 +331,9 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
                          : layer > 0 && !signedAct       ? d.activation
                                                          : d.inputActivation;
   FormatDesc format = r.format;
+  if (kind == OperandKind::Gradient && format.kind == FormatDesc::Log &&
+      options.gradRadix)
+    format.bits = options.gradRadix;
   if (kind == OperandKind::Gradient && d.twoPhaseGradient && options.tpr) {
     bool dgrad = role == GemmRole::DGrad;
     format.phase = dgrad ? options.dgradPhase : 1 - options.dgradPhase;

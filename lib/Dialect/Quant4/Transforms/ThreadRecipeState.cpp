@@ -39,7 +39,12 @@ LogicalResult threadState(func::FuncOp func, const RecipePlan &plan,
     argTypes.push_back(plan.slots[slot].type);
     argAttrs.push_back(stateAttrs(plan.slots[slot]));
   }
-  if (plan.needsSeed && options.seedIsArg) {
+  // A step that already has a seed (random dropout in the forward) shares
+  // it: the streams keep the draws apart (docs/Recipes.md, "Randomness").
+  bool hasSeed = llvm::any_of(
+      llvm::seq(func.getNumArguments()),
+      [&](unsigned i) { return getArgumentSlot(func, i).kind == SlotKind::Seed; });
+  if (plan.needsSeed && options.seedIsArg && !hasSeed) {
     argTypes.push_back(IntegerType::get(ctx, 64));
     argAttrs.push_back(
         DictionaryAttr::get(ctx, {getSlotAttr(ctx, SlotKind::Seed)}));

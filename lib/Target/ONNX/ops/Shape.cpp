@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "../Importer.h"
 
+#include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Support/Sizes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -496,34 +497,82 @@ LogicalResult importDropout(NodeContext &ctx) {
   // `is_test` and `ratio` do not change the inference result.)
   ctx.ignoreAttr("is_test");
   ctx.ignoreAttr("ratio");
-  ctx.ignoreAttr("seed");
   ctx.ignoreAttr("consumed_inputs"); // opset 1-5
+  // The node's own seed would make every step drop the same elements;
+  // the step's seed (and the node's stream) key the draw instead.
+  ctx.ignoreAttr("seed");
+  double ratio = 0;
   if (ctx.opset() >= 12 && ctx.hasInput(2)) {
     const HostTensor *training = ctx.host(2, "training_mode");
     if (!training)
       return failure();
-    if (training->numElements() != 1 || training->intAt(0) != 0) {
-      // Training mode with ratio 0 (PyTorch exports a model in training
-      // mode with its Dropout layers at p = 0 so) is the identity too;
-      // random dropout is not imported. The ratio defaults to 0.5.
-      // A ratio known only at run time (a graph input) is not 0 either.
-      double ratio = 0.5;
+    if (training->numElements() != 1) {
+      ctx.error() << "training_mode must be a scalar";
+      return failure();
+    }
+    if (training->intAt(0) != 0) {
+      // PyTorch exports the layers of a model in training mode so; with
+      // p = 0 the node is the identity. The ratio defaults to 0.5.
+      ratio = 0.5;
       if (ctx.hasInput(1)) {
         TensorValue *r = ctx.input(1);
         if (!r)
           return failure();
-        ratio = r->host && r->host->numElements() == 1 ? r->host->floatAt(0)
-                                                       : -1;
+        if (!r->host || r->host->numElements() != 1) {
+          ctx.error() << "training_mode = true is not supported with a "
+                         "ratio known only at run time";
+          return failure();
+        }
+        ratio = r->host->floatAt(0);
       }
-      if (training->numElements() != 1 || ratio != 0) {
-        ctx.error() << "training_mode = true is not supported with a ratio "
-                       "other than 0 (random dropout; dropout is imported "
-                       "for inference)";
+      if (!(ratio >= 0 && ratio < 1)) {
+        ctx.error() << "ratio must be in [0, 1), got " << ratio;
         return failure();
       }
     }
   }
-  ctx.setOutput(0, *in);
+  if (ratio != 0 && ctx.options().dropout == DropoutMode::Reject) {
+    ctx.error() << "training_mode = true is not supported with a ratio "
+                   "other than 0 in a run (random dropout is imported for "
+                   "training: quant4-run train draws it from --seed; "
+                   "quant4-translate --import-onnx gives the function a seed "
+                   "argument)";
+    return failure();
+  }
+  if (ratio == 0 || ctx.options().dropout == DropoutMode::Inference) {
+    ctx.setOutput(0, *in);
+  } else {
+    if (in->dtype != DType::Float) {
+      ctx.error() << "random dropout (training mode, ratio " << ratio
+                  << ") is supported on float32 tensors only";
+      return failure();
+    }
+    OpBuilder &b = ctx.builder();
+    Value x = ctx.materialize(*in), seed = ctx.dropoutSeed();
+    auto ratioAttr = b.getF64FloatAttr(ratio);
+    auto stream = b.getI64IntegerAttr(ctx.nextDropoutStream());
+    Value y = mlir::quant4::DropoutOp::create(b, ctx.loc(), x.getType(), x,
+                                              seed, ratioAttr, stream);
+    ctx.setOutput(0, y, DType::Float);
+    if (ctx.hasOutput(1)) {
+      // The mask: where dropout of ones (same seed and stream) is not 0.
+      Emitter e = ctx.emitter();
+      Value ones = e.filled(in->shape, b.getF32Type(), 1.0);
+      Value kept = mlir::quant4::DropoutOp::create(
+          b, ctx.loc(), ones.getType(), ones, seed, ratioAttr, stream);
+      Value mask = e.map(kept, b.getI1Type(),
+                         [](OpBuilder &ob, Location loc, ValueRange v) {
+                           Value zero = arith::ConstantFloatOp::create(
+                               ob, loc, ob.getF32Type(), APFloat(0.0f));
+                           return arith::CmpFOp::create(
+                                      ob, loc, arith::CmpFPredicate::ONE,
+                                      v[0], zero)
+                               .getResult();
+                         });
+      ctx.setOutput(1, mask, DType::Bool);
+    }
+    return success();
+  }
   if (ctx.hasOutput(1)) {
     auto type = RankedTensorType::get(in->shape, ctx.builder().getI1Type());
     Value mask = arith::ConstantOp::create(

@@ -96,6 +96,32 @@ def mlp():
 
 
 @model
+def mlp_dropout():
+    # A PyTorch-style MLP on 784 pixels exported in training mode with
+    # nn.Dropout(0.25): Dropout's ratio and training_mode are Constant nodes,
+    # and it has its mask output (unused).
+    r = rng()
+    nodes = [
+        helper.make_node("Constant", [], ["ratio"], name="ratio",
+                         value=numpy_helper.from_array(np.float32(0.25))),
+        helper.make_node("Constant", [], ["training_mode"], name="training",
+                         value=numpy_helper.from_array(np.bool_(True))),
+        helper.make_node("Gemm", ["x", "fc1.weight", "fc1.bias"], ["h"],
+                         transB=1, name="fc1"),
+        helper.make_node("Relu", ["h"], ["a"], name="relu"),
+        helper.make_node("Dropout", ["a", "ratio", "training_mode"],
+                         ["d", "mask"], name="dropout"),
+        helper.make_node("Gemm", ["d", "fc2.weight", "fc2.bias"], ["logits"],
+                         transB=1, name="fc2"),
+    ]
+    return make(nodes, [vi("x", F, ["N", 784])], [vi("logits", F, ["N", 10])],
+                [init("fc1.weight", 0.05 * r.standard_normal((32, 784), np.float32)),
+                 init("fc1.bias", np.zeros(32, np.float32)),
+                 init("fc2.weight", 0.2 * r.standard_normal((10, 32), np.float32)),
+                 init("fc2.bias", np.zeros(10, np.float32))])
+
+
+@model
 def matmul_bcast():
     nodes = [
         helper.make_node("MatMul", ["a", "b"], ["ab"], name="batched"),

@@ -156,6 +156,39 @@ def Quant4_FakeQuantOp : Quant4_Op<"fake_quant",
 }
 
 //===----------------------------------------------------------------------===//
+// quant4.dropout
+//===----------------------------------------------------------------------===//
+
+def Quant4_DropoutOp : Quant4_Op<"dropout",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Random dropout drawn from the counter-based generator";
+  let description = [{
+    Training-mode dropout: element `i` (row-major) of `input` is dropped
+    (multiplied by 0) with probability `ratio` and otherwise multiplied by
+    `1 / (1 - ratio)`, the draw keyed by (`seed`, `stream`, `i`) — the rule
+    `num::dropout` of Numerics (docs/Formats.md, C49). The result depends on
+    the seed and the element index only: not on the thread count or the
+    evaluation order. The same seed and stream drop the same elements of any
+    tensor of the same shape, so the op is its own derivative: the gradient
+    of `%y` flows back through `quant4.dropout %g seed %s ratio r` with the
+    forward's stream. `ratio = 0` is the identity (folded).
+
+    ```mlir
+    %y = quant4.dropout %x seed %seed ratio 2.000000e-01 {stream = 1099511627776}
+        : tensor<64x1280xf32>
+    ```
+  }];
+  let arguments = (ins Quant4_F32Tensor:$input, I64:$seed, F64Attr:$ratio,
+                       DefaultValuedAttr<I64Attr, "0">:$stream);
+  let results = (outs Quant4_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `seed` $seed `ratio` $ratio attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // quant4.scale
 //===----------------------------------------------------------------------===//
 

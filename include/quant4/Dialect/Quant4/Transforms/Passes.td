@@ -97,6 +97,9 @@ defvar GradRoundingOption = Option<"gradRounding", "grad-rounding",
     "Rounding of the gradient operands of every quantized GEMM (nearest, "
     "nearest_log, nearest_even, stochastic, stochastic_underflow); empty = "
     "the recipe's">;
+defvar GradRadixOption = Option<"gradRadix", "grad-radix", "unsigned", "0",
+    "Radix of the log-format gradient operands (ultralow4, luq): 2 or 4; "
+    "0 = the recipe's. Radix 2 has no second grid: it needs tpr=false">;
 defvar GradScaleOption = Option<"gradScale", "gradscale", "bool", "true",
     "ultralow4: per-layer GradScale state (off: just-in-time amax scales)">;
 defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",
@@ -160,7 +163,7 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
   let options = [
     RecipeOption, OverridesOption, AccumulationOption, KeepFirstOption,
     KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
-    GradRoundingOption, GradScaleOption, GradScaleInitOption,
+    GradRoundingOption, GradRadixOption, GradScaleOption, GradScaleInitOption,
     PactAlphaInitOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
@@ -206,8 +209,8 @@ def Quant4ThreadRecipeState : Pass<"quant4-thread-recipe-state", "ModuleOp"> {
                            "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
-    TprOption, GradRoundingOption, GradScaleOption, GradScaleInitOption,
-    PactAlphaInitOption, Fp8HistoryOption, SeedOption,
+    TprOption, GradRoundingOption, GradRadixOption, GradScaleOption,
+    GradScaleInitOption, PactAlphaInitOption, Fp8HistoryOption, SeedOption,
   ];
 }
 
@@ -233,7 +236,7 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
                            "::mlir::func::FuncDialect"];
   let options = [
     AccumulationOption, TprOption, DgradPhaseOption, GradRoundingOption,
-    GradScaleOption,
+    GradRadixOption, GradScaleOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];

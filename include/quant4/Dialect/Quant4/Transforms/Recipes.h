@@ -110,6 +110,8 @@ struct RecipeOptions {
   /// Overrides the rounding of every gradient operand when set
   /// (`grad-rounding`).
   std::optional<RoundingKind> gradRounding;
+  /// Radix of log-format gradient operands (`grad-radix`; 0: the recipe's).
+  unsigned gradRadix = 0;
   bool gradScale = true;
   double gradScaleInit = 0.0009765625;
   double pactAlphaInit = 10.0;
@@ -140,6 +142,9 @@ LogicalResult checkDgradPhaseOption(Operation *anchor, unsigned phase);
 /// Option `grad-rounding` (empty: the recipe's).
 LogicalResult parseGradRoundingOption(Operation *anchor, StringRef value,
                                       std::optional<RoundingKind> &out);
+/// Option `grad-radix`: 0, 2 or 4; radix 2 only without Two-Phase Rounding.
+LogicalResult checkGradRadixOption(Operation *anchor, unsigned radix,
+                                   bool tpr);
 /// Option `pact-update`: sgd or grad.
 LogicalResult parsePactUpdateOption(Operation *anchor, StringRef value,
                                     bool &grad);
