@@ -3,7 +3,7 @@
 into docs/Results.md, between the markers "<!-- study:begin -->" and
 "<!-- study:end -->", from the run logs in STUDY_DIR.
 
-  python3 scripts/study-report.py STUDY_DIR docs/Results.md [--seeds 1 2 3]
+  python3 scripts/study-report.py STUDY_DIR docs/Results.md [--seeds 1 2 3] [--models M...]
   python3 scripts/study-report.py STUDY_DIR -            # print only
 
 Per model and recipe: the test metric (accuracy of the recipe's own forward,
@@ -36,6 +36,8 @@ RECIPES = [
     ("ultralow4-notpr", "ablation: ultralow4 without TPR"),
     ("ultralow4-nogradscale", "ablation: ultralow4 without GradScale"),
     ("ultralow4-radix2", "ablation: ultralow4, radix-2 gradients (no TPR)"),
+    ("ultralow4:signed-act=true",
+     "variant: ultralow4 with signed activations (`signed-act=true`)"),
 ]
 # The gap of the 4-bit recipe to full precision that the 4-bit training
 # papers report for the model family (as tabulated by the LUQ paper, for
@@ -68,8 +70,12 @@ def parse_log(path):
                 run[key] = value
     compiled = re.search(r"compiled in ([0-9.]+) s", text)
     run["compile_s"] = float(compiled.group(1)) if compiled else float("nan")
-    run["nan"] = any(math.isnan(run.get(k, 0.0)) for k in
-                     ("train_loss", "test_loss", "test_acc"))
+    # NaN anywhere: the training loss, or either evaluation (the recipe's
+    # forward and the FP32 forward of the same weights).
+    run["nan"] = any(isinstance(run.get(k), float) and math.isnan(run[k])
+                     for k in ("train_loss", "test_loss", "test_acc",
+                               "test_loss_fp32", "test_acc_fp32",
+                               "test_bpc", "test_bpc_fp32"))
     return run
 
 
@@ -114,7 +120,7 @@ def fmt_diff(kind, d, sig):
     return text + (" **significant**" if sig else " (not significant)")
 
 
-def report(study_dir, seeds):
+def report(study_dir, seeds, models):
     lines = []
     machine = os.path.join(study_dir, "machine.txt")
     if os.path.exists(machine):
@@ -125,6 +131,8 @@ def report(study_dir, seeds):
                      + f"); seeds {', '.join(seeds)}.")
         lines.append("")
     for model, title, kind in MODELS:
+        if model not in models:
+            continue
         runs = {}
         for recipe, _ in RECIPES:
             safe = recipe.translate(str.maketrans(":=,", "___"))
@@ -138,7 +146,7 @@ def report(study_dir, seeds):
         lines.append(f"#### {title}")
         lines.append("")
         lines.append(f"| recipe | {unit} | gap to FP32 (paired) | FP32 forward of the same weights | "
-                     "NaN runs | s/run (train) |")
+                     "runs with a NaN | s/run (train) |")
         lines.append("|---|---:|---|---:|---:|---:|")
         values = {}
         for recipe, name in RECIPES:
@@ -154,6 +162,11 @@ def report(study_dir, seeds):
             nans = sum(1 for r in ok.values() if r["nan"])
             tm, _ = mean_sd([r["train_time_s"] for r in ok.values() if "train_time_s" in r])
             gap = "—" if recipe == "fp32" else fmt_diff(kind, *paired(vals, values.get("fp32", {}))[:2])
+            if kind == "bpc" and recipe != "fp32":
+                fp32m, _ = mean_sd([v for v in values.get("fp32", {}).values()
+                                    if not math.isnan(v)])
+                if not math.isnan(m) and not math.isnan(fp32m) and fp32m > 0:
+                    gap += f"; {100 * (m / fp32m - 1):+.1f} % of FP32's bpc"
             n = len([v for v in vals.values() if not math.isnan(v)])
             lines.append(f"| {name} | {fmt(kind, m, sd)} (n = {n}{f', {failed} failed' if failed else ''}) "
                          f"| {gap} | {fmt(kind, fm, fsd) if recipe != 'fp32' else '—'} | {nans} "
@@ -162,9 +175,9 @@ def report(study_dir, seeds):
         u = values.get("ultralow4", {})
         abl = []
         for recipe, name in RECIPES:
-            if recipe.startswith("ultralow4-"):
+            if recipe.startswith("ultralow4-") or recipe.startswith("ultralow4:signed"):
                 d, sig, n = paired(values.get(recipe, {}), u)
-                abl.append(f"{name.replace('ablation: ', '')} − ultralow4: {fmt_diff(kind, d, sig)}")
+                abl.append(f"{name.replace('ablation: ', '').replace('variant: ', '')} − ultralow4: {fmt_diff(kind, d, sig)}")
         d, sig, n = paired(values.get("ultralow4-radix2", {}), values.get("ultralow4-notpr", {}))
         abl.append(f"radix 2 − radix 4 (both without TPR): {fmt_diff(kind, d, sig)}")
         lines.append("Ablations (paired over the seeds, t-test at 5 %): " + "; ".join(abl) + ".")
@@ -178,8 +191,10 @@ def main():
     p.add_argument("study_dir")
     p.add_argument("doc", help="docs/Results.md, or - to print")
     p.add_argument("--seeds", nargs="+", default=["1", "2", "3"])
+    p.add_argument("--models", nargs="+", default=[m[0] for m in MODELS],
+                   help="of " + ", ".join(m[0] for m in MODELS))
     args = p.parse_args()
-    text = report(args.study_dir, args.seeds)
+    text = report(args.study_dir, args.seeds, args.models)
     if args.doc == "-":
         sys.stdout.write(text)
         return 0

@@ -1484,11 +1484,19 @@ llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec) {
     std::string rest = s.substr(colon + 1);
     std::stringstream ss(rest);
     std::string kv;
+    bool afterList = false; // the previous option was a list (overrides)
     while (std::getline(ss, kv, ',')) {
+      // overrides=1:fp32,7:fp32: an entry without '=' continues the list.
+      if (afterList && !kv.empty() &&
+          kv.find_first_of("= {}") == std::string::npos) {
+        opts += "," + kv;
+        continue;
+      }
       if (kv.find('=') == std::string::npos || kv.front() == '=' ||
           kv.find_first_of(" {}") != std::string::npos)
         return error("bad recipe option '" + kv + "' in '" + spec +
                      "' (expected OPT=VALUE)");
+      afterList = kv.rfind("overrides=", 0) == 0;
       if (kv.rfind("recipe=", 0) == 0 || kv.rfind("seed=", 0) == 0)
         return error("recipe option '" + kv + "' in '" + spec +
                      "' is set by the driver");

@@ -4,6 +4,7 @@
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 tpr=false gradscale=false" | FileCheck %s --check-prefix=NOTPR
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 tpr=false grad-radix=2" | FileCheck %s --check-prefix=RADIX2
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=luq keep-first=false grad-radix=4" | FileCheck %s --check-prefix=LUQ4
+// RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 signed-act=true" | FileCheck %s --check-prefix=SIGNED
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 dgrad-phase=1" | FileCheck %s --check-prefix=PHASE
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 grad-rounding=stochastic" | FileCheck %s --check-prefix=GRADSR
 // RUN: quant4-opt %quant4_src_root/examples/conv_train_step.mlir --quant4-apply-recipe=recipe=ultralow4 | FileCheck %s --check-prefix=CONV
@@ -132,6 +133,15 @@
 // RADIX2: quant4.quantize %[[G]], %[[SG]] rounding<nearest> {stream = {{[0-9]+}} : i64} : tensor<8x32xf32>, tensor<f32> -> tensor<8x32x!quant4.log<2, 3, 0>>
 // RADIX2-NOT: !quant4.log<4
 // RADIX2: func.func @train_step_init_state()
+
+// signed-act=true: layer 1's activation takes the input-activation rule
+// (signed INT4, amax scale): no PACT alpha state, no PACT mask.
+// SIGNED-LABEL: func.func @train_step(
+// SIGNED-NOT: pact_alpha
+// SIGNED: quant4.scale #quant4.amax %{{.*}} for !quant4.int<4> : tensor<8x32xf32> -> tensor<f32>
+// SIGNED-NOT: #quant4.pact
+// SIGNED-NOT: !quant4.uint<4>
+// SIGNED: func.func @train_step_init_state()
 
 // grad-radix=4 on LUQ: its radix-2 gradients become radix-4; stochastic
 // underflow rounding kept.

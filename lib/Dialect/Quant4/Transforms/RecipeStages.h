@@ -59,6 +59,7 @@ template <typename To, typename From> To getStageOptions(const From &p) {
   QUANT4_COPY_OPTION(dgradPhase);
   QUANT4_COPY_OPTION(gradRounding);
   QUANT4_COPY_OPTION(gradRadix);
+  QUANT4_COPY_OPTION(signedAct);
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);
@@ -84,6 +85,7 @@ void copyPlainOptions(const OptionsT &raw, RecipeOptions &o) {
   QUANT4_COPY_OPTION(tpr);
   QUANT4_COPY_OPTION(dgradPhase);
   QUANT4_COPY_OPTION(gradRadix);
+  QUANT4_COPY_OPTION(signedAct);
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);

@@ -324,7 +324,7 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
     return s;
   // Activations of an activation × activation GEMM are signed (no ReLU
   // before attention's Q, K, V): the layer-0 rule.
-  bool signedAct = kind == OperandKind::LhsActivation ||
+  bool signedAct = options.signedAct || kind == OperandKind::LhsActivation ||
                    kind == OperandKind::RhsActivation;
   const OperandRule &r = kind == OperandKind::Weight     ? d.weight
                          : kind == OperandKind::Gradient ? d.gradient

@@ -100,6 +100,11 @@ defvar GradRoundingOption = Option<"gradRounding", "grad-rounding",
 defvar GradRadixOption = Option<"gradRadix", "grad-radix", "unsigned", "0",
     "Radix of the log-format gradient operands (ultralow4, luq): 2 or 4; "
     "0 = the recipe's. Radix 2 has no second grid: it needs tpr=false">;
+defvar SignedActOption = Option<"signedAct", "signed-act", "bool", "false",
+    "Activations of every layer under the input-activation rule (ultralow4, "
+    "LUQ: signed INT4, amax scale) instead of the unsigned one (PACT, amax): "
+    "for layers whose input is not after a ReLU (LayerNorm, GELU, attention "
+    "outputs)">;
 defvar GradScaleOption = Option<"gradScale", "gradscale", "bool", "true",
     "ultralow4: per-layer GradScale state (off: just-in-time amax scales)">;
 defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",
@@ -163,8 +168,8 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
   let options = [
     RecipeOption, OverridesOption, AccumulationOption, KeepFirstOption,
     KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
-    GradRoundingOption, GradRadixOption, GradScaleOption, GradScaleInitOption,
-    PactAlphaInitOption,
+    GradRoundingOption, GradRadixOption, SignedActOption, GradScaleOption,
+    GradScaleInitOption, PactAlphaInitOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];
@@ -209,8 +214,9 @@ def Quant4ThreadRecipeState : Pass<"quant4-thread-recipe-state", "ModuleOp"> {
                            "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
-    TprOption, GradRoundingOption, GradRadixOption, GradScaleOption,
-    GradScaleInitOption, PactAlphaInitOption, Fp8HistoryOption, SeedOption,
+    TprOption, GradRoundingOption, GradRadixOption, SignedActOption,
+    GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
+    Fp8HistoryOption, SeedOption,
   ];
 }
 
@@ -236,7 +242,7 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
                            "::mlir::func::FuncDialect"];
   let options = [
     AccumulationOption, TprOption, DgradPhaseOption, GradRoundingOption,
-    GradRadixOption, GradScaleOption,
+    GradRadixOption, SignedActOption, GradScaleOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];

@@ -112,6 +112,9 @@ struct RecipeOptions {
   std::optional<RoundingKind> gradRounding;
   /// Radix of log-format gradient operands (`grad-radix`; 0: the recipe's).
   unsigned gradRadix = 0;
+  /// Every layer's activations under the input-activation rule
+  /// (`signed-act`).
+  bool signedAct = false;
   bool gradScale = true;
   double gradScaleInit = 0.0009765625;
   double pactAlphaInit = 10.0;
