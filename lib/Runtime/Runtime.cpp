@@ -409,7 +409,6 @@ Granularity granularity(int64_t rank, void *desc) {
   return g;
 }
 
-/// The elements sharing each scale, each group in row-major element order.
 /// The elements of each scale group, in row-major order within a group:
 /// group j is values[start[j] .. start[j + 1]). One flat array (a counting
 /// sort by group), not one vector per group: MX blocks of 32 make tens of
