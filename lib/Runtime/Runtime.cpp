@@ -41,6 +41,15 @@ using kernels::CodeLayout;
 
 std::atomic<int32_t> gThreads{1};
 
+/// The threads for a loop of `work` units: one below `serialBelow`, where
+/// waking the pool costs more than it saves. (Results never depend on it.)
+int threadsFor(uint64_t work, uint64_t serialBelow) {
+  return work < serialBelow ? 1 : gThreads.load();
+}
+
+/// Elementwise passes (quantize, dropout) run on one thread below this.
+constexpr uint64_t kSerialElements = uint64_t(1) << 15;
+
 //===-- Profile -----------------------------------------------------------===//
 
 /// quant4_rt_profile_enable: the time and calls of each entry point class.
@@ -593,8 +602,9 @@ void fakeQuantImpl(Real k, View in, View scale, Granularity g, float tScale,
       y[i] = num::scaleDecodedTwoLevel(decoded[codes[i - b]],
                                        s[size_t(idx[i])], t);
   };
-  int threads = n < (int64_t(1) << 15) ? 1 : gThreads.load();
-  kernels::parallelRanges(size_t(std::max<int64_t>(n, 0)), threads, range);
+  size_t elements = size_t(std::max<int64_t>(n, 0));
+  kernels::parallelRanges(elements, threadsFor(elements, kSerialElements),
+                          range);
   scatterReal(out, k, y);
 }
 
@@ -626,7 +636,7 @@ void sgemmAccumulate(int64_t M, int64_t N, int64_t K, const float *A,
                   C + m0 * N, blasint(N));
     }
   };
-  int threads = M * N * K < (int64_t(1) << 18) ? 1 : gThreads.load();
+  int threads = threadsFor(uint64_t(M * N * K), uint64_t(1) << 18);
   kernels::parallelRanges(size_t(blocks), threads,
                           [&](size_t b0, size_t b1) {
                             runBlocks(int64_t(b0), int64_t(b1));
@@ -968,7 +978,7 @@ void quant4_rt_dropout_f32(Q4RT_MEMREF(in), int64_t seed, int64_t stream,
   float scale = num::dropoutScale(ratio);
   num::RngKey key = rngKey(seed, stream);
   std::vector<float> y(x.size);
-  int threads = x.size < (size_t(1) << 15) ? 1 : gThreads.load();
+  int threads = threadsFor(x.size, kSerialElements);
   kernels::parallelRanges(x.size, threads, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i)
       y[i] = num::dropout(x.data[i], key, uint64_t(i), threshold, scale);

@@ -146,9 +146,7 @@ LogicalResult StepBuilder::checkSignature() {
   FunctionType ft = fwd.getFunctionType();
   // A last i64 argument tagged quant4.seed (random dropout) follows the
   // batch; the step takes it as its own seed argument.
-  hasSeed = ft.getNumInputs() >= 1 &&
-            getArgumentSlot(fwd, ft.getNumInputs() - 1).kind ==
-                SlotKind::Seed;
+  hasSeed = hasSeedArgument(fwd);
   if (hasSeed && !ft.getInputs().back().isSignlessInteger(64))
     return bad("has a quant4.seed argument that is not an i64");
   unsigned numTensorArgs = ft.getNumInputs() - (hasSeed ? 1 : 0);

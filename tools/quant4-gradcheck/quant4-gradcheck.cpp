@@ -231,10 +231,7 @@ int main(int argc, char **argv) {
   // A forward with random dropout ends with an i64 seed argument (after the
   // batch); the step takes it last. One fixed seed: every call draws the
   // same masks, so the loss is a smooth function of the parameters.
-  const bool hasSeed =
-      fwdType.getNumInputs() >= 1 &&
-      mlir::quant4::getArgumentSlot(fwd, fwdType.getNumInputs() - 1).kind ==
-          mlir::quant4::SlotKind::Seed;
+  const bool hasSeed = mlir::quant4::hasSeedArgument(fwd);
   const unsigned batchArg = fwdType.getNumInputs() - (hasSeed ? 2 : 1);
   const unsigned numModelArgs = batchArg;
   std::vector<std::string> names;

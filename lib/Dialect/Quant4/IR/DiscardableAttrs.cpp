@@ -201,6 +201,11 @@ Slot mlir::quant4::getResultSlot(FunctionOpInterface func, unsigned index) {
   return slotOf(func.getResultAttrDict(index));
 }
 
+bool mlir::quant4::hasSeedArgument(FunctionOpInterface func) {
+  unsigned n = func.getNumArguments();
+  return n > 0 && getArgumentSlot(func, n - 1).kind == SlotKind::Seed;
+}
+
 NamedAttribute mlir::quant4::getSlotAttr(MLIRContext *ctx, SlotKind kind,
                                          StringRef name) {
   for (const SlotName &s : kSlotNames) {

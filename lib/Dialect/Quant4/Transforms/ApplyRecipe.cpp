@@ -55,6 +55,7 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(
           parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
       succeeded(checkGradRadixOption(anchor, raw.gradRadix, raw.tpr)) &&
+      succeeded(parseSignedActOption(anchor, raw.signedAct, o.signedAct)) &&
       succeeded(parsePactUpdateOption(anchor, raw.pactUpdate, o.pactGrad)) &&
       succeeded(checkFp8HistoryOption(anchor, raw.fp8History)) &&
       succeeded(parseSeedOption(anchor, raw.seed, o.seedIsArg, o.seedConst)));
@@ -71,6 +72,7 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(
           parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
       succeeded(checkGradRadixOption(anchor, raw.gradRadix, raw.tpr)) &&
+      succeeded(parseSignedActOption(anchor, raw.signedAct, o.signedAct)) &&
       succeeded(
           checkStateInitOptions(anchor, raw.gradScaleInit, raw.pactAlphaInit)));
 }

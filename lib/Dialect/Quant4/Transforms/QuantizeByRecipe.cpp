@@ -307,7 +307,9 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
   OperandSpec spec[2];
   unsigned site[2];
   for (unsigned i = 0; i < 2; ++i) {
-    spec[i] = getOperandSpec(ctx, r, g.operands[i], g.role, g.layer, options);
+    spec[i] = getOperandSpec(ctx, r, g.operands[i], g.role,
+                             plan.isUnsigned(g.layer, g.operands[i]),
+                             options);
     site[i] = plan.siteIndex.at({g.layer, spec[i].site});
   }
   // stream = 8·layer + 2·role + operand (docs/Recipes.md, "Randomness").

@@ -85,7 +85,6 @@ void copyPlainOptions(const OptionsT &raw, RecipeOptions &o) {
   QUANT4_COPY_OPTION(tpr);
   QUANT4_COPY_OPTION(dgradPhase);
   QUANT4_COPY_OPTION(gradRadix);
-  QUANT4_COPY_OPTION(signedAct);
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);

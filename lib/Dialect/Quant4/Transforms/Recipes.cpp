@@ -7,10 +7,13 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Quant4/Transforms/Recipes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
+#include "quant4/Dialect/Quant4/Analysis/Sign.h"
 #include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::quant4;
@@ -191,6 +194,24 @@ mlir::quant4::parseGradRoundingOption(Operation *anchor, StringRef value,
   return success();
 }
 
+LogicalResult mlir::quant4::parseSignedActOption(Operation *anchor,
+                                                 StringRef value,
+                                                 SignedActivations &out) {
+  std::optional<SignedActivations> v =
+      llvm::StringSwitch<std::optional<SignedActivations>>(value)
+          .Case("auto", SignedActivations::Auto)
+          .Case("true", SignedActivations::All)
+          .Case("false", SignedActivations::None)
+          .Default(std::nullopt);
+  if (!v)
+    return mlir::emitError(anchor->getLoc(),
+                           "option 'signed-act': expected auto, true or "
+                           "false, got '")
+           << value << "'";
+  out = *v;
+  return success();
+}
+
 LogicalResult mlir::quant4::checkGradRadixOption(Operation *anchor,
                                                  unsigned radix, bool tpr) {
   if (radix != 0 && radix != 2 && radix != 4)
@@ -315,20 +336,18 @@ static ScaleSite siteOf(OperandKind kind) {
 
 OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
                                          OperandKind kind, GemmRole role,
-                                         int64_t layer,
+                                         bool unsignedOperand,
                                          const RecipeOptions &options) {
   const RecipeDesc &d = getRecipeDesc(recipe);
   OperandSpec s;
   s.site = siteOf(kind);
   if (!d.quantizes)
     return s;
-  // Activations of an activation × activation GEMM are signed (no ReLU
-  // before attention's Q, K, V): the layer-0 rule.
-  bool signedAct = options.signedAct || kind == OperandKind::LhsActivation ||
-                   kind == OperandKind::RhsActivation;
+  bool actAct =
+      kind == OperandKind::LhsActivation || kind == OperandKind::RhsActivation;
   const OperandRule &r = kind == OperandKind::Weight     ? d.weight
                          : kind == OperandKind::Gradient ? d.gradient
-                         : layer > 0 && !signedAct       ? d.activation
+                         : unsignedOperand               ? d.activation
                                                          : d.inputActivation;
   FormatDesc format = r.format;
   if (kind == OperandKind::Gradient && format.kind == FormatDesc::Log &&
@@ -342,6 +361,10 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
   s.format = getFormatType(ctx, format);
   s.policy = r.policy;
   if (s.policy == PolicyKind::GradScale && !options.gradScale)
+    s.policy = PolicyKind::Amax;
+  // An operand of an activation × activation GEMM (attention's softmax
+  // output) has no learned clip of its own: amax.
+  if (s.policy == PolicyKind::Pact && actAct)
     s.policy = PolicyKind::Amax;
   s.rounding = kind == OperandKind::Gradient && options.gradRounding
                    ? *options.gradRounding
@@ -423,6 +446,27 @@ FailureOr<RecipePlan> mlir::quant4::planRecipes(const RoleAnalysis &analysis,
                return a.info->position < b.info->position;
              });
 
+  // Which activation operands are unsigned: from the second layer on, by
+  // the forward GEMM's operands (`signed-act`).
+  NonNegativeAnalysis signs;
+  for (const LayerInfo &layer : layers) {
+    const GemmInfo *fwd = layer.fwd ? analysis.lookup(layer.fwd) : nullptr;
+    if (!fwd || layer.index < 1 ||
+        options.signedAct == SignedActivations::All)
+      continue;
+    auto op = cast<linalg::LinalgOp>(fwd->op);
+    for (unsigned i = 0; i < 2; ++i) {
+      OperandKind kind = fwd->operands[i];
+      bool unsignedOperand =
+          options.signedAct == SignedActivations::None
+              ? kind == OperandKind::Activation
+              : kind != OperandKind::Weight &&
+                    signs.isNonNegative(op.getDpsInputOperand(i)->get());
+      if (unsignedOperand)
+        plan.unsignedOperands.insert({layer.index, kind});
+    }
+  }
+
   // Sites in order of first use, with their state slots.
   for (const RecipePlan::Gemm &gemm : plan.gemms) {
     if (!getRecipeDesc(gemm.recipe).quantizes)
@@ -430,8 +474,9 @@ FailureOr<RecipePlan> mlir::quant4::planRecipes(const RoleAnalysis &analysis,
     const GemmInfo &g = *gemm.info;
     MLIRContext *ctx = g.op->getContext();
     for (unsigned i = 0; i < 2; ++i) {
-      OperandSpec spec = getOperandSpec(ctx, gemm.recipe, g.operands[i], g.role,
-                                        g.layer, options);
+      OperandSpec spec =
+          getOperandSpec(ctx, gemm.recipe, g.operands[i], g.role,
+                         plan.isUnsigned(g.layer, g.operands[i]), options);
       plan.needsSeed |= isStochastic(spec.rounding);
       auto key = std::make_pair(g.layer, spec.site);
       if (plan.siteIndex.count(key))
@@ -521,7 +566,8 @@ void mlir::quant4::printRecipeTable(MLIRContext *ctx, llvm::raw_ostream &os) {
     }
     std::string act = describe(ctx, d.activation, o);
     if (!sameRule(d.inputActivation, d.activation))
-      act += "; layer 0: " + describe(ctx, d.inputActivation, o);
+      act = "inputs proven non-negative, after layer 0 (`signed-act`): " +
+            act + "; others: " + describe(ctx, d.inputActivation, o);
     auto orSame = [&](const OperandRule &r) {
       return sameRule(r, d.activation) ? std::string("same as activation")
                                        : describe(ctx, r, o);
@@ -534,7 +580,7 @@ void mlir::quant4::printRecipeTable(MLIRContext *ctx, llvm::raw_ostream &os) {
     if (d.sawbMask)
       ste.push_back("SAWB mask of dW");
     if (d.pactBackward)
-      ste.push_back("PACT mask of dX and dL/dα (layers ≥ 1)");
+      ste.push_back("PACT mask of dX and dL/dα (PACT layers)");
     os << act << " | " << orSame(d.weight) << " | " << grad << " | "
        << (d.accumulation == AccumulationKind::f16_chunked
                ? "`f16_chunked`, the overflow-free chunk of the operand "

@@ -41,9 +41,7 @@ LogicalResult threadState(func::FuncOp func, const RecipePlan &plan,
   }
   // A step that already has a seed (random dropout in the forward) shares
   // it: the streams keep the draws apart (docs/Recipes.md, "Randomness").
-  bool hasSeed = llvm::any_of(
-      llvm::seq(func.getNumArguments()),
-      [&](unsigned i) { return getArgumentSlot(func, i).kind == SlotKind::Seed; });
+  bool hasSeed = hasSeedArgument(func);
   if (plan.needsSeed && options.seedIsArg && !hasSeed) {
     argTypes.push_back(IntegerType::get(ctx, 64));
     argAttrs.push_back(

@@ -167,6 +167,9 @@ struct Slot {
 /// The slot of argument/result `index` of a function.
 Slot getArgumentSlot(FunctionOpInterface func, unsigned index);
 Slot getResultSlot(FunctionOpInterface func, unsigned index);
+/// Whether the last argument is the i64 seed (quant4.seed): random dropout's
+/// and stochastic rounding's, which follows every other argument.
+bool hasSeedArgument(FunctionOpInterface func);
 /// The attribute that marks a slot (`name` for the kinds that carry one).
 NamedAttribute getSlotAttr(MLIRContext *ctx, SlotKind kind,
                            StringRef name = {});

@@ -100,11 +100,13 @@ defvar GradRoundingOption = Option<"gradRounding", "grad-rounding",
 defvar GradRadixOption = Option<"gradRadix", "grad-radix", "unsigned", "0",
     "Radix of the log-format gradient operands (ultralow4, luq): 2 or 4; "
     "0 = the recipe's. Radix 2 has no second grid: it needs tpr=false">;
-defvar SignedActOption = Option<"signedAct", "signed-act", "bool", "false",
-    "Activations of every layer under the input-activation rule (ultralow4, "
-    "LUQ: signed INT4, amax scale) instead of the unsigned one (PACT, amax): "
-    "for layers whose input is not after a ReLU (LayerNorm, GELU, attention "
-    "outputs)">;
+defvar SignedActOption = Option<"signedAct", "signed-act", "std::string",
+    "\"auto\"",
+    "Which layers after the first quantize their activations under the "
+    "input-activation rule (ultralow4, LUQ: signed INT4, amax scale) instead "
+    "of the unsigned one (PACT): 'auto' those whose input is not provably "
+    "non-negative (not after a ReLU, clip, softmax...), 'true' all, 'false' "
+    "none">;
 defvar GradScaleOption = Option<"gradScale", "gradscale", "bool", "true",
     "ultralow4: per-layer GradScale state (off: just-in-time amax scales)">;
 defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",

@@ -18,6 +18,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,18 @@ struct AccumulationChoice {
   unsigned chunk = 0;
 };
 
+/// `signed-act`: which layers (after the first) quantize their activations
+/// under the input-activation rule (signed) rather than the activation rule
+/// (ultralow4: unsigned PACT).
+enum class SignedActivations {
+  /// `auto`: those whose input is not provably non-negative (Sign.h).
+  Auto,
+  /// `true`: every layer.
+  All,
+  /// `false`: none (only the first layer).
+  None
+};
+
 /// The options of quant4-apply-recipe, parsed. Each stage pass parses the
 /// subset it has, with the same names, defaults and messages.
 struct RecipeOptions {
@@ -112,9 +125,9 @@ struct RecipeOptions {
   std::optional<RoundingKind> gradRounding;
   /// Radix of log-format gradient operands (`grad-radix`; 0: the recipe's).
   unsigned gradRadix = 0;
-  /// Every layer's activations under the input-activation rule
+  /// Which layers' activations take the input-activation rule
   /// (`signed-act`).
-  bool signedAct = false;
+  SignedActivations signedAct = SignedActivations::Auto;
   bool gradScale = true;
   double gradScaleInit = 0.0009765625;
   double pactAlphaInit = 10.0;
@@ -146,6 +159,8 @@ LogicalResult checkDgradPhaseOption(Operation *anchor, unsigned phase);
 LogicalResult parseGradRoundingOption(Operation *anchor, StringRef value,
                                       std::optional<RoundingKind> &out);
 /// Option `grad-radix`: 0, 2 or 4; radix 2 only without Two-Phase Rounding.
+LogicalResult parseSignedActOption(Operation *anchor, StringRef value,
+                                   SignedActivations &out);
 LogicalResult checkGradRadixOption(Operation *anchor, unsigned radix,
                                    bool tpr);
 /// Option `pact-update`: sgd or grad.
@@ -177,10 +192,13 @@ struct OperandSpec {
 };
 
 Type getFormatType(MLIRContext *ctx, const FormatDesc &format);
-/// The rule of `recipe` for an operand of a GEMM of `layer` in `role`, with
-/// the options tpr, dgrad-phase and gradscale applied.
+/// The rule of `recipe` for an operand of a GEMM in `role`, with the
+/// options tpr, dgrad-phase and gradscale applied. `unsignedOperand`: an
+/// activation operand takes the (unsigned) activation rule, not the
+/// input-activation rule (RecipePlan::isUnsigned); without a per-layer clip
+/// when it is an operand of an activation × activation GEMM.
 OperandSpec getOperandSpec(MLIRContext *ctx, Recipe recipe, OperandKind kind,
-                           GemmRole role, int64_t layer,
+                           GemmRole role, bool unsignedOperand,
                            const RecipeOptions &options);
 bool isStochastic(RoundingKind rounding);
 /// The policy attribute of quant4.scale (`blockScale`, `tensorScale`: block
@@ -216,6 +234,10 @@ struct RecipePlan {
     Recipe recipe;
   };
   SmallVector<Gemm> gemms;
+  /// The activation operands (layer, kind) that take the unsigned
+  /// activation rule: in layers after the first, those `signed-act` makes
+  /// unsigned.
+  std::set<std::pair<int64_t, OperandKind>> unsignedOperands;
   std::vector<RecipeSite> sites;
   std::map<std::pair<int64_t, ScaleSite>, unsigned> siteIndex;
   std::vector<StateSlotDesc> slots;
@@ -226,6 +248,9 @@ struct RecipePlan {
   bool needsSeed = false;
 
   const RecipeSite *lookupSite(int64_t layer, ScaleSite site) const;
+  bool isUnsigned(int64_t layer, OperandKind kind) const {
+    return unsignedOperands.count({layer, kind}) != 0;
+  }
 };
 
 /// Plans a function classified by `analysis` whose GEMMs carry
