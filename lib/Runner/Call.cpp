@@ -1,8 +1,10 @@
 //===- Call.cpp - call a JIT-compiled function with host arrays -----------===//
 #include "quant4/Runner/Call.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "quant4/Conversion/Quant4ToCPU/Storage.h"
@@ -108,6 +110,51 @@ void readScalar(const void *p, Type type, npy::Array &a) {
     a.data[0] = char(a.data[0] & 1);
 }
 } // namespace
+
+std::optional<std::vector<npy::Array>>
+constantResults(FunctionOpInterface func) {
+  Region &body = func.getFunctionBody();
+  if (!body.hasOneBlock())
+    return std::nullopt;
+  auto ret = dyn_cast<func::ReturnOp>(body.front().getTerminator());
+  if (!ret)
+    return std::nullopt;
+  std::vector<npy::Array> out;
+  for (Value v : ret.getOperands()) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    auto cst = v.getDefiningOp<arith::ConstantOp>();
+    if (!type || !type.getElementType().isF32() || !cst)
+      return std::nullopt;
+    npy::Array a;
+    a.dtype = npy::DType::F32;
+    a.shape.assign(type.getShape().begin(), type.getShape().end());
+    size_t bytes = size_t(type.getNumElements()) * sizeof(float);
+    if (auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue())) {
+      if (dense.isSplat()) {
+        a.data.resize(bytes);
+        std::fill_n(a.as<float>(), type.getNumElements(),
+                    dense.getSplatValue<float>());
+      } else {
+        ArrayRef<char> raw = dense.getRawData();
+        a.data.assign(raw.begin(), raw.end());
+      }
+    } else if (auto res =
+                   dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+      // The blob's bytes (little-endian f32, as the importer stores them).
+      AsmResourceBlob *blob = res.getRawHandle().getBlob();
+      if (!blob)
+        return std::nullopt;
+      ArrayRef<char> raw = blob->getData();
+      a.data.assign(raw.begin(), raw.end());
+    } else {
+      return std::nullopt;
+    }
+    if (a.data.size() != bytes)
+      return std::nullopt;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
 
 std::optional<ElementInfo> elementInfo(Type t) {
   if (mlir::quant4::isQuantizedFormat(t) || isa<Float8E8M0FNUType>(t))

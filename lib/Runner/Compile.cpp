@@ -84,7 +84,21 @@ createEngine(ModuleOp module, unsigned optLevel, const rt::Symbol *symbols) {
   options.transformer = transformer;
   llvm::StringRef runnerUtils[] = {QUANT4_C_RUNNER_UTILS};
   options.sharedLibPaths = runnerUtils;
-  auto engine = ExecutionEngine::create(module, options);
+  // Code generation at the same level. The engine's own target machine is
+  // -O2's whatever ExecutionEngineOptions::jitCodeGenOptLevel says (the
+  // option reaches a builder the compiler does not use), so it gets one made
+  // here: at -O0 no machine scheduler, which on a large model's step (huge
+  // basic blocks) took most of the JIT's time. The level changes no result
+  // bit (no fast-math; codegen keeps the IR's IEEE operations and order).
+  static constexpr llvm::CodeGenOptLevel kCodeGenLevel[] = {
+      llvm::CodeGenOptLevel::None, llvm::CodeGenOptLevel::Less,
+      llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
+  hostBuilder->setCodeGenOptLevel(kCodeGenLevel[std::min(optLevel, 3u)]);
+  auto codegenMachine = hostBuilder->createTargetMachine();
+  if (!codegenMachine)
+    return codegenMachine.takeError();
+  auto engine =
+      ExecutionEngine::create(module, options, std::move(*codegenMachine));
   if (!engine)
     return engine.takeError();
   if (symbols)

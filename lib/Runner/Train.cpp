@@ -1057,8 +1057,13 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       return fn.takeError();
     initFn = std::move(*fn);
   }
+  // The initial parameters of @<model>_params: read from the IR when it
+  // only returns constants (imported initializers), so that it is not
+  // compiled (constantResults, Call.h); else compiled and called.
   CompiledFn paramsFn;
-  if (model->params) {
+  const bool fromParams = bool(model->params);
+  std::optional<std::vector<npy::Array>> constantParams;
+  if (fromParams) {
     auto fn = describe(model->params);
     if (!fn)
       return fn.takeError();
@@ -1066,6 +1071,11 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     if (llvm::Error e =
             checkParamsFunction(paramsFn, model->params, step, stepName))
       return std::move(e);
+    constantParams = constantResults(model->params);
+    if (constantParams) {
+      model->params.erase();
+      model->params = nullptr;
+    }
   }
   const int64_t stepsPerEpoch = int64_t(trainIdx.size()) / B;
   const int64_t totalSteps = stepsPerEpoch * o.epochs;
@@ -1138,9 +1148,11 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   // model[k]: model argument k (parameter or buffer); moms[j], seconds[j]:
   // the optimizer state of the j-th parameter (zero).
   std::vector<npy::Array> modelArgs(numModel), moms, secondMoms, state;
-  if (model->params) {
+  if (fromParams) {
     std::vector<npy::Array> values;
-    if (llvm::Error e = invoke(*engine, paramsFn, {}, values))
+    if (constantParams)
+      values = std::move(*constantParams);
+    else if (llvm::Error e = invoke(*engine, paramsFn, {}, values))
       return std::move(e);
     if (values.size() != numModel)
       return error("@" + paramsFn.name + " returned " +
@@ -1179,7 +1191,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.separateEval = model->separateEval;
     setup.compileSeconds = compileTime;
     setup.stepArenaBytes = arenaBytes;
-    if (model->params)
+    if (fromParams)
       setup.paramsFunction = paramsFn.name;
     setup.warmupSteps = warmupSteps;
     o.onCompiled(setup);

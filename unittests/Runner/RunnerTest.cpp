@@ -10,6 +10,7 @@
 #include "quant4/Runner/Train.h"
 #include "quant4/Runtime/Runtime.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -172,6 +173,65 @@ TEST_F(RunnerTest, CompileAndCallWithArrays) {
 
   // The codes go back in as an argument of their own type.
   EXPECT_EQ(checkArgument(results[1], type->getResult(1), 0), "");
+}
+
+// A parameters function that only returns constants (dense, splat and
+// resource-backed, as the ONNX importer writes initializers) is read from
+// the IR with the bits the compiled function returns; one that computes is
+// left to the compiler.
+const char *kParams = R"mlir(
+module {
+func.func @params() -> (tensor<2x3xf32>, tensor<4xf32>, tensor<2xf32>) {
+  %a = arith.constant dense<[[0.1, -2.5, 3.0], [0x7FC00000, -0.0, 1.0e-40]]> : tensor<2x3xf32>
+  %b = arith.constant dense<0.75> : tensor<4xf32>
+  %c = arith.constant dense_resource<blob> : tensor<2xf32>
+  return %a, %b, %c : tensor<2x3xf32>, tensor<4xf32>, tensor<2xf32>
+}
+func.func @computed() -> tensor<2xf32> {
+  %c = arith.constant dense<1.5> : tensor<2xf32>
+  %d = arith.addf %c, %c : tensor<2xf32>
+  return %d : tensor<2xf32>
+}
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      blob: "0x040000000000C03F000020C1"
+    }
+  }
+#-}
+)mlir";
+
+TEST_F(RunnerTest, ConstantParametersAreReadWithoutCompiling) {
+  OwningOpRef<ModuleOp> module = parse(kParams);
+  ASSERT_TRUE(module);
+  auto params = module->lookupSymbol<func::FuncOp>("params");
+  std::optional<std::vector<npy::Array>> read = constantResults(params);
+  ASSERT_TRUE(read.has_value());
+  ASSERT_EQ(read->size(), 3u);
+  EXPECT_EQ((*read)[1].shape, (std::vector<int64_t>{4}));
+  EXPECT_EQ((*read)[2].as<float>()[0], 1.5f);
+  EXPECT_EQ((*read)[2].as<float>()[1], -10.0f);
+  EXPECT_FALSE(
+      constantResults(module->lookupSymbol<func::FuncOp>("computed")));
+
+  // The same bits as the compiled function's results (NaN, -0, a
+  // subnormal included).
+  llvm::Expected<FunctionType> type =
+      prepareEntry(*module, "params", "kParams");
+  ASSERT_TRUE(bool(type)) << llvm::toString(type.takeError());
+  ASSERT_TRUE(succeeded(lowerToLLVM(*module)));
+  auto engine = createEngine(*module);
+  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+  std::vector<npy::Array> called;
+  llvm::Error err = callFunction(**engine, "params", *type, {}, called);
+  ASSERT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  ASSERT_EQ(called.size(), read->size());
+  for (size_t i = 0; i < called.size(); ++i) {
+    EXPECT_EQ(called[i].dtype, (*read)[i].dtype) << i;
+    EXPECT_EQ(called[i].shape, (*read)[i].shape) << i;
+    EXPECT_EQ(called[i].data, (*read)[i].data) << i;
+  }
 }
 
 TEST_F(RunnerTest, NumericsCountersCountWhatQuantizationDid) {
