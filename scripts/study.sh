@@ -7,7 +7,7 @@
 # of SEEDS. Then scripts/study-report.py writes the table into
 # docs/Results.md (between the "study:begin/end" markers).
 #
-#   bash scripts/study.sh                    # ~2.5 h on 2 cores
+#   bash scripts/study.sh                    # ~3 h on 2 cores
 #   SEEDS="1" MODELS="bytelm" bash scripts/study.sh     # a subset
 #
 # Sizes (reduced to fit a 2-core machine; docs/Results.md says so):
@@ -94,8 +94,9 @@ one() {
   esac
   args+=(--train-limit "$train" --test-limit "$test")
   # A finished run of the same sizes is kept.
+  # (The sizes are on the "train:" line; warnings may come before it.)
   if [ -f "$log" ] && grep -q '^final:' "$log" &&
-     head -n1 "$log" | grep -q "; $train train / $test test samples"; then
+     grep -m1 '^train:' "$log" | grep -q "; $train train / $test test samples"; then
     echo "  (kept) $(grep '^final:' "$log")  [$model seed $seed]"
     return
   fi
