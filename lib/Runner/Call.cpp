@@ -14,12 +14,14 @@
 #include "quant4/Runner/CInterface.h"
 #include "quant4/Runner/Compile.h"
 #include "quant4/Runtime/Runtime.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <set>
 
 using namespace mlir;
@@ -128,10 +130,14 @@ constantResults(FunctionOpInterface func) {
     npy::Array a;
     a.dtype = npy::DType::F32;
     a.shape.assign(type.getShape().begin(), type.getShape().end());
-    size_t bytes = size_t(type.getNumElements()) * sizeof(float);
+    // Checked: a splat constant can claim any static shape.
+    std::optional<uint64_t> bytes = llvm::checkedMulUnsigned<uint64_t>(
+        uint64_t(type.getNumElements()), sizeof(float));
+    if (!bytes || *bytes > uint64_t(std::numeric_limits<ptrdiff_t>::max()))
+      return std::nullopt;
     if (auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue())) {
       if (dense.isSplat()) {
-        a.data.resize(bytes);
+        a.data.resize(size_t(*bytes));
         std::fill_n(a.as<float>(), type.getNumElements(),
                     dense.getSplatValue<float>());
       } else {
@@ -149,7 +155,7 @@ constantResults(FunctionOpInterface func) {
     } else {
       return std::nullopt;
     }
-    if (a.data.size() != bytes)
+    if (a.data.size() != *bytes)
       return std::nullopt;
     out.push_back(std::move(a));
   }

@@ -187,6 +187,10 @@ func.func @params() -> (tensor<2x3xf32>, tensor<4xf32>, tensor<2xf32>) {
   %c = arith.constant dense_resource<blob> : tensor<2xf32>
   return %a, %b, %c : tensor<2x3xf32>, tensor<4xf32>, tensor<2xf32>
 }
+func.func @huge() -> tensor<2305843009213693952x2xf32> {
+  %c = arith.constant dense<1.0> : tensor<2305843009213693952x2xf32>
+  return %c : tensor<2305843009213693952x2xf32>
+}
 func.func @computed() -> tensor<2xf32> {
   %c = arith.constant dense<1.5> : tensor<2xf32>
   %d = arith.addf %c, %c : tensor<2xf32>
@@ -214,6 +218,10 @@ TEST_F(RunnerTest, ConstantParametersAreReadWithoutCompiling) {
   EXPECT_EQ((*read)[2].as<float>()[1], -10.0f);
   EXPECT_FALSE(
       constantResults(module->lookupSymbol<func::FuncOp>("computed")));
+  // A splat claiming 2^62 elements: 2^64 bytes overflow; declined, no
+  // allocation.
+  EXPECT_FALSE(constantResults(module->lookupSymbol<func::FuncOp>("huge")));
+  module->lookupSymbol<func::FuncOp>("huge").erase();
 
   // The same bits as the compiled function's results (NaN, -0, a
   // subnormal included).

@@ -101,9 +101,10 @@ public:
 /// @F: ..."), a RuntimeError, a result of an unexpected shape.
 /// The results of `func` read from the IR, without compiling it, when its
 /// body only returns f32 tensor constants (an imported model's initializers
-/// in @main_params); std::nullopt when it computes anything. Compiling such a function turns every weight
-/// into a nested LLVM array constant: for MobileNetV2, 154 MB of LLVM IR and
-/// most of the JIT's time.
+/// in @main_params); std::nullopt when it computes anything, or when a
+/// constant's size does not fit in memory's arithmetic. Compiling such a
+/// function turns every weight into a nested LLVM array constant: for
+/// MobileNetV2, 154 MB of LLVM IR and most of the JIT's time.
 std::optional<std::vector<npy::Array>>
 constantResults(mlir::FunctionOpInterface func);
 
