@@ -24,6 +24,7 @@
 #include "quant4/InitAll.h"
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runner/Call.h"
+#include "quant4/Runner/Checkpoint.h"
 #include "quant4/Runner/Compile.h"
 #include "quant4/Runner/LoadModel.h"
 #include "quant4/Runner/OutputFiles.h"
@@ -36,6 +37,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -999,6 +1002,202 @@ void heInitialise(const StepLayout &step, bool imported, uint64_t seed,
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Checkpoints (Checkpoint.h; docs/Training.md, "Checkpoints and resuming")
+//===----------------------------------------------------------------------===//
+
+/// Where the training loop is: the next step is step `step` (0-based) of
+/// epoch `epoch` and global step `globalStep`; the sums of that epoch's
+/// completed steps.
+struct LoopPosition {
+  int64_t epoch = 1, step = 0, globalStep = 0;
+  double lossSum = 0, epochTime = 0, trainSeconds = 0;
+  int64_t correct = 0, seen = 0;
+};
+
+/// The options a resumed run must repeat, as (option, value): everything
+/// that the bits of the run depend on besides the model.
+using RunIdentity = std::vector<std::pair<std::string, std::string>>;
+
+RunIdentity runIdentity(const TrainOptions &o, const Prepared &p,
+                        const StepLayout &step, int64_t warmupSteps) {
+  auto real = [](double v) {
+    char b[40];
+    std::snprintf(b, sizeof(b), "%.17g", v);
+    return std::string(b);
+  };
+  RunIdentity id = {{"--recipe", o.recipe},
+                    {"--dataset", o.dataset},
+                    {"--seed", std::to_string(o.seed)},
+                    {"--batch-size", std::to_string(step.batch)},
+                    {"--train-limit", std::to_string(o.trainLimit)},
+                    {"--test-limit", std::to_string(o.testLimit)},
+                    {"--optimizer", step.optimizer()},
+                    {"--lr", real(o.lr)},
+                    {"--weight-decay", real(p.weightDecay)},
+                    {"--schedule", o.schedule},
+                    {"--warmup-steps", std::to_string(warmupSteps)},
+                    {"--epochs", std::to_string(o.epochs)}};
+  if (step.adamw) {
+    id.push_back({"--beta1", real(o.beta1)});
+    id.push_back({"--beta2", real(o.beta2)});
+    id.push_back({"--eps", real(o.epsilon)});
+  } else {
+    id.push_back({"--momentum", real(o.momentum)});
+  }
+  return id;
+}
+
+/// The arrays a checkpoint holds, by name: model arguments, the optimizer
+/// state of each parameter, the recipe state; with the argument slot each
+/// must match.
+std::vector<std::pair<std::string, const Slot *>>
+checkpointArrays(const StepLayout &step) {
+  std::vector<std::pair<std::string, const Slot *>> out;
+  auto slot = [&](int arg) { return &step.fn.args[size_t(arg)]; };
+  std::vector<std::string> paramNames;
+  for (unsigned k = 0; k < step.numModel(); ++k) {
+    out.push_back({"model/" + step.modelNames[k], slot(step.modelArgs[k])});
+    if (!step.isBuffer[k])
+      paramNames.push_back(step.modelNames[k]);
+  }
+  for (unsigned j = 0; j < step.numParams(); ++j) {
+    out.push_back({"moment1/" + paramNames[j], slot(step.momArgs[j])});
+    if (step.adamw)
+      out.push_back({"moment2/" + paramNames[j], slot(step.secondArgs[j])});
+  }
+  for (size_t k = 0; k < step.stateArgs.size(); ++k)
+    out.push_back({"state/" + step.stateNames[k], slot(step.stateArgs[k])});
+  return out;
+}
+
+/// The numbers of an epoch's metrics, exactly, as one field.
+std::string encodeEpoch(const EpochMetrics &m) {
+  std::string s = std::to_string(m.epoch);
+  for (double v : {m.trainLoss, m.trainAcc, m.testLoss, m.testAcc,
+                   m.testLossFp32, m.testAccFp32, m.lr, m.trainTime,
+                   m.samplesPerSec, m.testBpc, m.testBpcFp32})
+    s += " " + exactDouble(v);
+  return s;
+}
+
+bool decodeEpoch(StringRef s, EpochMetrics &m) {
+  SmallVector<StringRef> parts;
+  s.split(parts, ' ');
+  double *fields[] = {&m.trainLoss,    &m.trainAcc,    &m.testLoss,
+                      &m.testAcc,      &m.testLossFp32, &m.testAccFp32,
+                      &m.lr,           &m.trainTime,   &m.samplesPerSec,
+                      &m.testBpc,      &m.testBpcFp32};
+  if (parts.size() != 1 + std::size(fields) ||
+      parts[0].getAsInteger(10, m.epoch))
+    return false;
+  for (size_t i = 0; i < std::size(fields); ++i)
+    if (!parseExactDouble(parts[i + 1], *fields[i]))
+      return false;
+  return true;
+}
+
+/// Checks a checkpoint against this run before anything is compiled: the
+/// same options (RunIdentity) and arrays of the same names, types and
+/// shapes; reads its position and completed epochs.
+llvm::Error checkResume(const Checkpoint &c, const TrainOptions &o,
+                        const RunIdentity &id, const StepLayout &step,
+                        int64_t stepsPerEpoch, LoopPosition &pos,
+                        std::vector<EpochMetrics> &done) {
+  const std::string where = "--resume '" + o.resumeDir + "': ";
+  for (const auto &[option, value] : id) {
+    const std::string *was = c.field("option " + option);
+    if (!was)
+      return error(where + "the checkpoint does not record " + option);
+    if (*was != value)
+      return error(where + "the checkpoint was written by a run with " +
+                   option + " " + *was + "; this run has " + option + " " +
+                   value + " (a resumed run repeats the options of the "
+                   "interrupted one)");
+  }
+  // The model: its arrays by name.
+  auto arrays = checkpointArrays(step);
+  const std::string *model = c.field("model");
+  std::string other = "the checkpoint is of another model" +
+                      (model ? " ('" + *model + "')" : std::string()) + ": ";
+  for (const auto &[name, slot] : arrays) {
+    const npy::Array *a = c.array(name);
+    npy::Array expect = arrayFor(*slot);
+    if (!a)
+      return error(where + other + "it has no array '" + name + "'");
+    if (a->dtype != expect.dtype || a->shape != expect.shape)
+      return error(where + other + "its '" + name + "' is " +
+                   npy::dtypeName(a->dtype) + " " + a->shapeString() +
+                   ", this run's is " + npy::dtypeName(expect.dtype) + " " +
+                   expect.shapeString());
+  }
+  for (const auto &entry : c.arrays) {
+    const std::string &name = entry.first;
+    if (name != "counters" &&
+        llvm::none_of(arrays, [&](const auto &e) { return e.first == name; }))
+      return error(where + other + "this run has no array '" + name + "'");
+  }
+  // The position.
+  std::string bad; // the first field missing or unreadable
+  auto integer = [&](StringRef key, int64_t &out) {
+    const std::string *v = c.field(key);
+    if (bad.empty() && (!v || StringRef(*v).getAsInteger(10, out) || out < 0))
+      bad = key.str();
+  };
+  auto real = [&](StringRef key, double &out) {
+    const std::string *v = c.field(key);
+    if (bad.empty() && (!v || !parseExactDouble(*v, out)))
+      bad = key.str();
+  };
+  int64_t numDone = 0;
+  integer("position epoch", pos.epoch);
+  integer("position step", pos.step);
+  integer("position global-step", pos.globalStep);
+  integer("sums correct", pos.correct);
+  integer("sums seen", pos.seen);
+  integer("epochs-done", numDone);
+  real("sums loss", pos.lossSum);
+  real("time epoch", pos.epochTime);
+  real("time train", pos.trainSeconds);
+  if (!bad.empty())
+    return error(where + "the checkpoint's field '" + bad +
+                 "' is missing or unreadable");
+  if (pos.epoch < 1 || pos.epoch > o.epochs || pos.step > stepsPerEpoch ||
+      pos.globalStep != (pos.epoch - 1) * stepsPerEpoch + pos.step ||
+      numDone != pos.epoch - 1)
+    return error(where + "the checkpoint's position (epoch " +
+                 std::to_string(pos.epoch) + ", step " +
+                 std::to_string(pos.step) + ") does not fit this run");
+  for (int64_t k = 1; k <= numDone; ++k) {
+    EpochMetrics m;
+    const std::string *v = c.field("epoch " + std::to_string(k));
+    if (!v || !decodeEpoch(*v, m) || m.epoch != k)
+      return error(where + "the checkpoint's metrics of epoch " +
+                   std::to_string(k) + " are missing or unreadable");
+    done.push_back(m);
+  }
+  return llvm::Error::success();
+}
+
+/// The end of the process, for the tests of resuming (docs/Training.md):
+/// QUANT4_TEST_KILL=after-step:N (after global step N and its checkpoint)
+/// or in-checkpoint:N (half-way through writing the N-th checkpoint).
+struct TestKill {
+  int64_t afterStep = -1, inCheckpoint = -1;
+  TestKill() {
+    const char *v = std::getenv("QUANT4_TEST_KILL");
+    if (!v)
+      return;
+    StringRef s(v);
+    int64_t n = 0;
+    if (s.consume_front("after-step:") && !s.getAsInteger(10, n))
+      afterStep = n;
+    else if (s.consume_front("in-checkpoint:") && !s.getAsInteger(10, n))
+      inCheckpoint = n;
+  }
+  static void kill() { ::raise(SIGKILL); }
+};
+
 /// The file name of model argument `name` under --save-params: the name
 /// with every character but [A-Za-z0-9._-] replaced by '_', plus ".npy".
 std::string paramFileName(const std::string &name) {
@@ -1106,6 +1305,22 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       model->fp32Forward ? model->fp32Forward.getName().drop_back(6).str()
                          : model->forward.getName().str();
 
+  // -- A checkpoint to resume from, checked before compiling ------------------
+  const RunIdentity identity = runIdentity(o, p, step, warmupSteps);
+  std::optional<Checkpoint> resumed;
+  LoopPosition start;
+  std::vector<EpochMetrics> doneEpochs;
+  if (!o.resumeDir.empty()) {
+    auto c = readCheckpoint(o.resumeDir);
+    if (!c)
+      return error("--resume '" + o.resumeDir +
+                   "': " + llvm::toString(c.takeError()));
+    if (llvm::Error e = checkResume(*c, o, identity, step, stepsPerEpoch,
+                                    start, doneEpochs))
+      return std::move(e);
+    resumed = std::move(*c);
+  }
+
   // -- Lower and JIT-compile --------------------------------------------------
   if (failed(lowerToLLVM(module, /*blas=*/true, o.profile)))
     return error("lowering '" + o.model + "' with quant4-cpu-pipeline failed");
@@ -1170,6 +1385,21 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   if (!step.stateArgs.empty())
     if (llvm::Error e = invoke(*engine, initFn, {}, state))
       return std::move(e);
+  // The arrays a checkpoint holds, in checkpointArrays' order.
+  std::vector<npy::Array *> live;
+  for (npy::Array &a : modelArgs)
+    live.push_back(&a);
+  for (unsigned j = 0; j < numParams; ++j) {
+    live.push_back(&moms[j]);
+    if (step.adamw)
+      live.push_back(&secondMoms[j]);
+  }
+  for (npy::Array &a : state)
+    live.push_back(&a);
+  const auto arrayNames = checkpointArrays(step);
+  if (resumed) // checkResume matched every name, type and shape
+    for (size_t i = 0; i < live.size(); ++i)
+      *live[i] = *resumed->array(arrayNames[i].first);
 
   // -- Training loop
   // ------------------------------------------------------------
@@ -1194,6 +1424,11 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     if (fromParams)
       setup.paramsFunction = paramsFn.name;
     setup.warmupSteps = warmupSteps;
+    if (resumed) {
+      setup.resumedEpoch = start.epoch;
+      setup.resumedStep = start.step;
+      setup.resumedGlobalStep = start.globalStep;
+    }
     o.onCompiled(setup);
   }
 
@@ -1258,22 +1493,95 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   result.batch = B;
   result.seqLen = T;
   std::vector<EpochMetrics> &metrics = result.epochs;
+  metrics = doneEpochs;
+  result.trainSeconds = start.trainSeconds;
   std::vector<const npy::Array *> stepArgs(stepFn.args.size(), nullptr);
   std::vector<npy::Array> outs;
   std::vector<uint32_t> order = trainIdx;
-  int64_t globalStep = 0;
-  for (int64_t epoch = 1; epoch <= o.epochs && !result.interruptedEpoch;
+  int64_t globalStep = start.globalStep;
+
+  // Checkpoints: after every `checkpointEvery` steps, or at the end of each
+  // epoch's steps; and where SIGINT stops the run.
+  const TestKill testKill;
+  int64_t checkpoints = 0, savedAt = resumed ? globalStep : -1;
+  auto saveCheckpoint = [&](const LoopPosition &at) -> llvm::Error {
+    if (o.checkpointDir.empty() || savedAt == at.globalStep)
+      return llvm::Error::success();
+    Checkpoint c;
+    c.setField("model", llvm::sys::path::filename(o.model).str());
+    c.setField("step", stepName);
+    for (const auto &[option, value] : identity)
+      c.setField("option " + option, value);
+    c.setField("position epoch", std::to_string(at.epoch));
+    c.setField("position step", std::to_string(at.step));
+    c.setField("position global-step", std::to_string(at.globalStep));
+    c.setField("sums loss", exactDouble(at.lossSum));
+    c.setField("sums correct", std::to_string(at.correct));
+    c.setField("sums seen", std::to_string(at.seen));
+    c.setField("time epoch", exactDouble(at.epochTime));
+    c.setField("time train", exactDouble(at.trainSeconds));
+    c.setField("epochs-done", std::to_string(metrics.size()));
+    for (const EpochMetrics &m : metrics)
+      c.setField("epoch " + std::to_string(m.epoch), encodeEpoch(m));
+    for (size_t i = 0; i < live.size(); ++i)
+      c.arrays.push_back({arrayNames[i].first, *live[i]});
+    if (!counterNames.empty()) {
+      npy::Array counts;
+      counts.dtype = npy::DType::U64;
+      counts.shape = {int64_t(counterNames.size()), 5};
+      counts.data.resize(counterNames.size() * 5 * 8);
+      for (size_t k = 0; k < counterNames.size(); ++k)
+        (void)quant4_rt_counter_read(
+            int32_t(k), reinterpret_cast<uint64_t *>(counts.data.data()) + 5 * k);
+      c.arrays.push_back({"counters", std::move(counts)});
+    }
+    ++checkpoints;
+    std::string e = writeCheckpoint(o.checkpointDir, c, [&] {
+      if (testKill.inCheckpoint == checkpoints)
+        TestKill::kill();
+    });
+    if (!e.empty())
+      return error(e);
+    savedAt = at.globalStep;
+    if (o.onCheckpoint)
+      o.onCheckpoint(at.globalStep);
+    return llvm::Error::success();
+  };
+
+  for (int64_t epoch = start.epoch; epoch <= o.epochs && !result.interruptedEpoch;
        ++epoch) {
+    const bool resumeHere = resumed && epoch == start.epoch;
     order = trainIdx;
     shuffle(order, o.seed, kShuffleStream + uint64_t(epoch));
     quant4_rt_counters_reset(int32_t(counterNames.size()));
+    if (const npy::Array *counts =
+            resumeHere ? resumed->array("counters") : nullptr;
+        counts && counts->shape ==
+                      std::vector<int64_t>{int64_t(counterNames.size()), 5})
+      for (size_t k = 0; k < counterNames.size(); ++k)
+        quant4_rt_counter_add(
+            int32_t(k), reinterpret_cast<const uint64_t *>(counts->data.data()) +
+                            5 * k);
     quant4_rt_profile_enable(o.profile ? 1 : 0);
-    double lossSum = 0;
-    int64_t correct = 0, seen = 0;
-    double epochTime = 0;
+    double lossSum = resumeHere ? start.lossSum : 0;
+    int64_t correct = resumeHere ? start.correct : 0,
+            seen = resumeHere ? start.seen : 0;
+    double epochTime = resumeHere ? start.epochTime : 0;
     double lr = o.lr;
-    for (int64_t s = 0; s < stepsPerEpoch && !sigint.interrupted();
-         ++s, ++globalStep) {
+    auto here = [&](int64_t s) {
+      LoopPosition at;
+      at.epoch = epoch;
+      at.step = s;
+      at.globalStep = globalStep;
+      at.lossSum = lossSum;
+      at.correct = correct;
+      at.seen = seen;
+      at.epochTime = epochTime;
+      at.trainSeconds = result.trainSeconds;
+      return at;
+    };
+    int64_t s = resumeHere ? start.step : 0;
+    for (; s < stepsPerEpoch && !sigint.interrupted(); ++s) {
       auto ts = Clock::now();
       fillBatch(/*train=*/true, order, s * B, B);
       lr = scheduledLr(o.schedule, o.lr, globalStep, totalSteps, warmupSteps);
@@ -1333,9 +1641,18 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
         progress.samplesPerSec = double(seen) / std::max(epochTime, 1e-9);
         o.onStep(progress);
       }
+      ++globalStep;
+      if (o.checkpointEvery > 0 && globalStep % o.checkpointEvery == 0)
+        if (llvm::Error e = saveCheckpoint(here(s + 1)))
+          return std::move(e);
+      if (testKill.afterStep == globalStep)
+        TestKill::kill();
     }
     if (o.onStepsDone)
       o.onStepsDone(epoch);
+    if (o.checkpointEvery == 0 || sigint.interrupted())
+      if (llvm::Error e = saveCheckpoint(here(s)))
+        return std::move(e);
     if (sigint.interrupted()) {
       result.interruptedEpoch = epoch;
       break;
@@ -1389,6 +1706,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       }
     }
     if (sigint.interrupted()) { // during the evaluation: epoch incomplete
+      if (llvm::Error e = saveCheckpoint(here(s)))
+        return std::move(e);
       result.interruptedEpoch = epoch;
       break;
     }

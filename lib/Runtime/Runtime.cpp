@@ -1105,6 +1105,20 @@ int32_t quant4_rt_counter_read(int32_t id, uint64_t *out) {
   return 1;
 }
 
+int32_t quant4_rt_counter_add(int32_t id, const uint64_t *in) {
+  std::lock_guard<std::mutex> lock(gCountersMutex);
+  if (id < 0 || size_t(id) >= gCounters.size() || !in)
+    return 0;
+  num::QuantStats add;
+  add.total = in[0];
+  add.zeroed = in[1];
+  add.saturated = in[2];
+  add.nan = in[3];
+  add.inf = in[4];
+  gCounters[size_t(id)] += add;
+  return 1;
+}
+
 Q4RT_DEFINE_REAL(f32, Real::F32)
 Q4RT_DEFINE_REAL(f16, Real::F16)
 Q4RT_DEFINE_REAL(bf16, Real::BF16)

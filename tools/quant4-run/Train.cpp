@@ -9,7 +9,8 @@
 //                    [--seed S] [--metrics FILE.csv] [--plot FILE.svg]
 //                    [--threads N] [--train-limit N] [--test-limit N]
 //                    [--forward NAME] [--save-params DIR] [--verbose]
-//                    [--profile]
+//                    [--profile] [--checkpoint-dir DIR]
+//                    [--checkpoint-every N] [--resume DIR]
 //                    [-O0..-O3]
 //
 // A thin driver of the training loop of the Runner library
@@ -98,6 +99,17 @@ const char *const kTrainUsage =
     "  --forward NAME     the forward function when FILE has several\n"
     "  --save-params DIR  write the final parameters and buffers as\n"
     "                     DIR/<name>.npy\n"
+    "  --checkpoint-dir D write a checkpoint (parameters, optimizer and\n"
+    "                     recipe state, position) to D/checkpoint.q4ck at\n"
+    "                     the end of each epoch's steps, and on SIGINT;\n"
+    "                     atomically (the last complete one survives a\n"
+    "                     crash)\n"
+    "  --checkpoint-every N\n"
+    "                     ... after every N steps instead\n"
+    "  --resume D         continue the run whose checkpoint is in D (same\n"
+    "                     options; same final bits as an uninterrupted\n"
+    "                     run); checkpoints go on to D unless\n"
+    "                     --checkpoint-dir names another directory\n"
     "  --verbose          after each epoch, the numerics counters of\n"
     "                     every quantized GEMM: per layer, role and\n"
     "                     operand, the elements quantized to zero and\n"
@@ -193,7 +205,8 @@ std::string parseOptions(int argc, char **argv, bool &help,
         "schedule",   "seed",        "metrics",    "plot",
         "threads",    "train-limit", "test-limit", "forward",
         "init",       "warmup-steps", "optimizer", "beta1",
-        "beta2",      "eps",         "save-params"};
+        "beta2",      "eps",         "save-params", "checkpoint-dir",
+        "checkpoint-every", "resume"};
     if (!known.count(name))
       return "unknown option '" + a + "'";
     if (!hasValue) {
@@ -217,6 +230,12 @@ std::string parseOptions(int argc, char **argv, bool &help,
       o.forward = value;
     else if (name == "save-params")
       o.saveParamsDir = value;
+    else if (name == "checkpoint-dir")
+      o.checkpointDir = value;
+    else if (name == "resume")
+      o.resumeDir = value;
+    else if (name == "checkpoint-every")
+      e = parseInt(name, value, 1, maxI, o.checkpointEvery);
     else if (name == "optimizer") {
       if (value != "sgd" && value != "adamw")
         return "--optimizer must be 'sgd' or 'adamw', got '" + value + "'";
@@ -269,6 +288,18 @@ std::string parseOptions(int argc, char **argv, bool &help,
   }
   if (o.model.empty())
     return "no --model file";
+  for (const char *n : {"checkpoint-dir", "resume", "save-params"})
+    if (given.count(n) && (n == std::string("checkpoint-dir")
+                               ? o.checkpointDir
+                           : n == std::string("resume") ? o.resumeDir
+                                                        : o.saveParamsDir)
+                              .empty())
+      return std::string("--") + n + " needs a directory";
+  if (given.count("checkpoint-every") && o.checkpointDir.empty() &&
+      o.resumeDir.empty())
+    return "--checkpoint-every needs --checkpoint-dir (or --resume)";
+  if (o.checkpointDir.empty())
+    o.checkpointDir = o.resumeDir;
   if (o.warmupSteps >= 0 && o.schedule != "warmup-cosine")
     return "--warmup-steps needs --schedule warmup-cosine";
   // The other optimizer's options (with a given step, whose optimizer is
@@ -352,6 +383,11 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                    << " (samples are windows)";
     if (s.numBuffers || s.separateEval)
       llvm::outs() << "; evaluated through @" << s.evalFunction;
+    if (s.resumedEpoch)
+      llvm::outs() << "; resumed from " << o.resumeDir << " at epoch "
+                   << s.resumedEpoch << ", step " << s.resumedStep << "/"
+                   << s.stepsPerEpoch << " (" << s.resumedGlobalStep
+                   << " steps done)";
     llvm::outs() << "\n";
     llvm::outs().flush();
     lm = s.seqLen > 0;

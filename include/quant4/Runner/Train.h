@@ -123,6 +123,9 @@ struct TrainSetup {
   /// "model"), e.g. "main_params"; empty for He initialisation.
   std::string paramsFunction;
   int64_t warmupSteps = 0; // of "warmup-cosine"
+  /// A resumed run (TrainOptions::resumeDir): where it continues, as
+  /// completed steps (the epoch's and in all); resumedEpoch is 0 otherwise.
+  int64_t resumedEpoch = 0, resumedStep = 0, resumedGlobalStep = 0;
 };
 
 /// Progress within an epoch, after each training step.
@@ -187,6 +190,17 @@ struct TrainOptions {
   /// DIR/<name>.npy (created if missing; written with the metrics, all or
   /// nothing).
   std::string saveParamsDir;
+  /// Non-empty: write a checkpoint (Checkpoint.h) to this directory after
+  /// every `checkpointEvery` steps (0: after the last step of each epoch),
+  /// and when SIGINT ends training (docs/Training.md, "Checkpoints and
+  /// resuming").
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0;
+  /// Non-empty: continue the run whose checkpoint is in this directory. The
+  /// other options must be those of that run (a different model, recipe,
+  /// dataset, seed or hyper-parameter is refused, naming it); the result
+  /// is the same bits as the uninterrupted run's.
+  std::string resumeDir;
   unsigned optLevel = 2; // of the JIT
   /// Count, per layer, what the recipe's quantizers and GEMMs do during the
   /// training steps (EpochMetrics::counters; quant4-attach-counters).
@@ -227,6 +241,8 @@ struct TrainOptions {
   std::function<void(const StepProgress &)> onStep;
   std::function<void(int64_t epoch)> onStepsDone;
   std::function<void(const EpochMetrics &)> onEpoch;
+  /// After each checkpoint written: the global steps it holds.
+  std::function<void(int64_t globalStep)> onCheckpoint;
 };
 
 /// The default weight decay of each optimizer.

@@ -232,6 +232,9 @@ int32_t quant4_rt_counters_size(void);
 /// fields of num::QuantStats; for a GEMM output: its elements and the NaN /
 /// infinite ones). 0 when `id` is out of range.
 int32_t quant4_rt_counter_read(int32_t id, uint64_t *out);
+/// Adds in[0..4] (as quant4_rt_counter_read gives them) to counter `id`
+/// (a resumed run's counts so far); 0 when `id` is out of range.
+int32_t quant4_rt_counter_add(int32_t id, const uint64_t *in);
 /// Adds what quant4.quantize / quant4.fake_quant did (its operands as
 /// passed to quant4_rt_quantize_* / quant4_rt_fake_quant_*, and the codes or
 /// values it produced; num::QuantStats::count per element) to counter
