@@ -205,6 +205,9 @@ void GemmRewriter::emitScale(OpBuilder &ob, Location loc, Value x,
     scaleType = RankedTensorType::get(shape, spec.blockScale);
     if (spec.tensorScale)
       extraTypes.push_back(scalar);
+  } else if (gran && gran.getKind() == GranularityKind::axis) {
+    scaleType = RankedTensorType::get({xt.getDimSize(gran.getAxis())},
+                                      ob.getF32Type());
   }
   auto op = ScaleOp::create(ob, loc, scaleType, extraTypes, policy, x, state,
                             TypeAttr::get(spec.format), gran);
@@ -307,9 +310,7 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
   OperandSpec spec[2];
   unsigned site[2];
   for (unsigned i = 0; i < 2; ++i) {
-    spec[i] = getOperandSpec(ctx, r, g.operands[i], g.role,
-                             plan.isUnsigned(g.layer, g.operands[i]),
-                             options);
+    spec[i] = plan.operandSpec(ctx, r, g, i, options);
     site[i] = plan.siteIndex.at({g.layer, spec[i].site});
   }
   // stream = 8·layer + 2·role + operand (docs/Recipes.md, "Randomness").
@@ -434,9 +435,26 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
     // accumulation). Blocks run along the channels: depthwise input NHWC
     // and filter HWC (each channel is its own reduction, so a block spans
     // channels of one position), grouped input NHWGC and filter GFHWC
-    // (the group's input channels, the reduction).
+    // (the group's input channels, the reduction). In a group-scaled layer
+    // (`group-scales`), the weight (SAWB or amax) has one scale per group
+    // -- the filter's channel axis (depthwise HWC) or group axis (GFHWC;
+    // also axis 0 of the dgrad's flipped GCHWF filter) -- and the
+    // activation (amax) one per channel or group (input axis 3).
     bool depthwise = g.kind == GemmKind::DepthwiseConvNhwcHwc;
     SmallVector<GranularityAttr, 2> grans(2);
+    if (!block && plan.groupScaledLayers.count(g.layer)) {
+      auto perAxis = [&](int64_t axis) {
+        return GranularityAttr::get(ctx, GranularityKind::axis, axis, {});
+      };
+      auto tensorPolicy = [](PolicyKind p) {
+        return p == PolicyKind::Sawb || p == PolicyKind::Amax;
+      };
+      if (g.operands[0] == OperandKind::Activation &&
+          tensorPolicy(spec[0].policy))
+        grans[0] = perAxis(3);
+      if (g.operands[1] == OperandKind::Weight && tensorPolicy(spec[1].policy))
+        grans[1] = perAxis(depthwise ? 2 : 0);
+    }
     if (block) {
       grans[0] = blockGranularity(
           spec[0], cast<RankedTensorType>(in[0].getType()), depthwise ? 3 : 4,

@@ -60,6 +60,7 @@ template <typename To, typename From> To getStageOptions(const From &p) {
   QUANT4_COPY_OPTION(gradRounding);
   QUANT4_COPY_OPTION(gradRadix);
   QUANT4_COPY_OPTION(signedAct);
+  QUANT4_COPY_OPTION(groupScales);
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);
@@ -85,6 +86,7 @@ void copyPlainOptions(const OptionsT &raw, RecipeOptions &o) {
   QUANT4_COPY_OPTION(tpr);
   QUANT4_COPY_OPTION(dgradPhase);
   QUANT4_COPY_OPTION(gradRadix);
+  QUANT4_COPY_OPTION(groupScales);
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);

@@ -429,6 +429,18 @@ const RecipeSite *RecipePlan::lookupSite(int64_t layer, ScaleSite site) const {
   return it == siteIndex.end() ? nullptr : &sites[it->second];
 }
 
+OperandSpec RecipePlan::operandSpec(MLIRContext *ctx, Recipe r,
+                                    const GemmInfo &g, unsigned i,
+                                    const RecipeOptions &options) const {
+  OperandKind kind = g.operands[i];
+  OperandSpec spec = getOperandSpec(ctx, r, kind, g.role,
+                                    isUnsigned(g.layer, kind), options);
+  if (kind == OperandKind::Activation && spec.policy == PolicyKind::Pact &&
+      groupScaledLayers.count(g.layer))
+    spec.policy = PolicyKind::Amax;
+  return spec;
+}
+
 FailureOr<RecipePlan> mlir::quant4::planRecipes(const RoleAnalysis &analysis,
                                                 const RecipeOptions &options) {
   RecipePlan plan;
@@ -467,6 +479,15 @@ FailureOr<RecipePlan> mlir::quant4::planRecipes(const RoleAnalysis &analysis,
     }
   }
 
+  // Grouped and depthwise convolutions with per-group / per-channel scales.
+  if (options.groupScales)
+    for (const LayerInfo &layer : layers) {
+      const GemmInfo *fwd = layer.fwd ? analysis.lookup(layer.fwd) : nullptr;
+      if (fwd && (fwd->kind == GemmKind::DepthwiseConvNhwcHwc ||
+                  fwd->kind == GemmKind::GroupedConvNhwgcGfhwc))
+        plan.groupScaledLayers.insert(layer.index);
+    }
+
   // Sites in order of first use, with their state slots.
   for (const RecipePlan::Gemm &gemm : plan.gemms) {
     if (!getRecipeDesc(gemm.recipe).quantizes)
@@ -474,9 +495,7 @@ FailureOr<RecipePlan> mlir::quant4::planRecipes(const RoleAnalysis &analysis,
     const GemmInfo &g = *gemm.info;
     MLIRContext *ctx = g.op->getContext();
     for (unsigned i = 0; i < 2; ++i) {
-      OperandSpec spec =
-          getOperandSpec(ctx, gemm.recipe, g.operands[i], g.role,
-                         plan.isUnsigned(g.layer, g.operands[i]), options);
+      OperandSpec spec = plan.operandSpec(ctx, gemm.recipe, g, i, options);
       plan.needsSeed |= isStochastic(spec.rounding);
       auto key = std::make_pair(g.layer, spec.site);
       if (plan.siteIndex.count(key))

@@ -107,6 +107,11 @@ defvar SignedActOption = Option<"signedAct", "signed-act", "std::string",
     "of the unsigned one (PACT): 'auto' those whose input is not provably "
     "non-negative (not after a ReLU, clip, softmax...), 'true' all, 'false' "
     "none">;
+defvar GroupScalesOption = Option<"groupScales", "group-scales", "bool",
+    "true",
+    "Grouped and depthwise convolutions: one weight scale per group (per "
+    "channel for a depthwise convolution) instead of one per tensor (SAWB "
+    "and amax weight policies)">;
 defvar GradScaleOption = Option<"gradScale", "gradscale", "bool", "true",
     "ultralow4: per-layer GradScale state (off: just-in-time amax scales)">;
 defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",
@@ -170,8 +175,8 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
   let options = [
     RecipeOption, OverridesOption, AccumulationOption, KeepFirstOption,
     KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
-    GradRoundingOption, GradRadixOption, SignedActOption, GradScaleOption,
-    GradScaleInitOption, PactAlphaInitOption,
+    GradRoundingOption, GradRadixOption, SignedActOption, GroupScalesOption,
+    GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];
@@ -244,7 +249,7 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
                            "::mlir::func::FuncDialect"];
   let options = [
     AccumulationOption, TprOption, DgradPhaseOption, GradRoundingOption,
-    GradRadixOption, SignedActOption, GradScaleOption,
+    GradRadixOption, SignedActOption, GroupScalesOption, GradScaleOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];

@@ -128,6 +128,9 @@ struct RecipeOptions {
   /// Which layers' activations take the input-activation rule
   /// (`signed-act`).
   SignedActivations signedAct = SignedActivations::Auto;
+  /// Grouped/depthwise convolution weights: one scale per group
+  /// (`group-scales`) rather than per tensor.
+  bool groupScales = true;
   bool gradScale = true;
   double gradScaleInit = 0.0009765625;
   double pactAlphaInit = 10.0;
@@ -247,10 +250,19 @@ struct RecipePlan {
   /// Some operand is rounded stochastically.
   bool needsSeed = false;
 
+  /// Layers whose forward GEMM is a grouped or depthwise convolution, with
+  /// `group-scales`: one weight scale per group and one activation scale
+  /// per channel (an amax scale: PACT's clip is one per tensor).
+  std::set<int64_t> groupScaledLayers;
+
   const RecipeSite *lookupSite(int64_t layer, ScaleSite site) const;
   bool isUnsigned(int64_t layer, OperandKind kind) const {
     return unsignedOperands.count({layer, kind}) != 0;
   }
+  /// The spec of operand `i` of GEMM `g` under recipe `r`: getOperandSpec
+  /// with the plan's choices (unsigned operands, group-scaled layers).
+  OperandSpec operandSpec(MLIRContext *ctx, Recipe r, const GemmInfo &g,
+                          unsigned i, const RecipeOptions &options) const;
 };
 
 /// Plans a function classified by `analysis` whose GEMMs carry
