@@ -661,6 +661,7 @@ llvm::Error readStepArguments(func::FuncOp step, const std::string &stepName,
       break;
     case SlotKind::None:
     case SlotKind::StateGrad:
+    case SlotKind::Grad:
     case SlotKind::Loss:
     case SlotKind::Correct: {
       std::string names;

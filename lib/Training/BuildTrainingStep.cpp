@@ -4,8 +4,11 @@
 // -> logits) into @<name>_train_step, appends the softmax cross-entropy loss
 // and the count of correct predictions, differentiates the forward ops in
 // reverse order (reverse-mode AD on tensors: each op's derivative rule is
-// its AdjointOpInterface, attached by lib/Training/Rules), and applies SGD
-// with momentum and weight decay. docs/Training.md describes the contract.
+// its AdjointOpInterface, attached by lib/Training/Rules), and applies the
+// optimizer update (SGD with momentum and weight decay, or AdamW); with
+// `split`, the update is a function of its own (@<name>_update_step) and
+// the step (@<name>_grad_step) returns the gradients. docs/Training.md
+// describes the contract.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Training/Passes.h"
@@ -40,15 +43,19 @@ using utils::IteratorType;
 /// its adjoints, its set of varied values and its GEMM tagging.
 class StepBuilder : public AdjointContext {
 public:
-  StepBuilder(func::FuncOp forward, Optimizer optimizer, OpBuilder &b)
+  StepBuilder(func::FuncOp forward, Optimizer optimizer, bool split,
+              OpBuilder &b)
       : AdjointContext(b, forward.getLoc()), fwd(forward), optimizer(optimizer),
-        ctx(forward.getContext()), f32(Float32Type::get(ctx)),
+        split(split), ctx(forward.getContext()), f32(Float32Type::get(ctx)),
         i32(IntegerType::get(ctx, 32)) {}
 
   /// Checks the forward signature; emits a diagnostic on failure.
   LogicalResult checkSignature();
-  /// Creates @<name>_train_step after the forward function.
+  /// Creates @<name>_train_step after the forward function (split:
+  /// @<name>_grad_step and @<name>_update_step; the first is returned).
   FailureOr<func::FuncOp> build();
+  /// The names of the functions build() creates.
+  SmallVector<std::string> stepNames() const;
 
   // ---- AdjointContext --------------------------------------------------------
   Value adjointOf(Value result) override { return adjoint.lookup(result); }
@@ -104,6 +111,16 @@ private:
   /// AdamW with bias correction (`bc1 = 1 - beta1^t`, `bc2 = 1 - beta2^t`).
   Value adamwUpdate(Value p, Value g, Value m, Value v, ValueRange hypers,
                     Value bc1, Value bc2, Value &newM, Value &newV);
+  /// The optimizer update of every parameter (at the builder's insertion
+  /// point): the new parameters and the new optimizer state (kind by kind,
+  /// parameter by parameter). `state` holds the optimizer state arguments
+  /// in the same order, `hyper` the hyper-parameter arguments.
+  void buildUpdate(ValueRange params, ValueRange grads, ValueRange state,
+                   ValueRange hyper, SmallVectorImpl<Value> &newParams,
+                   SmallVectorImpl<Value> &newState);
+  /// @<name>_update_step (split): parameters, gradients, optimizer state,
+  /// hyper-parameters -> new parameters, new optimizer state.
+  func::FuncOp buildUpdateFunction();
   /// The hyper-parameters of the optimizer, in argument order.
   SmallVector<HyperParam> hyperParams() const;
   /// Per parameter, the kinds of its optimizer state.
@@ -111,6 +128,7 @@ private:
 
   func::FuncOp fwd;
   Optimizer optimizer;
+  bool split;
   MLIRContext *ctx;
   Type f32, i32;
   /// The forward's arguments before the batch: parameters and buffers.
@@ -586,6 +604,13 @@ FailureOr<func::FuncOp> StepBuilder::build() {
   for (unsigned k = 0; k < stateKinds.size(); ++k)
     for (unsigned i : paramArgs)
       stateTypes.push_back(modelTypes[i]);
+  // Split: the gradient function has no optimizer state or
+  // hyper-parameters; it returns the gradients and the buffers instead.
+  if (split) {
+    stateKinds.clear();
+    stateTypes.clear();
+    hypers.clear();
+  }
   SmallVector<Type> argTypes(modelTypes);
   argTypes.append(stateTypes);
   argTypes.push_back(ft.getInput(numModelArgs));
@@ -593,12 +618,21 @@ FailureOr<func::FuncOp> StepBuilder::build() {
   argTypes.append(hypers.size(), scalarF32);
   if (hasSeed)
     argTypes.push_back(ft.getInputs().back());
-  SmallVector<Type> resultTypes(modelTypes);
-  resultTypes.append(stateTypes);
+  SmallVector<Type> resultTypes;
+  if (split) {
+    for (unsigned i : paramArgs)
+      resultTypes.push_back(modelTypes[i]);
+    for (unsigned i = 0; i < numModelArgs; ++i)
+      if (isBuffer[i])
+        resultTypes.push_back(modelTypes[i]);
+  } else {
+    resultTypes.assign(modelTypes.begin(), modelTypes.end());
+    resultTypes.append(stateTypes);
+  }
   resultTypes.push_back(scalarF32);
   resultTypes.push_back(tensorOf({}, i32));
 
-  std::string name = (fwd.getName() + "_train_step").str();
+  std::string name = stepNames().front();
   b.setInsertionPointAfter(fwd);
   step = func::FuncOp::create(b, loc, name,
                               FunctionType::get(ctx, argTypes, resultTypes));
@@ -623,7 +657,16 @@ FailureOr<func::FuncOp> StepBuilder::build() {
   for (unsigned i = 0; i < numModelArgs; ++i) {
     SlotKind kind = isBuffer[i] ? SlotKind::Buffer : SlotKind::Param;
     setArg(i, kind, modelArgName(i));
-    setResult(i, kind, modelArgName(i));
+    if (!split)
+      setResult(i, kind, modelArgName(i));
+  }
+  if (split) {
+    unsigned r = 0;
+    for (unsigned i : paramArgs)
+      setResult(r++, SlotKind::Grad, modelArgName(i));
+    for (unsigned i = 0; i < numModelArgs; ++i)
+      if (isBuffer[i])
+        setResult(r++, SlotKind::Buffer, modelArgName(i));
   }
   unsigned stateArg = numModelArgs, numParams = paramArgs.size();
   for (auto [k, kind] : llvm::enumerate(stateKinds))
@@ -638,8 +681,9 @@ FailureOr<func::FuncOp> StepBuilder::build() {
     setArg(xArg + 2 + i, SlotKind::Hyper, stringifyHyperParam(h));
   if (hasSeed)
     setArg(xArg + 2 + hypers.size(), SlotKind::Seed);
-  // The results repeat the arguments before the batch, then loss, correct.
-  unsigned lossResult = xArg;
+  // The results repeat the arguments before the batch (split: gradients
+  // and buffers), then loss, correct.
+  unsigned lossResult = resultTypes.size() - 2;
   setResult(lossResult, SlotKind::Loss);
   setResult(lossResult + 1, SlotKind::Correct);
   setForwardFunction(step, fwd.getNameAttr());
@@ -671,46 +715,41 @@ FailureOr<func::FuncOp> StepBuilder::build() {
     if (failed(backprop(op)))
       return failure();
 
-  // Update.
-  SmallVector<Value> h;
-  for (unsigned i = 0; i < hypers.size(); ++i)
-    h.push_back(tensor::ExtractOp::create(b, loc, entry->getArgument(xArg + 2 + i),
-                                          ValueRange{}));
-  Value bc1, bc2; // AdamW's bias corrections 1 - beta^t
-  if (optimizer == Optimizer::AdamW) {
-    Value one = cstF(1.0), t = h[5];
-    bc1 = arith::SubFOp::create(b, loc, one,
-                                math::PowFOp::create(b, loc, h[1], t));
-    bc2 = arith::SubFOp::create(b, loc, one,
-                                math::PowFOp::create(b, loc, h[2], t));
-  }
-  SmallVector<Value> results(numModelArgs);
-  SmallVector<Value> state(stateKinds.size() * numParams);
-  for (unsigned i = 0; i < numModelArgs; ++i) {
-    if (!isBuffer[i])
-      continue;
-    // A buffer: the forward's update of it, else unchanged.
-    results[i] = bufferResult[i] >= 0
-                     ? mapping.lookup(ret.getOperand(bufferResult[i]))
-                     : entry->getArgument(i);
-  }
-  for (unsigned j = 0; j < numParams; ++j) {
-    unsigned i = paramArgs[j];
+  // Update (split: the gradients, returned).
+  SmallVector<Value> results;
+  SmallVector<Value> params, grads, stateArgs, hyperArgs;
+  for (unsigned i : paramArgs) {
     Value p = entry->getArgument(i);
     Value g = adjoint.lookup(p);
-    if (!g)
-      g = zerosLike(p);
-    auto stateOf = [&](unsigned k) {
-      return entry->getArgument(stateArg + k * numParams + j);
-    };
-    if (optimizer == Optimizer::AdamW) {
-      results[i] = adamwUpdate(p, g, stateOf(0), stateOf(1), h, bc1, bc2,
-                               state[j], state[numParams + j]);
-    } else {
-      results[i] = sgdUpdate(p, g, stateOf(0), h[0], h[1], h[2], state[j]);
-    }
+    params.push_back(p);
+    grads.push_back(g ? g : zerosLike(p));
   }
-  results.append(state);
+  auto bufferValue = [&](unsigned i) {
+    // A buffer: the forward's update of it, else unchanged.
+    return bufferResult[i] >= 0
+               ? mapping.lookup(ret.getOperand(bufferResult[i]))
+               : entry->getArgument(i);
+  };
+  if (split) {
+    results.append(grads);
+    for (unsigned i = 0; i < numModelArgs; ++i)
+      if (isBuffer[i])
+        results.push_back(bufferValue(i));
+  } else {
+    for (unsigned k = 0; k < stateTypes.size(); ++k)
+      stateArgs.push_back(entry->getArgument(stateArg + k));
+    for (unsigned i = 0; i < hypers.size(); ++i)
+      hyperArgs.push_back(entry->getArgument(xArg + 2 + i));
+    SmallVector<Value> newParams, newState;
+    buildUpdate(params, grads, stateArgs, hyperArgs, newParams, newState);
+    results.resize(numModelArgs);
+    for (unsigned i = 0; i < numModelArgs; ++i)
+      if (isBuffer[i])
+        results[i] = bufferValue(i);
+    for (auto [j, i] : llvm::enumerate(paramArgs))
+      results[i] = newParams[j];
+    results.append(newState);
+  }
   results.push_back(loss);
   results.push_back(correct);
   func::ReturnOp::create(b, loc, results);
@@ -721,7 +760,100 @@ FailureOr<func::FuncOp> StepBuilder::build() {
     if (isOpTriviallyDead(op))
       op->erase();
   });
+  if (split)
+    (void)buildUpdateFunction();
   return step;
+}
+
+SmallVector<std::string> StepBuilder::stepNames() const {
+  std::string f = func::FuncOp(fwd).getName().str();
+  if (split)
+    return {f + "_grad_step", f + "_update_step"};
+  return {f + "_train_step"};
+}
+
+void StepBuilder::buildUpdate(ValueRange params, ValueRange grads,
+                              ValueRange state, ValueRange hyper,
+                              SmallVectorImpl<Value> &newParams,
+                              SmallVectorImpl<Value> &newState) {
+  SmallVector<Value> h;
+  for (Value v : hyper)
+    h.push_back(tensor::ExtractOp::create(b, loc, v, ValueRange{}));
+  Value bc1, bc2; // AdamW's bias corrections 1 - beta^t
+  if (optimizer == Optimizer::AdamW) {
+    Value one = cstF(1.0), t = h[5];
+    bc1 = arith::SubFOp::create(b, loc, one,
+                                math::PowFOp::create(b, loc, h[1], t));
+    bc2 = arith::SubFOp::create(b, loc, one,
+                                math::PowFOp::create(b, loc, h[2], t));
+  }
+  unsigned numParams = params.size();
+  newState.assign(optimizerSlots().size() * numParams, Value());
+  for (unsigned j = 0; j < numParams; ++j) {
+    auto stateOf = [&](unsigned k) { return state[k * numParams + j]; };
+    if (optimizer == Optimizer::AdamW)
+      newParams.push_back(adamwUpdate(params[j], grads[j], stateOf(0),
+                                      stateOf(1), h, bc1, bc2, newState[j],
+                                      newState[numParams + j]));
+    else
+      newParams.push_back(sgdUpdate(params[j], grads[j], stateOf(0), h[0],
+                                    h[1], h[2], newState[j]));
+  }
+}
+
+func::FuncOp StepBuilder::buildUpdateFunction() {
+  FunctionType ft = fwd.getFunctionType();
+  SmallVector<SlotKind> stateKinds = optimizerSlots();
+  SmallVector<HyperParam> hypers = hyperParams();
+  unsigned numParams = paramArgs.size();
+  SmallVector<Type> paramTypes;
+  for (unsigned i : paramArgs)
+    paramTypes.push_back(ft.getInput(i));
+  SmallVector<Type> argTypes(paramTypes);
+  argTypes.append(paramTypes); // gradients
+  for (unsigned k = 0; k < stateKinds.size(); ++k)
+    argTypes.append(paramTypes);
+  argTypes.append(hypers.size(), tensorOf({}, f32));
+  SmallVector<Type> resultTypes(paramTypes);
+  for (unsigned k = 0; k < stateKinds.size(); ++k)
+    resultTypes.append(paramTypes);
+
+  b.setInsertionPointAfter(step);
+  auto update = func::FuncOp::create(
+      b, loc, stepNames()[1], FunctionType::get(ctx, argTypes, resultTypes));
+  Block *entry = update.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  auto set = [&](bool arg, unsigned i, SlotKind kind, StringRef name = {}) {
+    NamedAttribute a = getSlotAttr(ctx, kind, name);
+    if (arg)
+      update.setArgAttr(i, a.getName(), a.getValue());
+    else
+      update.setResultAttr(i, a.getName(), a.getValue());
+  };
+  for (auto [j, i] : llvm::enumerate(paramArgs)) {
+    StringRef name = getArgumentSlot(fwd, i).name;
+    set(true, j, SlotKind::Param, name);
+    set(false, j, SlotKind::Param, name);
+    set(true, numParams + j, SlotKind::Grad, name);
+    for (auto [k, kind] : llvm::enumerate(stateKinds)) {
+      set(true, (2 + k) * numParams + j, kind, name);
+      set(false, (1 + k) * numParams + j, kind, name);
+    }
+  }
+  unsigned hyperArg = (2 + stateKinds.size()) * numParams;
+  for (auto [i, h] : llvm::enumerate(hypers))
+    set(true, hyperArg + i, SlotKind::Hyper, stringifyHyperParam(h));
+  setForwardFunction(update, fwd.getNameAttr());
+
+  ValueRange args = entry->getArguments();
+  SmallVector<Value> newParams, newState;
+  buildUpdate(args.take_front(numParams), args.slice(numParams, numParams),
+              args.slice(2 * numParams, stateKinds.size() * numParams),
+              args.drop_front(hyperArg), newParams, newState);
+  SmallVector<Value> results(newParams);
+  results.append(newState);
+  func::ReturnOp::create(b, loc, results);
+  return update;
 }
 
 struct BuildTrainingStepPass
@@ -766,23 +898,28 @@ struct BuildTrainingStepPass
     OpBuilder b(module.getContext());
     bool failedAny = false;
     for (func::FuncOp fn : forwards) {
-      std::string name = (fn.getName() + "_train_step").str();
-      if (module.lookupSymbol(name)) {
-        fn.emitError("quant4-build-training-step: @")
-            << name << " already exists";
+      StepBuilder sb(fn, *optimizerKind, split, b);
+      SmallVector<std::string> names = sb.stepNames();
+      if (llvm::any_of(names, [&](const std::string &name) {
+            if (!module.lookupSymbol(name))
+              return false;
+            fn.emitError("quant4-build-training-step: @")
+                << name << " already exists";
+            return true;
+          })) {
         failedAny = true;
         continue;
       }
-      StepBuilder sb(fn, *optimizerKind, b);
       if (failed(sb.checkSignature())) {
         failedAny = true;
         continue;
       }
       FailureOr<func::FuncOp> step = sb.build();
       if (failed(step)) {
-        // Drop the half-built function.
-        if (auto partial = module.lookupSymbol<func::FuncOp>(name))
-          partial.erase();
+        // Drop the half-built functions.
+        for (const std::string &name : names)
+          if (auto partial = module.lookupSymbol<func::FuncOp>(name))
+            partial.erase();
         failedAny = true;
       }
     }

@@ -49,6 +49,20 @@ def Quant4BuildTrainingStep
     without a derivative. Any other op that depends on a parameter fails
     the pass with a diagnostic naming it, as does a function with another
     signature. See docs/Training.md.
+
+    With `split=true` the step is two functions instead (docs/Training.md,
+    "Split steps"):
+
+    ```mlir
+    func.func @f_grad_step(%p0, ..., %pN-1, %x, %labels [, %seed])
+        -> (%g0, ..., %gP-1 {quant4.grad = "<param>"}, new buffers,
+            %loss, %correct)
+    func.func @f_update_step(%p.. {quant4.param}, %g.. {quant4.grad},
+                             optimizer state.., hyper-parameters..)
+        -> (new parameters, new optimizer state)
+    ```
+
+    whose composition computes the same values as `@f_train_step`.
   }];
   // quant4 for its attribute contract (the step's quant4.* attributes are
   // verified by the dialect); the step itself has no quant4 ops.
@@ -62,6 +76,12 @@ def Quant4BuildTrainingStep
     Option<"optimizer", "optimizer", "std::string", "\"sgd\"",
            "The update: sgd (momentum and L2 weight decay) or adamw "
            "(decoupled weight decay, bias-corrected moments)">,
+    Option<"split", "split", "bool", "false",
+           "Emit the step as two functions: @f_grad_step (forward, loss, "
+           "backward: the gradients, the buffers, loss and correct count) "
+           "and @f_update_step (the optimizer update from parameters, "
+           "gradients and optimizer state), for drivers that combine the "
+           "gradients of several steps in between (data-parallel training)">,
     ListOption<"forwardFunctions", "forward", "std::string",
                "Forward functions to differentiate (default: every public "
                "function with a body that is not itself a training step nor a "

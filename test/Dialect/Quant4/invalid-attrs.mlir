@@ -11,7 +11,7 @@ func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
 // -----
 
 // A1: on an argument.
-// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.hyper, quant4.seed, quant4.batch, quant4.labels on function arguments)}}
+// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.grad, quant4.hyper, quant4.seed, quant4.batch, quant4.labels on function arguments)}}
 func.func @unknown_arg_attr(%a: tensor<f32> {quant4.weight = "w"}) {
   return
 }
@@ -19,7 +19,7 @@ func.func @unknown_arg_attr(%a: tensor<f32> {quant4.weight = "w"}) {
 // -----
 
 // A1: on a result.
-// expected-error@+1 {{'func.func' op result 0: unknown attribute 'quant4.logits' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.state_grad, quant4.loss, quant4.correct on function results)}}
+// expected-error@+1 {{'func.func' op result 0: unknown attribute 'quant4.logits' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.state_grad, quant4.grad, quant4.loss, quant4.correct on function results)}}
 func.func @unknown_result_attr(%a: tensor<f32>) -> (tensor<f32> {quant4.logits}) {
   return %a : tensor<f32>
 }
@@ -268,6 +268,23 @@ func.func @buffer_empty(%a: tensor<4xf32> {quant4.buffer = ""}) {
 func.func @second_moment_unit() -> (tensor<4xf32> {quant4.second_moment}) {
   %c = arith.constant dense<0.0> : tensor<4xf32>
   return %c : tensor<4xf32>
+}
+
+// -----
+
+// A3: quant4.grad (a split step's gradient) is a non-empty string, on
+// arguments and results.
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.grad' must be a non-empty string, got 1 : i64}}
+func.func @grad_integer() -> (tensor<4xf32> {quant4.grad = 1}) {
+  %c = arith.constant dense<0.0> : tensor<4xf32>
+  return %c : tensor<4xf32>
+}
+
+// -----
+
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.grad' must be a non-empty string, got ""}}
+func.func @grad_empty(%a: tensor<4xf32> {quant4.grad = ""}) {
+  return
 }
 
 // -----

@@ -172,6 +172,7 @@ static constexpr SlotName kSlotNames[] = {
     {SlotKind::Batch, attrs::kBatch}, {SlotKind::Labels, attrs::kLabels},
     {SlotKind::Hyper, attrs::kHyper}, {SlotKind::State, attrs::kState},
     {SlotKind::Seed, attrs::kSeed},   {SlotKind::StateGrad, attrs::kStateGrad},
+    {SlotKind::Grad, attrs::kGrad},
     {SlotKind::Loss, attrs::kLoss},   {SlotKind::Correct, attrs::kCorrect},
 };
 
@@ -220,6 +221,7 @@ NamedAttribute mlir::quant4::getSlotAttr(MLIRContext *ctx, SlotKind kind,
     case SlotKind::Hyper:
     case SlotKind::State:
     case SlotKind::StateGrad:
+    case SlotKind::Grad:
       value = StringAttr::get(ctx, name);
       break;
     default:
@@ -292,6 +294,7 @@ static constexpr Rule kRules[] = {
     {attrs::kBuffer, OnArg | OnResult, ValueKind::Name},
     {attrs::kState, OnArg | OnResult, ValueKind::StateName},
     {attrs::kStateGrad, OnResult, ValueKind::StateName},
+    {attrs::kGrad, OnArg | OnResult, ValueKind::Name},
     {attrs::kHyper, OnArg, ValueKind::Hyper},
     {attrs::kSeed, OnArg, ValueKind::Unit},
     {attrs::kBatch, OnArg, ValueKind::Unit},

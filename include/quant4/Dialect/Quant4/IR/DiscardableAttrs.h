@@ -60,6 +60,8 @@ constexpr llvm::StringLiteral kState =
     Quant4Dialect::StateAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kStateGrad =
     Quant4Dialect::StateGradAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kGrad =
+    Quant4Dialect::GradAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kHyper =
     Quant4Dialect::HyperAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kSeed =
@@ -150,13 +152,17 @@ enum class SlotKind {
   State,     ///< quant4.state = "<layer>.<site>.<kind>": recipe state
   Seed,      ///< quant4.seed: the seed of stochastic rounding (argument)
   StateGrad, ///< quant4.state_grad = "<layer>.<site>.<kind>" (result)
+  Grad,      ///< quant4.grad = "<param name>": the parameter's gradient
+             ///< (result of a split step's gradient function, argument of
+             ///< its update function)
   Loss,      ///< quant4.loss (result)
   Correct,   ///< quant4.correct: number of correct predictions (result)
 };
 
 struct Slot {
   SlotKind kind = SlotKind::None;
-  /// The name (Param, Momentum, SecondMoment, Buffer, State, StateGrad) or
+  /// The name (Param, Momentum, SecondMoment, Buffer, State, StateGrad,
+  /// Grad) or
   /// the hyper-parameter's
   /// name (Hyper); empty otherwise.
   StringRef name;

@@ -30,7 +30,7 @@ def Quant4_Dialect : Dialect {
     `quant4.num_layers`, `quant4.forward`, `quant4.init_state_of`,
     `quant4.params_of`, `quant4.signature`; on arguments and results
     `quant4.param`, `quant4.momentum`, `quant4.second_moment`,
-    `quant4.buffer`, `quant4.state`, `quant4.state_grad`,
+    `quant4.buffer`, `quant4.state`, `quant4.state_grad`, `quant4.grad`,
     `quant4.hyper`, `quant4.seed`, `quant4.batch`, `quant4.labels`,
     `quant4.loss`, `quant4.correct` — and its verifier rejects an unknown one, one in the
     wrong place, or a malformed value (docs/Recipes.md, "The attribute
@@ -80,6 +80,9 @@ def Quant4_Dialect : Dialect {
     "::mlir::StringAttr":$buffer,
     "::mlir::StringAttr":$state,
     "::mlir::StringAttr":$state_grad,
+    // A parameter's gradient: a result of a split step's gradient function,
+    // an argument of its update function.
+    "::mlir::StringAttr":$grad,
     "::mlir::StringAttr":$hyper,
     "::mlir::UnitAttr":$seed,
     "::mlir::UnitAttr":$batch,
