@@ -26,6 +26,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler          # ONNX importer (--import-onnx)
   python3-onnx libonnx-testdata                          # ONNX tests: models, backend suite
   dataset-fashion-mnist fortunes                         # --dataset fashion-mnist, text corpus
+  openmpi-bin libopenmpi-dev                             # data-parallel training (mpirun)
 )
 
 sudo_cmd=()

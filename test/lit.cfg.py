@@ -49,6 +49,20 @@ onnx_testdata = "/usr/share/libonnx-testdata/data"
 config.substitutions.append(("%onnx_testdata", onnx_testdata))
 if os.path.isdir(onnx_testdata):
     config.available_features.add("onnx-testdata")
+# Data-parallel training (issue 21): quant4 built with MPI and Open MPI's
+# mpirun on PATH. Oversubscribed (more replicas than cores) and on
+# loopback; as root mpirun needs --allow-run-as-root. A hung job is ended
+# by `timeout`. Not in the sanitizer build: Open MPI's own allocations at
+# exit are reported as leaks.
+import shutil
+mpirun = shutil.which("mpirun")
+if config.quant4_have_mpi and mpirun and not config.quant4_sanitizers:
+    config.available_features.add("mpi")
+    root = "--allow-run-as-root " if os.geteuid() == 0 else ""
+    config.substitutions.append(
+        ("%mpirun", "timeout 300 %s %s--oversubscribe --mca btl self,tcp "
+         "--mca btl_tcp_if_include lo --mca oob_tcp_if_include lo" %
+         (mpirun, root)))
 # Debian's stock mlir-opt, to load the plugin into. An instrumented plugin
 # needs the sanitizer runtime loaded first, which the uninstrumented
 # mlir-opt does not link.

@@ -25,6 +25,7 @@
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runner/Call.h"
 #include "quant4/Runner/Checkpoint.h"
+#include "quant4/Runner/Replicas.h"
 #include "quant4/Runner/Compile.h"
 #include "quant4/Runner/LoadModel.h"
 #include "quant4/Runner/OutputFiles.h"
@@ -265,6 +266,9 @@ struct EvalResult {
 struct RecipeSpec {
   q4::Recipe recipe = q4::Recipe::ultralow4;
   std::string passOptions;
+  /// `allreduce=`: the precision of the gradient all-reduce between
+  /// data-parallel replicas (C50); the driver's, not the passes'.
+  num::AllReduceKind allReduce = num::AllReduceKind::F32;
 };
 
 llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec);
@@ -365,6 +369,9 @@ void registerPasses() {
 struct ModelFunctions {
   std::string stepName;
   func::FuncOp step, initState;
+  /// Split (data-parallel training): `step` is the gradient function and
+  /// this the update function.
+  func::FuncOp update;
   /// The evaluation models: the recipe's and the FP32 one (the forward
   /// function, or its evaluation forward @<forward>_eval when the module
   /// has one).
@@ -391,7 +398,8 @@ bool isParamsFunction(func::FuncOp f) { return bool(q4::getParamsOf(f)); }
 /// one, else the forward function --, keeping an FP32 copy of the latter.
 llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
                                              const TrainOptions &o,
-                                             const RecipeSpec &recipe) {
+                                             const RecipeSpec &recipe,
+                                             bool split) {
   std::vector<func::FuncOp> steps, forwards;
   for (auto f : module.getOps<func::FuncOp>()) {
     if (f.isExternal())
@@ -415,10 +423,15 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
       s += (s.empty() ? "@" : ", @") + f.getName().str();
     return s;
   };
-  func::FuncOp step, forward;
+  func::FuncOp step, forward, updateFn;
   if (steps.size() > 1)
     return error("model '" + o.model + "' has several training steps (" +
                  names(steps) + ")");
+  if (!steps.empty() && split)
+    return error("data-parallel training builds its own split step "
+                 "(quant4-build-training-step{split=true}); give the forward "
+                 "model, not the step @" +
+                 steps[0].getName().str());
   if (!steps.empty()) {
     step = steps[0];
     for (unsigned i = 0; i < step.getNumArguments(); ++i)
@@ -514,18 +527,26 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
     if (llvm::Error e = runPasses(
             module,
             "quant4-build-training-step{forward=" + fwdName +
-                " optimizer=" + optimizer + "}",
+                " optimizer=" + optimizer + (split ? " split=true" : "") +
+                "}",
             "building the training step of @" + fwdName))
       return std::move(e);
+    // The step (split: the gradient function) takes the labels; the update
+    // function names the forward too.
     for (auto f : module.getOps<func::FuncOp>())
       if (FlatSymbolRefAttr ref = q4::getForwardFunction(f))
-        if (ref.getValue() == fwdName)
-          step = f;
+        if (ref.getValue() == fwdName) {
+          bool labels = false;
+          for (unsigned i = 0; i < f.getNumArguments(); ++i)
+            labels |= q4::getArgumentSlot(f, i).kind == SlotKind::Labels;
+          (labels ? step : updateFn) = f;
+        }
     if (!step)
       return error("quant4-build-training-step did not create a step for @" +
                    fwdName);
   }
   std::string stepName = step.getName().str();
+  const std::string updateName = updateFn ? updateFn.getName().str() : "";
   step.setPublic();
   // The training forward is not evaluated when the evaluation forward is.
   if (evalForward && forward)
@@ -564,6 +585,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   m.separateEval = bool(evalForward);
   m.stepName = stepName;
   m.step = step;
+  if (!updateName.empty())
+    m.update = module.lookupSymbol<func::FuncOp>(updateName);
   m.initState = initState;
   m.forward = forward;
   if (forward)
@@ -582,7 +605,17 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
 /// the optimizer state (momentum or first moment, AdamW's second moment)
 /// belongs to the parameters only.
 struct StepLayout {
+  /// The fused step; split (data-parallel training): the gradient function,
+  /// and `update` the update function.
   CompiledFn fn;
+  bool split = false;
+  CompiledFn update;
+  /// Split: the update function's parameter and gradient arguments and
+  /// parameter results; the gradient function's gradient results.
+  std::vector<int> updateParamArgs, updateGradArgs, updateParamRes, gradRes;
+  /// The function whose arguments momArgs, secondArgs and the
+  /// hyper-parameter indices count: `update` when split.
+  const CompiledFn &optimizerFn() const { return split ? update : fn; }
   int64_t batch = 0;
   int64_t seqLen = 0; // > 0: a language model (token ids [B, T])
   bool adamw = false;
@@ -593,6 +626,7 @@ struct StepLayout {
   int batchArg = -1, labelsArg = -1, lrArg = -1, momArg = -1, wdArg = -1,
       beta1Arg = -1, beta2Arg = -1, epsArg = -1, stepArg = -1, seedArg = -1,
       lossRes = -1, correctRes = -1;
+  std::vector<int> gradArgs; // arguments tagged quant4.grad
   unsigned numModel() const { return unsigned(modelArgs.size()); }
   unsigned numParams() const { return unsigned(momArgs.size()); }
   unsigned numBuffers() const { return numModel() - numParams(); }
@@ -659,9 +693,11 @@ llvm::Error readStepArguments(func::FuncOp step, const std::string &stepName,
     case SlotKind::Seed:
       layout.seedArg = int(i);
       break;
+    case SlotKind::Grad:
+      layout.gradArgs.push_back(int(i));
+      break;
     case SlotKind::None:
     case SlotKind::StateGrad:
-    case SlotKind::Grad:
     case SlotKind::Loss:
     case SlotKind::Correct: {
       std::string names;
@@ -683,7 +719,7 @@ llvm::Error readStepArguments(func::FuncOp step, const std::string &stepName,
 /// optimizer, its batch (images of the dataset's size, or token ids [B, T]
 /// of a language model on a text dataset) and labels; for a language model,
 /// selects the windows of the text splits (p.trainIdx, p.testIdx).
-llvm::Expected<StepLayout> describeStep(func::FuncOp step,
+llvm::Expected<StepLayout> describeStep(func::FuncOp step, func::FuncOp update,
                                         const std::string &stepName,
                                         const TrainOptions &o, Prepared &p) {
   const data::Split &split = p.split;
@@ -695,6 +731,44 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
   layout.fn = std::move(*stepFn);
   if (llvm::Error e = readStepArguments(step, stepName, layout))
     return std::move(e);
+  if (update) {
+    // Split: the optimizer's arguments are the update function's.
+    const std::string updateName = update.getName().str();
+    auto ufn = describe(update);
+    if (!ufn)
+      return ufn.takeError();
+    StepLayout u;
+    if (llvm::Error e = readStepArguments(update, updateName, u))
+      return std::move(e);
+    if (llvm::any_of(u.isBuffer, [](bool b) { return b; }) ||
+        u.gradArgs.size() != u.modelArgs.size() || !layout.momArgs.empty())
+      return error("@" + updateName +
+                   " does not follow the update convention of "
+                   "quant4-build-training-step{split=true} (parameters, "
+                   "their gradients, optimizer state, hyper-parameters)");
+    layout.split = true;
+    layout.update = std::move(*ufn);
+    layout.updateParamArgs = u.modelArgs;
+    layout.updateGradArgs = u.gradArgs;
+    layout.momArgs = u.momArgs;
+    layout.secondArgs = u.secondArgs;
+    layout.lrArg = u.lrArg;
+    layout.momArg = u.momArg;
+    layout.wdArg = u.wdArg;
+    layout.beta1Arg = u.beta1Arg;
+    layout.beta2Arg = u.beta2Arg;
+    layout.epsArg = u.epsArg;
+    layout.stepArg = u.stepArg;
+    for (unsigned i = 0; i < update.getNumResults(); ++i) {
+      q4::Slot slot = q4::getResultSlot(update, i);
+      if (slot.kind == SlotKind::Param)
+        layout.updateParamRes.push_back(int(i));
+      else if (slot.kind == SlotKind::Momentum)
+        layout.momRes.push_back(int(i));
+      else if (slot.kind == SlotKind::SecondMoment)
+        layout.secondRes.push_back(int(i));
+    }
+  }
   const unsigned numParams = layout.numParams();
   layout.adamw = layout.beta1Arg >= 0 || !layout.secondArgs.empty();
   bool hypersOk =
@@ -733,8 +807,24 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     case SlotKind::Correct:
       layout.correctRes = int(i);
       break;
-    case SlotKind::Param:
-    case SlotKind::Buffer: {
+    case SlotKind::Grad:
+      layout.gradRes.push_back(int(i));
+      break;
+    case SlotKind::Buffer:
+      if (layout.split) {
+        // The buffer's model argument, by name.
+        auto it = llvm::find(layout.modelNames, slot.name.str());
+        size_t k = size_t(it - layout.modelNames.begin());
+        if (it == layout.modelNames.end() || !layout.isBuffer[k])
+          return error("@" + stepName + ": result " + std::to_string(i) +
+                       " updates no buffer argument ('" + slot.name.str() +
+                       "')");
+        layout.modelRes.resize(layout.numModel(), -1);
+        layout.modelRes[k] = int(i);
+        break;
+      }
+      [[fallthrough]];
+    case SlotKind::Param: {
       size_t k = layout.modelRes.size();
       if (k >= layout.modelNames.size() ||
           (slot.kind == SlotKind::Buffer) != layout.isBuffer[k] ||
@@ -748,10 +838,12 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
       break;
     }
     case SlotKind::Momentum:
-      layout.momRes.push_back(int(i));
+      if (!layout.split)
+        layout.momRes.push_back(int(i));
       break;
     case SlotKind::SecondMoment:
-      layout.secondRes.push_back(int(i));
+      if (!layout.split)
+        layout.secondRes.push_back(int(i));
       break;
     case SlotKind::State:
       layout.stateRes.push_back(int(i));
@@ -763,6 +855,19 @@ llvm::Expected<StepLayout> describeStep(func::FuncOp step,
     default:
       break;
     }
+  }
+  if (layout.split) {
+    layout.modelRes.resize(layout.numModel(), -1);
+    unsigned buffersBack = 0;
+    for (unsigned k = 0; k < layout.numModel(); ++k)
+      buffersBack += layout.isBuffer[k] && layout.modelRes[k] >= 0;
+    if (layout.gradRes.size() != numParams ||
+        layout.updateParamRes.size() != numParams ||
+        buffersBack != layout.numBuffers())
+      return error("@" + stepName + " and its update function do not follow "
+                   "the convention of quant4-build-training-step{split=true} "
+                   "(gradients, buffers, loss, correct; new parameters and "
+                   "optimizer state)");
   }
   if (layout.modelRes.size() != layout.numModel() ||
       layout.momRes.size() != numParams ||
@@ -1021,7 +1126,8 @@ struct LoopPosition {
 using RunIdentity = std::vector<std::pair<std::string, std::string>>;
 
 RunIdentity runIdentity(const TrainOptions &o, const Prepared &p,
-                        const StepLayout &step, int64_t warmupSteps) {
+                        const StepLayout &step, int64_t warmupSteps,
+                        int replicas) {
   auto real = [](double v) {
     char b[40];
     std::snprintf(b, sizeof(b), "%.17g", v);
@@ -1038,7 +1144,8 @@ RunIdentity runIdentity(const TrainOptions &o, const Prepared &p,
                     {"--weight-decay", real(p.weightDecay)},
                     {"--schedule", o.schedule},
                     {"--warmup-steps", std::to_string(warmupSteps)},
-                    {"--epochs", std::to_string(o.epochs)}};
+                    {"--epochs", std::to_string(o.epochs)},
+                    {"replicas (mpirun -np)", std::to_string(replicas)}};
   if (step.adamw) {
     id.push_back({"--beta1", real(o.beta1)});
     id.push_back({"--beta2", real(o.beta2)});
@@ -1056,6 +1163,9 @@ std::vector<std::pair<std::string, const Slot *>>
 checkpointArrays(const StepLayout &step) {
   std::vector<std::pair<std::string, const Slot *>> out;
   auto slot = [&](int arg) { return &step.fn.args[size_t(arg)]; };
+  auto optSlot = [&](int arg) {
+    return &step.optimizerFn().args[size_t(arg)];
+  };
   std::vector<std::string> paramNames;
   for (unsigned k = 0; k < step.numModel(); ++k) {
     out.push_back({"model/" + step.modelNames[k], slot(step.modelArgs[k])});
@@ -1063,9 +1173,9 @@ checkpointArrays(const StepLayout &step) {
       paramNames.push_back(step.modelNames[k]);
   }
   for (unsigned j = 0; j < step.numParams(); ++j) {
-    out.push_back({"moment1/" + paramNames[j], slot(step.momArgs[j])});
+    out.push_back({"moment1/" + paramNames[j], optSlot(step.momArgs[j])});
     if (step.adamw)
-      out.push_back({"moment2/" + paramNames[j], slot(step.secondArgs[j])});
+      out.push_back({"moment2/" + paramNames[j], optSlot(step.secondArgs[j])});
   }
   for (size_t k = 0; k < step.stateArgs.size(); ++k)
     out.push_back({"state/" + step.stateNames[k], slot(step.stateArgs[k])});
@@ -1134,7 +1244,7 @@ llvm::Error checkResume(const Checkpoint &c, const TrainOptions &o,
   }
   for (const auto &entry : c.arrays) {
     const std::string &name = entry.first;
-    if (name != "counters" &&
+    if (name != "counters" && name != "allreduce-residual" &&
         llvm::none_of(arrays, [&](const auto &e) { return e.first == name; }))
       return error(where + other + "this run has no array '" + name + "'");
   }
@@ -1180,20 +1290,24 @@ llvm::Error checkResume(const Checkpoint &c, const TrainOptions &o,
   return llvm::Error::success();
 }
 
-/// The end of the process, for the tests of resuming (docs/Training.md):
-/// QUANT4_TEST_KILL=after-step:N (after global step N and its checkpoint)
-/// or in-checkpoint:N (half-way through writing the N-th checkpoint).
+/// The end of the process, for the tests of resuming and of data-parallel
+/// failures (docs/Training.md): QUANT4_TEST_KILL=after-step:N (after global
+/// step N and its checkpoint) or in-checkpoint:N (half-way through writing
+/// the N-th checkpoint), optionally @R: in replica R only.
 struct TestKill {
   int64_t afterStep = -1, inCheckpoint = -1;
-  TestKill() {
+  explicit TestKill(int rank) {
     const char *v = std::getenv("QUANT4_TEST_KILL");
     if (!v)
       return;
-    StringRef s(v);
+    auto [what, who] = StringRef(v).split('@');
+    int r = 0;
+    if (!who.empty() && (who.getAsInteger(10, r) || r != rank))
+      return;
     int64_t n = 0;
-    if (s.consume_front("after-step:") && !s.getAsInteger(10, n))
+    if (what.consume_front("after-step:") && !what.getAsInteger(10, n))
       afterStep = n;
-    else if (s.consume_front("in-checkpoint:") && !s.getAsInteger(10, n))
+    else if (what.consume_front("in-checkpoint:") && !what.getAsInteger(10, n))
       inCheckpoint = n;
   }
   static void kill() { ::raise(SIGKILL); }
@@ -1219,13 +1333,15 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   const data::Split &split = p.split;
   const int64_t pixels = p.pixels;
 
-  auto model = quantizeModel(module, o, p.recipe);
+  Replicas &replicas = Replicas::world();
+  const bool splitStep = Replicas::launchedByMpi() && Replicas::available();
+  auto model = quantizeModel(module, o, p.recipe, splitStep);
   if (!model)
     return model.takeError();
   const std::string &stepName = model->stepName;
   const std::vector<std::string> &counterNames = model->counterNames;
   func::FuncOp initState = model->initState;
-  auto layout = describeStep(model->step, stepName, o, p);
+  auto layout = describeStep(model->step, model->update, stepName, o, p);
   if (!layout)
     return layout.takeError();
   const std::vector<uint32_t> &trainIdx = p.trainIdx, &testIdx = p.testIdx;
@@ -1277,7 +1393,14 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       model->params = nullptr;
     }
   }
-  const int64_t stepsPerEpoch = int64_t(trainIdx.size()) / B;
+  // Data-parallel: each step takes a global batch of B per replica.
+  const int N = replicas.size(), rank = replicas.rank();
+  const num::AllReduceKind allReduce = p.recipe.allReduce;
+  const int64_t stepsPerEpoch = int64_t(trainIdx.size()) / (B * N);
+  if (stepsPerEpoch == 0)
+    return error("the training set has " + std::to_string(trainIdx.size()) +
+                 " samples, fewer than one global batch of " +
+                 std::to_string(B) + " x " + std::to_string(N) + " replicas");
   const int64_t totalSteps = stepsPerEpoch * o.epochs;
   int64_t warmupSteps = 0;
   if (o.schedule == "warmup-cosine") {
@@ -1307,7 +1430,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
                          : model->forward.getName().str();
 
   // -- A checkpoint to resume from, checked before compiling ------------------
-  const RunIdentity identity = runIdentity(o, p, step, warmupSteps);
+  const RunIdentity identity = runIdentity(o, p, step, warmupSteps, N);
   std::optional<Checkpoint> resumed;
   LoopPosition start;
   std::vector<EpochMetrics> doneEpochs;
@@ -1340,6 +1463,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   // before training, and the compile time is measured here.
   {
     std::vector<std::string> entries = {stepName};
+    if (step.split)
+      entries.push_back(step.update.name);
     if (initState)
       entries.push_back(initFn.name);
     for (const EvalFn &e : evals)
@@ -1379,9 +1504,10 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     heInitialise(step, model->imported, o.seed, modelArgs);
   }
   for (unsigned j = 0; j < numParams; ++j) {
-    moms.push_back(arrayFor(stepFn.args[size_t(step.momArgs[j])]));
+    const CompiledFn &ofn = step.optimizerFn();
+    moms.push_back(arrayFor(ofn.args[size_t(step.momArgs[j])]));
     if (step.adamw)
-      secondMoms.push_back(arrayFor(stepFn.args[size_t(step.secondArgs[j])]));
+      secondMoms.push_back(arrayFor(ofn.args[size_t(step.secondArgs[j])]));
   }
   if (!step.stateArgs.empty())
     if (llvm::Error e = invoke(*engine, initFn, {}, state))
@@ -1404,7 +1530,9 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
 
   // -- Training loop
   // ------------------------------------------------------------
-  if (o.onCompiled) {
+  // Replica 0 reports, evaluates and writes; the others only train.
+  const bool reports = rank == 0;
+  if (o.onCompiled && reports) {
     TrainSetup setup;
     setup.stepName = stepName;
     setup.datasetDescription = split.description;
@@ -1412,7 +1540,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.testSamples = int64_t(testIdx.size());
     setup.batch = B;
     setup.stepsPerEpoch = stepsPerEpoch;
-    setup.dropped = int64_t(trainIdx.size()) - stepsPerEpoch * B;
+    setup.dropped = int64_t(trainIdx.size()) - stepsPerEpoch * B * N;
     setup.numParams = numParams;
     setup.numBuffers = step.numBuffers();
     setup.numState = unsigned(step.stateArgs.size());
@@ -1425,6 +1553,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     if (fromParams)
       setup.paramsFunction = paramsFn.name;
     setup.warmupSteps = warmupSteps;
+    setup.replicas = N;
+    setup.allReduce = std::string(num::allReduceName(allReduce));
     if (resumed) {
       setup.resumedEpoch = start.epoch;
       setup.resumedStep = start.step;
@@ -1501,9 +1631,146 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   std::vector<uint32_t> order = trainIdx;
   int64_t globalStep = start.globalStep;
 
+  // One training step at global step `globalStep` on the batch in
+  // xBuf/yBuf: the fused step, or (split) the gradient function, the
+  // all-reduce of the gradients and of the metrics, rank 0's buffers and
+  // recipe state, and the update function. `loss` is the mean over the
+  // replicas, `c` the correct count of all of them.
+  std::vector<npy::Array> grads(numParams), updateOuts;
+  std::vector<unsigned> paramIndex; // model argument of parameter j
+  for (unsigned k = 0; k < numModel; ++k)
+    if (!step.isBuffer[k])
+      paramIndex.push_back(k);
+  size_t gradElements = 0;
+  for (unsigned j = 0; j < numParams; ++j)
+    gradElements += size_t(modelArgs[paramIndex[j]].numel());
+  std::vector<float> flatGrads, residual(
+      N > 1 && (allReduce == num::AllReduceKind::Int8 ||
+                allReduce == num::AllReduceKind::Int4)
+          ? gradElements
+          : 0,
+      0.0f);
+  if (const npy::Array *r =
+          resumed ? resumed->array("allreduce-residual") : nullptr;
+      r && !residual.empty() &&
+      r->data.size() == size_t(N) * residual.size() * sizeof(float))
+    std::memcpy(residual.data(),
+                r->data.data() + size_t(rank) * residual.size() * sizeof(float),
+                residual.size() * sizeof(float));
+  auto setHypers = [&](std::vector<const npy::Array *> &args) {
+    args[size_t(step.lrArg)] = &lrBuf;
+    args[size_t(step.wdArg)] = &wdBuf;
+    if (step.adamw) {
+      // AdamW's bias corrections use the 1-based global step.
+      *tBuf.as<float>() = float(globalStep + 1);
+      args[size_t(step.beta1Arg)] = &beta1Buf;
+      args[size_t(step.beta2Arg)] = &beta2Buf;
+      args[size_t(step.epsArg)] = &epsBuf;
+      args[size_t(step.stepArg)] = &tBuf;
+    } else {
+      args[size_t(step.momArg)] = &momBuf;
+    }
+  };
+  auto runStep = [&](double &loss, int64_t &c) -> llvm::Error {
+    std::fill(stepArgs.begin(), stepArgs.end(), nullptr);
+    for (unsigned k = 0; k < numModel; ++k)
+      stepArgs[size_t(step.modelArgs[k])] = &modelArgs[k];
+    for (size_t k = 0; k < step.stateArgs.size(); ++k)
+      stepArgs[size_t(step.stateArgs[k])] = &state[k];
+    stepArgs[size_t(step.batchArg)] = &xBuf;
+    stepArgs[size_t(step.labelsArg)] = &yBuf;
+    if (step.seedArg >= 0) {
+      // Each replica draws its own numbers (one replica: the plain run's).
+      *seedBuf.as<int64_t>() =
+          int64_t(bits64(o.seed, kStepSeedStream,
+                         uint64_t(globalStep) * uint64_t(N) + uint64_t(rank)));
+      stepArgs[size_t(step.seedArg)] = &seedBuf;
+    }
+    if (!step.split) {
+      for (unsigned j = 0; j < numParams; ++j) {
+        stepArgs[size_t(step.momArgs[j])] = &moms[j];
+        if (step.adamw)
+          stepArgs[size_t(step.secondArgs[j])] = &secondMoms[j];
+      }
+      setHypers(stepArgs);
+    }
+    if (llvm::Error e = invoke(*engine, stepFn, stepArgs, outs))
+      return e;
+    for (size_t k = 0; k < step.stateRes.size(); ++k)
+      std::swap(state[k], outs[size_t(step.stateRes[k])]);
+    loss = *outs[size_t(step.lossRes)].as<float>();
+    c = *outs[size_t(step.correctRes)].as<int32_t>();
+    if (!step.split) {
+      for (unsigned k = 0; k < numModel; ++k)
+        std::swap(modelArgs[k], outs[size_t(step.modelRes[k])]);
+      for (unsigned j = 0; j < numParams; ++j) {
+        std::swap(moms[j], outs[size_t(step.momRes[j])]);
+        if (step.adamw)
+          std::swap(secondMoms[j], outs[size_t(step.secondRes[j])]);
+      }
+      return llvm::Error::success();
+    }
+    for (unsigned k = 0; k < numModel; ++k)
+      if (step.isBuffer[k])
+        std::swap(modelArgs[k], outs[size_t(step.modelRes[k])]);
+    for (unsigned j = 0; j < numParams; ++j)
+      std::swap(grads[j], outs[size_t(step.gradRes[j])]);
+    if (N > 1) {
+      // The mean gradient (C50), as one vector in parameter order.
+      flatGrads.resize(gradElements);
+      size_t at = 0;
+      for (const npy::Array &g : grads) {
+        std::memcpy(flatGrads.data() + at, g.data.data(), g.data.size());
+        at += g.data.size() / sizeof(float);
+      }
+      if (llvm::Error e = replicas.allReduceMean(
+              allReduce, flatGrads.data(), gradElements,
+              residual.empty() ? nullptr : residual.data()))
+        return e;
+      at = 0;
+      for (npy::Array &g : grads) {
+        std::memcpy(g.data.data(), flatGrads.data() + at, g.data.size());
+        at += g.data.size() / sizeof(float);
+      }
+      // One state for all: rank 0's buffers and recipe state.
+      for (unsigned k = 0; k < numModel; ++k)
+        if (step.isBuffer[k])
+          if (llvm::Error e = replicas.broadcast(modelArgs[k].data.data(),
+                                                 modelArgs[k].data.size()))
+            return e;
+      for (npy::Array &a : state)
+        if (llvm::Error e = replicas.broadcast(a.data.data(), a.data.size()))
+          return e;
+      double lc[2] = {loss, double(c)};
+      if (llvm::Error e = replicas.sumInOrder(lc, 2))
+        return e;
+      loss = lc[0] / double(N);
+      c = int64_t(lc[1]);
+    }
+    std::vector<const npy::Array *> uArgs(step.update.args.size(), nullptr);
+    for (unsigned j = 0; j < numParams; ++j) {
+      uArgs[size_t(step.updateParamArgs[j])] = &modelArgs[paramIndex[j]];
+      uArgs[size_t(step.updateGradArgs[j])] = &grads[j];
+      uArgs[size_t(step.momArgs[j])] = &moms[j];
+      if (step.adamw)
+        uArgs[size_t(step.secondArgs[j])] = &secondMoms[j];
+    }
+    setHypers(uArgs);
+    if (llvm::Error e = invoke(*engine, step.update, uArgs, updateOuts))
+      return e;
+    for (unsigned j = 0; j < numParams; ++j) {
+      std::swap(modelArgs[paramIndex[j]],
+                updateOuts[size_t(step.updateParamRes[j])]);
+      std::swap(moms[j], updateOuts[size_t(step.momRes[j])]);
+      if (step.adamw)
+        std::swap(secondMoms[j], updateOuts[size_t(step.secondRes[j])]);
+    }
+    return llvm::Error::success();
+  };
+
   // Checkpoints: after every `checkpointEvery` steps, or at the end of each
   // epoch's steps; and where SIGINT stops the run.
-  const TestKill testKill;
+  const TestKill testKill(rank);
   int64_t checkpoints = 0, savedAt = resumed ? globalStep : -1;
   auto saveCheckpoint = [&](const LoopPosition &at) -> llvm::Error {
     if (o.checkpointDir.empty() || savedAt == at.globalStep)
@@ -1536,6 +1803,20 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
             int32_t(k), reinterpret_cast<uint64_t *>(counts.data.data()) + 5 * k);
       c.arrays.push_back({"counters", std::move(counts)});
     }
+    if (!residual.empty()) {
+      // Every replica's error-feedback residuals (C50), row by row.
+      std::vector<char> all;
+      if (llvm::Error e = replicas.gatherToFirst(
+              residual.data(), residual.size() * sizeof(float), all))
+        return e;
+      npy::Array r;
+      r.shape = {int64_t(N), int64_t(residual.size())};
+      r.data = std::move(all);
+      c.arrays.push_back({"allreduce-residual", std::move(r)});
+    }
+    savedAt = at.globalStep;
+    if (rank != 0) // replica 0 writes the checkpoint
+      return llvm::Error::success();
     ++checkpoints;
     std::string e = writeCheckpoint(o.checkpointDir, c, [&] {
       if (testKill.inCheckpoint == checkpoints)
@@ -1584,55 +1865,19 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     int64_t s = resumeHere ? start.step : 0;
     for (; s < stepsPerEpoch && !sigint.interrupted(); ++s) {
       auto ts = Clock::now();
-      fillBatch(/*train=*/true, order, s * B, B);
+      // This replica's part of the global batch s.
+      fillBatch(/*train=*/true, order, (s * N + rank) * B, B);
       lr = scheduledLr(o.schedule, o.lr, globalStep, totalSteps, warmupSteps);
       *lrBuf.as<float>() = float(lr);
-      for (unsigned k = 0; k < numModel; ++k)
-        stepArgs[size_t(step.modelArgs[k])] = &modelArgs[k];
-      for (unsigned j = 0; j < numParams; ++j) {
-        stepArgs[size_t(step.momArgs[j])] = &moms[j];
-        if (step.adamw)
-          stepArgs[size_t(step.secondArgs[j])] = &secondMoms[j];
-      }
-      for (size_t k = 0; k < step.stateArgs.size(); ++k)
-        stepArgs[size_t(step.stateArgs[k])] = &state[k];
-      stepArgs[size_t(step.batchArg)] = &xBuf;
-      stepArgs[size_t(step.labelsArg)] = &yBuf;
-      stepArgs[size_t(step.lrArg)] = &lrBuf;
-      stepArgs[size_t(step.wdArg)] = &wdBuf;
-      if (step.adamw) {
-        // AdamW's bias corrections use the 1-based global step.
-        *tBuf.as<float>() = float(globalStep + 1);
-        stepArgs[size_t(step.beta1Arg)] = &beta1Buf;
-        stepArgs[size_t(step.beta2Arg)] = &beta2Buf;
-        stepArgs[size_t(step.epsArg)] = &epsBuf;
-        stepArgs[size_t(step.stepArg)] = &tBuf;
-      } else {
-        stepArgs[size_t(step.momArg)] = &momBuf;
-      }
-      if (step.seedArg >= 0) {
-        *seedBuf.as<int64_t>() =
-            int64_t(bits64(o.seed, kStepSeedStream, uint64_t(globalStep)));
-        stepArgs[size_t(step.seedArg)] = &seedBuf;
-      }
-      if (llvm::Error e = invoke(*engine, stepFn, stepArgs, outs))
+      double loss = 0;
+      int64_t c = 0;
+      if (llvm::Error e = runStep(loss, c))
         return std::move(e);
-      for (unsigned k = 0; k < numModel; ++k)
-        std::swap(modelArgs[k], outs[size_t(step.modelRes[k])]);
-      for (unsigned j = 0; j < numParams; ++j) {
-        std::swap(moms[j], outs[size_t(step.momRes[j])]);
-        if (step.adamw)
-          std::swap(secondMoms[j], outs[size_t(step.secondRes[j])]);
-      }
-      for (size_t k = 0; k < step.stateRes.size(); ++k)
-        std::swap(state[k], outs[size_t(step.stateRes[k])]);
-      double loss = *outs[size_t(step.lossRes)].as<float>();
-      int32_t c = *outs[size_t(step.correctRes)].as<int32_t>();
       lossSum += loss;
       correct += c;
-      seen += B;
+      seen += B * N;
       epochTime += seconds(ts, Clock::now());
-      if (o.onStep) {
+      if (o.onStep && reports) {
         StepProgress progress;
         progress.epoch = epoch;
         progress.step = s + 1;
@@ -1649,7 +1894,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       if (testKill.afterStep == globalStep)
         TestKill::kill();
     }
-    if (o.onStepsDone)
+    if (o.onStepsDone && reports)
       o.onStepsDone(epoch);
     if (o.checkpointEvery == 0 || sigint.interrupted())
       if (llvm::Error e = saveCheckpoint(here(s)))
@@ -1686,7 +1931,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       m.counters.push_back(
           {counterNames[k], v[0], v[1], v[2], v[3], v[4]});
     }
-    {
+    if (reports) {
       auto q = evaluate(evals[0]);
       if (!q)
         return q.takeError();
@@ -1713,14 +1958,17 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       break;
     }
     metrics.push_back(m);
-    if (o.onEpoch)
+    if (o.onEpoch && reports)
       o.onEpoch(m);
   }
 
   // -- Outputs
   // -----------------------------------------------------------------
   // (Interrupted: the completed epochs, if any; no parameters.)
-  if (!metrics.empty()) {
+  result.rank = rank;
+  result.replicas = N;
+  result.commSeconds = replicas.commSeconds();
+  if (!metrics.empty() && reports) {
     OutputFiles files;
     std::string e;
     if (!o.metricsPath.empty())
@@ -1832,6 +2080,16 @@ llvm::Expected<RecipeSpec> parseRecipeSpec(const std::string &spec) {
       if (kv.rfind("recipe=", 0) == 0 || kv.rfind("seed=", 0) == 0)
         return error("recipe option '" + kv + "' in '" + spec +
                      "' is set by the driver");
+      if (kv.rfind("allreduce=", 0) == 0) {
+        std::string v = kv.substr(10);
+        std::optional<num::AllReduceKind> k = num::parseAllReduce(v);
+        if (!k)
+          return error("recipe option '" + kv + "' in '" + spec +
+                       "': the all-reduce precision is f32, f16, int8 or "
+                       "int4");
+        result.allReduce = *k;
+        continue;
+      }
       opts += " " + kv;
     }
   }

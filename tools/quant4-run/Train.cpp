@@ -28,6 +28,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "quant4/Runner/LoadModel.h"
+#include "quant4/Runner/Replicas.h"
 #include "quant4/Runner/Train.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -383,6 +384,10 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                    << " (samples are windows)";
     if (s.numBuffers || s.separateEval)
       llvm::outs() << "; evaluated through @" << s.evalFunction;
+    if (s.replicas > 1)
+      llvm::outs() << "; " << s.replicas << " replicas (MPI), global batch "
+                   << s.batch * s.replicas << ", gradient all-reduce "
+                   << s.allReduce;
     if (s.resumedEpoch)
       llvm::outs() << "; resumed from " << o.resumeDir << " at epoch "
                    << s.resumedEpoch << ", step " << s.resumedStep << "/"
@@ -454,12 +459,22 @@ int ::quant4::run::trainMain(int argc, char **argv) {
   };
 
   llvm::Expected<runner::TrainResult> result = runner::train(o);
+  // Data-parallel training: MPI ends with the process (after an error too,
+  // so that mpirun reports the failed replica rather than a missing
+  // MPI_Finalize).
+  struct FinalizeAtExit {
+    ~FinalizeAtExit() { runner::Replicas::finalize(); }
+  } finalizeAtExit;
   if (!result) {
     llvm::outs().flush();
-    llvm::errs() << "quant4-run train: error: "
-                 << llvm::toString(result.takeError()) << "\n";
+    llvm::errs() << "quant4-run train: error";
+    if (runner::Replicas::world().size() > 1)
+      llvm::errs() << " (replica " << runner::Replicas::world().rank() << ")";
+    llvm::errs() << ": " << llvm::toString(result.takeError()) << "\n";
     return 1;
   }
+  if (result->rank != 0)
+    return result->interruptedEpoch ? 130 : 0;
   if (result->interruptedEpoch) {
     llvm::outs().flush();
     std::string files = o.metricsPath.empty() ? "plot"

@@ -126,6 +126,10 @@ struct TrainSetup {
   /// A resumed run (TrainOptions::resumeDir): where it continues, as
   /// completed steps (the epoch's and in all); resumedEpoch is 0 otherwise.
   int64_t resumedEpoch = 0, resumedStep = 0, resumedGlobalStep = 0;
+  /// Data-parallel training (quant4-run train under mpirun: Replicas.h):
+  /// the replicas and the precision of the gradient all-reduce.
+  int replicas = 1;
+  std::string allReduce = "f32";
 };
 
 /// Progress within an epoch, after each training step.
@@ -255,6 +259,10 @@ struct TrainResult {
   int64_t seqLen = 0; // > 0: a language model (EpochMetrics::testBpc)
   double trainSeconds = 0;      // the completed epochs' training steps
   int64_t interruptedEpoch = 0; // > 0: SIGINT stopped training in this epoch
+  /// Data-parallel training: this process's replica (0 reports and writes
+  /// the files), the replicas, and the seconds spent in collectives.
+  int rank = 0, replicas = 1;
+  double commSeconds = 0;
 };
 
 /// Trains the model in the file `options.model` (parsed into a context of
