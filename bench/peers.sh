@@ -34,20 +34,8 @@ trap 'rm -rf "$tmp"' EXIT
 # minute, not counted in samples/s) dominates a short run.
 nres=${QUANT4_BENCH_RESNET_TRAIN:-320}
 limit() { [ "$1" = resnet18 ] && echo "$nres" || echo "$n"; }
-model_file() {
-  if [ "$1" != resnet18 ]; then echo "$root/examples/$1.mlir"; return; fi
-  if [ ! -f "$tmp/resnet18.onnx" ]; then
-    "$py" -c "import torchvision" 2>/dev/null || {
-      sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-      DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q \
-        --no-install-recommends python3-torchvision >&2; }
-    (cd "$tmp" && "$py" -c "import torch, torchvision; m = torchvision.models.resnet18(num_classes=10); \
-m.conv1 = torch.nn.Conv2d(1, 64, 3, 1, 1, bias=False); m.maxpool = torch.nn.Identity(); \
-torch.onnx.export(m, torch.zeros(1, 1, 28, 28), 'resnet18.onnx', training=torch.onnx.TrainingMode.TRAINING, \
-do_constant_folding=False, input_names=['x'], dynamic_axes={'x': {0: 'N'}}, opset_version=15)" >/dev/null 2>&1)
-  fi
-  echo "$tmp/resnet18.onnx"
-}
+# shellcheck source=bench/models.sh
+source "$root/bench/models.sh"
 q4() { # model recipe threads -> samples/s
   "$run" train --model "$(model_file "$1")" --dataset fashion-mnist \
     --recipe "$2" --epochs 1 --seed 1 --train-limit "$(limit "$1")" --test-limit 256 \

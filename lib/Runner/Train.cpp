@@ -1968,6 +1968,9 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   result.rank = rank;
   result.replicas = N;
   result.commSeconds = replicas.commSeconds();
+  result.gradPayloadBytes =
+      int64_t(num::allReducePayloadBytes(allReduce, gradElements));
+  result.steps = globalStep - start.globalStep;
   if (!metrics.empty() && reports) {
     OutputFiles files;
     std::string e;

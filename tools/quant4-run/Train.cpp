@@ -497,7 +497,13 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     llvm::outs() << " test_bpc=" << fmt(last.testBpc, 4);
   llvm::outs() << " test_acc=" << fmt(last.testAcc, 4)
                << " test_loss=" << fmt(last.testLoss, 4)
-               << " train_time_s=" << fmt(result->trainSeconds, 2) << "\n";
+               << " train_time_s=" << fmt(result->trainSeconds, 2);
+  if (result->replicas > 1)
+    llvm::outs() << " replicas=" << result->replicas
+                 << " comm_time_s=" << fmt(result->commSeconds, 2)
+                 << " steps=" << result->steps
+                 << " allreduce_bytes=" << result->gradPayloadBytes;
+  llvm::outs() << "\n";
   llvm::outs().flush();
   return 0;
 }

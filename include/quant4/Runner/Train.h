@@ -263,6 +263,9 @@ struct TrainResult {
   /// the files), the replicas, and the seconds spent in collectives.
   int rank = 0, replicas = 1;
   double commSeconds = 0;
+  /// Bytes one replica sends per all-reduce (the payload of its gradient
+  /// in the recipe's all-reduce precision, C50) and steps run.
+  int64_t gradPayloadBytes = 0, steps = 0;
 };
 
 /// Trains the model in the file `options.model` (parsed into a context of
