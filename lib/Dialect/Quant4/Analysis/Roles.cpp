@@ -8,7 +8,9 @@
 //  R2 forward / dgrad: a GEMM reading parameter p is the dgrad of p's layer
 //     if its other operand depends on another GEMM reading p, else forward.
 //  R3 wgrad: a GEMM reading no parameter is the wgrad of layer L if it feeds
-//     L's update without passing through another GEMM, or else if one
+//     L's update (or, in a split step's gradient function, the result
+//     tagged `quant4.grad` with L's parameter name) without passing through
+//     another GEMM, or else if one
 //     operand is L's forward activation (through data-movement ops) and the
 //     other depends on L's forward GEMM.
 //  R4 layer order: program order of the forward GEMMs.
@@ -143,6 +145,8 @@ namespace {
 struct Proto {
   std::string name;
   Value param;
+  /// The op producing the parameter's update, or (split step) its
+  /// returned gradient.
   Operation *update = nullptr;
   int fwd = -1, dgrad = -1, wgrad = -1;
 };
@@ -241,6 +245,17 @@ LogicalResult RoleAnalysis::run() {
         params.insert({ba, ""});
         updateOf.try_emplace(ba, u);
       });
+    }
+    // A split step's gradient function returns each parameter's gradient
+    // (quant4.grad = its name): what produces it stands for the update.
+    for (auto [i, r] : llvm::enumerate(ret.getOperands())) {
+      auto name = func.getResultAttrOfType<StringAttr>(i, attrs::kGrad);
+      Operation *u = r.getDefiningOp();
+      if (!name || !u || u->getBlock() != &body)
+        continue;
+      for (auto [arg, pname] : params)
+        if (pname == name.getValue())
+          updateOf.try_emplace(arg, u);
     }
   }
 
@@ -377,6 +392,11 @@ LogicalResult RoleAnalysis::run() {
     Operation *update = protos[idx].update;
     if (!update)
       continue;
+    if (auto gi = gemmIndex.find(update); gi != gemmIndex.end()) {
+      // A gradient returned straight from its wgrad GEMM.
+      feedsUpdate[idx].set(gi->second);
+      continue;
+    }
     SmallVector<Operation *> work{update};
     DenseSet<Operation *> seen{update};
     while (!work.empty()) {
