@@ -68,6 +68,13 @@ bool Replicas::launchedByMpi() {
   return false;
 }
 
+int Replicas::launcherSize() {
+  for (const char *v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char *n = std::getenv(v))
+      return std::max(1, std::atoi(n));
+  return 1;
+}
+
 Replicas &Replicas::world() {
   static Replicas *w = [] {
     auto *r = new Replicas();

@@ -1334,6 +1334,14 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   const int64_t pixels = p.pixels;
 
   Replicas &replicas = Replicas::world();
+  // Started by mpirun but built without MPI: the processes would train
+  // independently and write the same files.
+  if (Replicas::launchedByMpi() && !Replicas::available() &&
+      Replicas::launcherSize() > 1)
+    return error("started by an MPI launcher with " +
+                 std::to_string(Replicas::launcherSize()) +
+                 " processes, but quant4 was built without MPI (install "
+                 "libopenmpi-dev and rebuild: bash scripts/setup.sh)");
   const bool splitStep = Replicas::launchedByMpi() && Replicas::available();
   auto model = quantizeModel(module, o, p.recipe, splitStep);
   if (!model)

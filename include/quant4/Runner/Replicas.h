@@ -43,6 +43,8 @@ public:
   static bool available();
   /// The environment names an MPI launch (mpirun's variables).
   static bool launchedByMpi();
+  /// The process count the launcher's environment gives (1 if none).
+  static int launcherSize();
 
   /// data[0..n) <- the mean over the replicas of every replica's data, by
   /// C50 in precision `kind`; `residual` (n floats) is this replica's
