@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Runner/Replicas.h"
 
+#include "llvm/Support/ErrorHandling.h"
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -48,6 +50,14 @@ llvm::Error mpiError(const char *what, size_t bytes) {
   return llvm::createStringError(std::string(what) + ": " +
                                  std::to_string(bytes) +
                                  " bytes is more than one MPI message holds");
+}
+#endif
+
+#ifndef QUANT4_HAVE_MPI
+/// The collectives' tail in a build without MPI, where world() is one
+/// replica and every collective has returned before it: never reached.
+llvm::Error withoutMpi() {
+  llvm_unreachable("a collective with several replicas in a build without MPI");
 }
 #endif
 
@@ -146,7 +156,7 @@ llvm::Error Replicas::allReduceMean(num::AllReduceKind kind, float *data,
                  MPI_COMM_WORLD);
   return llvm::Error::success();
 #else
-  return llvm::createStringError("quant4 was built without MPI");
+  return withoutMpi();
 #endif
 }
 
@@ -166,7 +176,7 @@ llvm::Error Replicas::sumInOrder(double *values, size_t count) {
   }
   return llvm::Error::success();
 #else
-  return llvm::createStringError("quant4 was built without MPI");
+  return withoutMpi();
 #endif
 }
 
@@ -180,7 +190,7 @@ llvm::Error Replicas::broadcast(void *bytes, size_t n) {
   MPI_Bcast(bytes, int(n), MPI_BYTE, 0, MPI_COMM_WORLD);
   return llvm::Error::success();
 #else
-  return llvm::createStringError("quant4 was built without MPI");
+  return withoutMpi();
 #endif
 }
 
@@ -201,6 +211,6 @@ llvm::Error Replicas::gatherToFirst(const void *bytes, size_t n,
              MPI_BYTE, 0, MPI_COMM_WORLD);
   return llvm::Error::success();
 #else
-  return llvm::createStringError("quant4 was built without MPI");
+  return withoutMpi();
 #endif
 }
