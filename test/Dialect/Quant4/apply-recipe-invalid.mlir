@@ -14,6 +14,9 @@
 // RUN: not quant4-opt %s --quant4-quantize-by-recipe="grad-radix=8 tpr=false" 2>&1 | FileCheck %s --check-prefix=RADIX8
 // RUN: not quant4-opt %s --quant4-apply-recipe="grad-radix=2" 2>&1 | FileCheck %s --check-prefix=RADIXTPR
 // RUN: not quant4-opt %s --quant4-thread-recipe-state="grad-radix=2" 2>&1 | FileCheck %s --check-prefix=RADIXTPR
+// RUN: not quant4-opt %s --quant4-apply-recipe="wgrad-grad=fp32" 2>&1 | FileCheck %s --check-prefix=WGRAD
+// RUN: not quant4-opt %s --quant4-thread-recipe-state="wgrad-grad=fp4" 2>&1 | FileCheck %s --check-prefix=WGRAD4
+// RUN: not quant4-opt %s --quant4-quantize-by-recipe="wgrad-grad=mxfp4" 2>&1 | FileCheck %s --check-prefix=WGRADMX
 // RUN: not quant4-opt %s --quant4-apply-recipe="accumulation=f16_chunked:0" 2>&1 | FileCheck %s --check-prefix=ACCZERO
 // RUN: not quant4-opt %s --quant4-apply-recipe="recipe=fp8 keep-first=0 keep-last=0 accumulation=f16_chunked" 2>&1 | FileCheck %s --check-prefix=ACCFP8
 // RUN: not quant4-opt %s --quant4-apply-recipe="dgrad-phase=2" 2>&1 | FileCheck %s --check-prefix=PHASE
@@ -38,6 +41,10 @@
 // RADIX8: error: option 'grad-radix': must be 2 or 4 (0: the recipe's), got 8
 // RADIXTPR: error: option 'grad-radix': radix 2 has no second grid for Two-Phase Rounding (the two phases of radix 4 together are the radix-2 grid); add tpr=false
 // RADIXTPR-NOT: func.func
+// WGRAD: error: option 'wgrad-grad': expected a recipe with per-tensor gradient scales (ultralow4, luq or fp8), got 'fp32'
+// WGRAD-NOT: func.func
+// WGRAD4: error: option 'wgrad-grad': expected a recipe with per-tensor gradient scales (ultralow4, luq or fp8), got 'fp4'
+// WGRADMX: error: option 'wgrad-grad': expected a recipe with per-tensor gradient scales (ultralow4, luq or fp8), got 'mxfp4'
 // ACCCHUNK: error: option 'accumulation': only f16_chunked takes a chunk length, got 'f32:8'
 // ACCZERO: error: option 'accumulation': the chunk length of f16_chunked:<N> must be positive (f16_chunked alone picks the overflow-free chunk)
 // ACCFP8: error: 'linalg.matmul' op f16_chunked accumulation: no FP16 chunk is free of overflow for 'f8E4M3FN' x 'f8E4M3FN' (one product can exceed 65504); use f32 or an explicit f16_chunked:<N>

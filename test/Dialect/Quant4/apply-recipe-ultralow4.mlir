@@ -7,6 +7,8 @@
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 signed-act=true" | FileCheck %s --check-prefix=SIGNED
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 dgrad-phase=1" | FileCheck %s --check-prefix=PHASE
 // RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 grad-rounding=stochastic" | FileCheck %s --check-prefix=GRADSR
+// RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 wgrad-grad=fp8" | FileCheck %s --check-prefix=WGFP8
+// RUN: quant4-opt %quant4_src_root/examples/mlp3_train_step.mlir --quant4-apply-recipe="recipe=ultralow4 tpr=false wgrad-grad=luq" | FileCheck %s --check-prefix=WGLUQ
 // RUN: quant4-opt %quant4_src_root/examples/conv_train_step.mlir --quant4-apply-recipe=recipe=ultralow4 | FileCheck %s --check-prefix=CONV
 // RUN: quant4-opt %S/Inputs/tosa_mlp_train_step.mlir --pass-pipeline="builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith),quant4-apply-recipe{recipe=ultralow4 keep-first=false keep-last=false})" | FileCheck %s --check-prefix=TOSA
 
@@ -158,3 +160,30 @@
 // GRADSR: quant4.quantize {{.*}} rounding<nearest> {stream = 9 : i64} {{.*}} -> tensor<32x32x!quant4.int<4>>
 // GRADSR: quant4.quantize {{.*}} seed %[[SEED]] rounding<stochastic> {stream = 13 : i64} {{.*}} -> tensor<8x32x!quant4.log<4, 3, 1>>
 // GRADSR: quant4.quantize {{.*}} seed %[[SEED]] rounding<stochastic> {stream = 10 : i64} {{.*}} -> tensor<8x32x!quant4.log<4, 3, 0>>
+
+// wgrad-grad=fp8 (the paper's MobileNetV2): the wgrad's gradient is FP8
+// E5M2 under delayed scaling with its own state, and the wgrad accumulates
+// in FP32 as the fp8 recipe does; the dgrad keeps the radix-4 phase-0 grid
+// and its GradScale; the forward is unchanged.
+// WGFP8-LABEL: func.func @train_step(
+// WGFP8-SAME: {quant4.state = "layer1.act.pact_alpha"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.dgrad.gradscale"}, %[[HIST:.*]]: tensor<16xf32> {quant4.state = "layer1.wgrad.amax_history"}, %[[SC:.*]]: tensor<f32> {quant4.state = "layer1.wgrad.scale"})
+// WGFP8: quant4.matmul {{.*}} acc<f16_chunked, 256> {{.*}} quant4.role = "fwd"
+// WGFP8: %[[SG:.*]], %{{.*}} = quant4.scale #quant4.delayed<history = 16> %[[G:.*]] state(%[[HIST]], %[[SC]] : tensor<16xf32>, tensor<f32>) for f8E5M2
+// WGFP8-NEXT: %[[QG:.*]] = quant4.quantize %[[G]], %[[SG]] rounding<nearest_even> {{.*}} -> tensor<8x32xf8E5M2>
+// WGFP8-NEXT: quant4.matmul %{{.*}}, %[[QG]] scales(%{{.*}}, %[[SG]]) acc<f32> {{.*}} quant4.role = "wgrad", transpose_lhs} : tensor<8x32x!quant4.uint<4>>, tensor<8x32xf8E5M2>
+// WGFP8: quant4.scale #quant4.gradscale %[[G]] {{.*}} for !quant4.log<4, 3, 0>
+// WGFP8: quant4.matmul {{.*}} acc<f16_chunked, 64> {{.*}} quant4.role = "dgrad"
+// WGFP8: func.func @train_step_init_state()
+
+// Without TPR the dgrad's copy is the shared one (site grad, GradScale),
+// the wgrad's its own (site wgrad): LUQ's radix-2 grid, just-in-time amax
+// scale (no state) and stochastic underflow with the seed; FP32
+// accumulation as LUQ's.
+// WGLUQ-LABEL: func.func @train_step(
+// WGLUQ-SAME: {quant4.state = "layer1.grad.gradscale"}, %[[SEED:.*]]: i64 {quant4.seed})
+// WGLUQ-NOT: layer1.wgrad
+// WGLUQ: %[[SG:.*]] = quant4.scale #quant4.amax %[[G:.*]] for !quant4.log<2, 3, 0>
+// WGLUQ-NEXT: quant4.quantize %[[G]], %[[SG]] seed %[[SEED]] rounding<stochastic_underflow> {{.*}} -> tensor<8x32x!quant4.log<2, 3, 0>>
+// WGLUQ-NEXT: quant4.matmul {{.*}} acc<f32> {{.*}} quant4.role = "wgrad"
+// WGLUQ: quant4.scale #quant4.gradscale %[[G]] {{.*}} for !quant4.log<4, 3, 0>
+// WGLUQ: quant4.matmul {{.*}} acc<f16_chunked, 64> {{.*}} quant4.role = "dgrad"

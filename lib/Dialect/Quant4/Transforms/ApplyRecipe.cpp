@@ -55,6 +55,7 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(
           parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
       succeeded(checkGradRadixOption(anchor, raw.gradRadix, raw.tpr)) &&
+      succeeded(parseWgradGradOption(anchor, raw.wgradGrad, o.wgradGrad)) &&
       succeeded(parseSignedActOption(anchor, raw.signedAct, o.signedAct)) &&
       succeeded(parsePactUpdateOption(anchor, raw.pactUpdate, o.pactGrad)) &&
       succeeded(checkFp8HistoryOption(anchor, raw.fp8History)) &&
@@ -72,6 +73,7 @@ mlir::quant4::parseOptions(Operation *anchor,
       succeeded(
           parseGradRoundingOption(anchor, raw.gradRounding, o.gradRounding)) &&
       succeeded(checkGradRadixOption(anchor, raw.gradRadix, raw.tpr)) &&
+      succeeded(parseWgradGradOption(anchor, raw.wgradGrad, o.wgradGrad)) &&
       succeeded(parseSignedActOption(anchor, raw.signedAct, o.signedAct)) &&
       succeeded(
           checkStateInitOptions(anchor, raw.gradScaleInit, raw.pactAlphaInit)));

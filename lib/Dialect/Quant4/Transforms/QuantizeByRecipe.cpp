@@ -72,10 +72,10 @@ private:
   QResult quantizeOperand(OpBuilder &ob, Location loc, Value x,
                           const OperandSpec &spec, unsigned site,
                           GranularityAttr gran, int64_t stream, bool fake);
-  /// The accumulation of a GEMM of recipe `r` on operands `spec`; null
-  /// (after an error on `op`) when an automatic f16_chunked has no safe
+  /// The accumulation of GEMM `g` of recipe `r` on operands `spec`; null
+  /// (after an error on the GEMM) when an automatic f16_chunked has no safe
   /// chunk.
-  AccumulationAttr accFor(Operation *op, Recipe r,
+  AccumulationAttr accFor(const GemmInfo &g, Recipe r,
                           const OperandSpec (&spec)[2]);
   LogicalResult rewriteGemm(const GemmInfo &g, Recipe r,
                             const LayerInfo &layer);
@@ -255,8 +255,13 @@ GemmRewriter::quantizeOperand(OpBuilder &ob, Location loc, Value x,
   return q;
 }
 
-AccumulationAttr GemmRewriter::accFor(Operation *op, Recipe r,
+AccumulationAttr GemmRewriter::accFor(const GemmInfo &g, Recipe r,
                                       const OperandSpec (&spec)[2]) {
+  Operation *op = g.op;
+  // A wgrad whose gradient follows `wgrad-grad` accumulates as that
+  // recipe does.
+  if (g.role == GemmRole::WGrad && options.wgradGrad)
+    r = *options.wgradGrad;
   AccumulationChoice acc = options.accumulation.value_or(
       AccumulationChoice{getRecipeDesc(r).accumulation, 0});
   if (acc.kind != AccumulationKind::f16_chunked || acc.chunk != 0)
@@ -316,7 +321,7 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
   // stream = 8·layer + 2·role + operand (docs/Recipes.md, "Randomness").
   int64_t roleIdx = static_cast<int64_t>(g.role);
   auto stream = [&](unsigned i) { return g.layer * 8 + roleIdx * 2 + i; };
-  AccumulationAttr acc = accFor(op, r, spec);
+  AccumulationAttr acc = accFor(g, r, spec);
   if (!acc)
     return failure();
   bool block = spec[0].policy == PolicyKind::Block;

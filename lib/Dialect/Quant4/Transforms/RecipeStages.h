@@ -59,6 +59,7 @@ template <typename To, typename From> To getStageOptions(const From &p) {
   QUANT4_COPY_OPTION(dgradPhase);
   QUANT4_COPY_OPTION(gradRounding);
   QUANT4_COPY_OPTION(gradRadix);
+  QUANT4_COPY_OPTION(wgradGrad);
   QUANT4_COPY_OPTION(signedAct);
   QUANT4_COPY_OPTION(groupScales);
   QUANT4_COPY_OPTION(gradScale);

@@ -227,6 +227,26 @@ LogicalResult mlir::quant4::checkGradRadixOption(Operation *anchor,
   return success();
 }
 
+LogicalResult
+mlir::quant4::parseWgradGradOption(Operation *anchor, StringRef value,
+                                   std::optional<Recipe> &out) {
+  out.reset();
+  if (value.empty())
+    return success();
+  // A block-scaled gradient would need the wgrad's activation blocked the
+  // same way along K; FP32 would leave a GEMM half quantized.
+  std::optional<Recipe> r = symbolizeRecipe(value);
+  if (!r || !getRecipeDesc(*r).quantizes ||
+      getRecipeDesc(*r).gradient.policy == PolicyKind::Block)
+    return mlir::emitError(anchor->getLoc(),
+                           "option 'wgrad-grad': expected a recipe with "
+                           "per-tensor gradient scales (ultralow4, luq or "
+                           "fp8), got '")
+           << value << "'";
+  out = r;
+  return success();
+}
+
 LogicalResult mlir::quant4::checkDgradPhaseOption(Operation *anchor,
                                                   unsigned phase) {
   if (phase > 1)
@@ -338,11 +358,18 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
                                          OperandKind kind, GemmRole role,
                                          bool unsignedOperand,
                                          const RecipeOptions &options) {
-  const RecipeDesc &d = getRecipeDesc(recipe);
   OperandSpec s;
   s.site = siteOf(kind);
-  if (!d.quantizes)
+  if (!getRecipeDesc(recipe).quantizes)
     return s;
+  // `wgrad-grad`: the wgrad's gradient is a copy of its own, under another
+  // recipe's gradient rule.
+  bool otherGradient = kind == OperandKind::Gradient &&
+                       role == GemmRole::WGrad && options.wgradGrad;
+  const RecipeDesc &d = getRecipeDesc(otherGradient ? *options.wgradGrad
+                                                    : recipe);
+  if (otherGradient)
+    s.site = ScaleSite::WGrad;
   bool actAct =
       kind == OperandKind::LhsActivation || kind == OperandKind::RhsActivation;
   const OperandRule &r = kind == OperandKind::Weight     ? d.weight

@@ -100,6 +100,12 @@ defvar GradRoundingOption = Option<"gradRounding", "grad-rounding",
 defvar GradRadixOption = Option<"gradRadix", "grad-radix", "unsigned", "0",
     "Radix of the log-format gradient operands (ultralow4, luq): 2 or 4; "
     "0 = the recipe's. Radix 2 has no second grid: it needs tpr=false">;
+defvar WgradGradOption = Option<"wgradGrad", "wgrad-grad", "std::string",
+    "\"\"",
+    "The recipe whose gradient rule the gradient operand of every wgrad "
+    "takes (its own copy and scale state, and that recipe's accumulation "
+    "for the wgrad), e.g. fp8 as the paper's MobileNetV2; empty = the "
+    "layer's recipe">;
 defvar SignedActOption = Option<"signedAct", "signed-act", "std::string",
     "\"auto\"",
     "Which layers after the first quantize their activations under the "
@@ -175,8 +181,8 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
   let options = [
     RecipeOption, OverridesOption, AccumulationOption, KeepFirstOption,
     KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
-    GradRoundingOption, GradRadixOption, SignedActOption, GroupScalesOption,
-    GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
+    GradRoundingOption, GradRadixOption, WgradGradOption, SignedActOption,
+    GroupScalesOption, GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
     PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
     SeedOption,
   ];
@@ -221,8 +227,8 @@ def Quant4ThreadRecipeState : Pass<"quant4-thread-recipe-state", "ModuleOp"> {
                            "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];
   let options = [
-    TprOption, GradRoundingOption, GradRadixOption, SignedActOption,
-    GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
+    TprOption, GradRoundingOption, GradRadixOption, WgradGradOption,
+    SignedActOption, GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
     Fp8HistoryOption, SeedOption,
   ];
 }
@@ -249,9 +255,9 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
                            "::mlir::func::FuncDialect"];
   let options = [
     AccumulationOption, TprOption, DgradPhaseOption, GradRoundingOption,
-    GradRadixOption, SignedActOption, GroupScalesOption, GradScaleOption,
-    PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
-    SeedOption,
+    GradRadixOption, WgradGradOption, SignedActOption, GroupScalesOption,
+    GradScaleOption, PactUpdateOption, PactLrOption, Fp8HistoryOption,
+    Fp8MarginOption, SeedOption,
   ];
 }
 

@@ -125,6 +125,11 @@ struct RecipeOptions {
   std::optional<RoundingKind> gradRounding;
   /// Radix of log-format gradient operands (`grad-radix`; 0: the recipe's).
   unsigned gradRadix = 0;
+  /// The recipe whose gradient rule the gradient operand of every wgrad
+  /// takes, with that recipe's accumulation for the wgrad (`wgrad-grad`;
+  /// unset: the layer's recipe). The paper's MobileNetV2 ran its
+  /// weight-update GEMMs on FP8 gradients (`wgrad-grad=fp8`).
+  std::optional<Recipe> wgradGrad;
   /// Which layers' activations take the input-activation rule
   /// (`signed-act`).
   SignedActivations signedAct = SignedActivations::Auto;
@@ -166,6 +171,9 @@ LogicalResult parseSignedActOption(Operation *anchor, StringRef value,
                                    SignedActivations &out);
 LogicalResult checkGradRadixOption(Operation *anchor, unsigned radix,
                                    bool tpr);
+/// Option `wgrad-grad`: empty or a recipe that quantizes.
+LogicalResult parseWgradGradOption(Operation *anchor, StringRef value,
+                                   std::optional<Recipe> &out);
 /// Option `pact-update`: sgd or grad.
 LogicalResult parsePactUpdateOption(Operation *anchor, StringRef value,
                                     bool &grad);
