@@ -72,6 +72,16 @@ for seed in $seeds; do
 done
 
 export run out root
+# FP32 GEMMs and convolutions run on OpenBLAS, whose result bits depend on
+# the kernel it picks for the CPU (the AVX-512 and AVX2 kernels sum in other
+# orders): pinning the AVX2 kernel makes the tables reproducible on any
+# x86-64 machine with AVX2. QUANT4_STUDY_BLAS_CORE=native leaves the choice
+# to OpenBLAS.
+if [ "${QUANT4_STUDY_BLAS_CORE:-Haswell}" = native ]; then
+  unset OPENBLAS_CORETYPE
+else
+  export OPENBLAS_CORETYPE=${QUANT4_STUDY_BLAS_CORE:-Haswell}
+fi
 export RESNET_TRAIN=${RESNET_TRAIN:-6400} RESNET_TEST=${RESNET_TEST:-2000}
 export MOBILENET_TRAIN=${MOBILENET_TRAIN:-6400} MOBILENET_TEST=${MOBILENET_TEST:-2000}
 export LM_TRAIN=${LM_TRAIN:-1600} LM_TEST=${LM_TEST:-1000}

@@ -4,7 +4,8 @@
 // activation one amax scale per channel or group (input axis 3) instead of
 // PACT's single clip: PACT's alpha state and its backward mask are gone for
 // those layers. The data-gradient convolution reads the same per-channel
-// weight scales; its gradient operand keeps GradScale's per-tensor scale.
+// weight scales, and its gradient operand gets one amax scale per channel
+// or group (output-gradient axis 3) instead of GradScale's single state.
 // group-scales=false gives the per-tensor rules of every other layer.
 // RUN: quant4-opt %s --quant4-build-training-step --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" | FileCheck %s
 // RUN: quant4-opt %s --quant4-build-training-step --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false group-scales=false" | FileCheck %s --check-prefix=TENSOR
@@ -43,9 +44,12 @@ func.func @net(%w0: tensor<3x3x2x4xf32> {quant4.param = "stem"},
   return %y3 : tensor<2x10xf32>
 }
 
-// The training step has no PACT alpha for the ReLU-fed depthwise layer.
+// The training step has no PACT alpha for the ReLU-fed depthwise layer and
+// no GradScale state for the two layers' dgrads.
 // CHECK-LABEL: func.func @net_train_step(
 // CHECK-NOT: dw.act.pact_alpha
+// CHECK-NOT: dw.dgrad.gradscale
+// CHECK-NOT: gw.dgrad.gradscale
 // CHECK-SAME: -> (
 
 // The depthwise layer: per-channel activation (unsigned: it reads a ReLU)
@@ -60,12 +64,14 @@ func.func @net(%w0: tensor<3x3x2x4xf32> {quant4.param = "stem"},
 // CHECK: quant4.scale #quant4.amax %{{.+}} for !quant4.int<4> granularity<axis = 3> : tensor<2x4x4x2x2xf32> -> tensor<2xf32>
 // CHECK: %[[SG:.+]] = quant4.scale #quant4.sawb %{{.+}} for !quant4.int<4> granularity<axis = 0> : tensor<2x2x1x1x2xf32> -> tensor<2xf32>
 // CHECK: linalg.conv_2d_nhwgc_gfhwc {{.*}}quant4.layer_name = "gw"{{.*}}"fwd"
-// The dgrads: the gradient per tensor (GradScale), the flipped filters
+// The dgrads: the gradient per group / channel (amax), the flipped filters
 // (channel and group axes unchanged) with the forward's scales.
-// CHECK: quant4.fake_quant %{{.+}} to !quant4.log<4, 3, 0> rounding<nearest> {stream = 18 : i64}
+// CHECK: %[[SGG:.+]] = quant4.scale #quant4.amax %{{.+}} for !quant4.log<4, 3, 0> granularity<axis = 3> : tensor<2x4x4x2x2xf32> -> tensor<2xf32>
+// CHECK-NEXT: quant4.fake_quant %{{.+}}, %[[SGG]] to !quant4.log<4, 3, 0> rounding<nearest> granularity<axis = 3> {stream = 18 : i64}
 // CHECK-NEXT: quant4.fake_quant %{{.+}}, %[[SG]] to !quant4.int<4> rounding<nearest> granularity<axis = 0>
 // CHECK-NEXT: linalg.conv_2d_nhwgc_gfhwc {{.*}}quant4.layer_name = "gw"{{.*}}"dgrad"
-// CHECK: quant4.fake_quant %{{.+}} to !quant4.log<4, 3, 0> rounding<nearest> {stream = 10 : i64}
+// CHECK: %[[SGD:.+]] = quant4.scale #quant4.amax %{{.+}} for !quant4.log<4, 3, 0> granularity<axis = 3> : tensor<2x8x8x4xf32> -> tensor<4xf32>
+// CHECK-NEXT: quant4.fake_quant %{{.+}}, %[[SGD]] to !quant4.log<4, 3, 0> rounding<nearest> granularity<axis = 3> {stream = 10 : i64}
 // CHECK-NEXT: quant4.fake_quant %{{.+}}, %[[SW]] to !quant4.int<4> rounding<nearest> granularity<axis = 2>
 // CHECK-NEXT: linalg.depthwise_conv_2d_nhwc_hwc {{.*}}quant4.layer_name = "dw"{{.*}}"dgrad"
 // CHECK-LABEL: func.func @net_train_step_init_state()
@@ -74,6 +80,7 @@ func.func @net(%w0: tensor<3x3x2x4xf32> {quant4.param = "stem"},
 
 // TENSOR-LABEL: func.func @net_train_step(
 // TENSOR-SAME: {quant4.state = "dw.act.pact_alpha"}
+// TENSOR-SAME: {quant4.state = "dw.dgrad.gradscale"}
 // TENSOR: quant4.scale #quant4.pact %{{.+}} for !quant4.uint<4> : tensor<2x6x6x4xf32> -> tensor<f32>
 // TENSOR: quant4.scale #quant4.sawb %{{.+}} for !quant4.int<4> : tensor<3x3x4xf32> -> tensor<f32>
 // TENSOR: linalg.depthwise_conv_2d_nhwc_hwc {{.*}}quant4.layer_name = "dw"{{.*}}"fwd"
@@ -85,3 +92,7 @@ func.func @net(%w0: tensor<3x3x2x4xf32> {quant4.param = "stem"},
 // LUQ-LABEL: func.func @net_train_step(
 // LUQ: quant4.scale #quant4.amax %{{.+}} for !quant4.uint<4> granularity<axis = 3> : tensor<2x6x6x4xf32> -> tensor<4xf32>
 // LUQ: quant4.scale #quant4.sawb %{{.+}} for !quant4.int<4> granularity<axis = 2> : tensor<3x3x4xf32> -> tensor<4xf32>
+// LUQ's gradients (amax, stochastic underflow) per group and per channel in
+// the two dgrads.
+// LUQ: quant4.fake_quant {{.*}} to !quant4.log<2, 3, 0> rounding<stochastic_underflow> granularity<axis = 3> {stream = 18 : i64} : tensor<2x4x4x2x2xf32>, tensor<2xf32>
+// LUQ: quant4.fake_quant {{.*}} to !quant4.log<2, 3, 0> rounding<stochastic_underflow> granularity<axis = 3> {stream = 10 : i64} : tensor<2x8x8x4xf32>, tensor<4xf32>

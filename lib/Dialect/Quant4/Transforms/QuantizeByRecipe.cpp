@@ -454,7 +454,8 @@ LogicalResult GemmRewriter::rewriteGemm(const GemmInfo &g, Recipe r,
       auto tensorPolicy = [](PolicyKind p) {
         return p == PolicyKind::Sawb || p == PolicyKind::Amax;
       };
-      if (g.operands[0] == OperandKind::Activation &&
+      if ((g.operands[0] == OperandKind::Activation ||
+           g.operands[0] == OperandKind::Gradient) &&
           tensorPolicy(spec[0].policy))
         grans[0] = perAxis(3);
       if (g.operands[1] == OperandKind::Weight && tensorPolicy(spec[1].policy))

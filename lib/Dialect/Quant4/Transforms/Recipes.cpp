@@ -462,8 +462,13 @@ OperandSpec RecipePlan::operandSpec(MLIRContext *ctx, Recipe r,
   OperandKind kind = g.operands[i];
   OperandSpec spec = getOperandSpec(ctx, r, kind, g.role,
                                     isUnsigned(g.layer, kind), options);
-  if (kind == OperandKind::Activation && spec.policy == PolicyKind::Pact &&
-      groupScaledLayers.count(g.layer))
+  if (!groupScaledLayers.count(g.layer))
+    return spec;
+  // Per-channel scales are just-in-time: PACT's clip and GradScale's state
+  // are one number per tensor.
+  if (kind == OperandKind::Activation && spec.policy == PolicyKind::Pact)
+    spec.policy = PolicyKind::Amax;
+  if (kind == OperandKind::Gradient && spec.policy == PolicyKind::GradScale)
     spec.policy = PolicyKind::Amax;
   return spec;
 }
