@@ -23,6 +23,7 @@ packages=(
   python3 zlib1g-dev libzstd-dev time                    # lit, link deps
   libjemalloc-dev                                        # allocator of the IR tools
   libclang-rt-22-dev                                     # ASan/UBSan/libFuzzer runtimes
+  libomp-22-dev                                          # OpenMP: the thread pool
   libonnx-dev libprotobuf-dev protobuf-compiler          # ONNX importer (--import-onnx)
   python3-onnx libonnx-testdata                          # ONNX tests: models, backend suite
   dataset-fashion-mnist fortunes                         # --dataset fashion-mnist, text corpus

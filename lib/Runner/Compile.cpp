@@ -7,6 +7,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/InitAll.h"
@@ -26,6 +27,7 @@ namespace {
 void registerTranslations(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry); // the parallel loops
   ::quant4::registerQuant4DialectTranslation(registry);
 }
 } // namespace

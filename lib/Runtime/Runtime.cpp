@@ -837,6 +837,7 @@ extern "C" {
 
 void quant4_rt_set_num_threads(int32_t n) {
   gThreads = std::max(1, n);
+  kernels::setPoolThreads(gThreads); // the compiled parallel loops' team
 #if QUANT4_HAVE_OPENBLAS
   openblas_set_num_threads(1); // the runtime's own threads split the work
 #endif

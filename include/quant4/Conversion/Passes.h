@@ -45,6 +45,12 @@ struct Quant4CPUPipelineOptions
                      "(quant4-cpu-static-arena; functions become "
                      "non-reentrant)"),
       llvm::cl::init(true)};
+  Option<int64_t> parallelMinWork{
+      *this, "parallel-min-work",
+      llvm::cl::desc("Run linalg loop nests of at least this many "
+                     "iterations on the thread pool "
+                     "(quant4-cpu-parallel-loops, then OpenMP); 0: none"),
+      llvm::cl::init(32768)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time the compiled code by class of op "

@@ -246,7 +246,46 @@ def ConvertLinalgToLoopsLinear : Pass<"convert-linalg-to-loops-linear",
     LLVM lowering would otherwise call the C runner utilities'
     `memrefCopy`, which computes an index per element. Contiguous copies
     stay `memref.copy` (a `memcpy`).
+
+    It inlines `memref.alloca_scope` ops that hold no allocation (upstream's
+    canonicalization; `convert-scf-to-openmp` wraps each parallel loop body
+    in one).
   }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
+def Quant4CPUParallelLoops : Pass<"quant4-cpu-parallel-loops",
+                                   "func::FuncOp"> {
+  let summary = "Lower the large linalg ops of a function to loops whose "
+                "outermost dimension is an scf.parallel";
+  let description = [{
+    For the CPU pipeline's threads (lowered with upstream's
+    `convert-scf-to-openmp` onto the OpenMP runtime, the pool the kernels
+    use). A linalg op on buffers, at the top level of its function, with
+    static loop ranges, qualifies when
+
+    - its first loop is `parallel` and every output indexes that loop
+      (each output element is written under one value of it: the
+      iterations touch disjoint parts of the outputs),
+    - the loop has at least 2 iterations and the whole nest at least
+      `min-work`.
+
+    Such an op becomes the loops of `convert-linalg-to-loops` with the
+    outermost `scf.for` replaced by an `scf.parallel` over the same range.
+    Every output element is still computed by one thread, by the same
+    scalar operations in the same order (reductions stay inner `scf.for`
+    loops), so the results do not depend on the thread count. Other linalg
+    ops are left to `convert-linalg-to-loops-linear`. A reduction whose
+    first loop is the reduced one (e.g. a sum over the batch) stays serial.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Smallest loop nest (iterations) run in parallel">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",

@@ -1,8 +1,9 @@
-//===- Parallel.h - the runtime's persistent worker pool --------*- C++ -*-===//
+//===- Parallel.h - the process's persistent worker pool --------*- C++ -*-===//
 //
 // Every parallel loop of the kernels and the runtime (GEMM row panels,
-// convolution im2col, quantization pieces, BLAS row blocks) runs on one pool
-// of worker threads that live for the whole process: a call hands out task
+// convolution im2col, quantization pieces, BLAS row blocks) and of the
+// compiled training step runs on one pool of worker threads that live for
+// the whole process, the OpenMP runtime's (libomp): a call hands out task
 // indices, it does not create threads or allocate.
 //
 // Determinism is the caller's contract, as before the pool: a task is a
@@ -41,11 +42,15 @@ private:
 };
 
 /// Runs fn(t) for every t in [0, tasks) and returns when all have finished:
-/// on the calling thread and up to `threads` - 1 pool workers (started on
-/// first use, kept for the process). A call from inside a task, or with
+/// on the calling thread and up to `threads` - 1 pool workers. A call from
+/// inside a parallel region (a task, or a compiled parallel loop), or with
 /// threads <= 1 or tasks <= 1, runs the tasks on the calling thread in
-/// order. Calls from different application threads are serialised.
+/// order.
 void parallelFor(int tasks, int threads, TaskRef fn);
+
+/// The team size of the compiled step's parallel loops started from the
+/// calling thread (omp_set_num_threads; quant4_rt_set_num_threads calls it).
+void setPoolThreads(int threads);
 
 /// Splits [0, n) into min(pieces, n) contiguous ranges, range t being
 /// [n·t/pieces, n·(t+1)/pieces), and runs fn(begin, end) on each, on the
@@ -58,13 +63,6 @@ template <typename Fn> void parallelRanges(size_t n, int pieces, Fn fn) {
   parallelFor(int(p), int(p),
               [&](int t) { fn(n * size_t(t) / p, n * size_t(t + 1) / p); });
 }
-
-/// Workers the pool has started so far (for tests).
-int poolWorkers();
-
-/// Threads created by the pool since the process started: stays at the
-/// largest thread count used minus one however many calls run.
-int64_t poolThreadsCreated();
 
 } // namespace quant4::kernels
 

@@ -4,13 +4,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Passes.h"
+#include "StridedCopy.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -40,25 +40,15 @@ struct LinalgOpToLoops : RewritePattern {
   }
 };
 
-/// memref.copy between buffers that are not both contiguous (a strided
-/// subview: e.g. max-pool backward's scatter into its window taps) →
-/// linalg.copy, then loops like any linalg op. The LLVM lowering would
-/// call the C runner utilities' generic memrefCopy, element by element
-/// with index arithmetic per element; loops with a unit-stride inner
-/// dimension compile to plain (vectorisable) code.
+/// A strided memref.copy → linalg.copy (Quant4ToCPU/StridedCopy.h), then
+/// loops like any linalg op.
 struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(memref::CopyOp op,
                                 PatternRewriter &rewriter) const override {
-    auto src = dyn_cast<MemRefType>(op.getSource().getType());
-    auto dst = dyn_cast<MemRefType>(op.getTarget().getType());
-    if (!src || !dst || !src.hasStaticShape() ||
-        (memref::isStaticShapeAndContiguousRowMajor(src) &&
-         memref::isStaticShapeAndContiguousRowMajor(dst)))
+    if (!quant4::isStridedStaticCopy(op))
       return rewriter.notifyMatchFailure(op, "contiguous or unranked copy");
-    linalg::CopyOp::create(rewriter, op.getLoc(), ValueRange{op.getSource()},
-                           ValueRange{op.getTarget()});
-    rewriter.eraseOp(op);
+    quant4::replaceWithLinalgCopy(rewriter, op);
     return success();
   }
 };
@@ -71,6 +61,10 @@ struct LinalgToLoopsPass
     memref::DimOp::getCanonicalizationPatterns(set, ctx);
     tensor::DimOp::getCanonicalizationPatterns(set, ctx);
     affine::AffineApplyOp::getCanonicalizationPatterns(set, ctx);
+    // convert-scf-to-openmp wraps each parallel loop body in an
+    // alloca_scope; bodies without allocas are inlined (a scope must stay
+    // one block, which scf-to-cf would break).
+    memref::AllocaScopeOp::getCanonicalizationPatterns(set, ctx);
     patterns = std::make_shared<FrozenRewritePatternSet>(std::move(set));
     return success();
   }

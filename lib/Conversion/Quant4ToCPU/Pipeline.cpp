@@ -12,6 +12,7 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Conversion/TosaToArith/TosaToArith.h"
 #include "mlir/Conversion/TosaToLinalg/TosaToLinalg.h"
 #include "mlir/Conversion/TosaToTensor/TosaToTensor.h"
@@ -89,9 +90,18 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // Temporaries into one planned buffer per function, reused across calls.
   if (options.staticArena)
     pm.addPass(createQuant4CPUStaticArena());
-  // Loops, then the LLVM dialect.
-  // (convert-linalg-to-loops' loops, without its whole-function region
-  // simplification after every rewrite round.)
+  // Loops, then the LLVM dialect. The large element-wise and
+  // parallel-outer ops get a parallel outermost loop, run on the OpenMP
+  // runtime's threads (the kernels' pool; omp_set_num_threads follows
+  // quant4_rt_set_num_threads); the others the loops of
+  // convert-linalg-to-loops, without its whole-function region
+  // simplification after every rewrite round.
+  if (options.parallelMinWork > 0) {
+    Quant4CPUParallelLoopsOptions parOpts;
+    parOpts.minWork = options.parallelMinWork;
+    pm.addNestedPass<func::FuncOp>(createQuant4CPUParallelLoops(parOpts));
+    pm.addPass(createConvertSCFToOpenMPPass());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsLinear());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
