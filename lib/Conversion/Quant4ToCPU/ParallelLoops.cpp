@@ -3,10 +3,10 @@
 // See the description of quant4-cpu-parallel-loops in Passes.td.
 //
 //===----------------------------------------------------------------------===//
-#include "quant4/Conversion/Passes.h"
 #include "StridedCopy.h"
+#include "quant4/Conversion/Passes.h"
 
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h" // dependent dialects
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -45,8 +45,7 @@ bool qualifies(linalg::LinalgOp op, int64_t minWork) {
   // write the same element.
   AffineExpr d0 = getAffineDimExpr(0, op->getContext());
   for (OpOperand &init : op.getDpsInitsMutable())
-    if (!llvm::is_contained(op.getMatchingIndexingMap(&init).getResults(),
-                            d0))
+    if (!llvm::is_contained(op.getMatchingIndexingMap(&init).getResults(), d0))
       return false;
   return true;
 }
@@ -79,7 +78,8 @@ struct ParallelLoopsPass
     // Strided copies (padding, pooling taps) are loops too.
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp op) {
-      if (isa<func::FuncOp>(op->getParentOp()) && quant4::isStridedStaticCopy(op))
+      if (isa<func::FuncOp>(op->getParentOp()) &&
+          quant4::isStridedStaticCopy(op))
         copies.push_back(op);
     });
     for (memref::CopyOp op : copies)

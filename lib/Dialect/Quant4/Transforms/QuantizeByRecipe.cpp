@@ -260,10 +260,8 @@ AccumulationAttr GemmRewriter::accFor(const GemmInfo &g, Recipe r,
   Operation *op = g.op;
   // A wgrad whose gradient follows `wgrad-grad` accumulates as that
   // recipe does.
-  if (g.role == GemmRole::WGrad && options.wgradGrad)
-    r = *options.wgradGrad;
-  AccumulationChoice acc = options.accumulation.value_or(
-      AccumulationChoice{getRecipeDesc(r).accumulation, 0});
+  AccumulationChoice acc = options.accumulation.value_or(AccumulationChoice{
+      getRecipeDesc(getGradientRecipe(r, g.role, options)).accumulation, 0});
   if (acc.kind != AccumulationKind::f16_chunked || acc.chunk != 0)
     return AccumulationAttr::get(ctx, acc.kind, acc.chunk);
   // f16_chunked without a length: the overflow-free chunk of the operand

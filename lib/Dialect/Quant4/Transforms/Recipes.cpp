@@ -236,8 +236,8 @@ mlir::quant4::parseWgradGradOption(Operation *anchor, StringRef value,
   // A block-scaled gradient would need the wgrad's activation blocked the
   // same way along K; FP32 would leave a GEMM half quantized.
   std::optional<Recipe> r = symbolizeRecipe(value);
-  if (!r || !getRecipeDesc(*r).quantizes ||
-      getRecipeDesc(*r).gradient.policy == PolicyKind::Block)
+  const RecipeDesc *d = r ? &getRecipeDesc(*r) : nullptr;
+  if (!d || !d->quantizes || d->gradient.policy == PolicyKind::Block)
     return mlir::emitError(anchor->getLoc(),
                            "option 'wgrad-grad': expected a recipe with "
                            "per-tensor gradient scales (ultralow4, luq or "
@@ -354,6 +354,12 @@ static ScaleSite siteOf(OperandKind kind) {
   return ScaleSite::Act;
 }
 
+Recipe mlir::quant4::getGradientRecipe(Recipe recipe, GemmRole role,
+                                       const RecipeOptions &options) {
+  return role == GemmRole::WGrad && options.wgradGrad ? *options.wgradGrad
+                                                      : recipe;
+}
+
 OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
                                          OperandKind kind, GemmRole role,
                                          bool unsignedOperand,
@@ -364,10 +370,10 @@ OperandSpec mlir::quant4::getOperandSpec(MLIRContext *ctx, Recipe recipe,
     return s;
   // `wgrad-grad`: the wgrad's gradient is a copy of its own, under another
   // recipe's gradient rule.
-  bool otherGradient = kind == OperandKind::Gradient &&
-                       role == GemmRole::WGrad && options.wgradGrad;
-  const RecipeDesc &d = getRecipeDesc(otherGradient ? *options.wgradGrad
-                                                    : recipe);
+  Recipe gradientRecipe = getGradientRecipe(recipe, role, options);
+  bool otherGradient =
+      kind == OperandKind::Gradient && gradientRecipe != recipe;
+  const RecipeDesc &d = getRecipeDesc(otherGradient ? gradientRecipe : recipe);
   if (otherGradient)
     s.site = ScaleSite::WGrad;
   bool actAct =

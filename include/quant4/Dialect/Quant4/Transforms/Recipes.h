@@ -203,6 +203,11 @@ struct OperandSpec {
 };
 
 Type getFormatType(MLIRContext *ctx, const FormatDesc &format);
+/// The recipe whose gradient rule and accumulation a GEMM of a `recipe`
+/// layer in `role` follows: `wgrad-grad` for a wgrad when set, else
+/// `recipe`.
+Recipe getGradientRecipe(Recipe recipe, GemmRole role,
+                         const RecipeOptions &options);
 /// The rule of `recipe` for an operand of a GEMM in `role`, with the
 /// options tpr, dgrad-phase and gradscale applied. `unsignedOperand`: an
 /// activation operand takes the (unsigned) activation rule, not the
