@@ -245,6 +245,27 @@ llvm::Error runPasses(ModuleOp module, const std::string &pipeline,
   return llvm::Error::success();
 }
 
+/// The ops of the compiled step listed by --profile.
+constexpr size_t kProfileOpsListed = 12;
+
+/// The `n` timed ops of the compiled code (quant4-cpu-profile-regions, what
+/// each is in `regions`) that took longest since the profile was enabled.
+std::vector<ProfileOp> slowestOps(llvm::ArrayRef<std::string> regions,
+                                  size_t n) {
+  std::vector<ProfileOp> ops;
+  for (size_t r = 0; r < regions.size(); ++r) {
+    uint64_t ns = 0, calls = 0;
+    if (quant4_rt_profile_read_region(int32_t(r), &ns, &calls) && calls)
+      ops.push_back({regions[r], double(ns) * 1e-9, calls});
+  }
+  std::sort(ops.begin(), ops.end(), [](const ProfileOp &a, const ProfileOp &b) {
+    return a.seconds != b.seconds ? a.seconds > b.seconds : a.what < b.what;
+  });
+  if (ops.size() > n)
+    ops.resize(n);
+  return ops;
+}
+
 /// Evaluation of one forward function over the test set.
 struct EvalFn {
   CompiledFn fn;
@@ -1456,6 +1477,10 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
   // -- Lower and JIT-compile --------------------------------------------------
   if (failed(lowerToLLVM(module, /*blas=*/true, o.profile)))
     return error("lowering '" + o.model + "' with quant4-cpu-pipeline failed");
+  // What each op the profile times is (quant4-cpu-profile-regions).
+  const llvm::SmallVector<std::string> profileRegions =
+      q4::getProfileRegions(module);
+  module->removeAttr(q4::attrs::kProfileRegions);
   // The step's temporaries, planned at compile time (quant4-cpu-static-arena).
   int64_t arenaBytes = 0;
   if (auto arena = module.lookupSymbol<LLVM::GlobalOp>("__quant4_arena_" +
@@ -1931,6 +1956,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       // Allocation, scalar code between ops, the driver's batch copy.
       m.profile.push_back({"other (allocation, batch copy)",
                            std::max(0.0, epochTime - runtimeSeconds), 0});
+      m.profileOps = slowestOps(profileRegions, kProfileOpsListed);
       quant4_rt_profile_enable(0);
     }
     for (size_t k = 0; k < counterNames.size(); ++k) {

@@ -74,6 +74,25 @@ std::string profileTable(llvm::ArrayRef<ProfileEntry> profile) {
   return s;
 }
 
+std::string profileOpsTable(llvm::ArrayRef<ProfileOp> ops,
+                            double stepSeconds) {
+  if (ops.empty())
+    return "";
+  char line[512];
+  std::string s = "  slowest ops of the compiled step:\n";
+  std::snprintf(line, sizeof line, "  %10s %7s %8s  %s\n", "seconds", "share",
+                "calls", "op");
+  s += line;
+  for (const ProfileOp &op : ops) {
+    std::snprintf(line, sizeof line, "  %10.3f %6.1f%% %8llu  %s\n",
+                  op.seconds,
+                  stepSeconds > 0 ? 100.0 * op.seconds / stepSeconds : 0.0,
+                  static_cast<unsigned long long>(op.calls), op.what.c_str());
+    s += line;
+  }
+  return s;
+}
+
 std::string metricsCsv(llvm::ArrayRef<EpochMetrics> ms, bool languageModel) {
   auto fmt = formatFixed;
   std::string s = "epoch,train_loss,train_acc,test_loss,test_acc,"

@@ -56,6 +56,9 @@ constexpr uint64_t kSerialElements = uint64_t(1) << 15;
 std::atomic<bool> gProfile{false};
 std::atomic<uint64_t> gProfileNs[QUANT4_RT_PROFILE_CLASSES];
 std::atomic<uint64_t> gProfileCalls[QUANT4_RT_PROFILE_CLASSES];
+/// The same per timed op of the compiled code (quant4_rt_profile_end).
+std::atomic<uint64_t> gRegionNs[QUANT4_RT_PROFILE_MAX_REGIONS];
+std::atomic<uint64_t> gRegionCalls[QUANT4_RT_PROFILE_MAX_REGIONS];
 
 /// The profile's clock (ns, > 0).
 int64_t profileNow() {
@@ -1051,6 +1054,10 @@ void quant4_rt_profile_enable(int32_t on) {
     gProfileNs[c].store(0);
     gProfileCalls[c].store(0);
   }
+  for (int r = 0; r < QUANT4_RT_PROFILE_MAX_REGIONS; ++r) {
+    gRegionNs[r].store(0, std::memory_order_relaxed);
+    gRegionCalls[r].store(0, std::memory_order_relaxed);
+  }
   gProfile.store(on != 0);
 }
 
@@ -1077,10 +1084,27 @@ int64_t quant4_rt_profile_begin(void) {
   return gProfile.load(std::memory_order_relaxed) ? profileNow() : 0;
 }
 
-void quant4_rt_profile_end(int32_t cls, int64_t t0) {
-  if (t0 != 0 && cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES &&
-      gProfile.load(std::memory_order_relaxed))
-    profileRecord(cls, t0);
+int32_t quant4_rt_profile_read_region(int32_t region, uint64_t *ns,
+                                      uint64_t *calls) {
+  if (region < 0 || region >= QUANT4_RT_PROFILE_MAX_REGIONS || !ns || !calls)
+    return 0;
+  *ns = gRegionNs[region].load();
+  *calls = gRegionCalls[region].load();
+  return 1;
+}
+
+void quant4_rt_profile_end(int32_t cls, int32_t region, int64_t t0) {
+  if (t0 == 0 || !gProfile.load(std::memory_order_relaxed))
+    return;
+  const uint64_t ns = uint64_t(std::max<int64_t>(0, profileNow() - t0));
+  if (cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES) {
+    gProfileNs[cls].fetch_add(ns, std::memory_order_relaxed);
+    gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
+  }
+  if (region >= 0 && region < QUANT4_RT_PROFILE_MAX_REGIONS) {
+    gRegionNs[region].fetch_add(ns, std::memory_order_relaxed);
+    gRegionCalls[region].fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void quant4_rt_counters_reset(int32_t n) {

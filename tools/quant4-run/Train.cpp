@@ -454,6 +454,7 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                    << fmt(double(arenaBytes) / (1 << 20), 1)
                    << " MB, one buffer planned at compile time, reused "
                       "by every step\n";
+      llvm::outs() << runner::profileOpsTable(m.profileOps, m.trainTime);
     }
     llvm::outs().flush();
   };

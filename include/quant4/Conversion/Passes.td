@@ -340,21 +340,24 @@ def Quant4CPUStaticArena : Pass<"quant4-cpu-static-arena", "ModuleOp"> {
 
 def Quant4CPUProfileRegions : Pass<"quant4-cpu-profile-regions",
                                    "ModuleOp"> {
-  let summary = "Time every linalg op and memref.copy on buffers by class "
-                "(quant4-run train --profile)";
+  let summary = "Time every linalg op, memref.copy and runtime call on "
+                "buffers, by class and op by op (quant4-run train --profile)";
   let description = [{
-    Brackets every `linalg` op with buffer semantics and every `memref.copy`
-    in a function body with two runtime calls,
+    Brackets every `linalg` op with buffer semantics, every `memref.copy`
+    and every call of a `quant4_rt_*` runtime entry point in a function body
+    with two runtime calls,
 
     ```mlir
     %t0 = func.call @quant4_rt_profile_begin() : () -> i64
     linalg.generic ... // the op, unchanged
-    func.call @quant4_rt_profile_end(%class, %t0) : (i32, i64) -> ()
+    func.call @quant4_rt_profile_end(%class, %region, %t0)
+        : (i32, i32, i64) -> ()
     ```
 
     so that the profile of `quant4-run train --profile` splits the
-    JIT-compiled part of a step by what it does. The class is decided from
-    the op's structure, not its name:
+    JIT-compiled part of a step by what it does, and lists the ops that
+    took longest. The class is decided from the op's structure, not its
+    name:
 
     | class | ops |
     |---|---|
@@ -362,7 +365,12 @@ def Quant4CPUProfileRegions : Pass<"quant4-cpu-profile-regions",
     | reductions | any op with a reduction loop but no contraction (`linalg.generic` sums, `linalg.pooling_*`) |
     | data movement | `linalg.fill`, `linalg.copy`, `linalg.transpose`, `linalg.broadcast`, `memref.copy`, and parallel `linalg.generic`s whose body only yields block arguments |
     | f32 GEMM/conv (loops) | contractions and convolutions left to loops (`blas=false`) |
+    | -1 (none) | runtime calls: the runtime adds them to their own class |
 
+    `%region` numbers the timed ops of the module in order; the module's
+    `quant4.profile_regions` attribute says what each one is: the op's name,
+    the shape of what it writes and its location (an ONNX node's name, or
+    `file:line`), e.g. `"linalg.transpose 64x16x16x128xf32 (layer2.0.conv1)"`.
     The calls cost two clock reads per op and do not change any result
     (they take no operand of the op). `quant4-cpu-pipeline{profile=true}`
     runs the pass after bufferization; without it the lowered code has no

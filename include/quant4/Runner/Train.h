@@ -84,6 +84,15 @@ struct ProfileEntry {
   uint64_t calls = 0; // 0 for the rest
 };
 
+/// One op of the compiled step in the profile (TrainOptions::profile): what
+/// it is (quant4-cpu-profile-regions: op, written type, location), its time
+/// and calls over the epoch's training steps.
+struct ProfileOp {
+  std::string what;
+  double seconds = 0;
+  uint64_t calls = 0;
+};
+
 struct EpochMetrics {
   int64_t epoch = 0;
   double trainLoss = 0, trainAcc = 0, testLoss = 0, testAcc = 0,
@@ -96,6 +105,8 @@ struct EpochMetrics {
   std::vector<NumericsCounter> counters;
   /// TrainOptions::profile: where the training steps' time went.
   std::vector<ProfileEntry> profile;
+  /// ... and the ops of the compiled step that took longest, slowest first.
+  std::vector<ProfileOp> profileOps;
 };
 
 /// What train() knows once the model is compiled, before the first step.
@@ -317,6 +328,9 @@ std::string formatFixed(double v, int prec);
 std::string countersTable(llvm::ArrayRef<NumericsCounter> counters);
 /// The profile of an epoch as a table (quant4-run train --profile).
 std::string profileTable(llvm::ArrayRef<ProfileEntry> profile);
+/// The slowest ops of an epoch, their share of `stepSeconds`.
+std::string profileOpsTable(llvm::ArrayRef<ProfileOp> ops,
+                            double stepSeconds);
 std::string metricsCsv(llvm::ArrayRef<EpochMetrics> epochs,
                        bool languageModel = false);
 

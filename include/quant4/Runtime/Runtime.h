@@ -220,8 +220,18 @@ const char *quant4_rt_profile_class_name(int32_t cls);
 /// off) ...
 int64_t quant4_rt_profile_begin(void);
 /// ... and its end: adds the time since `t0` and one call to class `cls`
-/// (nothing while the profile is off or when t0 is 0).
-void quant4_rt_profile_end(int32_t cls, int64_t t0);
+/// (when it is a class: -1 for a bracketed runtime call, which times itself)
+/// and to `region`, the op's index in the module's table of timed ops
+/// (quant4-cpu-profile-regions; when 0 <= region <
+/// QUANT4_RT_PROFILE_MAX_REGIONS). Nothing while the profile is off or when
+/// t0 is 0.
+void quant4_rt_profile_end(int32_t cls, int32_t region, int64_t t0);
+/// The regions quant4_rt_profile_end keeps times of.
+#define QUANT4_RT_PROFILE_MAX_REGIONS 65536
+/// The time (ns) and calls of `region` since the last enable; 0 when
+/// `region` is out of range.
+int32_t quant4_rt_profile_read_region(int32_t region, uint64_t *ns,
+                                      uint64_t *calls);
 
 // -- Numerics counters (quant4-attach-counters; docs/Recipes.md) ------------
 /// Reserves n counters, all zero (n = 0: none). Counters are integer sums:

@@ -4,11 +4,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Passes.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Runtime/Runtime.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/Path.h"
 
 namespace mlir::quant4 {
 #define GEN_PASS_DEF_QUANT4CPUPROFILEREGIONS
@@ -43,13 +45,27 @@ bool multiplies(linalg::LinalgOp op) {
          });
 }
 
-/// The profile class of `op`, or -1 when it is not timed.
-int profileClass(Operation *op) {
+constexpr int kRuntimeCall = -1; // times itself, in its own class
+
+/// A call of a runtime entry point on buffers (not of the profile's own).
+bool isRuntimeCall(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  if (!call || !call.getCallee().starts_with("quant4_rt_") ||
+      call.getCallee().starts_with("quant4_rt_profile_"))
+    return false;
+  return llvm::none_of(call.getOperandTypes(), llvm::IsaPred<TensorType>);
+}
+
+/// The profile class of `op`, kRuntimeCall, or nullopt when it is not
+/// timed.
+std::optional<int> profileClass(Operation *op) {
+  if (isRuntimeCall(op))
+    return kRuntimeCall;
   if (isa<memref::CopyOp>(op))
     return QUANT4_RT_PROFILE_DATAMOVE;
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || !linalgOp.hasPureBufferSemantics())
-    return -1;
+    return std::nullopt;
   if (isa<linalg::FillOp, linalg::CopyOp, linalg::TransposeOp,
           linalg::BroadcastOp>(op) ||
       onlyMovesData(linalgOp))
@@ -59,6 +75,60 @@ int profileClass(Operation *op) {
   if (linalgOp.getNumReductionLoops() > 0)
     return QUANT4_RT_PROFILE_REDUCTION;
   return QUANT4_RT_PROFILE_ELEMENTWISE;
+}
+
+/// The most telling part of `loc`: a name (an ONNX node's), else a file's
+/// base name and line; empty when there is neither.
+std::string where(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    if (file.getFilename().empty())
+      return "";
+    return llvm::sys::path::filename(file.getFilename().getValue()).str() +
+           ":" + std::to_string(file.getLine());
+  }
+  if (auto site = dyn_cast<CallSiteLoc>(loc))
+    return where(site.getCallee());
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location part : fused.getLocations())
+      if (std::string w = where(part); !w.empty())
+        return w;
+  return "";
+}
+
+/// What `op` is, for the profile's list of ops: its name (a runtime call's
+/// callee), the type of the buffer it writes and where it comes from.
+std::string describe(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  Value written;
+  if (auto call = dyn_cast<func::CallOp>(op)) {
+    os << call.getCallee();
+    for (Value v : call.getOperands()) { // the runtime's outputs come last
+      if (auto cast = v.getDefiningOp<memref::CastOp>()) // to unranked
+        v = cast.getSource();
+      if (isa<MemRefType>(v.getType()))
+        written = v;
+    }
+  } else {
+    os << op->getName();
+    if (auto copy = dyn_cast<memref::CopyOp>(op))
+      written = copy.getTarget();
+    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+             dps && dps.getNumDpsInits() > 0)
+      written = dps.getDpsInitOperand(0)->get();
+  }
+  if (auto type = written ? dyn_cast<MemRefType>(written.getType()) : nullptr) {
+    os << ' ';
+    for (int64_t d : type.getShape())
+      os << (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d))
+         << 'x';
+    os << type.getElementType();
+  }
+  if (std::string w = where(op->getLoc()); !w.empty())
+    os << " (" << w << ')';
+  return s;
 }
 
 /// The runtime function `name` of type `type`, declared on first use.
@@ -78,9 +148,8 @@ struct ProfileRegionsPass
     SmallVector<std::pair<Operation *, int>> timed;
     for (auto f : module.getOps<func::FuncOp>())
       f.walk([&](Operation *op) {
-        int cls = profileClass(op);
-        if (cls >= 0)
-          timed.push_back({op, cls});
+        if (std::optional<int> cls = profileClass(op))
+          timed.push_back({op, *cls});
         // The ops inside a linalg op's body are part of it.
         return isa<linalg::LinalgOp>(op) ? WalkResult::skip()
                                          : WalkResult::advance();
@@ -88,9 +157,9 @@ struct ProfileRegionsPass
     if (timed.empty())
       return;
     Builder types(module.getContext());
-    FunctionType beginType = types.getFunctionType({}, {types.getI64Type()});
-    FunctionType endType =
-        types.getFunctionType({types.getI32Type(), types.getI64Type()}, {});
+    Type i32 = types.getI32Type(), i64 = types.getI64Type();
+    FunctionType beginType = types.getFunctionType({}, {i64});
+    FunctionType endType = types.getFunctionType({i32, i32, i64}, {});
     func::FuncOp begin = declare(module, kBegin, beginType);
     func::FuncOp end = declare(module, kEnd, endType);
     if (begin.getFunctionType() != beginType ||
@@ -99,14 +168,25 @@ struct ProfileRegionsPass
                          << "' is declared with another type";
       return signalPassFailure();
     }
+    // Regions continue the module's table (a second run of the pass times
+    // the ops again, as new regions).
+    SmallVector<std::string> regions = mlir::quant4::getProfileRegions(module);
     for (auto [op, cls] : timed) {
       OpBuilder b(op);
       Location loc = op->getLoc();
       Value t0 = func::CallOp::create(b, loc, begin).getResult(0);
       b.setInsertionPointAfter(op);
       Value c = arith::ConstantIntOp::create(b, loc, cls, 32);
-      func::CallOp::create(b, loc, end, ValueRange{c, t0});
+      Value r = arith::ConstantIntOp::create(b, loc, int64_t(regions.size()),
+                                             32);
+      func::CallOp::create(b, loc, end, ValueRange{c, r, t0});
+      regions.push_back(describe(op));
     }
+    if (regions.size() > QUANT4_RT_PROFILE_MAX_REGIONS)
+      module.emitWarning() << "the profile lists only the first "
+                           << QUANT4_RT_PROFILE_MAX_REGIONS << " of "
+                           << regions.size() << " timed ops";
+    mlir::quant4::setProfileRegions(module, regions);
   }
 };
 } // namespace

@@ -78,8 +78,21 @@ public:
 class RuntimeCall {
 public:
   RuntimeCall(OpBuilder &builder, Operation *op)
-      : b(builder), loc(op->getLoc()),
+      : b(builder), loc(locationOf(op)),
         module(op->getParentOfType<ModuleOp>()) {}
+
+  /// The op's location, named after its layer and role when it has them
+  /// ("conv1.weight dgrad": what the profile lists the call as).
+  static Location locationOf(Operation *op) {
+    StringAttr layer = getLayerName(op);
+    std::optional<GemmRole> role = getGemmRole(op);
+    if (!layer || !role)
+      return op->getLoc();
+    return NameLoc::get(
+        StringAttr::get(op->getContext(),
+                        layer.getValue() + " " + stringifyGemmRole(*role)),
+        op->getLoc());
+  }
 
   /// A read-only view of a (converted) tensor as an unranked memref.
   Value buffer(Value tensor) {

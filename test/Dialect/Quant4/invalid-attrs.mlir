@@ -3,7 +3,7 @@
 // attribute contract", A1-A7), checked by the dialect's attribute verifiers.
 
 // A1: an undeclared quant4 attribute on an operation.
-// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.counter, quant4.counters, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.params_of, quant4.signature on operations)}}
+// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.counter, quant4.counters, quant4.profile_regions, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.params_of, quant4.signature on operations)}}
 func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
   return
 }
@@ -359,4 +359,19 @@ module attributes {quant4.counters = ["a", ""]} {
 // expected-error@+1 {{'func.func' op attribute 'quant4.counters' belongs on a module}}
 func.func @counters_on_func() attributes {quant4.counters = ["a"]} {
   return
+}
+
+// -----
+
+// A7: quant4.profile_regions belongs on a module.
+// expected-error@+1 {{'func.func' op attribute 'quant4.profile_regions' belongs on a module}}
+func.func @regions_on_func() attributes {quant4.profile_regions = ["a"]} {
+  return
+}
+
+// -----
+
+// A3: quant4.profile_regions is an array of non-empty strings.
+// expected-error@+1 {{'builtin.module' op attribute 'quant4.profile_regions' must be an array of non-empty strings, got [1]}}
+module attributes {quant4.profile_regions = [1]} {
 }

@@ -52,22 +52,41 @@ void mlir::quant4::setCounterIndex(Operation *op, int64_t index) {
               Builder(op->getContext()).getI64IntegerAttr(index));
 }
 
-SmallVector<std::string> mlir::quant4::getCounterNames(Operation *module) {
-  SmallVector<std::string> names;
-  if (auto a = module->getAttrOfType<ArrayAttr>(attrs::kCounters))
+/// The strings of the array attribute `name` of `op` (empty when absent).
+static SmallVector<std::string> getStrings(Operation *op, StringRef name) {
+  SmallVector<std::string> strings;
+  if (auto a = op->getAttrOfType<ArrayAttr>(name))
     for (Attribute e : a)
       if (auto str = dyn_cast<StringAttr>(e))
-        names.push_back(str.str());
-  return names;
+        strings.push_back(str.str());
+  return strings;
+}
+
+static void setStrings(Operation *op, StringRef name,
+                       ArrayRef<std::string> strings) {
+  Builder b(op->getContext());
+  SmallVector<Attribute> elems;
+  for (const std::string &s : strings)
+    elems.push_back(b.getStringAttr(s));
+  op->setAttr(name, b.getArrayAttr(elems));
+}
+
+SmallVector<std::string> mlir::quant4::getCounterNames(Operation *module) {
+  return getStrings(module, attrs::kCounters);
 }
 
 void mlir::quant4::setCounterNames(Operation *module,
                                    ArrayRef<std::string> names) {
-  Builder b(module->getContext());
-  SmallVector<Attribute> elems;
-  for (const std::string &n : names)
-    elems.push_back(b.getStringAttr(n));
-  module->setAttr(attrs::kCounters, b.getArrayAttr(elems));
+  setStrings(module, attrs::kCounters, names);
+}
+
+SmallVector<std::string> mlir::quant4::getProfileRegions(Operation *module) {
+  return getStrings(module, attrs::kProfileRegions);
+}
+
+void mlir::quant4::setProfileRegions(Operation *module,
+                                     ArrayRef<std::string> regions) {
+  setStrings(module, attrs::kProfileRegions, regions);
 }
 
 StringAttr mlir::quant4::getLayerName(Operation *op) {
@@ -283,6 +302,7 @@ static constexpr Rule kRules[] = {
     {attrs::kRecipe, OnOp, ValueKind::Recipe},
     {attrs::kCounter, OnOp, ValueKind::CounterIndex},
     {attrs::kCounters, OnOp, ValueKind::NameList},
+    {attrs::kProfileRegions, OnOp, ValueKind::NameList},
     {attrs::kNumLayers, OnFunction, ValueKind::Index},
     {attrs::kForward, OnFunction, ValueKind::Symbol},
     {attrs::kInitStateOf, OnFunction, ValueKind::Symbol},
@@ -499,12 +519,12 @@ static LogicalResult verifyOneSlot(DictionaryAttr dict, NamedAttribute attr,
 
 /// Rule A7: `quant4.counter` sits on a quant4.quantize, fake_quant, matmul
 /// or conv2d and indexes the `quant4.counters` of its module;
-/// `quant4.counters` sits on a module.
+/// `quant4.counters` (and `quant4.profile_regions`) sit on a module.
 static LogicalResult
 verifyCounterPlacement(Operation *op, NamedAttribute attr,
                        function_ref<InFlightDiagnostic()> emit) {
   StringRef name = attr.getName().getValue();
-  if (name == attrs::kCounters) {
+  if (name == attrs::kCounters || name == attrs::kProfileRegions) {
     if (!isa<ModuleOp>(op))
       return emit() << "attribute '" << name << "' belongs on a module";
     return success();

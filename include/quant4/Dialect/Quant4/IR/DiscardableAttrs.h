@@ -36,6 +36,8 @@ constexpr llvm::StringLiteral kCounter =
 // On the module.
 constexpr llvm::StringLiteral kCounters =
     Quant4Dialect::CountersAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kProfileRegions =
+    Quant4Dialect::ProfileRegionsAttrHelper::getNameStr();
 // On functions.
 constexpr llvm::StringLiteral kNumLayers =
     Quant4Dialect::NumLayersAttrHelper::getNameStr();
@@ -91,6 +93,10 @@ void setCounterIndex(Operation *op, int64_t index);
 /// absent.
 SmallVector<std::string> getCounterNames(Operation *module);
 void setCounterNames(Operation *module, ArrayRef<std::string> names);
+/// `quant4.profile_regions` of a module: what each op timed by
+/// quant4-cpu-profile-regions is, by its region index; empty when absent.
+SmallVector<std::string> getProfileRegions(Operation *module);
+void setProfileRegions(Operation *module, ArrayRef<std::string> regions);
 
 /// `quant4.layer` (the layer index); nullopt when absent.
 std::optional<int64_t> getLayerIndex(Operation *op);

@@ -67,6 +67,9 @@ def Quant4_Dialect : Dialect {
     // module.
     "::mlir::IntegerAttr":$counter,
     "::mlir::ArrayAttr":$counters,
+    // Profiling (quant4-cpu-profile-regions): on the module, what each timed
+    // op of the compiled code is, by region index.
+    "::mlir::ArrayAttr":$profile_regions,
     // On functions.
     "::mlir::IntegerAttr":$num_layers,
     "::mlir::FlatSymbolRefAttr":$forward,
