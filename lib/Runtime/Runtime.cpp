@@ -7,6 +7,7 @@
 #include "quant4/Runtime/Runtime.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h" // header-only, standard headers
+#include "quant4/Kernels/Copy.h"
 #include "quant4/Kernels/Gemm.h"
 #include "quant4/Kernels/Parallel.h"
 #include "quant4/Kernels/Workspace.h"
@@ -1359,6 +1360,32 @@ void quant4_rt_unpack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
 
 int32_t quant4_rt_has_blas(void) { return QUANT4_HAVE_OPENBLAS ? 1 : 0; }
 
+namespace {
+/// quant4_rt_copy_*: elements of `elemBytes` bytes.
+void copyImpl(const char *what, const View &in, const View &out) {
+  if (in.shape() != out.shape()) {
+    setError(std::string(what) + ": source and destination shapes differ");
+    return;
+  }
+  kernels::stridedCopy(int(out.rank), out.sizes, in.data(), in.strides,
+                       out.data(), out.strides, out.elemSize, gThreads.load());
+}
+} // namespace
+
+#define Q4RT_COPY(T, BYTES)                                                    \
+  void quant4_rt_copy_##T(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {                \
+    copyImpl("copy_" #T, Q4RT_V(in, BYTES), Q4RT_V(out, BYTES));               \
+  }
+Q4RT_COPY(f32, 4)
+Q4RT_COPY(f16, 2)
+Q4RT_COPY(bf16, 2)
+Q4RT_COPY(f64, 8)
+Q4RT_COPY(i8, 1)
+Q4RT_COPY(i16, 2)
+Q4RT_COPY(i32, 4)
+Q4RT_COPY(i64, 8)
+#undef Q4RT_COPY
+
 void quant4_rt_matmul_f32(Q4RT_MEMREF(a), Q4RT_MEMREF(b), Q4RT_MEMREF(init),
                           int32_t transposeA, int32_t transposeB,
                           int32_t accumulate, Q4RT_MEMREF(out)) {
@@ -1449,6 +1476,14 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_profile_enable),
       Q4RT_SYM(quant4_rt_profile_read),
       Q4RT_SYM(quant4_rt_profile_class_name),
+      Q4RT_SYM(quant4_rt_copy_f32),
+      Q4RT_SYM(quant4_rt_copy_f16),
+      Q4RT_SYM(quant4_rt_copy_bf16),
+      Q4RT_SYM(quant4_rt_copy_f64),
+      Q4RT_SYM(quant4_rt_copy_i8),
+      Q4RT_SYM(quant4_rt_copy_i16),
+      Q4RT_SYM(quant4_rt_copy_i32),
+      Q4RT_SYM(quant4_rt_copy_i64),
       Q4RT_SYM(quant4_rt_profile_begin),
       Q4RT_SYM(quant4_rt_profile_end),
       Q4RT_SYM(quant4_rt_counters_reset),

@@ -51,6 +51,12 @@ struct Quant4CPUPipelineOptions
                      "iterations on the thread pool "
                      "(quant4-cpu-parallel-loops, then OpenMP); 0: none"),
       llvm::cl::init(32768)};
+  Option<int64_t> copyMinElements{
+      *this, "copy-min-elements",
+      llvm::cl::desc("Run transposes of at least this many elements as the "
+                     "runtime's blocked copy (quant4-cpu-copy-kernels); "
+                     "0: none"),
+      llvm::cl::init(4096)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time the compiled code by class of op "

@@ -207,6 +207,19 @@ void quant4_rt_conv2d_f32(Q4RT_MEMREF(input), Q4RT_MEMREF(filter),
 /// 1 when quant4_rt_matmul_f32 runs on OpenBLAS.
 int32_t quant4_rt_has_blas(void);
 
+/// out = in, element by element, for two memrefs of the same shape and any
+/// strides (a transpose is a strided view of its input:
+/// quant4-cpu-copy-kernels): kernels::stridedCopy, blocked, on the pool.
+/// One entry per element type (func.call matches memref<*xT> exactly).
+void quant4_rt_copy_f32(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_f16(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_bf16(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_f64(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_i8(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_i16(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_i32(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+void quant4_rt_copy_i64(Q4RT_MEMREF(in), Q4RT_MEMREF(out));
+
 // -- Profile (quant4-run train --profile; docs/Performance.md) ---------------
 /// Resets the profile and turns it on (on != 0) or off. While on, every
 /// entry point adds its wall time and one call to its class.

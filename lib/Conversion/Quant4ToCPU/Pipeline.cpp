@@ -90,6 +90,12 @@ void mlir::quant4::buildQuant4CPUPipeline(
   // Temporaries into one planned buffer per function, reused across calls.
   if (options.staticArena)
     pm.addPass(createQuant4CPUStaticArena());
+  // Large transposes as the runtime's blocked copy, on the pool.
+  if (options.copyMinElements > 0) {
+    Quant4CPUCopyKernelsOptions copyOpts;
+    copyOpts.minElements = options.copyMinElements;
+    pm.addPass(createQuant4CPUCopyKernels(copyOpts));
+  }
   // Loops, then the LLVM dialect. The large element-wise and
   // parallel-outer ops get a parallel outermost loop, run on the OpenMP
   // runtime's threads (the kernels' pool; omp_set_num_threads follows
