@@ -24,6 +24,13 @@ namespace mlir::quant4 {
 
 #define GEN_PASS_REGISTRATION
 #include "quant4/Training/Passes.h.inc"
+
+/// The rewrites of quant4-fold-conv-slices in `f`, applied to the
+/// convolutions `allow` accepts (all when null): quant4-apply-recipe folds
+/// the data gradients whose gradient operand is rounded deterministically.
+LogicalResult
+foldConvSlices(func::FuncOp f,
+               function_ref<bool(linalg::Conv2DNhwcHwcfOp)> allow = nullptr);
 } // namespace mlir::quant4
 
 #endif // QUANT4_TRAINING_PASSES_H

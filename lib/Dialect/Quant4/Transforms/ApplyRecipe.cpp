@@ -20,7 +20,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "RecipeStages.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
+#include "quant4/Training/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -79,6 +81,41 @@ mlir::quant4::parseOptions(Operation *anchor,
           checkStateInitOptions(anchor, raw.gradScaleInit, raw.pactAlphaInit)));
 }
 
+/// Whether computing only a slice of convolution `conv`'s output (its
+/// input cut to the window the slice reads) gives the kept outputs' bits:
+/// when its quantized operands are rounded deterministically. Stochastic
+/// rounding draws a tensor's random numbers by element position, which a
+/// smaller input changes.
+static bool keepsBitsWhenSliced(linalg::Conv2DNhwcHwcfOp conv,
+                         const RecipeOptions &options) {
+  std::optional<Recipe> recipe = getRecipe(conv);
+  std::optional<GemmRole> role = getGemmRole(conv);
+  if (!recipe || !role)
+    return false;
+  MLIRContext *ctx = conv.getContext();
+  // The sliced operand: the dgrad's gradient, a forward's activation (its
+  // rule for unsigned activations included), a wgrad's activation.
+  for (OperandKind kind : {OperandKind::Gradient, OperandKind::Activation})
+    for (bool unsignedOperand : {false, true})
+      if (isStochastic(getOperandSpec(ctx, *recipe, kind, *role,
+                                      unsignedOperand, options)
+                           .rounding))
+        return false;
+  return true;
+}
+
+FailureOr<bool> mlir::quant4::foldSlicedConvs(func::FuncOp func,
+                                               const RecipeOptions &options) {
+  bool folded = false;
+  if (failed(foldConvSlices(func, [&](linalg::Conv2DNhwcHwcfOp conv) {
+        bool keeps = keepsBitsWhenSliced(conv, options);
+        folded |= keeps;
+        return keeps;
+      })))
+    return failure();
+  return folded;
+}
+
 void mlir::quant4::buildApplyRecipePipeline(
     OpPassManager &pm, const Quant4ApplyRecipeOptions &options) {
   pm.addPass(createQuant4AssignRecipes(
@@ -130,9 +167,18 @@ struct ApplyRecipePass
     for (auto &[f, analysis] : work)
       if (failed(threadRecipeState(f, *analysis, options)))
         return signalPassFailure();
-    for (auto &[f, analysis] : work)
+    for (auto &[f, analysis] : work) {
+      FailureOr<bool> folded = foldSlicedConvs(f, options);
+      if (failed(folded))
+        return signalPassFailure();
+      if (*folded) { // GEMMs were replaced: analyse again
+        analysis = std::make_unique<RoleAnalysis>(f);
+        if (failed(analysis->run()))
+          return signalPassFailure();
+      }
       if (failed(quantizeByRecipe(f, *analysis, options)))
         return signalPassFailure();
+    }
   }
 };
 

@@ -577,10 +577,15 @@ struct QuantizeByRecipePass
   friend To mlir::quant4::getStageOptions(const From &);
 
   void runOnOperation() override {
-    if (failed(runRecipeStage(
-            getOperation(),
-            getStageOptions<Quant4QuantizeByRecipeOptions>(*this),
-            quantizeByRecipe)))
+    ModuleOp module = getOperation();
+    auto raw = getStageOptions<Quant4QuantizeByRecipeOptions>(*this);
+    RecipeOptions options;
+    if (failed(parseOptions(module, raw, options)))
+      return signalPassFailure();
+    for (func::FuncOp f : getRecipeFunctions(module))
+      if (failed(foldSlicedConvs(f, options)))
+        return signalPassFailure();
+    if (failed(runRecipeStage(module, raw, quantizeByRecipe)))
       signalPassFailure();
   }
 };

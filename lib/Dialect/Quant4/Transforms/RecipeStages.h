@@ -119,6 +119,13 @@ LogicalResult assignRecipes(func::FuncOp func, const RoleAnalysis &analysis,
 LogicalResult threadRecipeState(func::FuncOp func, const RoleAnalysis &analysis,
                                 const RecipeOptions &options);
 
+/// Before stage 3: quant4-fold-conv-slices on the convolutions whose
+/// sliced operand is rounded deterministically (then the kept outputs have
+/// the same bits; stochastic rounding draws by element position). True when
+/// GEMMs of `func` were replaced: its analysis must run again.
+FailureOr<bool> foldSlicedConvs(func::FuncOp func,
+                                const RecipeOptions &options);
+
 /// Stage 3: the GEMM rewrites and straight-through estimators.
 LogicalResult quantizeByRecipe(func::FuncOp func, const RoleAnalysis &analysis,
                                const RecipeOptions &options);

@@ -91,8 +91,19 @@ LogicalResult mlir::quant4::insertSawbMask(const LayerInfo &layer, Value dw,
 FailureOr<Value> mlir::quant4::insertPactBackward(const LayerInfo &layer,
                                                   Value dx, Value x,
                                                   Value alpha) {
-  // The forward GEMM's activation operand, or its root if padded etc.
-  if (x && x.getType() != dx.getType())
+  // The forward GEMM's activation operand; the unpadded activation when the
+  // dgrad was computed for the interior only (quant4-fold-conv-slices: the
+  // padding's positions hold 0, inside [0, alpha), and take no gradient);
+  // else its root if transposed, reshaped etc.
+  Value unpadded = x;
+  while (unpadded && unpadded.getType() != dx.getType())
+    if (auto pad = unpadded.getDefiningOp<tensor::PadOp>())
+      unpadded = pad.getSource();
+    else
+      break;
+  if (unpadded && unpadded.getType() == dx.getType())
+    x = unpadded;
+  else if (x && x.getType() != dx.getType())
     x = RoleAnalysis::stripViews(x);
   if (!x || x.getType() != dx.getType())
     return dx.getParentBlock()->getParentOp()->emitError(
