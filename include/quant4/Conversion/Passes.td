@@ -294,20 +294,31 @@ def Quant4CPUParallelLoops : Pass<"quant4-cpu-parallel-loops",
 }
 
 def Quant4CPUCopyKernels : Pass<"quant4-cpu-copy-kernels", "ModuleOp"> {
-  let summary = "Run large transposes on buffers as the runtime's blocked "
-                "strided copy";
+  let summary = "Run large transposes and reindexing copies on buffers as "
+                "the runtime's blocked strided copy";
   let description = [{
     A `linalg.transpose` lowered to loops visits the output in order and
     reads the input at the stride of the permuted dimension: one element
     per cache line (transposing a 512x512x3x3 weight ran at 0.7 GB/s). This
-    pass rewrites every `linalg.transpose` on buffers with a static shape
-    of at least `min-elements` elements of 1, 2, 4 or 8 bytes at the top
-    level of a function into
+    pass rewrites, at the top level of a function, on statically shaped
+    buffers of at least `min-elements` elements of 1, 2, 4 or 8 bytes,
+
+    - every `linalg.transpose`, and
+    - every `linalg.generic` that only copies its one input to its one
+      output (identity output map, the body yields the input element)
+      through an input map whose results are each `±d + c`, every loop
+      used once: a permutation that may reverse dimensions, e.g. the
+      flipped and transposed filter of a convolution's data gradient,
+      over an input with a static layout,
+
+    into a call of the runtime's copy on a view of the input in the
+    output's index order (`memref.transpose`, or `memref.reinterpret_cast`
+    with negative strides for reversed dimensions):
 
     ```mlir
     %view = memref.transpose %in (d0, d1, d2, d3) -> (d3, d0, d1, d2)
         : memref<512x3x3x512xf32> to memref<512x512x3x3xf32, strided<...>>
-    func.call @quant4_rt_copy(%view_unranked, %out_unranked, %c4_bytes)
+    func.call @quant4_rt_copy_f32(%view_unranked, %out_unranked)
     ```
 
     The runtime's copy (`kernels::stridedCopy`) works in blocks so that
@@ -318,7 +329,7 @@ def Quant4CPUCopyKernels : Pass<"quant4-cpu-copy-kernels", "ModuleOp"> {
   }];
   let options = [
     Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
-           "Smallest transpose (elements) given to the runtime">,
+           "Smallest copy (elements) given to the runtime">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",

@@ -31,6 +31,57 @@ func.func @codes(%c: memref<16x10xi8>, %t: memref<8x16xi8>) {
   return
 }
 
+// A linalg.generic that only copies, through a map whose results are each
+// +-d + c with every loop used once (a data gradient's flipped and
+// transposed filter), reads a reinterpret_cast view of its input: offset
+// 2·384 + 2·128, the reversed dimensions with negative strides.
+// CHECK-LABEL: func.func @flipped
+// CHECK:      %[[V:.*]] = memref.reinterpret_cast %arg0 to offset: [1024], sizes: [3, 3, 16, 8], strides: [-384, -128, 1, 16] : memref<3x3x8x16xf32> to memref<3x3x16x8xf32, strided<[-384, -128, 1, 16], offset: 1024>>
+// CHECK-NEXT: %[[IN:.*]] = memref.cast %[[V]]
+// CHECK-NEXT: %[[OUT:.*]] = memref.cast %arg1
+// CHECK-NEXT: call @quant4_rt_copy_f32(%[[IN]], %[[OUT]])
+// CHECK-NOT:  linalg.generic
+// CHECK:      return
+func.func @flipped(%w: memref<3x3x8x16xf32>, %f: memref<3x3x16x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (-d0 + 2, -d1 + 2, d3, d2)>,
+                                   affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : memref<3x3x8x16xf32>) outs(%f : memref<3x3x16x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+  }
+  return
+}
+
+// Generics left to loops: a broadcast (a loop the input does not use), a
+// body that computes, a map that scales a loop.
+// CHECK-LABEL: func.func @generics_kept
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: quant4_rt_copy
+// CHECK: return
+func.func @generics_kept(%v: memref<16xf32>, %m: memref<8x16xf32>, %big: memref<16x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%v : memref<16xf32>) outs(%m : memref<8x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%big : memref<16x16xf32>) outs(%big : memref<16x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %n = arith.negf %in : f32
+      linalg.yield %n : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0 * 2, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%big : memref<16x16xf32>) outs(%m : memref<8x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+  }
+  return
+}
+
 // Left to loops: fewer elements than min-elements, tensors (before
 // bufferization), dynamic shapes, i1, transposes inside loops.
 // CHECK-LABEL: func.func @kept
