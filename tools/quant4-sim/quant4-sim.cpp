@@ -17,6 +17,7 @@
 #include "quant4/Numerics/Rounding.h"
 #include "quant4/Runtime/Npy.h"
 #include "quant4/Sim/Sim.h"
+#include "quant4/Sim/Trace.h"
 #include "quant4/Target/Q4A/ISA.h"
 
 #include <cerrno>
@@ -35,6 +36,11 @@ using namespace quant4;
 
 namespace {
 
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 const char *const kUsage =
     "usage: quant4-sim PROG.q4a [--input X.npy | --input NAME=X.npy]...\n"
     "                  [--output-dir DIR] [--print] [--stats] [--trace FILE]\n"
@@ -48,7 +54,8 @@ const char *const kUsage =
     "  --output-dir DIR   write output NAME to DIR/NAME.npy\n"
     "  --print            print the outputs on stdout\n"
     "  --stats            print cycles, unit utilisation, bytes moved, MACs\n"
-    "  --trace FILE       per-instruction trace: pc, unit, issue/start/finish\n"
+    "  --trace FILE       per-instruction trace: pc, unit, issue/start/finish;\n"
+    "                     FILE.json: Chrome trace events (Perfetto, about:tracing)\n"
     "  --max-instructions N  instruction budget (default 100000000, 0: none)\n"
     "  --timing NAME=V    cycle-model parameter (dma-latency, dram-bw, rate4,\n"
     "                     rate8, rate16, rate32, vpu-lanes, vtr-lanes,\n"
@@ -271,6 +278,20 @@ void printStats(const q4a::Program &p, const sim::Simulator &s,
     std::printf("  %-24s %14" PRIu64 " MACs %12" PRIu64 " cycles\n", k.c_str(),
                 v, it == st.mmaCyclesByFormats.end() ? 0 : it->second);
   }
+  // Roofline: the MXU's peak is a full 32x32 array at its k-rate per cycle,
+  // DRAM's the dram-bw bytes per cycle.
+  const double arrayMacs = 32.0 * 32.0;
+  double peak4 = arrayMacs * tp.rate4;
+  double cyc = st.cycles ? double(st.cycles) : 1.0;
+  double macRate = double(st.macs) / cyc,
+         byteRate = double(st.chargedDmaBytes) / cyc;
+  std::printf("roofline: %.1f MACs/cycle of %.0f peak (4-bit: %.1f %%), %.1f "
+              "bytes/cycle of %u (%.1f %%), %.1f MACs per byte (ridge %.1f)\n",
+              macRate, peak4, 100.0 * macRate / peak4, byteRate,
+              tp.dramBytesPerCycle, 100.0 * byteRate / tp.dramBytesPerCycle,
+              st.chargedDmaBytes ? double(st.macs) / double(st.chargedDmaBytes)
+                                 : 0.0,
+              peak4 / tp.dramBytesPerCycle);
   std::printf("sync: %" PRIu64 " instructions, %" PRIu64
               " issue cycles stalled\n",
               st.syncs, st.syncStallCycles);
@@ -439,13 +460,17 @@ int main(int argc, char **argv) {
   }
   std::string traceText;
   if (!a.trace.empty()) {
-    std::ostringstream o;
-    o << "# pc unit issue start finish  instruction\n";
-    for (const sim::TraceEntry &e : s.trace())
-      o << e.pc << ' ' << q4a::unitName(e.unit) << ' ' << e.issue << ' '
-        << e.start << ' ' << e.finish << "  " << q4a::printInstr(p.code[e.pc])
-        << '\n';
-    traceText = o.str();
+    if (endsWith(a.trace, ".json")) {
+      traceText = sim::chromeTrace(p, s.trace(), a.opts.timing.clockGHz);
+    } else {
+      std::ostringstream o;
+      o << "# pc unit issue start finish  instruction\n";
+      for (const sim::TraceEntry &e : s.trace())
+        o << e.pc << ' ' << q4a::unitName(e.unit) << ' ' << e.issue << ' '
+          << e.start << ' ' << e.finish << "  "
+          << q4a::printInstr(p.code[e.pc]) << '\n';
+      traceText = o.str();
+    }
     std::string tmp = a.trace + ".tmp." + std::to_string(getpid());
     std::ofstream t(tmp, std::ios::binary);
     t << traceText;

@@ -1,0 +1,30 @@
+//===- Trace.h - the simulator's schedule as a Chrome trace -----*- C++ -*-===//
+//
+// quant4-sim --trace FILE.json: the timed instructions in the Chrome
+// trace-event format (JSON), which chrome://tracing and Perfetto
+// (ui.perfetto.dev) show as a timeline, one track per unit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_SIM_TRACE_H
+#define QUANT4_SIM_TRACE_H
+
+#include "quant4/Sim/Sim.h"
+
+#include <string>
+#include <vector>
+
+namespace quant4::sim {
+
+/// The trace as a JSON object {"traceEvents": [...], ...}: per unit a
+/// thread-name record, per instruction a complete event ("ph": "X") on its
+/// unit's track named by its mnemonic, from its start cycle for its
+/// duration, in microseconds at `clockGHz` (issue cycle, pc and the
+/// instruction's assembly in "args"). Scalar instructions and syncs take
+/// their one issue cycle on the scalar track.
+std::string chromeTrace(const q4a::Program &program,
+                        const std::vector<TraceEntry> &trace,
+                        double clockGHz);
+
+} // namespace quant4::sim
+
+#endif // QUANT4_SIM_TRACE_H
