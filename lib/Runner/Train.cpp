@@ -245,9 +245,6 @@ llvm::Error runPasses(ModuleOp module, const std::string &pipeline,
   return llvm::Error::success();
 }
 
-/// The ops of the compiled step listed by --profile.
-constexpr size_t kProfileOpsListed = 12;
-
 /// The `n` timed ops of the compiled code (quant4-cpu-profile-regions, what
 /// each is in `regions`) that took longest since the profile was enabled.
 std::vector<ProfileOp> slowestOps(llvm::ArrayRef<std::string> regions,
@@ -1956,7 +1953,7 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       // Allocation, scalar code between ops, the driver's batch copy.
       m.profile.push_back({"other (allocation, batch copy)",
                            std::max(0.0, epochTime - runtimeSeconds), 0});
-      m.profileOps = slowestOps(profileRegions, kProfileOpsListed);
+      m.profileOps = slowestOps(profileRegions, size_t(o.profileOps));
       quant4_rt_profile_enable(0);
     }
     for (size_t k = 0; k < counterNames.size(); ++k) {

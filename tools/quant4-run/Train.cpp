@@ -122,7 +122,9 @@ const char *const kTrainUsage =
     "                     the compiled code's element-wise ops,\n"
     "                     reductions and data movement (timed per op),\n"
     "                     the rest; the process's peak resident memory\n"
-    "                     and the step's planned temporary buffer\n"
+    "                     and the step's planned temporary buffer, and\n"
+    "                     the 12 slowest ops of the compiled step\n"
+    "  --profile-ops N    --profile, listing the N slowest ops\n"
     "  -O0..-O3           JIT optimisation level (default -O2)\n";
 
 /// Parses integer option `name`; "" or the problem.
@@ -208,7 +210,7 @@ std::string parseOptions(int argc, char **argv, bool &help,
         "threads",    "train-limit", "test-limit", "forward",
         "init",       "warmup-steps", "optimizer", "beta1",
         "beta2",      "eps",         "save-params", "checkpoint-dir",
-        "checkpoint-every", "resume"};
+        "checkpoint-every", "resume", "profile-ops"};
     if (!known.count(name))
       return "unknown option '" + a + "'";
     if (!hasValue) {
@@ -238,6 +240,10 @@ std::string parseOptions(int argc, char **argv, bool &help,
       o.resumeDir = value;
     else if (name == "checkpoint-every")
       e = parseInt(name, value, 1, maxI, o.checkpointEvery);
+    else if (name == "profile-ops") {
+      e = parseInt(name, value, 1, 1000000, o.profileOps);
+      o.profile = true;
+    }
     else if (name == "optimizer") {
       if (value != "sgd" && value != "adamw")
         return "--optimizer must be 'sgd' or 'adamw', got '" + value + "'";

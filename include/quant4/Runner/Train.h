@@ -225,6 +225,8 @@ struct TrainOptions {
   /// the training steps (EpochMetrics::profile; the step is lowered with
   /// quant4-cpu-profile-regions).
   bool profile = false;
+  /// With `profile`: how many of the slowest compiled ops to list.
+  int64_t profileOps = 12;
 
   /// Parses the model file (train(options) only; default:
   /// mlir::parseSourceFile). quant4-run wraps it in its crash guard.
