@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -172,6 +173,18 @@ struct Simulator::Impl {
   std::string err;
   std::vector<Access> cur;
   std::array<std::vector<Access>, kNumUnits> outstanding;
+  /// Dependency tokens (docs/ISA.md §2.4): known[u][v] is the last pc of
+  /// unit v known to have completed before unit u's next instruction starts
+  /// (-1: none); a token carries its signalling unit's knowledge.
+  using Knowledge = std::array<int64_t, kNumUnits>;
+  std::array<Knowledge, kNumUnits> known = [] {
+    std::array<Knowledge, kNumUnits> k;
+    for (Knowledge &row : k)
+      row.fill(-1);
+    return k;
+  }();
+  std::array<std::array<std::deque<Knowledge>, kNumUnits>, kNumUnits>
+      tokenKnowledge;
   std::array<bool, kNumUnits> overflow{};
   DmaBytes dmaBytes;
   bool ran = false;
@@ -700,6 +713,8 @@ bool Simulator::Impl::exec(const Instr &in) {
   case Opcode::NOP:
   case Opcode::HALT:
   case Opcode::SYNC:
+  case Opcode::DEP_SIGNAL: // timing and synchronisation only
+  case Opcode::DEP_WAIT:
     return true;
   case Opcode::LI:
     wx(unsigned(g("xd")), g("imm"));
@@ -834,7 +849,7 @@ void Simulator::Impl::checkSync(size_t pc, Unit u) {
     for (const Access &a : cur)
       for (const Access &b : outstanding[v]) {
         if (a.space != b.space || !(a.write || b.write) || a.hi <= b.lo ||
-            b.hi <= a.lo)
+            b.hi <= a.lo || int64_t(b.pc) <= known[unsigned(u)][v])
           continue;
         ++st.hazards;
         if (st.firstHazard.empty()) {
@@ -844,7 +859,8 @@ void Simulator::Impl::checkSync(size_t pc, Unit u) {
               location(pc) + " on " + std::string(q4a::unitName(u)) + ": " +
               kind + " on " + spaceName(a.space) + " [" + hex(lo) + ", " +
               hex(hi) + ") with " + location(b.pc) + " on " +
-              std::string(q4a::unitName(Unit(v))) + ", no sync between them";
+              std::string(q4a::unitName(Unit(v))) +
+              ", no sync or dependency token between them";
         }
         return;
       }
@@ -874,9 +890,31 @@ std::string Simulator::Impl::run() {
     if (!exec(in))
       return location(pc) + ": " + err;
     ++st.instructions;
-    Unit u = info->unit;
+    Unit u = q4a::executingUnit(in);
     Scoreboard::Slot slot;
-    if (in.opcode == Opcode::SYNC) {
+    if (in.opcode == Opcode::DEP_SIGNAL) {
+      Unit peer = Unit(in.get("peer"));
+      if (!sb.signal(u, peer, slot))
+        return location(pc) + ": the token queue from " +
+               std::string(q4a::unitName(u)) + " to " +
+               std::string(q4a::unitName(peer)) + " already holds " +
+               std::to_string(q4a::kTokenQueueDepth) +
+               " tokens no dep.wait has taken (docs/ISA.md §2.4)";
+      Knowledge k = known[unsigned(u)];
+      k[unsigned(u)] = int64_t(pc);
+      tokenKnowledge[unsigned(u)][unsigned(peer)].push_back(k);
+    } else if (in.opcode == Opcode::DEP_WAIT) {
+      Unit peer = Unit(in.get("peer"));
+      if (!sb.wait(u, peer, slot))
+        return location(pc) + ": " + std::string(q4a::unitName(u)) +
+               " waits for a token from " + std::string(q4a::unitName(peer)) +
+               " that no earlier dep.signal pushed (a token is signalled "
+               "before it is awaited in program order, docs/ISA.md §2.4)";
+      auto &q = tokenKnowledge[unsigned(peer)][unsigned(u)];
+      for (unsigned x = 0; x < kNumUnits; ++x)
+        known[unsigned(u)][x] = std::max(known[unsigned(u)][x], q.front()[x]);
+      q.pop_front();
+    } else if (in.opcode == Opcode::SYNC) {
       uint8_t mask = uint8_t(in.get("mask"));
       slot = sb.sync(mask);
       for (unsigned v = 0; v < kNumUnits; ++v)

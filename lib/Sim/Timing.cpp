@@ -88,6 +88,8 @@ uint64_t instrCycles(const TimingParams &t, const q4a::Instr &in,
   case Opcode::NOP:
   case Opcode::HALT:
   case Opcode::SYNC:
+  case Opcode::DEP_SIGNAL:
+  case Opcode::DEP_WAIT:
   case Opcode::LI:
   case Opcode::LIF:
   case Opcode::XLD:
@@ -161,6 +163,33 @@ Scoreboard::Slot Scoreboard::sync(uint8_t mask) {
   busy_[unsigned(Unit::Scalar)] += 1;
   ++syncs_;
   return s;
+}
+
+bool Scoreboard::signal(Unit unit, Unit peer, Slot &s) {
+  unsigned u = unsigned(unit);
+  std::deque<uint64_t> &q = tokens_[u][unsigned(peer)];
+  if (q.size() >= q4a::kTokenQueueDepth)
+    return false;
+  s.issue = next_;
+  next_ = s.issue + 1;
+  ++count_[u];
+  s.start = s.finish = std::max(s.issue, free_[u]);
+  q.push_back(s.finish);
+  return true;
+}
+
+bool Scoreboard::wait(Unit unit, Unit peer, Slot &s) {
+  unsigned u = unsigned(unit);
+  std::deque<uint64_t> &q = tokens_[unsigned(peer)][u];
+  if (q.empty())
+    return false;
+  s.issue = next_;
+  next_ = s.issue + 1;
+  ++count_[u];
+  s.start = s.finish = std::max({s.issue, free_[u], q.front()});
+  q.pop_front();
+  free_[u] = s.finish;
+  return true;
 }
 
 uint64_t Scoreboard::total() const {

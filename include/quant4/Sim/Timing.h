@@ -14,6 +14,7 @@
 #include "quant4/Target/Q4A/ISA.h"
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -93,6 +94,15 @@ public:
   Slot issue(q4a::Unit u, uint64_t duration);
   /// A sync with this unit mask.
   Slot sync(uint8_t mask);
+  /// dep.signal in `unit`'s queue: completes (taking no unit time) when
+  /// unit's earlier instructions have, and pushes a token stamped with that
+  /// cycle onto the (unit, peer) queue. False when the queue already holds
+  /// q4a::kTokenQueueDepth tokens.
+  bool signal(q4a::Unit unit, q4a::Unit peer, Slot &slot);
+  /// dep.wait in `unit`'s queue: pops the oldest token of (peer, unit);
+  /// unit's later instructions start no earlier than its stamp. False when
+  /// the queue is empty (its dep.signal must come earlier in program order).
+  bool wait(q4a::Unit unit, q4a::Unit peer, Slot &slot);
   /// Cycles until everything issued so far has finished.
   uint64_t total() const;
   uint64_t busy(q4a::Unit u) const { return busy_[unsigned(u)]; }
@@ -105,6 +115,8 @@ private:
   uint64_t next_ = 0; // first cycle the next instruction may issue in
   std::array<uint64_t, kNumUnits> free_{}, busy_{}, count_{};
   uint64_t stall_ = 0, syncs_ = 0;
+  /// Token stamps of each (signalling unit, waiting unit) queue.
+  std::array<std::array<std::deque<uint64_t>, kNumUnits>, kNumUnits> tokens_;
 };
 
 } // namespace quant4::sim

@@ -57,6 +57,8 @@ std::string printValue(const FieldInfo &f, uint64_t v) {
     auto n = axisName(v);
     return n ? std::string(*n) : std::to_string(v);
   }
+  case FieldKind::UnitId:
+    return v < 5 ? std::string(unitName(Unit(v))) : std::to_string(v);
   }
   return std::to_string(v);
 }
@@ -291,6 +293,12 @@ std::optional<uint64_t> parseFieldValue(const FieldInfo &f, std::string_view s,
       if (s == *axisName(i))
         return i;
     why = "expected all, row or col";
+    return std::nullopt;
+  case FieldKind::UnitId:
+    for (uint64_t i = 1; i < 5; ++i)
+      if (s == unitName(Unit(i)))
+        return i;
+    why = "expected a unit: dma, mxu, vpu or sfu";
     return std::nullopt;
   }
   return std::nullopt;

@@ -326,9 +326,11 @@ std::string printEncodingTables() {
   std::string s;
   char buf[160];
   for (const OpInfo &op : instructionTable()) {
-    std::snprintf(buf, sizeof buf, "#### `%s` — opcode 0x%02x, %s unit\n\n",
+    bool token = op.opcode == Opcode::DEP_SIGNAL || op.opcode == Opcode::DEP_WAIT;
+    std::snprintf(buf, sizeof buf, "#### `%s` — opcode 0x%02x, %s\n\n",
                   op.mnemonic, unsigned(op.opcode),
-                  std::string(unitName(op.unit)).c_str());
+                  token ? "the unit its `unit` field names"
+                        : (std::string(unitName(op.unit)) + " unit").c_str());
     s += buf;
     s += std::string(op.summary) + ".\n\n";
     s += "| bits | field | kind | legal values |\n|---|---|---|---|\n";
@@ -351,6 +353,7 @@ std::string printEncodingTables() {
       case FieldKind::Red: kind = "reduction"; break;
       case FieldKind::Axis: kind = "axis"; break;
       case FieldKind::Mask: kind = "unit mask"; break;
+      case FieldKind::UnitId: kind = "unit (1 dma .. 4 sfu)"; break;
       }
       std::string range;
       if (f.kind == FieldKind::SInt)

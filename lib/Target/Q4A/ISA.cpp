@@ -82,6 +82,14 @@ std::vector<OpInfo> buildTable() {
        {F("mask", K::Mask, 8, 0, kAllUnitsMask)},
        "wait until every instruction issued earlier to a unit in mask has "
        "completed"},
+      {Opcode::DEP_SIGNAL, "dep.signal", Unit::Scalar,
+       {F("unit", K::UnitId, 3, 1, 4), F("peer", K::UnitId, 3, 1, 4)},
+       "in unit's queue: once unit's earlier instructions have completed, "
+       "push a token to peer"},
+      {Opcode::DEP_WAIT, "dep.wait", Unit::Scalar,
+       {F("unit", K::UnitId, 3, 1, 4), F("peer", K::UnitId, 3, 1, 4)},
+       "in unit's queue: unit's later instructions start after it pops a "
+       "token pushed by peer"},
       {Opcode::LI, "li", Unit::Scalar, {X("xd", true), F("imm", K::Imm, 64)},
        "xd = imm"},
       {Opcode::LIF, "lif", Unit::Scalar, {FR("fd", true), F("imm", K::F32, 32)},
@@ -421,6 +429,13 @@ void Instr::set(std::string_view name, uint64_t v) {
     fields[size_t(i)] = v;
 }
 
+Unit executingUnit(const Instr &in) {
+  if (in.opcode == Opcode::DEP_SIGNAL || in.opcode == Opcode::DEP_WAIT)
+    return Unit(in.get("unit"));
+  const OpInfo *info = lookup(in.opcode);
+  return info ? info->unit : Unit::Scalar;
+}
+
 Instr Instr::make(Opcode op) {
   Instr in;
   in.opcode = op;
@@ -507,6 +522,13 @@ std::string validate(const Instr &in, const Arch &arch) {
   auto fmtOf = [&](const char *n) { return *decodeFormat(g(n), nullptr); };
   auto err = [&](const std::string &m) { return std::string(mn) + ": " + m; };
   switch (in.opcode) {
+  case Opcode::DEP_SIGNAL:
+  case Opcode::DEP_WAIT:
+    if (g("unit") == g("peer"))
+      return err("unit and peer are both " +
+                 std::string(unitName(Unit(g("unit")))) +
+                 "; a token goes between two units (Q25)");
+    return "";
   case Opcode::XLD:
     return spRange(mn, "load", g("addr"), 8, arch);
   case Opcode::FLD:

@@ -48,6 +48,8 @@ enum class Opcode : uint8_t {
   NOP = 0x00,
   HALT = 0x01,
   SYNC = 0x02,
+  DEP_SIGNAL = 0x03,
+  DEP_WAIT = 0x04,
   LI = 0x08,
   LIF = 0x09,
   XLD = 0x0A,
@@ -87,6 +89,7 @@ enum class FieldKind : uint8_t {
   Red,   // reduction (Red)
   Axis,  // reduction axis (Axis)
   Mask,  // unit mask, printed in hex
+  UnitId, // a unit other than the scalar one, printed by name (dma, mxu, ...)
 };
 
 struct FieldInfo {
@@ -105,6 +108,10 @@ struct OpInfo {
   std::vector<FieldInfo> fields;
   const char *summary;
 };
+
+/// Dependency tokens (ISA.md §2.4): the most tokens a (signalling unit,
+/// waiting unit) queue holds.
+constexpr unsigned kTokenQueueDepth = 16;
 
 /// The instruction table, in opcode order.
 const std::vector<OpInfo> &instructionTable();
@@ -167,6 +174,10 @@ struct Instr {
   void set(std::string_view name, uint64_t v);
   static Instr make(Opcode op); // all fields zero
 };
+
+/// The unit whose queue `in` enters: the table's, or for dep.signal and
+/// dep.wait their `unit` field.
+Unit executingUnit(const Instr &in);
 
 using Word = std::array<uint64_t, 2>; // bits 0..63, bits 64..127
 
@@ -233,7 +244,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err);
 
 //===-- Binary container (ISA.md §8) -------------------------------------===//
 
-constexpr uint16_t kVersionMajor = 1, kVersionMinor = 0;
+constexpr uint16_t kVersionMajor = 1, kVersionMinor = 1;
 constexpr uint32_t kHeaderBytes = 80;
 
 /// CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial value and

@@ -28,6 +28,10 @@ elif kind == "magic":
 elif kind == "version":
     struct.pack_into("<H", b, 4, 2)
     fix_crc()
+elif kind == "minor0":
+    # An ISA 1.0 binary (no dependency tokens): still read.
+    struct.pack_into("<H", b, 6, 0)
+    fix_crc()
 elif kind == "checksum":
     b[code_off + 3] ^= 0x40
 elif kind == "opcode":

@@ -118,6 +118,37 @@ def Q4A_SyncOp : Q4A_InstrOp<"sync"> {
   let arguments = (ins I64Attr:$mask);
 }
 
+def Q4A_DepSignalOp : Q4A_InstrOp<"dep_signal"> {
+  let summary = "Push a dependency token to another unit (opcode 0x03)";
+  let description = [{
+    Enters the queue of `unit` (1 DMA, 2 MXU, 3 VPU, 4 SFU): once every
+    earlier instruction of `unit` has completed, pushes a token onto the
+    queue from `unit` to `peer`, and takes no unit time. Issue does not
+    stall. A later `dep.wait` in `peer`'s queue pops it: the point-to-point
+    alternative to a global `sync` (docs/ISA.md §2.4).
+
+    ```mlir
+    q4a.dep_signal unit = 1, peer = 2   // DMA -> MXU: the tile is loaded
+    ```
+  }];
+  let arguments = (ins I64Attr:$unit, I64Attr:$peer);
+}
+
+def Q4A_DepWaitOp : Q4A_InstrOp<"dep_wait"> {
+  let summary = "Wait for a dependency token from another unit (opcode 0x04)";
+  let description = [{
+    Enters the queue of `unit`: pops the oldest token `peer` pushed to
+    `unit`; the later instructions of `unit` start no earlier than the
+    token was pushed. The token's `dep.signal` comes earlier in program
+    order (docs/ISA.md §2.4).
+
+    ```mlir
+    q4a.dep_wait unit = 2, peer = 1     // the MXU waits for the DMA's token
+    ```
+  }];
+  let arguments = (ins I64Attr:$unit, I64Attr:$peer);
+}
+
 def Q4A_LiOp : Q4A_InstrOp<"li"> {
   let summary = "Load a 64-bit immediate into an x register (opcode 0x08)";
   let description = [{
