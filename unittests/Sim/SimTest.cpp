@@ -670,6 +670,32 @@ TEST(SimTiming, ScoreboardOverlapsUnitsAndSyncWaits) {
   EXPECT_EQ(s.count(Unit::Scalar), 2u); // sync + scalar
 }
 
+TEST(SimTiming, TokensOrderUnitsWithoutStallingIssue) {
+  // dma (40) signals the MXU; the MXU's wait holds its mma until the token's
+  // stamp, while issue goes on; a wait with no token and a 17th token in
+  // one queue are refused.
+  sim::Scoreboard s;
+  s.issue(Unit::DMA, 40);
+  sim::Scoreboard::Slot sig, w;
+  ASSERT_TRUE(s.signal(Unit::DMA, Unit::MXU, sig));
+  EXPECT_EQ(sig.issue, 1u);
+  EXPECT_EQ(sig.finish, 40u); // when the dma.ld completes
+  auto v = s.issue(Unit::VPU, 5); // other units are not held
+  EXPECT_EQ(v.start, 2u);
+  ASSERT_TRUE(s.wait(Unit::MXU, Unit::DMA, w));
+  EXPECT_EQ(w.issue, 3u);
+  EXPECT_EQ(w.start, 40u);
+  auto m = s.issue(Unit::MXU, 80);
+  EXPECT_EQ(m.issue, 4u); // issue did not stall
+  EXPECT_EQ(m.start, 40u);
+  EXPECT_EQ(s.syncStall(), 0u);
+  EXPECT_FALSE(s.wait(Unit::MXU, Unit::DMA, w)); // its one token is taken
+  for (unsigned i = 0; i < q4a::kTokenQueueDepth; ++i)
+    ASSERT_TRUE(s.signal(Unit::VPU, Unit::SFU, sig));
+  EXPECT_FALSE(s.signal(Unit::VPU, Unit::SFU, sig));
+  EXPECT_TRUE(s.signal(Unit::VPU, Unit::DMA, sig)); // another queue
+}
+
 TEST(SimTiming, ProgramTimelineAndStats) {
   // The GEMM program of simGemm, timed: every sync serialises.
   num::Format i4 = num::Format::sint(4);
