@@ -504,7 +504,13 @@ LogicalResult StepBuilder::backprop(Operation *op) {
     return unsupported(op, "it has no derivative rule (AdjointOpInterface)");
   if (!needed)
     return success();
-  return rule.buildAdjoint(*this);
+  // The derivative's ops carry the location of the op they differentiate
+  // (an ONNX node's name): diagnostics and the profile name the layer.
+  Location stepLoc = loc;
+  loc = op->getLoc();
+  LogicalResult built = rule.buildAdjoint(*this);
+  loc = stepLoc;
+  return built;
 }
 
 Value StepBuilder::sgdUpdate(Value p, Value g, Value v, Value lr, Value mu,
@@ -789,8 +795,17 @@ void StepBuilder::buildUpdate(ValueRange params, ValueRange grads,
   }
   unsigned numParams = params.size();
   newState.assign(optimizerSlots().size() * numParams, Value());
+  Location stepLoc = loc;
   for (unsigned j = 0; j < numParams; ++j) {
     auto stateOf = [&](unsigned k) { return state[k * numParams + j]; };
+    // Named after the parameter it updates (the profile lists it so).
+    StringRef param = getArgumentSlot(fwd, paramArgs[j]).name;
+    loc = NameLoc::get(
+        StringAttr::get(ctx, Twine(optimizer == Optimizer::AdamW ? "adamw "
+                                                                 : "sgd ") +
+                                 (param.empty() ? "p" + Twine(paramArgs[j])
+                                                : Twine(param))),
+        stepLoc);
     if (optimizer == Optimizer::AdamW)
       newParams.push_back(adamwUpdate(params[j], grads[j], stateOf(0),
                                       stateOf(1), h, bc1, bc2, newState[j],
@@ -799,6 +814,7 @@ void StepBuilder::buildUpdate(ValueRange params, ValueRange grads,
       newParams.push_back(sgdUpdate(params[j], grads[j], stateOf(0), h[0],
                                     h[1], h[2], newState[j]));
   }
+  loc = stepLoc;
 }
 
 func::FuncOp StepBuilder::buildUpdateFunction() {
