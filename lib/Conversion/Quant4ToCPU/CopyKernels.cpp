@@ -3,6 +3,7 @@
 // See the description of quant4-cpu-copy-kernels in Passes.td.
 //
 //===----------------------------------------------------------------------===//
+#include "RuntimeDecl.h"
 #include "quant4/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -139,17 +140,6 @@ Value unranked(OpBuilder &b, Location loc, Value memref) {
       b, loc, UnrankedMemRefType::get(type.getElementType(), 0), memref);
 }
 
-/// The runtime function `name` of type `type`, declared on first use; null
-/// when the module declares it with another type.
-func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(name))
-    return f.getFunctionType() == type ? f : func::FuncOp();
-  OpBuilder b(module.getBodyRegion());
-  auto f = func::FuncOp::create(b, module.getLoc(), name, type);
-  f.setPrivate();
-  return f;
-}
-
 struct CopyKernelsPass
     : mlir::quant4::impl::Quant4CPUCopyKernelsBase<CopyKernelsPass> {
   using Base::Base;
@@ -178,7 +168,7 @@ struct CopyKernelsPass
       Value out = unranked(b, loc, dest);
       std::string name =
           copyEntry(cast<MemRefType>(dest.getType()).getElementType());
-      func::FuncOp callee = declare(
+      func::FuncOp callee = quant4::declareRuntimeFunction(
           module, name, b.getFunctionType({in.getType(), out.getType()}, {}));
       if (!callee) {
         module.emitError() << "'" << name << "' is declared with another type";

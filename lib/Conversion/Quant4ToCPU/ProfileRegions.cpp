@@ -3,6 +3,7 @@
 // See the description of quant4-cpu-profile-regions in Passes.td.
 //
 //===----------------------------------------------------------------------===//
+#include "RuntimeDecl.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Runtime/Runtime.h"
@@ -131,16 +132,6 @@ std::string describe(Operation *op) {
   return s;
 }
 
-/// The runtime function `name` of type `type`, declared on first use.
-func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(name))
-    return f;
-  OpBuilder b(module.getBodyRegion());
-  auto f = func::FuncOp::create(b, module.getLoc(), name, type);
-  f.setPrivate();
-  return f;
-}
-
 struct ProfileRegionsPass
     : mlir::quant4::impl::Quant4CPUProfileRegionsBase<ProfileRegionsPass> {
   void runOnOperation() override {
@@ -160,10 +151,11 @@ struct ProfileRegionsPass
     Type i32 = types.getI32Type(), i64 = types.getI64Type();
     FunctionType beginType = types.getFunctionType({}, {i64});
     FunctionType endType = types.getFunctionType({i32, i32, i64}, {});
-    func::FuncOp begin = declare(module, kBegin, beginType);
-    func::FuncOp end = declare(module, kEnd, endType);
-    if (begin.getFunctionType() != beginType ||
-        end.getFunctionType() != endType) {
+    func::FuncOp begin =
+        mlir::quant4::declareRuntimeFunction(module, kBegin, beginType);
+    func::FuncOp end =
+        mlir::quant4::declareRuntimeFunction(module, kEnd, endType);
+    if (!begin || !end) {
       module.emitError() << "'" << kBegin << "' or '" << kEnd
                          << "' is declared with another type";
       return signalPassFailure();

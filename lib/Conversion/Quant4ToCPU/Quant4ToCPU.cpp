@@ -10,6 +10,7 @@
 // runtime). See docs/Lowering.md.
 //
 //===----------------------------------------------------------------------===//
+#include "RuntimeDecl.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Conversion/Quant4ToCPU/Storage.h"
 
@@ -194,17 +195,13 @@ public:
   /// Emits `func.call @name(args)`, declaring `name` on first use.
   LogicalResult call(StringRef name, ValueRange args) {
     auto type = FunctionType::get(b.getContext(), args.getTypes(), {});
-    auto decl = module.lookupSymbol<func::FuncOp>(name);
-    if (!decl) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(module.getBody());
-      decl = func::FuncOp::create(b, loc, name, type);
-      decl.setPrivate();
-    } else if (decl.getFunctionType() != type) {
-      return emitError(loc) << "runtime function '" << name
-                            << "' is already declared with type "
-                            << decl.getFunctionType() << ", expected " << type;
-    }
+    func::FuncOp decl = declareRuntimeFunction(module, name, type);
+    if (!decl)
+      return emitError(loc)
+             << "runtime function '" << name
+             << "' is already declared with type "
+             << module.lookupSymbol<func::FuncOp>(name).getFunctionType()
+             << ", expected " << type;
     func::CallOp::create(b, loc, decl, args);
     return success();
   }
