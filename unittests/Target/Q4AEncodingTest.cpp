@@ -74,6 +74,8 @@ TEST(Q4AEncoding, EveryOpcodeRoundTripsWithZeroOrMinimalFields) {
     }
     if (op.opcode == Opcode::VTR)
       in.set("d", 0x100);
+    if (op.opcode == Opcode::DEP_SIGNAL || op.opcode == Opcode::DEP_WAIT)
+      in.set("peer", 2); // a token goes between two units (Q25)
     ASSERT_EQ(validate(in, Arch()), "") << op.mnemonic;
     std::string err;
     auto back = decode(encode(in), Arch(), &err);
