@@ -336,6 +336,31 @@ def Quant4CPUCopyKernels : Pass<"quant4-cpu-copy-kernels", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def Quant4CPUInnermostOutputDim
+    : Pass<"quant4-cpu-innermost-output-dim", "func::FuncOp"> {
+  let summary = "Make the output's contiguous dimension the innermost loop "
+                "of a reduction (pooling windows, arg-max) on buffers";
+  let description = [{
+    `linalg.pooling_nhwc_*` and the reductions derived from them (max-pool
+    backward's arg-max) have their window loops innermost: loops
+    `(n, oh, ow, c, kh, kw)` over an NHWC output, so the innermost loop
+    runs over a 2x2 or 3x3 window and cannot be vectorised, and every
+    output element is loaded and stored once per tap. This pass moves the
+    loop that indexes the output's innermost (contiguous) dimension to the
+    innermost position, `(n, oh, ow, kh, kw, c)`, generalising named ops
+    first.
+
+    Each output element is still reduced over the same window taps in the
+    same order (the reduction loops keep their relative order), so every
+    result has the same bits; only the order in which different output
+    elements advance changes. It applies to linalg ops on buffers at the
+    top level of a function whose last loop is a reduction and whose one
+    output's innermost dimension is indexed by a parallel loop
+    (`test/Conversion/Quant4ToCPU/innermost-output-dim.mlir`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def Quant4CPUStaticArena : Pass<"quant4-cpu-static-arena", "ModuleOp"> {
   let summary = "Place the temporaries of straight-line functions in one "
                 "static buffer per function, planned at compile time";

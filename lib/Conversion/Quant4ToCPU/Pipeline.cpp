@@ -96,6 +96,8 @@ void mlir::quant4::buildQuant4CPUPipeline(
     copyOpts.minElements = options.copyMinElements;
     pm.addPass(createQuant4CPUCopyKernels(copyOpts));
   }
+  // Pooling windows outside the output's contiguous dimension (same bits).
+  pm.addNestedPass<func::FuncOp>(createQuant4CPUInnermostOutputDim());
   // Loops, then the LLVM dialect. The large element-wise and
   // parallel-outer ops get a parallel outermost loop, run on the OpenMP
   // runtime's threads (the kernels' pool; omp_set_num_threads follows
