@@ -22,7 +22,6 @@
 #include "quant4/Kernels/Parallel.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 

@@ -68,11 +68,21 @@ int64_t profileNow() {
       .count();
 }
 
+/// The nanoseconds since `t0` (never negative).
+uint64_t profileSince(int64_t t0) {
+  return uint64_t(std::max<int64_t>(0, profileNow() - t0));
+}
+
+/// Adds one call of `ns` nanoseconds to entry `i` of a profile's counters.
+void profileAdd(std::atomic<uint64_t> *nsOf, std::atomic<uint64_t> *callsOf,
+                int i, uint64_t ns) {
+  nsOf[i].fetch_add(ns, std::memory_order_relaxed);
+  callsOf[i].fetch_add(1, std::memory_order_relaxed);
+}
+
 /// Adds one call that started at t0 to class `cls`.
 void profileRecord(int cls, int64_t t0) {
-  gProfileNs[cls].fetch_add(uint64_t(std::max<int64_t>(0, profileNow() - t0)),
-                            std::memory_order_relaxed);
-  gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
+  profileAdd(gProfileNs, gProfileCalls, cls, profileSince(t0));
 }
 
 /// Adds the lifetime of a runtime call to its class while profiling.
@@ -1097,15 +1107,11 @@ int32_t quant4_rt_profile_read_region(int32_t region, uint64_t *ns,
 void quant4_rt_profile_end(int32_t cls, int32_t region, int64_t t0) {
   if (t0 == 0 || !gProfile.load(std::memory_order_relaxed))
     return;
-  const uint64_t ns = uint64_t(std::max<int64_t>(0, profileNow() - t0));
-  if (cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES) {
-    gProfileNs[cls].fetch_add(ns, std::memory_order_relaxed);
-    gProfileCalls[cls].fetch_add(1, std::memory_order_relaxed);
-  }
-  if (region >= 0 && region < QUANT4_RT_PROFILE_MAX_REGIONS) {
-    gRegionNs[region].fetch_add(ns, std::memory_order_relaxed);
-    gRegionCalls[region].fetch_add(1, std::memory_order_relaxed);
-  }
+  const uint64_t ns = profileSince(t0);
+  if (cls >= 0 && cls < QUANT4_RT_PROFILE_CLASSES)
+    profileAdd(gProfileNs, gProfileCalls, cls, ns);
+  if (region >= 0 && region < QUANT4_RT_PROFILE_MAX_REGIONS)
+    profileAdd(gRegionNs, gRegionCalls, region, ns);
 }
 
 void quant4_rt_counters_reset(int32_t n) {
@@ -1361,7 +1367,7 @@ void quant4_rt_unpack4(Q4RT_MEMREF(in), Q4RT_MEMREF(out)) {
 int32_t quant4_rt_has_blas(void) { return QUANT4_HAVE_OPENBLAS ? 1 : 0; }
 
 namespace {
-/// quant4_rt_copy_*: elements of `elemBytes` bytes.
+/// quant4_rt_copy_*: `in` and `out` with their element size set.
 void copyImpl(const char *what, const View &in, const View &out) {
   if (in.shape() != out.shape()) {
     setError(std::string(what) + ": source and destination shapes differ");

@@ -129,12 +129,17 @@ uint64_t instrCycles(const TimingParams &t, const q4a::Instr &in,
   return 1;
 }
 
-Scoreboard::Slot Scoreboard::issue(Unit u, uint64_t duration) {
+Scoreboard::Slot Scoreboard::takeIssueCycle(unsigned unit) {
   Slot s;
-  unsigned i = unsigned(u);
   s.issue = next_;
   next_ = s.issue + 1;
-  ++count_[i];
+  ++count_[unit];
+  return s;
+}
+
+Scoreboard::Slot Scoreboard::issue(Unit u, uint64_t duration) {
+  unsigned i = unsigned(u);
+  Slot s = takeIssueCycle(i);
   if (u == Unit::Scalar) {
     s.start = s.issue;
     s.finish = s.issue + 1;
@@ -170,9 +175,7 @@ bool Scoreboard::signal(Unit unit, Unit peer, Slot &s) {
   std::deque<uint64_t> &q = tokens_[u][unsigned(peer)];
   if (q.size() >= q4a::kTokenQueueDepth)
     return false;
-  s.issue = next_;
-  next_ = s.issue + 1;
-  ++count_[u];
+  s = takeIssueCycle(u);
   s.start = s.finish = std::max(s.issue, free_[u]);
   q.push_back(s.finish);
   return true;
@@ -183,9 +186,7 @@ bool Scoreboard::wait(Unit unit, Unit peer, Slot &s) {
   std::deque<uint64_t> &q = tokens_[unsigned(peer)][u];
   if (q.empty())
     return false;
-  s.issue = next_;
-  next_ = s.issue + 1;
-  ++count_[u];
+  s = takeIssueCycle(u);
   s.start = s.finish = std::max({s.issue, free_[u], q.front()});
   q.pop_front();
   free_[u] = s.finish;

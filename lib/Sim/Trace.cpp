@@ -1,4 +1,4 @@
-//===- Trace.cpp - the simulator's schedule as a Chrome trace -------------===//
+//===- Trace.cpp - the simulator's schedule as text or a Chrome trace ------===//
 #include "quant4/Sim/Trace.h"
 
 #include <cstdio>
@@ -35,6 +35,17 @@ std::string micros(uint64_t cycles, double clockGHz) {
   return buf;
 }
 } // namespace
+
+std::string textTrace(const q4a::Program &program,
+                      const std::vector<TraceEntry> &trace) {
+  std::string out = "# pc unit issue start finish  instruction\n";
+  for (const TraceEntry &e : trace)
+    out += std::to_string(e.pc) + ' ' + std::string(q4a::unitName(e.unit)) +
+           ' ' + std::to_string(e.issue) + ' ' + std::to_string(e.start) +
+           ' ' + std::to_string(e.finish) + "  " +
+           q4a::printInstr(program.code[e.pc]) + '\n';
+  return out;
+}
 
 std::string chromeTrace(const q4a::Program &program,
                         const std::vector<TraceEntry> &trace,

@@ -36,6 +36,20 @@ using namespace mlir::quant4;
 
 namespace {
 
+/// Sets `loc` (the builder's location for the ops it creates) to `scoped`
+/// until the end of the scope.
+class LocationScope {
+public:
+  LocationScope(Location &loc, Location scoped) : loc(loc), saved(loc) {
+    loc = scoped;
+  }
+  ~LocationScope() { loc = saved; }
+
+private:
+  Location &loc;
+  Location saved;
+};
+
 using utils::IteratorType;
 
 /// Builds the training step of one forward function. It is the context of
@@ -506,11 +520,8 @@ LogicalResult StepBuilder::backprop(Operation *op) {
     return success();
   // The derivative's ops carry the location of the op they differentiate
   // (an ONNX node's name): diagnostics and the profile name the layer.
-  Location stepLoc = loc;
-  loc = op->getLoc();
-  LogicalResult built = rule.buildAdjoint(*this);
-  loc = stepLoc;
-  return built;
+  LocationScope scope(loc, op->getLoc());
+  return rule.buildAdjoint(*this);
 }
 
 Value StepBuilder::sgdUpdate(Value p, Value g, Value v, Value lr, Value mu,
@@ -795,17 +806,14 @@ void StepBuilder::buildUpdate(ValueRange params, ValueRange grads,
   }
   unsigned numParams = params.size();
   newState.assign(optimizerSlots().size() * numParams, Value());
-  Location stepLoc = loc;
   for (unsigned j = 0; j < numParams; ++j) {
     auto stateOf = [&](unsigned k) { return state[k * numParams + j]; };
     // Named after the parameter it updates (the profile lists it so).
     StringRef param = getArgumentSlot(fwd, paramArgs[j]).name;
-    loc = NameLoc::get(
-        StringAttr::get(ctx, Twine(optimizer == Optimizer::AdamW ? "adamw "
-                                                                 : "sgd ") +
-                                 (param.empty() ? "p" + Twine(paramArgs[j])
-                                                : Twine(param))),
-        stepLoc);
+    std::string name =
+        std::string(optimizer == Optimizer::AdamW ? "adamw " : "sgd ") +
+        (param.empty() ? "p" + std::to_string(paramArgs[j]) : param.str());
+    LocationScope scope(loc, NameLoc::get(StringAttr::get(ctx, name), loc));
     if (optimizer == Optimizer::AdamW)
       newParams.push_back(adamwUpdate(params[j], grads[j], stateOf(0),
                                       stateOf(1), h, bc1, bc2, newState[j],
@@ -814,7 +822,6 @@ void StepBuilder::buildUpdate(ValueRange params, ValueRange grads,
       newParams.push_back(sgdUpdate(params[j], grads[j], stateOf(0), h[0],
                                     h[1], h[2], newState[j]));
   }
-  loc = stepLoc;
 }
 
 func::FuncOp StepBuilder::buildUpdateFunction() {

@@ -26,7 +26,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -278,10 +277,9 @@ void printStats(const q4a::Program &p, const sim::Simulator &s,
     std::printf("  %-24s %14" PRIu64 " MACs %12" PRIu64 " cycles\n", k.c_str(),
                 v, it == st.mmaCyclesByFormats.end() ? 0 : it->second);
   }
-  // Roofline: the MXU's peak is a full 32x32 array at its k-rate per cycle,
-  // DRAM's the dram-bw bytes per cycle.
-  const double arrayMacs = 32.0 * 32.0;
-  double peak4 = arrayMacs * tp.rate4;
+  // Roofline: the MXU's peak is a full array at its 4-bit k-rate per
+  // cycle, DRAM's the dram-bw bytes per cycle.
+  double peak4 = double(p.arch.arrayRows) * p.arch.arrayCols * tp.rate4;
   double cyc = st.cycles ? double(st.cycles) : 1.0;
   double macRate = double(st.macs) / cyc,
          byteRate = double(st.chargedDmaBytes) / cyc;
@@ -460,17 +458,9 @@ int main(int argc, char **argv) {
   }
   std::string traceText;
   if (!a.trace.empty()) {
-    if (endsWith(a.trace, ".json")) {
-      traceText = sim::chromeTrace(p, s.trace(), a.opts.timing.clockGHz);
-    } else {
-      std::ostringstream o;
-      o << "# pc unit issue start finish  instruction\n";
-      for (const sim::TraceEntry &e : s.trace())
-        o << e.pc << ' ' << q4a::unitName(e.unit) << ' ' << e.issue << ' '
-          << e.start << ' ' << e.finish << "  "
-          << q4a::printInstr(p.code[e.pc]) << '\n';
-      traceText = o.str();
-    }
+    traceText = endsWith(a.trace, ".json")
+                    ? sim::chromeTrace(p, s.trace(), a.opts.timing.clockGHz)
+                    : sim::textTrace(p, s.trace());
     std::string tmp = a.trace + ".tmp." + std::to_string(getpid());
     std::ofstream t(tmp, std::ios::binary);
     t << traceText;

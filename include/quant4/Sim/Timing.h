@@ -112,6 +112,9 @@ public:
   uint64_t syncs() const { return syncs_; }
 
 private:
+  /// The next issue cycle, counted as an instruction of `unit`.
+  Slot takeIssueCycle(unsigned unit);
+
   uint64_t next_ = 0; // first cycle the next instruction may issue in
   std::array<uint64_t, kNumUnits> free_{}, busy_{}, count_{};
   uint64_t stall_ = 0, syncs_ = 0;

@@ -1,7 +1,7 @@
-//===- Trace.h - the simulator's schedule as a Chrome trace -----*- C++ -*-===//
+//===- Trace.h - the simulator's schedule as text or a Chrome trace -*- C++ -*-===//
 //
-// quant4-sim --trace FILE.json: the timed instructions in the Chrome
-// trace-event format (JSON), which chrome://tracing and Perfetto
+// quant4-sim --trace FILE: the timed instructions as text, or (FILE.json) in
+// the Chrome trace-event format (JSON), which chrome://tracing and Perfetto
 // (ui.perfetto.dev) show as a timeline, one track per unit.
 //
 //===----------------------------------------------------------------------===//
@@ -14,6 +14,11 @@
 #include <vector>
 
 namespace quant4::sim {
+
+/// One line per timed instruction, `pc unit issue start finish  assembly`,
+/// under a header line (quant4-sim --trace FILE).
+std::string textTrace(const q4a::Program &program,
+                      const std::vector<TraceEntry> &trace);
 
 /// The trace as a JSON object {"traceEvents": [...], ...}: per unit a
 /// thread-name record, per instruction a complete event ("ph": "X") on its

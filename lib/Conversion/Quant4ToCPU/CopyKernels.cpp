@@ -134,12 +134,6 @@ Value reindexedView(OpBuilder &b, linalg::GenericOp op) {
                                            out.getShape(), strides);
 }
 
-Value unranked(OpBuilder &b, Location loc, Value memref) {
-  auto type = cast<MemRefType>(memref.getType());
-  return memref::CastOp::create(
-      b, loc, UnrankedMemRefType::get(type.getElementType(), 0), memref);
-}
-
 struct CopyKernelsPass
     : mlir::quant4::impl::Quant4CPUCopyKernelsBase<CopyKernelsPass> {
   using Base::Base;
@@ -164,8 +158,8 @@ struct CopyKernelsPass
       if (!view)
         continue;
       Value dest = op.getDpsInits()[0];
-      Value in = unranked(b, loc, view);
-      Value out = unranked(b, loc, dest);
+      Value in = quant4::unrankedMemRef(b, loc, view);
+      Value out = quant4::unrankedMemRef(b, loc, dest);
       std::string name =
           copyEntry(cast<MemRefType>(dest.getType()).getElementType());
       func::FuncOp callee = quant4::declareRuntimeFunction(

@@ -107,11 +107,7 @@ public:
     return unranked(m);
   }
 
-  Value unranked(Value memref) {
-    auto mt = cast<MemRefType>(memref.getType());
-    return memref::CastOp::create(
-        b, loc, UnrankedMemRefType::get(mt.getElementType(), 0), memref);
-  }
+  Value unranked(Value memref) { return unrankedMemRef(b, loc, memref); }
 
   /// A fresh buffer for a result of (converted) type `t`; dynamic sizes come
   /// from `dynSizes` in order.

@@ -1,14 +1,15 @@
 //===- RuntimeDecl.h - declarations of runtime entry points -----*- C++ -*-===//
 //
 // The passes of the CPU flow call the runtime (include/quant4/Runtime/
-// Runtime.h) through func.call; each entry point is declared once per
-// module, private, on first use.
+// Runtime.h) through func.call on unranked memrefs; each entry point is
+// declared once per module, private, on first use.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QUANT4_CONVERSION_QUANT4TOCPU_RUNTIMEDECL_H
 #define QUANT4_CONVERSION_QUANT4TOCPU_RUNTIMEDECL_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -25,6 +26,14 @@ inline func::FuncOp declareRuntimeFunction(ModuleOp module, StringRef name,
   auto f = func::FuncOp::create(b, module.getLoc(), name, type);
   f.setPrivate();
   return f;
+}
+
+/// `memref` (ranked) cast to the unranked memref the runtime's entry points
+/// take.
+inline Value unrankedMemRef(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  return memref::CastOp::create(
+      b, loc, UnrankedMemRefType::get(type.getElementType(), 0), memref);
 }
 
 } // namespace mlir::quant4

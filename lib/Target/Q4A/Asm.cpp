@@ -58,7 +58,8 @@ std::string printValue(const FieldInfo &f, uint64_t v) {
     return n ? std::string(*n) : std::to_string(v);
   }
   case FieldKind::UnitId:
-    return v < 5 ? std::string(unitName(Unit(v))) : std::to_string(v);
+    return v <= uint64_t(Unit::SFU) ? std::string(unitName(Unit(v)))
+                                    : std::to_string(v);
   }
   return std::to_string(v);
 }
@@ -294,8 +295,8 @@ std::optional<uint64_t> parseFieldValue(const FieldInfo &f, std::string_view s,
         return i;
     why = "expected all, row or col";
     return std::nullopt;
-  case FieldKind::UnitId:
-    for (uint64_t i = 1; i < 5; ++i)
+  case FieldKind::UnitId: // the units with a queue
+    for (uint64_t i = uint64_t(Unit::DMA); i <= uint64_t(Unit::SFU); ++i)
       if (s == unitName(Unit(i)))
         return i;
     why = "expected a unit: dma, mxu, vpu or sfu";

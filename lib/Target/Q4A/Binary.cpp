@@ -326,11 +326,11 @@ std::string printEncodingTables() {
   std::string s;
   char buf[160];
   for (const OpInfo &op : instructionTable()) {
-    bool token = op.opcode == Opcode::DEP_SIGNAL || op.opcode == Opcode::DEP_WAIT;
+    std::string unit = isDependencyToken(op.opcode)
+                           ? "the unit its `unit` field names"
+                           : std::string(unitName(op.unit)) + " unit";
     std::snprintf(buf, sizeof buf, "#### `%s` — opcode 0x%02x, %s\n\n",
-                  op.mnemonic, unsigned(op.opcode),
-                  token ? "the unit its `unit` field names"
-                        : (std::string(unitName(op.unit)) + " unit").c_str());
+                  op.mnemonic, unsigned(op.opcode), unit.c_str());
     s += buf;
     s += std::string(op.summary) + ".\n\n";
     s += "| bits | field | kind | legal values |\n|---|---|---|---|\n";

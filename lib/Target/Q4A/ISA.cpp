@@ -430,7 +430,7 @@ void Instr::set(std::string_view name, uint64_t v) {
 }
 
 Unit executingUnit(const Instr &in) {
-  if (in.opcode == Opcode::DEP_SIGNAL || in.opcode == Opcode::DEP_WAIT)
+  if (isDependencyToken(in.opcode))
     return Unit(in.get("unit"));
   const OpInfo *info = lookup(in.opcode);
   return info ? info->unit : Unit::Scalar;

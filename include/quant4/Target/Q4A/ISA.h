@@ -175,6 +175,11 @@ struct Instr {
   static Instr make(Opcode op); // all fields zero
 };
 
+/// dep.signal and dep.wait: their unit is a field, not the table's.
+inline bool isDependencyToken(Opcode op) {
+  return op == Opcode::DEP_SIGNAL || op == Opcode::DEP_WAIT;
+}
+
 /// The unit whose queue `in` enters: the table's, or for dep.signal and
 /// dep.wait their `unit` field.
 Unit executingUnit(const Instr &in);

@@ -95,16 +95,16 @@ FailureOr<Value> mlir::quant4::insertPactBackward(const LayerInfo &layer,
   // dgrad was computed for the interior only (quant4-fold-conv-slices: the
   // padding's positions hold 0, inside [0, alpha), and take no gradient);
   // else its root if transposed, reshaped etc.
-  Value unpadded = x;
-  while (unpadded && unpadded.getType() != dx.getType())
-    if (auto pad = unpadded.getDefiningOp<tensor::PadOp>())
-      unpadded = pad.getSource();
-    else
-      break;
-  if (unpadded && unpadded.getType() == dx.getType())
-    x = unpadded;
-  else if (x && x.getType() != dx.getType())
-    x = RoleAnalysis::stripViews(x);
+  if (x && x.getType() != dx.getType()) {
+    Value unpadded = x;
+    while (unpadded.getType() != dx.getType())
+      if (auto pad = unpadded.getDefiningOp<tensor::PadOp>())
+        unpadded = pad.getSource();
+      else
+        break;
+    x = unpadded.getType() == dx.getType() ? unpadded
+                                           : RoleAnalysis::stripViews(x);
+  }
   if (!x || x.getType() != dx.getType())
     return dx.getParentBlock()->getParentOp()->emitError(
                "cannot apply the PACT "
