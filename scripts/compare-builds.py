@@ -395,7 +395,7 @@ def example_commands():
         for r in ("fp32", "ultralow4", "luq"):
             base = "%s.%s" % (name, r)
             cmds.append((base + ".q4a-ir", "quant4-opt %s.mlir "
-                         "--convert-quant4-to-q4a=\"entry=%s sp-size=1048576\" -o %s.q4a.mlir"
+                         "--convert-quant4-to-q4a=\"entry=%s sp-size=1048576\" --q4a-synchronize -o %s.q4a.mlir"
                          % (base, entry, base)))
             cmds.append((base + ".q4a", "quant4-translate --q4a-to-bin %s.q4a.mlir -o %s.q4a"
                          % (base, base)))

@@ -16,19 +16,20 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
-#include "mlir/InitAllDialects.h"
 #include "mlir/InitAllTranslations.h"
-#include "quant4/Target/Q4A/Translate.h"
 #include "quant4/Conversion/Passes.h"
 #include "quant4/Conversion/Quant4ToQ4A/Passes.h"
 #include "quant4/Dialect/Q4A/IR/Q4A.h"
+#include "quant4/Dialect/Q4A/Transforms/Passes.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 #include "quant4/Dialect/Quant4/Transforms/Passes.h"
 #include "quant4/Dialect/Quant4/Transforms/Recipes.h"
 #include "quant4/Target/LLVMIR/Quant4ToLLVMIRTranslation.h"
 #include "quant4/Target/ONNX/Import.h"
+#include "quant4/Target/Q4A/Translate.h"
 #include "quant4/Training/Passes.h"
 
 void quant4::registerQuant4Dialects(mlir::DialectRegistry &registry) {
@@ -53,6 +54,7 @@ void quant4::registerQuant4Passes() {
   mlir::quant4::registerQuant4Passes();
   mlir::quant4::registerQuant4TrainingPasses();
   mlir::quant4::registerQuant4ConversionPassesAndPipelines();
+  mlir::q4a::registerQ4APasses();
 }
 
 void quant4::registerAllPasses() {

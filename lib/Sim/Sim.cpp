@@ -172,7 +172,32 @@ struct Simulator::Impl {
   std::vector<TraceEntry> tr;
   std::string err;
   std::vector<Access> cur;
-  std::array<std::vector<Access>, kNumUnits> outstanding;
+  /// The synchronisation check's shadow state: for every scratchpad byte and
+  /// register, its last writer and the last reader on each unit. DRAM and the
+  /// accumulator tiles need none: only the DMA unit touches DRAM, only the
+  /// MXU the tiles.
+  struct Shadow {
+    int32_t writePc = -1;
+    uint8_t writeUnit = 0;
+    std::array<int32_t, kNumUnits> readPc{-1, -1, -1, -1, -1};
+  };
+  static constexpr unsigned kShadowPageBits = 12;
+  std::vector<std::unique_ptr<std::array<Shadow, 1u << kShadowPageBits>>>
+      spShadow;
+  std::array<Shadow, q4a::kNumXRegs> xShadow;
+  std::array<Shadow, q4a::kNumFRegs> fShadow;
+  Shadow *shadowOf(Space s, uint64_t at) {
+    if (s == Space::XReg)
+      return &xShadow[at];
+    if (s == Space::FReg)
+      return &fShadow[at];
+    if (s != Space::SP)
+      return nullptr;
+    auto &page = spShadow[at >> kShadowPageBits];
+    if (!page)
+      page = std::make_unique<std::array<Shadow, 1u << kShadowPageBits>>();
+    return &(*page)[at & ((1u << kShadowPageBits) - 1)];
+  }
   /// Dependency tokens (docs/ISA.md §2.4): known[u][v] is the last pc of
   /// unit v known to have completed before unit u's next instruction starts
   /// (-1: none); a token carries its signalling unit's knowledge.
@@ -185,7 +210,6 @@ struct Simulator::Impl {
   }();
   std::array<std::array<std::deque<Knowledge>, kNumUnits>, kNumUnits>
       tokenKnowledge;
-  std::array<bool, kNumUnits> overflow{};
   DmaBytes dmaBytes;
   bool ran = false;
   bool dramSized = false;
@@ -841,30 +865,93 @@ bool Simulator::Impl::exec(const Instr &in) {
 }
 
 /// Reports an access of the current instruction that depends on an
-/// unfinished access of another unit with no `sync` in between.
+/// access of another unit it is not ordered after (by a `sync` or a chain of
+/// dependency tokens), then records the instruction's accesses in the shadow
+/// state. Scalar instructions complete at issue: their accesses are never
+/// outstanding.
 void Simulator::Impl::checkSync(size_t pc, Unit u) {
-  for (unsigned v = 0; v < kNumUnits; ++v) {
-    if (v == unsigned(u) || outstanding[v].empty())
-      continue;
-    for (const Access &a : cur)
-      for (const Access &b : outstanding[v]) {
-        if (a.space != b.space || !(a.write || b.write) || a.hi <= b.lo ||
-            b.hi <= a.lo || int64_t(b.pc) <= known[unsigned(u)][v])
-          continue;
-        ++st.hazards;
-        if (st.firstHazard.empty()) {
-          const char *kind = a.write ? (b.write ? "WAW" : "WAR") : "RAW";
-          uint64_t lo = std::max(a.lo, b.lo), hi = std::min(a.hi, b.hi);
-          st.firstHazard =
-              location(pc) + " on " + std::string(q4a::unitName(u)) + ": " +
-              kind + " on " + spaceName(a.space) + " [" + hex(lo) + ", " +
-              hex(hi) + ") with " + location(b.pc) + " on " +
-              std::string(q4a::unitName(Unit(v))) +
-              ", no sync or dependency token between them";
-        }
+  unsigned ui = unsigned(u);
+  const Knowledge &k = known[ui];
+  // The other access a byte depends on without being ordered after it.
+  struct Dep {
+    int32_t pc;
+    unsigned unit;
+    const char *kind;
+  };
+  auto depOf = [&](const Shadow &c, bool write) -> std::optional<Dep> {
+    if (c.writePc >= 0 && c.writeUnit != ui && c.writeUnit != 0 &&
+        c.writePc > k[c.writeUnit])
+      return Dep{c.writePc, c.writeUnit, write ? "WAW" : "RAW"};
+    if (write)
+      for (unsigned v = 1; v < kNumUnits; ++v)
+        if (v != ui && c.readPc[v] >= 0 && c.readPc[v] > k[v])
+          return Dep{c.readPc[v], v, "WAR"};
+    return std::nullopt;
+  };
+  // Walks [lo, hi) of a space as runs of consecutive shadow cells.
+  auto forRuns = [&](const Access &a, auto f) {
+    for (uint64_t x = a.lo; x < a.hi;) {
+      Shadow *c = shadowOf(a.space, x);
+      if (!c)
         return;
+      uint64_t len =
+          a.space == Space::SP
+              ? std::min<uint64_t>(a.hi - x,
+                                   (1u << kShadowPageBits) -
+                                       (x & ((1u << kShadowPageBits) - 1)))
+              : 1;
+      if (!f(x, c, len))
+        return;
+      x += len;
+    }
+  };
+  for (const Access &a : cur) {
+    bool found = false;
+    forRuns(a, [&](uint64_t x0, Shadow *c, uint64_t len) {
+      for (uint64_t i = 0; i < len; ++i) {
+        std::optional<Dep> d = depOf(c[i], a.write);
+        if (!d)
+          continue;
+        found = true;
+        uint64_t lo = x0 + i, hi = lo + 1;
+        for (; hi < a.hi; ++hi) {
+          std::optional<Dep> e = depOf(*shadowOf(a.space, hi), a.write);
+          if (!e || e->pc != d->pc || e->kind != d->kind)
+            break;
+        }
+        if (st.firstHazard.empty())
+          st.firstHazard = location(pc) + " on " +
+                           std::string(q4a::unitName(u)) + ": " + d->kind +
+                           " on " + spaceName(a.space) + " [" + hex(lo) + ", " +
+                           hex(hi) + ") with " + location(size_t(d->pc)) +
+                           " on " + std::string(q4a::unitName(Unit(d->unit))) +
+                           ", no sync or dependency token between them";
+        return false;
       }
+      return true;
+    });
+    if (found) {
+      ++st.hazards;
+      break;
+    }
   }
+  for (bool writes : {false, true})
+    for (const Access &a : cur) {
+      if (a.write != writes || (!writes && ui == 0))
+        continue;
+      forRuns(a, [&](uint64_t, Shadow *c, uint64_t len) {
+        for (uint64_t i = 0; i < len; ++i) {
+          if (writes) {
+            c[i].writePc = int32_t(pc);
+            c[i].writeUnit = uint8_t(ui);
+            c[i].readPc.fill(-1);
+          } else {
+            c[i].readPc[ui] = int32_t(pc);
+          }
+        }
+        return true;
+      });
+    }
 }
 
 std::string Simulator::Impl::run() {
@@ -917,11 +1004,19 @@ std::string Simulator::Impl::run() {
     } else if (in.opcode == Opcode::SYNC) {
       uint8_t mask = uint8_t(in.get("mask"));
       slot = sb.sync(mask);
+      // Everything issued so far on the units of the mask has completed, and
+      // so has everything those instructions were ordered after.
+      Knowledge implied;
+      implied.fill(-1);
       for (unsigned v = 0; v < kNumUnits; ++v)
         if (mask & (1u << v)) {
-          outstanding[v].clear();
-          overflow[v] = false;
+          implied[v] = int64_t(pc);
+          for (unsigned x = 0; x < kNumUnits; ++x)
+            implied[x] = std::max(implied[x], known[v][x]);
         }
+      for (Knowledge &row : known)
+        for (unsigned x = 0; x < kNumUnits; ++x)
+          row[x] = std::max(row[x], implied[x]);
     } else {
       uint64_t dur = instrCycles(tp, in, mfa, mfb, dmaBytes);
       slot = sb.issue(u, dur);
@@ -935,13 +1030,6 @@ std::string Simulator::Impl::run() {
       checkSync(pc, u);
       if (st.hazards != before && opts.strictSync)
         return "not well synchronised (docs/ISA.md §2.3): " + st.firstHazard;
-      if (u != Unit::Scalar && !overflow[unsigned(u)]) {
-        auto &o = outstanding[unsigned(u)];
-        if (o.size() + cur.size() > 4096)
-          overflow[unsigned(u)] = true; // stop tracking until the next sync
-        else
-          o.insert(o.end(), cur.begin(), cur.end());
-      }
     }
     if (opts.trace)
       tr.push_back({uint32_t(pc), u, slot.issue, slot.start, slot.finish});
@@ -998,6 +1086,7 @@ std::string Simulator::run() {
   if (std::string e = impl->sizeDram(); !e.empty())
     return e;
   impl->sp.assign(p.arch.spBytes, 0);
+  impl->spShadow.resize((p.arch.spBytes >> Impl::kShadowPageBits) + 1);
   impl->spTag.assign(p.arch.spBytes, Uninit);
   if (std::string e = impl->opts.timing.validate(); !e.empty())
     return "timing parameters: " + e;

@@ -36,8 +36,8 @@
 // RUN: quant4-ref gen %t/half.npy --dtype float32 --values 0.5
 // RUN: quant4-run %s --entry radix4_phase0 --input %t/x0.npy --input %t/half.npy --output-dir %t/p0
 // RUN: for i in 0 1 2; do quant4-ref print %t/p0/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=PHASE0 --match-full-lines
-// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=radix4_phase0 | quant4-translate --q4a-to-bin -o %t/p0.q4a
-// RUN: quant4-sim %t/p0.q4a --input %t/x0.npy --input %t/half.npy --output-dir %t/p0sim
+// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=radix4_phase0 --q4a-synchronize | quant4-translate --q4a-to-bin -o %t/p0.q4a
+// RUN: quant4-sim %t/p0.q4a --strict-sync --input %t/x0.npy --input %t/half.npy --output-dir %t/p0sim
 // RUN: for i in 0 1 2; do quant4-ref print %t/p0sim/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=PHASE0 --match-full-lines
 // PHASE0:      4 5 5 13 4 6 7 2 1 0 7 8 5
 // PHASE0-NEXT: 0.5 2 2 -2 0.5 8 32 0.03125 0.0078125 0 32 -0 2
@@ -62,8 +62,8 @@ func.func @radix4_phase0(%x: tensor<13xf32>, %s: tensor<f32>)
 // RUN: quant4-ref gen %t/x1.npy --dtype float32 --shape 13 --values 0x1.3ffffep+1,2.5,0x1.400002p+1,-2.5,0.625,10,40,0.0390625,0.0078125,0x1.fffffep-8,500,-0.0,0x1.3ffffep+3
 // RUN: quant4-run %s --entry radix4_phase1 --input %t/x1.npy --input %t/half.npy --output-dir %t/p1
 // RUN: for i in 0 1 2; do quant4-ref print %t/p1/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=PHASE1 --match-full-lines
-// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=radix4_phase1 | quant4-translate --q4a-to-bin -o %t/p1.q4a
-// RUN: quant4-sim %t/p1.q4a --input %t/x1.npy --input %t/half.npy --output-dir %t/p1sim
+// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=radix4_phase1 --q4a-synchronize | quant4-translate --q4a-to-bin -o %t/p1.q4a
+// RUN: quant4-sim %t/p1.q4a --strict-sync --input %t/x1.npy --input %t/half.npy --output-dir %t/p1sim
 // RUN: for i in 0 1 2; do quant4-ref print %t/p1sim/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=PHASE1 --match-full-lines
 // PHASE1:      4 5 5 13 4 6 7 2 1 0 7 8 5
 // PHASE1-NEXT: 1 4 4 -4 1 16 64 0.0625 0.015625 0 64 -0 4
@@ -98,8 +98,8 @@ func.func @radix4_phase1(%x: tensor<13xf32>, %s: tensor<f32>)
 // RUN: quant4-ref gen %t/one.npy --dtype float32 --values 1.0
 // RUN: quant4-run %s --entry int_saturation --input %t/xi.npy --input %t/xu.npy --input %t/ci.npy --input %t/one.npy --output-dir %t/int
 // RUN: for i in 0 1 2 3 4; do quant4-ref print %t/int/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=INT --match-full-lines
-// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=int_saturation | quant4-translate --q4a-to-bin -o %t/int.q4a
-// RUN: quant4-sim %t/int.q4a --input %t/xi.npy --input %t/xu.npy --input %t/ci.npy --input %t/one.npy --output-dir %t/intsim
+// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=int_saturation --q4a-synchronize | quant4-translate --q4a-to-bin -o %t/int.q4a
+// RUN: quant4-sim %t/int.q4a --strict-sync --input %t/xi.npy --input %t/xu.npy --input %t/ci.npy --input %t/one.npy --output-dir %t/intsim
 // RUN: for i in 0 1 2 3 4; do quant4-ref print %t/intsim/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=INT --match-full-lines
 // INT:      7 7 7 7 9 9 9 9 9 0 0 3 13 15 0
 // INT-NEXT: 7 7 7 7 -7 -7 -7 -7 -7 0 0 3 -3 -1 0
@@ -151,8 +151,8 @@ func.func @int_saturation(%xi: tensor<15xf32>, %xu: tensor<15xf32>,
 // RUN: quant4-ref gen %t/lup.npy --dtype float32 --shape 4 --values 0x1.07b9a8p+0,0x1.62feb4p+0,0x1.a36bc2p+0,0x1.5ba958p+0
 // RUN: quant4-run %s --entry stochastic_draw --input %t/idown.npy --input %t/iup.npy --input %t/ldown.npy --input %t/lup.npy --input %t/one.npy --output-dir %t/sr
 // RUN: for i in 0 1 2 3; do quant4-ref print %t/sr/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=SR --match-full-lines
-// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=stochastic_draw | quant4-translate --q4a-to-bin -o %t/sr.q4a
-// RUN: quant4-sim %t/sr.q4a --input %t/idown.npy --input %t/iup.npy --input %t/ldown.npy --input %t/lup.npy --input %t/one.npy --output-dir %t/srsim
+// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=stochastic_draw --q4a-synchronize | quant4-translate --q4a-to-bin -o %t/sr.q4a
+// RUN: quant4-sim %t/sr.q4a --strict-sync --input %t/idown.npy --input %t/iup.npy --input %t/ldown.npy --input %t/lup.npy --input %t/one.npy --output-dir %t/srsim
 // RUN: for i in 0 1 2 3; do quant4-ref print %t/srsim/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=SR --match-full-lines
 // SR:      0 0 0 0
 // SR-NEXT: 1 1 1 1
@@ -269,8 +269,8 @@ func.func @block_scales(%x: tensor<1x20xf32>)
 // RUN: quant4-ref gen %t/fb.npy --dtype uint8 --shape 27x1 --values 7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7
 // RUN: quant4-run %s --entry f16_overflow --input %t/fa.npy --input %t/fb.npy --input %t/half.npy --input %t/one.npy --output-dir %t/f16
 // RUN: for i in 0 1 2 3; do quant4-ref print %t/f16/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=F16 --match-full-lines
-// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=f16_overflow | quant4-translate --q4a-to-bin -o %t/f16.q4a
-// RUN: quant4-sim %t/f16.q4a --input %t/fa.npy --input %t/fb.npy --input %t/half.npy --input %t/one.npy --output-dir %t/f16sim
+// RUN: quant4-opt %s --convert-quant4-to-q4a=entry=f16_overflow --q4a-synchronize | quant4-translate --q4a-to-bin -o %t/f16.q4a
+// RUN: quant4-sim %t/f16.q4a --strict-sync --input %t/fa.npy --input %t/fb.npy --input %t/half.npy --input %t/one.npy --output-dir %t/f16sim
 // RUN: for i in 0 1 2 3; do quant4-ref print %t/f16sim/result$i.npy | paste -sd' ' -; done | FileCheck %s --check-prefix=F16 --match-full-lines
 // F16:      32752 inf inf -inf
 // F16-NEXT: 32752 32760 10240 -32768

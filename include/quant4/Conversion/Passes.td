@@ -510,7 +510,9 @@ def ConvertQuant4ToQ4A : Pass<"convert-quant4-to-q4a", "ModuleOp"> {
       `linalg.pooling_nhwc_max` and first-index argmax) on the vector unit,
       2-D `linalg.transpose` with `vtr`, static `tensor.extract_slice` /
       `insert_slice` by strided DMA;
-    * the schedule is simple and safe: a `sync` on every change of unit.
+    * the instructions are in sequential order (docs/ISA.md §2.2), with no
+      `sync` or dependency token: `q4a-synchronize` orders the units
+      afterwards (a program is run only once it is well synchronised).
 
     An op outside this set, a tile that cannot fit the scratchpad, tensors
     beyond `dram-size`, or an unsupported attribute (block scales, FP8
@@ -518,7 +520,7 @@ def ConvertQuant4ToQ4A : Pass<"convert-quant4-to-q4a", "ModuleOp"> {
     no program is produced.
 
     ```mlir
-    // quant4-opt --convert-quant4-to-q4a step.mlir
+    // quant4-opt --convert-quant4-to-q4a --q4a-synchronize step.mlir
     q4a.program @train_step dram(...) inputs([...]) outputs([...]) { ... }
     ```
   }];

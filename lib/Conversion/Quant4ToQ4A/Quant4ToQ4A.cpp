@@ -2,10 +2,9 @@
 //
 // Every tensor value lives in DRAM; each op streams its operands through the
 // scratchpad (SP) in tiles, computes with the MXU / VPU / SFU and writes its
-// result back to DRAM. The SP is reused from address 0 by every op. A `sync`
-// is inserted whenever an instruction goes to a different unit than work
-// still outstanding (docs/ISA.md §2.3), which makes the schedule trivially
-// hazard-free.
+// result back to DRAM. The SP is reused from address 0 by every op. The
+// program is in sequential order (docs/ISA.md §2.2) with no synchronisation:
+// q4a-synchronize makes it well synchronised (§2.3).
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Quant4ToQ4A/Passes.h"
@@ -85,24 +84,12 @@ private:
   hw::Program prog;
   DenseMap<Value, Buf> bufs;
   uint64_t dramTop = 0;
-  uint8_t pending = 0;
   DenseMap<int64_t, uint64_t> iotas;
 
   // ---- emission --------------------------------------------------------
-  void emit(Instr in) {
-    const hw::OpInfo *info = hw::lookup(in.opcode);
-    uint8_t bit = uint8_t(1u << unsigned(info->unit));
-    uint8_t others = pending & uint8_t(~bit);
-    if (others && in.opcode != Opcode::SYNC) {
-      Instr s = Instr::make(Opcode::SYNC);
-      s.set("mask", others);
-      prog.code.push_back(s);
-      pending &= uint8_t(~others);
-    }
-    if (info->unit != hw::Unit::Scalar)
-      pending |= bit;
-    prog.code.push_back(std::move(in));
-  }
+  /// Appends an instruction in sequential order; q4a-synchronize orders the
+  /// units afterwards.
+  void emit(Instr in) { prog.code.push_back(std::move(in)); }
   Instr mk(Opcode op, std::initializer_list<std::pair<const char *, uint64_t>>
                           fields) {
     Instr in = Instr::make(op);
@@ -522,64 +509,171 @@ LogicalResult Lowering::lowerGemm(Operation *op, Value lhs, Value rhs,
   unsigned ea = hw::elementBytes(fa), eb = hw::elementBytes(fb);
   uint64_t mt = std::min<uint64_t>(M, arch.arrayRows);
   uint64_t nt = std::min<uint64_t>(N, arch.arrayCols);
-  // SP layout: [one | sa (mt) | sb (nt) | C tile | A tile | B tile]
-  uint64_t one = 0, saA = 16, sbA = alignTo(saA + 4 * mt, 16);
-  uint64_t cA = alignTo(sbA + 4 * nt, 16);
-  uint64_t aA = alignTo(cA + 4 * mt * nt, 16);
-  if (failed(fits(op, aA + (mt * ea + nt * eb), "one GEMM tile")))
-    return failure();
-  uint64_t avail = arch.spBytes - aA - 32;
-  uint64_t kt = std::min<uint64_t>(K, avail / (mt * ea + nt * eb));
-  kt = std::min<uint64_t>(kt, 65535 / std::max(ea, eb));
-  kt = std::min<uint64_t>(kt, 65535);
-  uint64_t bA = alignTo(aA + mt * kt * ea, 16);
+  uint64_t rowTiles = (M + mt - 1) / mt;
+  uint64_t kMax = std::min<uint64_t>(65535 / std::max(ea, eb), 65535);
+
+  // Blocking: a block of `mb` row tiles of A stays in the SP while column
+  // panels of B stream past it; each panel feeds `mb` MMAs into accumulator
+  // tiles 0..mb-1. The B panel, its column scales and the C tiles are double
+  // buffered (slot = panel parity), so that once q4a-synchronize has placed
+  // dependency tokens the DMA loads the next panel and stores the previous
+  // results while the MXU works. Every output entry is still one chain of
+  // MMAs over k in increasing order: the blocking changes no bit.
+  // SP layout: [one | sa (mb·mt) | sb ×2 | C tiles ×2 | A block | B panel ×2]
+  struct Layout {
+    uint64_t mb = 1, kt = 0, sa = 16, sb[2] = {0, 0}, c[2] = {0, 0}, a = 0,
+             b[2] = {0, 0}, end = 0;
+  };
+  auto layoutFor = [&](uint64_t mb, uint64_t kt, unsigned slots) {
+    Layout l;
+    l.mb = mb;
+    l.kt = kt;
+    auto place = [&](uint64_t(&at)[2], uint64_t from, uint64_t bytes) {
+      at[0] = alignTo(from, 16);
+      at[1] = slots == 2 ? alignTo(at[0] + bytes, 16) : at[0];
+      return at[1] + bytes;
+    };
+    uint64_t top = place(l.sb, l.sa + 4 * mb * mt, 4 * nt);
+    top = place(l.c, top, 4 * mb * mt * nt);
+    l.a = alignTo(top, 16);
+    l.end = place(l.b, l.a + mb * mt * kt * ea, nt * kt * eb) + 32;
+    return l;
+  };
+  // Double buffering when the scratchpad has room for it, else one slot.
+  Layout L;
+  bool placed = false, resident = false; // resident: all of K in the block
+  for (unsigned slots : {2u, 1u}) {
+    if (K <= kMax)
+      for (uint64_t mb : {8, 4, 2, 1}) {
+        mb = std::min<uint64_t>(mb, rowTiles);
+        Layout c = layoutFor(mb, K, slots);
+        if (c.end <= arch.spBytes && mb <= hw::kNumAccTiles) {
+          L = c;
+          placed = resident = true;
+          break;
+        }
+      }
+    if (placed)
+      break;
+    // K in chunks, one row tile at a time: the largest chunk that fits.
+    Layout base = layoutFor(1, 0, slots);
+    if (base.end + mt * ea + slots * nt * eb + 16 * slots > arch.spBytes)
+      continue;
+    uint64_t avail = arch.spBytes - base.end - 16 * slots;
+    uint64_t kt = std::min<uint64_t>(K, avail / (mt * ea + slots * nt * eb));
+    L = layoutFor(1, std::max<uint64_t>(1, std::min(kt, kMax)), slots);
+    placed = L.end <= arch.spBytes;
+    if (placed)
+      break;
+  }
+  if (!placed) {
+    if (failed(fits(op, layoutFor(1, 1, 1).end, "one GEMM tile")))
+      return failure();
+    return op->emitOpError("no GEMM tiling fits the ")
+           << arch.spBytes << "-byte scratchpad";
+  }
+  uint64_t kt = L.kt, one = 0;
 
   // The MXU configuration, scale cells and the tensor-scale product.
   unsigned ts = tensorScales.empty() ? 0 : 1; // f1 holds tA·tB, f0 = 1
   if (failed(configureMxu(op, fa, fb, acc, tensorScales, one, !ls || !rs)))
     return failure();
-  for (uint64_t m0 = 0; m0 < M; m0 += mt) {
-    uint64_t mm = std::min(mt, M - m0);
-    for (uint64_t n0 = 0; n0 < N; n0 += nt) {
-      uint64_t nn = std::min(nt, N - n0);
-      for (uint64_t k0 = 0; k0 < K; k0 += kt) {
-        uint64_t kk = std::min(kt, K - k0);
-        uint64_t lda, ldb;
-        if (!ta) {
-          dma2D(true, aA, A->addr + (m0 * K + k0) * ea, mm, kk * ea, K * ea,
-                kk * ea);
-          lda = kk;
-        } else {
-          dma2D(true, aA, A->addr + (k0 * M + m0) * ea, kk, mm * ea, M * ea,
-                mm * ea);
-          lda = mm;
-        }
-        if (!tb) {
-          dma2D(true, bA, B->addr + (k0 * N + n0) * eb, kk, nn * eb, N * eb,
-                nn * eb);
-          ldb = nn;
-        } else {
-          dma2D(true, bA, B->addr + (n0 * K + k0) * eb, nn, kk * eb, K * eb,
-                kk * eb);
-          ldb = kk;
-        }
-        emit(mk(Opcode::MMA, {{"tile", 0}, {"accum", k0 > 0}, {"ta", ta},
-                              {"tb", tb}, {"m", mm}, {"n", nn}, {"k", kk},
-                              {"a", aA}, {"b", bA}, {"lda", lda},
-                              {"ldb", ldb}}));
-      }
-      if (ls)
-        dmaLinear(true, saA, SA->addr + (rowScales ? 4 * m0 : 0),
-                  4 * (rowScales ? mm : 1));
-      if (rs)
-        dmaLinear(true, sbA, SB->addr + (colScales ? 4 * n0 : 0),
-                  4 * (colScales ? nn : 1));
-      emit(mk(Opcode::MST, {{"tile", 0}, {"m", mm}, {"n", nn}, {"d", cA},
-                            {"ldc", nn}, {"sam", rowScales},
-                            {"sa", ls ? saA : one}, {"sbm", colScales},
-                            {"sb", rs ? sbA : one}, {"ts", ts}}));
-      dma2D(false, cA, C.addr + (m0 * N + n0) * 4, mm, nn * 4, N * 4, nn * 4);
+  // One step: a block of row tiles [m0, m0 + rows) against the column panel
+  // [n0, n0 + nn), over K chunk [k0, k0 + kk); `slot` is the panel's buffer.
+  struct Step {
+    uint64_t m0, rows, n0, nn, k0, kk;
+    unsigned slot;
+    bool firstOfBlock, lastK;
+  };
+  std::vector<Step> steps;
+  uint64_t panel = 0;
+  for (uint64_t m0 = 0; m0 < M; m0 += L.mb * mt) {
+    uint64_t rows = std::min(L.mb * mt, M - m0);
+    for (uint64_t n0 = 0; n0 < N; n0 += nt, ++panel)
+      for (uint64_t k0 = 0; k0 < K; k0 += kt)
+        steps.push_back({m0, rows, n0, std::min(nt, N - n0), k0,
+                         std::min(kt, K - k0), unsigned(panel & 1),
+                         n0 == 0 && k0 == 0, k0 + kt >= K});
+  }
+  auto ldaOf = [&](const Step &st) { return ta ? st.rows : st.kk; };
+  // The DMA work of a step: its A block (once per block when the block holds
+  // all of K, every step otherwise), row scales, B panel and column scales.
+  auto loads = [&](const Step &st) {
+    if (!resident || st.firstOfBlock) {
+      if (!ta)
+        dma2D(true, L.a, A->addr + (st.m0 * K + st.k0) * ea, st.rows,
+              st.kk * ea, K * ea, st.kk * ea);
+      else
+        dma2D(true, L.a, A->addr + (st.k0 * M + st.m0) * ea, st.kk,
+              st.rows * ea, M * ea, st.rows * ea);
     }
+    if (ls && st.firstOfBlock)
+      dmaLinear(true, L.sa, SA->addr + (rowScales ? 4 * st.m0 : 0),
+                4 * (rowScales ? st.rows : 1));
+    if (!tb)
+      dma2D(true, L.b[st.slot], B->addr + (st.k0 * N + st.n0) * eb, st.kk,
+            st.nn * eb, N * eb, st.nn * eb);
+    else
+      dma2D(true, L.b[st.slot], B->addr + (st.n0 * K + st.k0) * eb, st.nn,
+            st.kk * eb, K * eb, st.kk * eb);
+    if (rs && st.lastK)
+      dmaLinear(true, L.sb[st.slot], SB->addr + (colScales ? 4 * st.n0 : 0),
+                4 * (colScales ? st.nn : 1));
+  };
+  // The MXU work of a step, and the store of its results after the last K
+  // chunk.
+  auto compute = [&](const Step &st) {
+    uint64_t tiles = (st.rows + mt - 1) / mt, lda = ldaOf(st);
+    for (uint64_t t = 0; t < tiles; ++t) {
+      uint64_t mm = std::min(mt, st.rows - t * mt);
+      uint64_t aAt = L.a + (ta ? t * mt : t * mt * lda) * ea;
+      emit(mk(Opcode::MMA, {{"tile", t},
+                            {"accum", st.k0 > 0},
+                            {"ta", ta},
+                            {"tb", tb},
+                            {"m", mm},
+                            {"n", st.nn},
+                            {"k", st.kk},
+                            {"a", aAt},
+                            {"b", L.b[st.slot]},
+                            {"lda", lda},
+                            {"ldb", tb ? st.kk : st.nn}}));
+    }
+    if (!st.lastK)
+      return;
+    for (uint64_t t = 0; t < tiles; ++t) {
+      uint64_t mm = std::min(mt, st.rows - t * mt);
+      uint64_t cAt = L.c[st.slot] + 4 * t * mt * nt;
+      uint64_t saAt = ls ? L.sa + (rowScales ? 4 * t * mt : 0) : one;
+      emit(mk(Opcode::MST, {{"tile", t},
+                            {"m", mm},
+                            {"n", st.nn},
+                            {"d", cAt},
+                            {"ldc", st.nn},
+                            {"sam", rowScales},
+                            {"sa", saAt},
+                            {"sbm", colScales},
+                            {"sb", rs ? L.sb[st.slot] : one},
+                            {"ts", ts}}));
+      dma2D(false, cAt, C.addr + ((st.m0 + t * mt) * N + st.n0) * 4, mm,
+            st.nn * 4, N * 4, st.nn * 4);
+    }
+  };
+  // Software pipelining: the next step's loads go before this step's
+  // compute in program order when they touch only the other slot (double
+  // buffering, within a block whose A stays resident), so that the DMA
+  // fetches panel p + 1 while the MXU works on panel p.
+  bool pipelined = resident && L.b[0] != L.b[1];
+  if (!steps.empty())
+    loads(steps[0]);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    bool prefetch =
+        pipelined && i + 1 < steps.size() && !steps[i + 1].firstOfBlock;
+    if (prefetch)
+      loads(steps[i + 1]);
+    compute(steps[i]);
+    if (!prefetch && i + 1 < steps.size())
+      loads(steps[i + 1]);
   }
   return success();
 }

@@ -54,13 +54,17 @@ func.func @scales(%x: tensor<4x8xf32>, %h: tensor<4xf32>, %s0: tensor<f32>,
 
 // A GEMM larger than the array: 40x24 output tiles of 32x32 / 8x32, K split
 // into chunks by a small scratchpad; transposed lhs; per-column rhs scales;
-// exact accumulation.
+// exact accumulation. With the default scratchpad the whole 40-row block of
+// A (100x40, transposed: lda = 40) stays in the SP and one B panel feeds the
+// MMAs of both row tiles (accumulator tiles 0 and 1, A at +32 elements).
 // CHECK-LABEL: q4a.program @gemm
 // CHECK: q4a.mcfg fa = !quant4.log<4, 3, 0>, fb = !quant4.int<4>, acc = exact, chunk = 0
-// CHECK: q4a.mma tile = 0, accum = 0, ta = 1, tb = 0, m = 32, n = 24, k = 100, {{.*}} lda = 32, ldb = 24
+// CHECK: q4a.dma_ld sp = [[A:0x[0-9a-f]+]], dram = 0x0, rows = 1, bytes = 4000
+// CHECK: q4a.dma_ld sp = [[B:0x[0-9a-f]+]], {{.*}} bytes = 2400
+// CHECK: q4a.mma tile = 0, accum = 0, ta = 1, tb = 0, m = 32, n = 24, k = 100, a = [[A]], b = [[B]], lda = 40, ldb = 24
+// CHECK-NEXT: q4a.mma tile = 1, accum = 0, ta = 1, tb = 0, m = 8, n = 24, k = 100, {{.*}} b = [[B]], lda = 40, ldb = 24
 // CHECK: q4a.mst tile = 0, m = 32, n = 24, {{.*}} sam = 0, {{.*}} sbm = 1
-// CHECK: q4a.mma tile = 0, accum = 0, ta = 1, tb = 0, m = 8, n = 24, k = 100, {{.*}} lda = 8, ldb = 24
-// CHECK: q4a.mst tile = 0, m = 8, n = 24
+// CHECK: q4a.mst tile = 1, m = 8, n = 24
 // SMALL-LABEL: q4a.program @gemm
 // SMALL-SAME: sp_size = 4096
 // SMALL: q4a.mma tile = 0, accum = 0, ta = 1, tb = 0, m = 32, n = 24, k = [[K:[0-9]+]],

@@ -142,7 +142,7 @@ def main():
                 run(["quant4-run", a.step, "--entry", a.entry, "--output-dir", d]
                     + a.cpu_flag + inputs)
             else:
-                run(["quant4-sim", a.prog, "--output-dir", d] + inputs)
+                run(["quant4-sim", a.prog, "--strict-sync", "--output-dir", d] + inputs)
             outs[side] = d
         names = sorted(os.listdir(outs["cpu"]))
         sim_names = sorted(os.listdir(outs["sim"]))

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The Q4A projected speed-up tables of docs/Simulator.md: cycles per training
+# step (batch 64) of examples/mlp.mlir and examples/lenet.mlir on the
+# modelled accelerator, 4-bit recipes against the same step under `fp32`
+# costed as FP16 (--f32-as-fp16), each compiled with both schedules of
+# q4a-synchronize; and a 1024^3 4-bit GEMM (codes in, f32 out).
+# Usage: bash bench/q4a_speedup.sh   (prints Markdown; ~1 minute)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${QUANT4_BUILD_DIR:-$root/build}
+bash "$root/scripts/setup.sh" > /dev/null
+cmake --build "$build" --target quant4-opt quant4-translate quant4-sim > /dev/null
+export PATH="$build/bin:$PATH"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# compile STEP.mlir ENTRY MODE OUT.q4a
+compile() {
+  quant4-opt "$1" --convert-quant4-to-q4a="entry=$2 sp-size=1048576" \
+      --q4a-synchronize=mode="$3" | quant4-translate --q4a-to-bin -o "$4"
+}
+# cycles PROG.q4a [extra sim flags]: prints "cycles dma mxu vpu sfu"
+cycles() {
+  local p=$1
+  shift
+  quant4-sim "$p" --random-inputs 1 --stats --strict-sync "$@" | awk '
+    /^cycles:/ { c = $2 }
+    /^(dma|mxu|vpu|sfu) / { b[$1] = $3 }
+    END { print c, b["dma"], b["mxu"], b["vpu"], b["sfu"] }'
+}
+fmt() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
+
+echo "| model / recipe | schedule | cycles | DMA busy | MXU busy | VPU busy | SFU busy | speed-up vs FP16 (same schedule) |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
+for model in mlp lenet; do
+  quant4-opt "$root/examples/$model.mlir" --quant4-build-training-step \
+      -o "$work/$model.mlir"
+  entry=${model}_train_step
+  name=MLP
+  [ "$model" = lenet ] && name=LeNet
+  quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=fp32" -o "$work/$model-fp32.mlir"
+  quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4" -o "$work/$model-u4.mlir"
+  quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" \
+      -o "$work/$model-all4.mlir"
+  for mode in serial tokens; do
+    compile "$work/$model-fp32.mlir" "$entry" "$mode" "$work/fp32.q4a"
+    read -r base d m v s < <(cycles "$work/fp32.q4a" --f32-as-fp16)
+    echo "| $name, FP16 (fp32 recipe) | $mode | $(fmt "$base") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | 1.00× |"
+    for variant in u4 all4; do
+      label="ultralow4 (first/last layer FP16)"
+      [ "$variant" = all4 ] && label="ultralow4, every layer 4-bit"
+      compile "$work/$model-$variant.mlir" "$entry" "$mode" "$work/$variant.q4a"
+      read -r c d m v s < <(cycles "$work/$variant.q4a" --f32-as-fp16)
+      echo "| $name, $label | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
+    done
+    read -r c d m v s < <(cycles "$work/all4.q4a" --f32-as-fp16 --packed-codes)
+    echo "| … + codes packed two per byte | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
+    read -r c d m v s < <(cycles "$work/all4.q4a" --f32-as-fp16 --packed-codes --timing rate4=8)
+    echo "| … + 4-bit MXU at 8× FP16 (\`rate4=8\`) | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
+  done
+done
+
+echo
+echo "1024³ GEMM, int4 × int4 codes in, f32 out (quant4.matmul, default 512 KiB scratchpad):"
+echo
+cat > "$work/gemm.mlir" <<'EOF'
+func.func @gemm(%a: tensor<1024x1024x!quant4.int<4>>, %b: tensor<1024x1024x!quant4.int<4>>,
+                %sa: tensor<f32>, %sb: tensor<f32>) -> tensor<1024x1024xf32> {
+  %c = quant4.matmul %a, %b scales(%sa, %sb) acc<f32>
+      : tensor<1024x1024x!quant4.int<4>>, tensor<1024x1024x!quant4.int<4>>,
+        tensor<f32>, tensor<f32> -> tensor<1024x1024xf32>
+  return %c : tensor<1024x1024xf32>
+}
+EOF
+echo "| schedule | cycles | MXU busy | DMA busy | roofline |"
+echo "|---|---:|---:|---:|---|"
+for mode in serial tokens; do
+  quant4-opt "$work/gemm.mlir" --convert-quant4-to-q4a=entry=gemm \
+      --q4a-synchronize=mode="$mode" | quant4-translate --q4a-to-bin -o "$work/gemm.q4a"
+  quant4-sim "$work/gemm.q4a" --random-inputs 1 --stats --strict-sync | awk -v mode="$mode" '
+    /^cycles:/ { c = $2 }
+    /^mxu / { m = $4 }
+    /^dma / { d = $4 }
+    /^roofline:/ { sub(/^roofline: /, ""); r = $0 }
+    END { printf "| %s | %d | %s | %s | %s |\n", mode, c, m, d, r }' |
+    sed -e ':a' -e 's/| \([0-9]*\)\([0-9]\{3\}\) |/| \1,\2 |/' -e 'ta'
+done

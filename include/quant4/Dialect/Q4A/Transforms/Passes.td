@@ -1,0 +1,55 @@
+//===- Passes.td - Q4A back-end passes ---------------------*- tablegen -*-===//
+//
+// The passes of the Q4A back end that work on q4a.program ops, after
+// instruction selection (convert-quant4-to-q4a). docs/Q4ACompiler.md shows
+// the pipeline and the IR after each stage.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_DIALECT_Q4A_TRANSFORMS_PASSES_TD
+#define QUANT4_DIALECT_Q4A_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def Q4ASynchronize : Pass<"q4a-synchronize", "::mlir::q4a::ProgramOp"> {
+  let summary = "Order the units of a Q4A program with syncs or dependency tokens";
+  let description = [{
+    Takes a `q4a.program` whose instructions are in sequential order
+    (docs/ISA.md §2.2; any `sync`, `dep.signal` and `dep.wait` it has are
+    dropped first) and makes it well synchronised (§2.3):
+
+    * `mode=tokens` (default): for every instruction, the last instruction
+      of each other unit that touches the same state (scratchpad or DRAM
+      bytes, registers, accumulator tiles; read after write, write after
+      read, write after write) gets a `dep.signal` right after it and the
+      instruction a `dep.wait` right before it (§2.4), unless the two are
+      already ordered, directly or through a chain of tokens. The scalar
+      unit has no token queue: a scalar instruction that depends on
+      outstanding work gets a `sync` of just those units, and `halt` a
+      `sync` of every unit with work outstanding. A token queue never holds
+      more than 16 tokens (the signal moves later, or a `sync` stands in).
+      Independent work of the DMA, MXU, VPU and SFU overlaps.
+    * `mode=serial`: a `sync` of every unit with outstanding work whenever
+      the next instruction goes to another unit or is a scalar instruction;
+      units never overlap (the schedule of quant4 before the tokens).
+
+    What an instruction touches comes from its fields and, for scale
+    tables indexed through an `x` register, the value the last `li` put
+    there (`quant4::q4a::footprint`); the order of the other instructions
+    and every result bit are unchanged.
+
+    ```mlir
+    // quant4-opt --convert-quant4-to-q4a --q4a-synchronize step.mlir
+    q4a.dma.ld sp = 0x0, dram = 0x0, ...
+    q4a.dep_signal unit = dma, peer = mxu
+    q4a.dep_wait unit = mxu, peer = dma
+    q4a.mma ...
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", "\"tokens\"",
+           "tokens (dependency tokens between dependent units) or serial "
+           "(a sync at every change of unit)">,
+  ];
+}
+
+#endif // QUANT4_DIALECT_Q4A_TRANSFORMS_PASSES_TD

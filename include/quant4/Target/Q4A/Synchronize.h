@@ -1,0 +1,92 @@
+//===- Synchronize.h - what Q4A instructions touch, and their ordering -*- C++
+//-*-===//
+//
+// Plain C++17 (no MLIR). Two things a Q4A compiler needs after instruction
+// selection (docs/ISA.md §2.3-2.4, docs/Q4ACompiler.md):
+//
+//  * the static footprint of an instruction: the scratchpad and DRAM byte
+//    ranges, registers, accumulator tiles and MXU configuration it reads and
+//    writes, computed from its fields and what is known of the registers at
+//    that point of a straight-line program;
+//  * synchronisation: given a program in sequential order with no `sync` or
+//    dependency token, insert what makes it well synchronised — either a
+//    `sync` on every change of unit (serial), or a `dep.signal` / `dep.wait`
+//    pair from each producer to each consumer on another unit (tokens), so
+//    that independent work of different units overlaps.
+//
+// The simulator's hazard check (quant4-sim, docs/Simulator.md) records the
+// accesses an instruction actually makes while it runs; it does not use this
+// code, so it checks the scheduler independently.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QUANT4_TARGET_Q4A_SYNCHRONIZE_H
+#define QUANT4_TARGET_Q4A_SYNCHRONIZE_H
+
+#include "quant4/Target/Q4A/ISA.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace quant4::q4a {
+
+/// The kinds of architectural state an instruction can touch.
+enum class Space : uint8_t { SP, DRAM, XReg, FReg, Acc, MxuConfig };
+
+/// One read or write: [lo, hi) in its space (register and tile numbers for
+/// XReg, FReg and Acc; MxuConfig is the single cell [0, 1)).
+struct Access {
+  Space space;
+  bool write;
+  uint64_t lo, hi;
+};
+
+/// What is known of the machine before an instruction of a straight-line
+/// program: the value of each x register set by `li` (none after `xld`), and
+/// the operand element bytes of the MCFG in force (0 before any mcfg).
+struct StaticState {
+  std::array<std::optional<uint64_t>, kNumXRegs> x;
+  unsigned elementBytesA = 0, elementBytesB = 0;
+  StaticState() { x[0] = 0; }
+};
+
+/// Appends the accesses of `in` (a valid instruction) to `out` and advances
+/// `state` past it. Strided DMA and MMA operands are described row by row up
+/// to 64 rows and by their enclosing range beyond that; a scale table indexed
+/// through an x register whose value is unknown is the whole scratchpad. The
+/// result covers every byte the instruction can read or write (it may cover
+/// more).
+void footprint(const Instr &in, const Arch &arch, StaticState &state,
+               std::vector<Access> &out);
+
+/// True if two access lists conflict: they touch a common element of one
+/// space and at least one of the two accesses writes it.
+bool conflicts(const std::vector<Access> &a, const std::vector<Access> &b);
+
+enum class SyncMode {
+  /// A `sync` of every unit with outstanding work whenever the next
+  /// instruction goes to another unit or is a scalar instruction: units never
+  /// overlap.
+  Serial,
+  /// Dependency tokens between the units that actually depend on each other
+  /// (RAW, WAR, WAW on any state); `sync` only before a scalar instruction
+  /// that depends on outstanding work, and before `halt`.
+  Tokens,
+};
+
+struct SyncStats {
+  uint64_t syncs = 0, signals = 0, waits = 0;
+};
+
+/// Returns `code` with every `sync`, `dep.signal` and `dep.wait` removed and
+/// the synchronisation of `mode` inserted. The order of the other
+/// instructions is kept, so the sequential result (docs/ISA.md §2.2) is
+/// unchanged; the result is well synchronised (§2.3) and respects the token
+/// queue depth (§2.4).
+std::vector<Instr> synchronize(const std::vector<Instr> &code, const Arch &arch,
+                               SyncMode mode, SyncStats *stats = nullptr);
+
+} // namespace quant4::q4a
+
+#endif // QUANT4_TARGET_Q4A_SYNCHRONIZE_H
