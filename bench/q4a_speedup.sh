@@ -2,8 +2,10 @@
 # The Q4A projected speed-up tables of docs/Simulator.md: cycles per training
 # step (batch 64) of examples/mlp.mlir and examples/lenet.mlir on the
 # modelled accelerator, 4-bit recipes against the same step under `fp32`
-# costed as FP16 (--f32-as-fp16), each compiled with both schedules of
-# q4a-synchronize; and a 1024^3 4-bit GEMM (codes in, f32 out).
+# costed as FP16 (--f32-as-fp16), each compiled with three schedules:
+# serial (q4a-synchronize=mode=serial), tokens (q4a-synchronize) and hoisted
+# (q4a-hoist-loads, then q4a-synchronize); and a 1024^3 4-bit GEMM (codes in,
+# f32 out).
 # Usage: bash bench/q4a_speedup.sh   (prints Markdown; ~1 minute)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,10 +16,19 @@ export PATH="$build/bin:$PATH"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# compile STEP.mlir ENTRY MODE OUT.q4a
+# The back-end passes after convert-quant4-to-q4a for each schedule.
+passes() {
+  case $1 in
+    serial) echo "--q4a-synchronize=mode=serial" ;;
+    tokens) echo "--q4a-synchronize" ;;
+    hoisted) echo "--q4a-hoist-loads --q4a-synchronize" ;;
+  esac
+}
+# compile STEP.mlir ENTRY SCHEDULE OUT.q4a
 compile() {
+  # shellcheck disable=SC2046
   quant4-opt "$1" --convert-quant4-to-q4a="entry=$2 sp-size=1048576" \
-      --q4a-synchronize=mode="$3" | quant4-translate --q4a-to-bin -o "$4"
+      $(passes "$3") | quant4-translate --q4a-to-bin -o "$4"
 }
 # cycles PROG.q4a [extra sim flags]: prints "cycles dma mxu vpu sfu"
 cycles() {
@@ -42,7 +53,7 @@ for model in mlp lenet; do
   quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4" -o "$work/$model-u4.mlir"
   quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" \
       -o "$work/$model-all4.mlir"
-  for mode in serial tokens; do
+  for mode in serial tokens hoisted; do
     compile "$work/$model-fp32.mlir" "$entry" "$mode" "$work/fp32.q4a"
     read -r base d m v s < <(cycles "$work/fp32.q4a" --f32-as-fp16)
     echo "| $name, FP16 (fp32 recipe) | $mode | $(fmt "$base") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | 1.00× |"
@@ -74,9 +85,10 @@ func.func @gemm(%a: tensor<1024x1024x!quant4.int<4>>, %b: tensor<1024x1024x!quan
 EOF
 echo "| schedule | cycles | MXU busy | DMA busy | roofline |"
 echo "|---|---:|---:|---:|---|"
-for mode in serial tokens; do
+for mode in serial tokens hoisted; do
+  # shellcheck disable=SC2046
   quant4-opt "$work/gemm.mlir" --convert-quant4-to-q4a=entry=gemm \
-      --q4a-synchronize=mode="$mode" | quant4-translate --q4a-to-bin -o "$work/gemm.q4a"
+      $(passes "$mode") | quant4-translate --q4a-to-bin -o "$work/gemm.q4a"
   quant4-sim "$work/gemm.q4a" --random-inputs 1 --stats --strict-sync | awk -v mode="$mode" '
     /^cycles:/ { c = $2 }
     /^mxu / { m = $4 }

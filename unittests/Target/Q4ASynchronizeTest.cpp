@@ -272,3 +272,33 @@ TEST(Q4ASynchronize, ExistingSynchronisationIsReplaced) {
   EXPECT_EQ(shape(synchronize(synced, Arch(), SyncMode::Serial)),
             shape(synced));
 }
+
+TEST(Q4AHoistLoads, LoadsMoveUpToTheirLastDependency) {
+  // The second load reads DRAM the store writes: it stays after the store.
+  // The third load touches nothing earlier: it moves to the front. The fourth
+  // overwrites the vop's source (WAR): it moves up to just after the vop.
+  std::vector<Instr> code = {load(0x0, 0x0, 16),
+                             neg(0x100, 0x0, 4),
+                             store(0x100, 0x40, 16),
+                             load(0x200, 0x40, 16),
+                             load(0x300, 0x80, 16),
+                             load(0x0, 0xc0, 16),
+                             halt()};
+  std::vector<Instr> out = hoistLoads(code, Arch());
+  ASSERT_EQ(out.size(), code.size());
+  auto at = [&](size_t i) { return lookup(out[i].opcode)->mnemonic; };
+  EXPECT_EQ(out[0].get("sp"), 0x300u); // the independent load
+  EXPECT_EQ(out[1].get("sp"), 0x0u);
+  EXPECT_EQ(at(2), std::string("vop"));
+  EXPECT_EQ(out[3].get("sp"), 0x0u); // the WAR load, right after the vop
+  EXPECT_EQ(out[3].get("dram"), 0xc0u);
+  EXPECT_EQ(at(4), std::string("dma.st"));
+  EXPECT_EQ(out[5].get("sp"), 0x200u); // the RAW-on-DRAM load
+  EXPECT_EQ(at(6), std::string("halt"));
+  // A window of 1: each load moves at most one place (among the
+  // instructions placed before it).
+  std::vector<Instr> w1 = hoistLoads(code, Arch(), 1);
+  EXPECT_EQ(w1[3].get("sp"), 0x300u);
+  EXPECT_EQ(w1[4].get("sp"), 0x0u);
+  EXPECT_EQ(w1[5].get("sp"), 0x200u);
+}

@@ -510,9 +510,13 @@ def ConvertQuant4ToQ4A : Pass<"convert-quant4-to-q4a", "ModuleOp"> {
       `linalg.pooling_nhwc_max` and first-index argmax) on the vector unit,
       2-D `linalg.transpose` with `vtr`, static `tensor.extract_slice` /
       `insert_slice` by strided DMA;
+    * each op works in one half of the scratchpad, the halves alternating
+      from op to op (an op that does not fit half gets all of it), so that
+      consecutive ops can overlap once scheduled;
     * the instructions are in sequential order (docs/ISA.md §2.2), with no
-      `sync` or dependency token: `q4a-synchronize` orders the units
-      afterwards (a program is run only once it is well synchronised).
+      `sync` or dependency token: `q4a-hoist-loads` and `q4a-synchronize`
+      schedule them afterwards (a program is run only once it is well
+      synchronised; docs/Q4ACompiler.md).
 
     An op outside this set, a tile that cannot fit the scratchpad, tensors
     beyond `dram-size`, or an unsupported attribute (block scales, FP8

@@ -2,12 +2,15 @@
 //
 // Every tensor value lives in DRAM; each op streams its operands through the
 // scratchpad (SP) in tiles, computes with the MXU / VPU / SFU and writes its
-// result back to DRAM. The SP is reused from address 0 by every op. The
+// result back to DRAM. Each op works in one half of the SP, the halves
+// alternating from op to op (lowerInHalf), so that consecutive ops touch
+// different SP bytes and can overlap once scheduled. The
 // program is in sequential order (docs/ISA.md §2.2) with no synchronisation:
 // q4a-synchronize makes it well synchronised (§2.3).
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Conversion/Quant4ToQ4A/Passes.h"
+#include "quant4/Target/Q4A/Synchronize.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -87,9 +90,22 @@ private:
   DenseMap<int64_t, uint64_t> iotas;
 
   // ---- emission --------------------------------------------------------
+  /// The scratchpad window of the op being lowered: its tiling sees
+  /// `arch.spBytes` bytes from address 0, which emit() moves to `spOffset`.
+  uint64_t spOffset = 0;
+
   /// Appends an instruction in sequential order; q4a-synchronize orders the
   /// units afterwards.
-  void emit(Instr in) { prog.code.push_back(std::move(in)); }
+  void emit(Instr in) {
+    if (spOffset)
+      hw::relocateScratchpad(in, spOffset);
+    prog.code.push_back(std::move(in));
+  }
+  /// Lowers `op` in one half of the scratchpad (the other half from the
+  /// previous op's), so that consecutive ops do not reuse each other's SP
+  /// bytes and q4a-synchronize can let them overlap; an op that does not fit
+  /// half the SP gets all of it.
+  LogicalResult lowerInHalf(Operation *op, bool &upperHalf);
   Instr mk(Opcode op, std::initializer_list<std::pair<const char *, uint64_t>>
                           fields) {
     Instr in = Instr::make(op);
@@ -1938,6 +1954,36 @@ static std::optional<std::pair<hw::DType, num::Format>> dtypeOf(Type t) {
   return std::nullopt;
 }
 
+LogicalResult Lowering::lowerInHalf(Operation *op, bool &upperHalf) {
+  uint64_t full = arch.spBytes, half = (full / 2) & ~uint64_t(63);
+  size_t codeSize = prog.code.size(), segments = prog.segments.size();
+  uint64_t dramBefore = dramTop;
+  DenseMap<Value, Buf> bufsBefore = bufs;
+  DenseMap<int64_t, uint64_t> iotasBefore = iotas;
+  LogicalResult trial = failure();
+  {
+    // A failure here is retried with the whole SP; its diagnostics go.
+    ScopedDiagnosticHandler quiet(op->getContext(),
+                                  [](Diagnostic &) { return success(); });
+    arch.spBytes = half;
+    spOffset = upperHalf ? half : 0;
+    trial = lowerOp(op);
+    arch.spBytes = full;
+    spOffset = 0;
+  }
+  if (succeeded(trial)) {
+    if (prog.code.size() != codeSize)
+      upperHalf = !upperHalf;
+    return success();
+  }
+  prog.code.resize(codeSize);
+  prog.segments.resize(segments);
+  dramTop = dramBefore;
+  bufs = std::move(bufsBefore);
+  iotas = std::move(iotasBefore);
+  return lowerOp(op);
+}
+
 FailureOr<hw::Program> Lowering::run() {
   prog.name = func.getSymName().str();
   prog.arch = arch;
@@ -1982,8 +2028,9 @@ FailureOr<hw::Program> Lowering::run() {
       bufs[a] = f;
     }
   Operation *ret = func.getBody().front().getTerminator();
+  bool upperHalf = false;
   for (Operation &op : func.getBody().front().without_terminator()) {
-    if (failed(lowerOp(&op)))
+    if (failed(lowerInHalf(&op, upperHalf)))
       return failure();
     if (dramTop > dramLimit)
       return op.emitOpError("needs ")

@@ -208,6 +208,47 @@ void footprint(const Instr &in, const Arch &arch, StaticState &st,
   }
 }
 
+void relocateScratchpad(Instr &in, uint64_t delta) {
+  auto shift = [&](std::initializer_list<const char *> names) {
+    for (const char *n : names)
+      in.set(n, in.get(n) + delta);
+  };
+  switch (in.opcode) {
+  case Opcode::XLD:
+  case Opcode::FLD:
+  case Opcode::FST:
+    return shift({"addr"});
+  case Opcode::DMA_LD:
+  case Opcode::DMA_ST:
+    return shift({"sp"});
+  case Opcode::MMA:
+    return shift({"a", "b"});
+  case Opcode::MST:
+    return shift({"d", "sa", "sb"});
+  case Opcode::VOP: {
+    const char *names[3] = {"a", "b", "c"}, *regs[3] = {"ra", "rb", "rc"};
+    int arity = vfnArity(VFn(in.get("fn")));
+    for (int o = 0; o < arity; ++o)
+      if (!in.get(regs[o]))
+        shift({names[o]});
+    return shift({"d"});
+  }
+  case Opcode::VRED:
+  case Opcode::VTR:
+    return shift({"d", "s"});
+  case Opcode::QUANT:
+  case Opcode::DEQ:
+    return shift({"d", "s", "sc"});
+  case Opcode::SDLY:
+  case Opcode::HPUSH:
+    return shift({"hist"});
+  case Opcode::SSAWB:
+    return shift({"s"});
+  default:
+    return; // no scratchpad address
+  }
+}
+
 bool conflicts(const std::vector<Access> &a, const std::vector<Access> &b) {
   for (const Access &x : a)
     for (const Access &y : b)
@@ -444,6 +485,34 @@ std::vector<Instr> serial(const std::vector<Instr> &code, SyncStats &stats) {
 }
 
 } // namespace
+
+std::vector<Instr> hoistLoads(const std::vector<Instr> &code, const Arch &arch,
+                              size_t window) {
+  struct Item {
+    const Instr *in;
+    std::vector<Access> acc;
+  };
+  std::vector<Item> out;
+  out.reserve(code.size());
+  StaticState st;
+  for (const Instr &in : code) {
+    Item it{&in, {}};
+    footprint(in, arch, st, it.acc);
+    size_t at = out.size();
+    if (in.opcode == Opcode::DMA_LD) {
+      size_t limit = out.size() > window ? out.size() - window : 0;
+      while (at > limit && !conflicts(out[at - 1].acc, it.acc) &&
+             out[at - 1].in->opcode != Opcode::HALT)
+        --at;
+    }
+    out.insert(out.begin() + long(at), std::move(it));
+  }
+  std::vector<Instr> result;
+  result.reserve(out.size());
+  for (const Item &it : out)
+    result.push_back(*it.in);
+  return result;
+}
 
 std::vector<Instr> synchronize(const std::vector<Instr> &code, const Arch &arch,
                                SyncMode mode, SyncStats *stats) {

@@ -60,9 +60,25 @@ struct StaticState {
 void footprint(const Instr &in, const Arch &arch, StaticState &state,
                std::vector<Access> &out);
 
+/// Adds `delta` to every scratchpad address field of `in` (not to DRAM
+/// addresses, strides or register operands): the same instruction working on
+/// a scratchpad window that starts `delta` bytes further.
+void relocateScratchpad(Instr &in, uint64_t delta);
+
 /// True if two access lists conflict: they touch a common element of one
 /// space and at least one of the two accesses writes it.
 bool conflicts(const std::vector<Access> &a, const std::vector<Access> &b);
+
+/// Returns `code` (with no `sync` or token) with every `dma.ld` moved as
+/// early as its dependencies allow, but at most `window` instructions: right
+/// after the last earlier instruction whose footprint conflicts with it. The
+/// other instructions keep their order, so the sequential result is
+/// unchanged; in-order units then start loads for later work (the next
+/// op's operands, the next chunk) before they finish earlier stores. Loads
+/// may also pass earlier independent loads: on the LeNet step, keeping the
+/// loads in order instead costs 8-20 % of the cycles (docs/Q4ACompiler.md).
+std::vector<Instr> hoistLoads(const std::vector<Instr> &code, const Arch &arch,
+                              size_t window = 256);
 
 enum class SyncMode {
   /// A `sync` of every unit with outstanding work whenever the next

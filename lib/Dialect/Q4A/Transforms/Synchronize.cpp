@@ -1,7 +1,8 @@
-//===- Synchronize.cpp - q4a-synchronize ----------------------------------===//
+//===- Synchronize.cpp - q4a-hoist-loads, q4a-synchronize -----------------===//
 //
-// A thin pass over the plain C++ scheduler (quant4::q4a::synchronize): the
-// program's instructions out, synchronised instructions back in.
+// Thin passes over the plain C++ scheduling code (quant4::q4a::hoistLoads,
+// quant4::q4a::synchronize): the program's instructions out, the reordered
+// or synchronised instructions back in.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Q4A/Transforms/Passes.h"
@@ -11,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 
 namespace mlir::q4a {
+#define GEN_PASS_DEF_Q4AHOISTLOADS
 #define GEN_PASS_DEF_Q4ASYNCHRONIZE
 #include "quant4/Dialect/Q4A/Transforms/Passes.h.inc"
 } // namespace mlir::q4a
@@ -19,6 +21,45 @@ using namespace mlir;
 using namespace mlir::q4a;
 
 namespace {
+
+/// The program's instructions, or failure (with a diagnostic).
+FailureOr<std::vector<hw::Instr>> instructionsOf(ProgramOp program) {
+  std::vector<hw::Instr> code;
+  for (Operation &op : program.getBody().front()) {
+    FailureOr<hw::Instr> in = toInstr(&op);
+    if (failed(in))
+      return failure();
+    code.push_back(std::move(*in));
+  }
+  return code;
+}
+
+/// Replaces the program's instructions.
+void setInstructions(ProgramOp program, const std::vector<hw::Instr> &code) {
+  Block &body = program.getBody().front();
+  body.clear();
+  OpBuilder b = OpBuilder::atBlockEnd(&body);
+  for (const hw::Instr &in : code)
+    createInstrOp(b, program.getLoc(), in);
+}
+
+struct Q4AHoistLoadsPass
+    : mlir::q4a::impl::Q4AHoistLoadsBase<Q4AHoistLoadsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ProgramOp program = getOperation();
+    FailureOr<std::vector<hw::Instr>> code = instructionsOf(program);
+    if (failed(code))
+      return signalPassFailure();
+    // Synchronisation would pin the loads: drop it (q4a-synchronize redoes it).
+    std::vector<hw::Instr> plain;
+    for (hw::Instr &in : *code)
+      if (in.opcode != hw::Opcode::SYNC && !hw::isDependencyToken(in.opcode))
+        plain.push_back(std::move(in));
+    setInstructions(program, hw::hoistLoads(plain, getArch(program), window));
+  }
+};
 
 struct Q4ASynchronizePass
     : mlir::q4a::impl::Q4ASynchronizeBase<Q4ASynchronizePass> {
@@ -36,20 +77,10 @@ struct Q4ASynchronizePass
           << mode << "' (expected 'tokens' or 'serial')";
       return signalPassFailure();
     }
-    Block &body = program.getBody().front();
-    std::vector<hw::Instr> code;
-    SmallVector<Location> locs;
-    for (Operation &op : body) {
-      FailureOr<hw::Instr> in = toInstr(&op);
-      if (failed(in))
-        return signalPassFailure();
-      code.push_back(std::move(*in));
-    }
-    std::vector<hw::Instr> out = hw::synchronize(code, getArch(program), m);
-    body.clear();
-    OpBuilder b = OpBuilder::atBlockEnd(&body);
-    for (const hw::Instr &in : out)
-      createInstrOp(b, program.getLoc(), in);
+    FailureOr<std::vector<hw::Instr>> code = instructionsOf(program);
+    if (failed(code))
+      return signalPassFailure();
+    setInstructions(program, hw::synchronize(*code, getArch(program), m));
   }
 };
 

@@ -10,6 +10,29 @@
 
 include "mlir/Pass/PassBase.td"
 
+def Q4AHoistLoads : Pass<"q4a-hoist-loads", "::mlir::q4a::ProgramOp"> {
+  let summary = "Move DMA loads of a sequential Q4A program as early as their dependencies allow";
+  let description = [{
+    Takes a `q4a.program` in sequential order (any `sync`, `dep.signal` and
+    `dep.wait` are dropped: run `q4a-synchronize` afterwards) and moves every
+    `dma.ld` up to `window` instructions earlier, to just after the last
+    instruction whose footprint conflicts with it (it reads DRAM bytes that
+    instruction writes, or writes SP bytes it reads or writes). The other
+    instructions keep their order, so the sequential result is the same.
+    Units execute their own instructions in order: a load placed before the
+    stores of earlier work lets the DMA fetch the next op's operands, or the
+    next chunk, while the other units still compute.
+
+    ```mlir
+    // quant4-opt --convert-quant4-to-q4a --q4a-hoist-loads --q4a-synchronize
+    ```
+  }];
+  let options = [
+    Option<"window", "window", "unsigned", "256",
+           "How many instructions a load may move up at most">,
+  ];
+}
+
 def Q4ASynchronize : Pass<"q4a-synchronize", "::mlir::q4a::ProgramOp"> {
   let summary = "Order the units of a Q4A program with syncs or dependency tokens";
   let description = [{
