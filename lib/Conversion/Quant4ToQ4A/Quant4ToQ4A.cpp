@@ -1529,6 +1529,9 @@ LogicalResult Lowering::lowerReduction(linalg::LinalgOp op) {
   Operation *comb = yield.getOperand(0).getDefiningOp();
   BlockArgument outArg = body.getArguments().back();
   std::optional<hw::Red> red;
+  // acc - x is acc + (-x) exactly (IEEE 754 defines subtraction so; and
+  // i32 values are exact f32 values here): a sum of the negated values.
+  bool negate = false;
   if (comb && comb->getBlock() == &body && comb->getNumOperands() == 2) {
     if (isa<arith::AddFOp, arith::AddIOp>(comb))
       red = hw::Red::Sum;
@@ -1536,11 +1539,21 @@ LogicalResult Lowering::lowerReduction(linalg::LinalgOp op) {
       red = hw::Red::Max;
     else if (isa<arith::MinimumFOp, arith::MinSIOp>(comb))
       red = hw::Red::Min;
+    else if (isa<arith::SubFOp, arith::SubIOp>(comb)) {
+      if (comb->getOperand(0) != outArg)
+        return op->emitOpError(
+            "reduction computes x - accumulator, whose terms alternate in "
+            "sign; only accumulator - x (a sum of negated terms) lowers to "
+            "Q4A");
+      red = hw::Red::Sum;
+      negate = true;
+    }
   }
   if (!red || (comb->getOperand(0) != outArg && comb->getOperand(1) != outArg))
     return op->emitOpError("reductions must combine the accumulator with "
-                           "addf, maximumf or minimumf (addi, maxsi, minsi) "
-                           "to be lowered to Q4A");
+                           "addf, subf (accumulator - x), maximumf or "
+                           "minimumf (addi, subi, maxsi, minsi) to be "
+                           "lowered to Q4A");
   Value exprV = comb->getOperand(0) == outArg ? comb->getOperand(1)
                                                : comb->getOperand(0);
   if (exprV == outArg)
@@ -1611,7 +1624,8 @@ LogicalResult Lowering::lowerReduction(linalg::LinalgOp op) {
     costCol += xfer(true, 0, 0, boxDims(v.view, whole, colOrder), 4, true);
   }
   bool colLayout = !P.empty() && costCol < costRow;
-  unsigned arrays = unsigned(vecs.size()) + countBodyOps(body) + 1;
+  unsigned arrays =
+      unsigned(vecs.size()) + countBodyOps(body) + 1 + (negate ? 1 : 0);
   uint64_t base = 16;
   int64_t avail = int64_t(arch.spBytes) - int64_t(base) - 32 * int64_t(arrays);
   int64_t rCap = std::min<int64_t>(rTotal, 65535);
@@ -1657,16 +1671,23 @@ LogicalResult Lowering::lowerReduction(linalg::LinalgOp op) {
       if (it == vals.end() || it->second.reg)
         return op->emitOpError("reduces a value the Q4A lowering cannot "
                                "place");
-      emit(mk(Opcode::VRED,
-              {{"red", uint64_t(*red)},
-               {"axis", uint64_t(P.empty()  ? hw::Axis::All
-                                 : colLayout ? hw::Axis::Col
-                                             : hw::Axis::Row)},
-               {"init", 1},
-               {"rows", uint64_t(colLayout ? rb.size : pb.size)},
-               {"cols", uint64_t(colLayout ? pb.size : rb.size)},
-               {"d", accA},
-               {"s", it->second.v}}));
+      uint64_t terms = it->second.v;
+      if (negate) {
+        emit(mk(Opcode::VOP, {{"fn", uint64_t(hw::VFn::Neg)},
+                              {"n", n},
+                              {"d", spTop},
+                              {"a", terms}}));
+        terms = spTop;
+      }
+      emit(mk(Opcode::VRED, {{"red", uint64_t(*red)},
+                             {"axis", uint64_t(P.empty()   ? hw::Axis::All
+                                               : colLayout ? hw::Axis::Col
+                                                           : hw::Axis::Row)},
+                             {"init", 1},
+                             {"rows", uint64_t(colLayout ? rb.size : pb.size)},
+                             {"cols", uint64_t(colLayout ? pb.size : rb.size)},
+                             {"d", accA},
+                             {"s", terms}}));
     }
     dmaLinear(false, accA, out.addr + 4 * uint64_t(pb.flat0),
               4 * uint64_t(pb.size));

@@ -94,3 +94,35 @@ func.func @memref_arg(%slot: memref<memref<4xf32>>) {
 func.func @dynamic_arg(%x: tensor<4xf32>, %y: tensor<?xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// A product reduction: no combiner of the vector unit computes it.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row2 = affine_map<(d0, d1) -> (d0)>
+func.func @product(%x: tensor<4x8xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'linalg.generic' op reductions must combine the accumulator with addf, subf (accumulator - x), maximumf or minimumf (addi, subi, maxsi, minsi) to be lowered to Q4A}}
+  %p = linalg.generic {indexing_maps = [#id2, #row2], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x8xf32>) outs(%init : tensor<4xf32>) {
+    ^bb0(%a: f32, %acc: f32):
+      %m = arith.mulf %acc, %a : f32
+      linalg.yield %m : f32
+  } -> tensor<4xf32>
+  return %p : tensor<4xf32>
+}
+
+// -----
+
+// x - accumulator alternates the signs of the terms.
+#id3 = affine_map<(d0, d1) -> (d0, d1)>
+#row3 = affine_map<(d0, d1) -> (d0)>
+func.func @alternating(%x: tensor<4x8xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'linalg.generic' op reduction computes x - accumulator, whose terms alternate in sign; only accumulator - x (a sum of negated terms) lowers to Q4A}}
+  %p = linalg.generic {indexing_maps = [#id3, #row3], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x8xf32>) outs(%init : tensor<4xf32>) {
+    ^bb0(%a: f32, %acc: f32):
+      %m = arith.subf %a, %acc : f32
+      linalg.yield %m : f32
+  } -> tensor<4xf32>
+  return %p : tensor<4xf32>
+}
