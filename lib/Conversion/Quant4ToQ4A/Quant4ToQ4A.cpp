@@ -339,6 +339,7 @@ private:
                          ArrayRef<int64_t> shape, unsigned esz, bool scatter);
   LogicalResult lowerExtractSlice(tensor::ExtractSliceOp op);
   LogicalResult lowerInsertSlice(tensor::InsertSliceOp op);
+  LogicalResult lowerPad(tensor::PadOp op);
   LogicalResult lowerConv(Operation *op, Value x, Value w, Value sx, Value sw,
                           bool colScales, ValueRange tensorScales,
                           num::Format fa, num::Format fb,
@@ -475,6 +476,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     return lowerExtractSlice(e);
   if (auto e = dyn_cast<tensor::InsertSliceOp>(op))
     return lowerInsertSlice(e);
+  if (auto p = dyn_cast<tensor::PadOp>(op))
+    return lowerPad(p);
   if (auto e = dyn_cast<tensor::ExtractOp>(op)) {
     // An element at constant indices: an alias of that element.
     auto t = e.getTensor().getType();
@@ -1794,6 +1797,47 @@ LogicalResult Lowering::lowerInsertSlice(tensor::InsertSliceOp op) {
   }
   return copyView(op, out.addr, *v, s->addr, op.getStaticSizes(), s->esz,
                   true);
+}
+
+/// tensor.pad with static sizes and a scalar padding value: the result is
+/// filled with the value (one SP chunk of it, stored over and over), then
+/// the source is scattered into its interior by strided DMA.
+LogicalResult Lowering::lowerPad(tensor::PadOp op) {
+  RankedTensorType src = op.getSourceType(), res = op.getResultType();
+  if (!src.hasStaticShape() || !res.hasStaticShape() ||
+      ShapedType::isDynamicShape(op.getStaticLow()))
+    return op.emitOpError("only static pads are supported by the Q4A "
+                          "lowering");
+  Type et = src.getElementType();
+  if (!et.isF32() && !et.isSignlessInteger(32))
+    return op.emitOpError("pads of ")
+           << et << " are not supported by the Q4A lowering (f32, i32)";
+  Value padValue = op.getConstantPaddingValue();
+  if (!padValue)
+    return op.emitOpError("the padding value must be a constant or a value "
+                          "defined outside the pad to be lowered to Q4A");
+  FailureOr<Buf> s = bufOf(op, op.getSource());
+  if (failed(s))
+    return failure();
+  Buf out = define(op.getResult());
+  uint64_t total = uint64_t(out.numel), cell = 0, data = 16;
+  uint64_t chunk = std::min<uint64_t>(total, (arch.spBytes - data - 16) / 4);
+  chunk = std::max<uint64_t>(1, std::min<uint64_t>(chunk, (1u << 20) - 1));
+  if (failed(scalarToReg(op, padValue, 1, cell)))
+    return failure();
+  emit(mk(Opcode::VOP, {{"fn", uint64_t(hw::VFn::Mov)},
+                        {"n", chunk},
+                        {"d", data},
+                        {"a", 1},
+                        {"ra", 1}}));
+  for (uint64_t o = 0; o < total; o += chunk)
+    dmaLinear(false, data, out.addr + 4 * o, 4 * std::min(chunk, total - o));
+  SmallVector<int64_t> ones(src.getRank(), 1);
+  std::optional<AffView> v = sliceView(res, op.getStaticLow(), ones);
+  if (!v)
+    return op.emitOpError("pad interior is not a view the Q4A lowering "
+                          "supports");
+  return copyView(op, out.addr, *v, s->addr, src.getShape(), 4, true);
 }
 
 //===----------------------------------------------------------------------===//

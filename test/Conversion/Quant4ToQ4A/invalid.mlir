@@ -34,12 +34,8 @@ func.func @block(%x: tensor<4x64xf32>, %s: tensor<4x2xf32>) -> tensor<4x64xf4E2M
 // -----
 
 func.func @unsupported(%x: tensor<4x8xf32>) -> tensor<8x4xf32> {
-  %c0 = arith.constant 0.0 : f32
-  // expected-error@+1 {{'tensor.pad' op is not supported by the Q4A lowering}}
-  %s = tensor.pad %x low[1, 0] high[0, 0] {
-    ^bb0(%i: index, %j: index):
-      tensor.yield %c0 : f32
-  } : tensor<4x8xf32> to tensor<5x8xf32>
+  // expected-error@+1 {{'tensor.concat' op is not supported by the Q4A lowering}}
+  %s = tensor.concat dim(0) %x, %x : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<8x8xf32>
   %r = tensor.empty() : tensor<8x4xf32>
   return %r : tensor<8x4xf32>
 }
