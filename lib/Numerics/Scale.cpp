@@ -93,29 +93,51 @@ squareAndAbsLanesAvx(const float *x, size_t n, double *sq, double *ab) {
 
 } // namespace
 
-std::pair<double, double> squareAndAbsSums(const float *x, size_t n,
-                                           bool allowVector) {
+/// Adds x[0..n) to the lanes, element i to lane (lane0 + i) mod 16.
+static void addToLanes(const float *x, size_t n, unsigned lane0, double *sq,
+                       double *ab, bool allowVector) {
   constexpr size_t L = kSumLanes;
-  double sq[L] = {}, ab[L] = {};
   size_t i = 0;
+  // Up to the next element of lane 0, one at a time; then whole groups.
+  for (; i < n && (lane0 + i) % L != 0; ++i) {
+    double v = double(x[i]);
+    sq[(lane0 + i) % L] += v * v;
+    ab[(lane0 + i) % L] += std::fabs(v);
+  }
 #if defined(__x86_64__)
   static const bool avx = __builtin_cpu_supports("avx");
-  if (avx && allowVector)
-    i = squareAndAbsLanesAvx(x, n, sq, ab);
+  if (avx && allowVector && i < n)
+    i += squareAndAbsLanesAvx(x + i, n - i, sq, ab);
 #else
   (void)allowVector;
 #endif
-  for (; i < n; ++i) { // what the vector form left, lane i mod L
+  for (; i < n; ++i) { // what the vector form left
     double v = double(x[i]);
-    sq[i % L] += v * v;
-    ab[i % L] += std::fabs(v);
+    sq[(lane0 + i) % L] += v * v;
+    ab[(lane0 + i) % L] += std::fabs(v);
   }
+}
+
+/// The lane sums added pairwise (j + j+8, then j + j+4, j + j+2, j + j+1).
+static std::pair<double, double> reduceLanes(const double *sq0,
+                                             const double *ab0) {
+  constexpr size_t L = kSumLanes;
+  double sq[L], ab[L];
+  std::copy(sq0, sq0 + L, sq);
+  std::copy(ab0, ab0 + L, ab);
   for (size_t w = L / 2; w > 0; w /= 2)
     for (size_t j = 0; j < w; ++j) {
       sq[j] += sq[j + w];
       ab[j] += ab[j + w];
     }
   return {sq[0], ab[0]};
+}
+
+std::pair<double, double> squareAndAbsSums(const float *x, size_t n,
+                                           bool allowVector) {
+  double sq[kSumLanes] = {}, ab[kSumLanes] = {};
+  addToLanes(x, n, 0, sq, ab, allowVector);
+  return reduceLanes(sq, ab);
 }
 
 double meanAbs(const float *x, size_t n) {
@@ -246,23 +268,58 @@ std::optional<std::pair<double, double>> sawbCoefficients(int bits,
   }
 }
 
-double sawbClip(const float *w, size_t n, int bits, bool symmetric15) {
+/// clip from the sums, the element count and the amax (C35).
+static double clipFromSums(double sq, double ab, uint64_t n, float amax,
+                           int bits, bool symmetric15) {
   auto c = sawbCoefficients(bits, symmetric15);
   if (!c)
     return std::numeric_limits<double>::quiet_NaN();
-  auto [sq, ab] = squareAndAbsSums(w, n);
   double ms = n ? sq / double(n) : 0.0, ma = n ? ab / double(n) : 0.0;
   double clip = c->first * std::sqrt(ms) + c->second * ma;
   if (!(clip > 0.0) || !std::isfinite(clip))
-    clip = double(amaxOf(w, n));
+    clip = double(amax);
   return clip;
 }
 
-float sawbScale(const float *w, size_t n, int bits, bool symmetric15) {
-  double clip = sawbClip(w, n, bits, symmetric15);
+static float scaleFromClip(double clip, int bits) {
   if (!(clip > 0.0) || !std::isfinite(clip))
     return 1.0f;
   return clampScale(float(clip) / float((1 << (bits - 1)) - 1));
+}
+
+double sawbClip(const float *w, size_t n, int bits, bool symmetric15) {
+  SawbAccumulator acc;
+  acc.add(w, n, 0);
+  return acc.clip(bits, symmetric15);
+}
+
+float sawbScale(const float *w, size_t n, int bits, bool symmetric15) {
+  return scaleFromClip(sawbClip(w, n, bits, symmetric15), bits);
+}
+
+void SawbAccumulator::add(const float *x, size_t n, unsigned lane0) {
+  addToLanes(x, n, lane0 % kSumLanes, sq_, ab_, true);
+  float m = amaxOf(x, n);
+  if (m != m)
+    nan_ = true;
+  else if (m > amax_)
+    amax_ = m;
+  count_ += n;
+}
+
+std::pair<double, double> SawbAccumulator::sums() const {
+  return reduceLanes(sq_, ab_);
+}
+
+double SawbAccumulator::clip(int bits, bool symmetric15) const {
+  auto [sq, ab] = sums();
+  return clipFromSums(sq, ab, count_,
+                      nan_ ? std::numeric_limits<float>::quiet_NaN() : amax_,
+                      bits, symmetric15);
+}
+
+float SawbAccumulator::scale(int bits, bool symmetric15) const {
+  return scaleFromClip(clip(bits, symmetric15), bits);
 }
 
 //===----------------------------------------------------------------------===//

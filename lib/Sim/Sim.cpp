@@ -166,6 +166,8 @@ struct Simulator::Impl {
   std::vector<int64_t> intA, intB;       // exactInteger tables (Exact)
   std::vector<float> prod16;             // half(pa*pb) table, small formats
   uint32_t maskA = 0, maskB = 0;
+  /// The SFU's SAWB statistics (sawb.acc, sawb.fin).
+  num::SawbAccumulator sawb;
   // Execution.
   Scoreboard sb;
   Stats st;
@@ -851,6 +853,23 @@ bool Simulator::Impl::exec(const Instr &in) {
       return false;
     std::vector<float> w = ldFloats(s, n);
     wf(unsigned(g("fd")), num::sawbScale(w.data(), n, fmt->bits));
+    return true;
+  }
+  case Opcode::SAWB_ACC: {
+    uint64_t src = g("s"), n = g("n");
+    if (!rd(Space::SP, src, 4 * n, "source"))
+      return false;
+    if (g("init"))
+      sawb = num::SawbAccumulator();
+    std::vector<float> w = ldFloats(src, n);
+    sawb.add(w.data(), n, unsigned(g("lane")));
+    return true;
+  }
+  case Opcode::SAWB_FIN: {
+    auto fmt = fmtOf("fmt");
+    if (!fmt)
+      return false;
+    wf(unsigned(g("fd")), sawb.scale(fmt->bits));
     return true;
   }
   case Opcode::SPACT: {

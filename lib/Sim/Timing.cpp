@@ -125,6 +125,10 @@ uint64_t instrCycles(const TimingParams &t, const q4a::Instr &in,
     return g("h") + lat;
   case Opcode::SSAWB:
     return ceilDiv(g("n"), t.sawbLanes) + 2 * lat;
+  case Opcode::SAWB_ACC:
+    return ceilDiv(g("n"), t.sawbLanes) + lat;
+  case Opcode::SAWB_FIN:
+    return 2 * lat;
   }
   return 1;
 }

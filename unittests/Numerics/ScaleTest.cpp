@@ -191,6 +191,54 @@ TEST(Sawb, C35_HandComputed) {
   EXPECT_TRUE(std::isnan(sawbClip(w, 4, 6)));
 }
 
+TEST(Sawb, C35_ChunksGiveTheWholeTensorsBits) {
+  // Sums of squares of values of very different sizes: the order of the
+  // double adds shows in the last bits, so any other lane assignment than
+  // the whole tensor's would differ.
+  std::vector<float> w(1000);
+  uint32_t st = 12345;
+  for (float &v : w) {
+    st = st * 1103515245u + 12345u;
+    float m = float(st >> 8) / float(1u << 24) * 2.0f - 1.0f; // 24 bits
+    st = st * 1103515245u + 12345u;
+    v = std::ldexp(m, int(st >> 27) % 24 - 12);
+  }
+  for (bool sym : {false, true}) {
+    double whole = sawbClip(w.data(), w.size(), 4, sym);
+    for (size_t chunk : {1u, 7u, 16u, 100u, 999u}) {
+      SawbAccumulator acc;
+      for (size_t i = 0; i < w.size(); i += chunk)
+        acc.add(w.data() + i, std::min(chunk, w.size() - i), unsigned(i % 16));
+      EXPECT_EQ(acc.count(), w.size());
+      EXPECT_EQ(acc.sums(), squareAndAbsSums(w.data(), w.size()));
+      EXPECT_EQ(acc.clip(4, sym), whole) << chunk;
+      EXPECT_EQ(acc.scale(4, sym), sawbScale(w.data(), w.size(), 4, sym));
+    }
+  }
+  // The lanes are part of the rule: elements 16 apart share a lane. (A
+  // common shift of every lane changes nothing — the pairwise tree is
+  // symmetric under rotation — but a chunk put in the wrong lanes does.)
+  SawbAccumulator wrong, rotated;
+  wrong.add(w.data(), 999, 0);
+  wrong.add(w.data() + 999, 1, 0); // belongs in lane 999 mod 16 = 7
+  rotated.add(w.data(), w.size(), 5);
+  EXPECT_NE(wrong.sums(), squareAndAbsSums(w.data(), w.size()));
+  EXPECT_EQ(rotated.sums(), squareAndAbsSums(w.data(), w.size()));
+  // The fallbacks: equal magnitudes (clip <= 0) take the amax of all
+  // chunks; a NaN in any chunk makes the amax NaN, so the scale is 1.
+  const float e[] = {0.5f, -0.5f, 0.25f, 0.5f};
+  SawbAccumulator eq;
+  eq.add(e, 2, 0);
+  eq.add(e + 2, 2, 2);
+  EXPECT_EQ(eq.scale(4), sawbScale(e, 4, 4));
+  const float n[] = {1.0f, std::nanf("")};
+  SawbAccumulator nan;
+  nan.add(n, 1, 0);
+  nan.add(n + 1, 1, 1);
+  EXPECT_EQ(nan.scale(4), sawbScale(n, 2, 4));
+  EXPECT_EQ(SawbAccumulator().scale(4), 1.0f);
+}
+
 TEST(Pact, C36_ForwardBackward) {
   const float x[] = {-1.0f, 0.0f, 0.5f, 2.0f, 3.0f, std::nanf(""), 1.999f};
   const float dy[] = {1, 2, 3, 4, 5, 6, 7};

@@ -355,17 +355,37 @@ TEST(SimSfu, ScalePoliciesEqualNumerics) {
   num::Format i4 = num::Format::sint(4), u4 = num::Format::uint(4),
               l4 = num::Format::log(4, 3, 0);
   std::vector<Instr> body = {
-      I(Opcode::VRED, {{"red", 3}, {"axis", 0}, {"init", 0}, {"rows", 1},
-                       {"cols", n}, {"d", 0x80}, {"s", 0x100}}),
+      I(Opcode::VRED, {{"red", 3},
+                       {"axis", 0},
+                       {"init", 0},
+                       {"rows", 1},
+                       {"cols", n},
+                       {"d", 0x80},
+                       {"s", 0x100}}),
       I(Opcode::SYNC, {{"mask", 0x1f}}),
       I(Opcode::FLD, {{"fd", 1}, {"addr", 0x80}}),
       I(Opcode::FLD, {{"fd", 2}, {"addr", 0x40}}),
-      I(Opcode::SAMAX, {{"fd", 3}, {"fa", 1}, {"fmt", encodeFormat(i4)}, {"pow2", 1}}),
-      I(Opcode::SGRAD, {{"fd", 4}, {"fs", 2}, {"fa", 1}, {"fmt", encodeFormat(l4)}}),
-      I(Opcode::SSAWB, {{"fd", 5}, {"fmt", encodeFormat(i4)}, {"s", 0x100}, {"n", n}}),
+      I(Opcode::SAMAX,
+        {{"fd", 3}, {"fa", 1}, {"fmt", encodeFormat(i4)}, {"pow2", 1}}),
+      I(Opcode::SGRAD,
+        {{"fd", 4}, {"fs", 2}, {"fa", 1}, {"fmt", encodeFormat(l4)}}),
+      I(Opcode::SSAWB,
+        {{"fd", 5}, {"fmt", encodeFormat(i4)}, {"s", 0x100}, {"n", n}}),
+      // The same scale from chunks (ISA 1.2): something to forget, then x in
+      // two pieces, the second starting in lane 5.
+      I(Opcode::SAWB_ACC, {{"s", 0x80}, {"n", 1}, {"lane", 0}, {"init", 1}}),
+      I(Opcode::SAWB_ACC, {{"s", 0x100}, {"n", 5}, {"lane", 0}, {"init", 1}}),
+      I(Opcode::SAWB_ACC,
+        {{"s", 0x114}, {"n", n - 5}, {"lane", 5}, {"init", 0}}),
+      I(Opcode::SAWB_FIN, {{"fd", 10}, {"fmt", encodeFormat(i4)}}),
       I(Opcode::SPACT, {{"fd", 6}, {"fa", 2}, {"fmt", encodeFormat(u4)}}),
-      I(Opcode::SDLY, {{"fd", 7}, {"fs", 2}, {"fmt", encodeFormat(i4)}, {"pow2", 0},
-                       {"margin", uint64_t(int64_t(-1))}, {"h", 4}, {"hist", 0x100}}),
+      I(Opcode::SDLY, {{"fd", 7},
+                       {"fs", 2},
+                       {"fmt", encodeFormat(i4)},
+                       {"pow2", 0},
+                       {"margin", uint64_t(int64_t(-1))},
+                       {"h", 4},
+                       {"hist", 0x100}}),
       I(Opcode::HPUSH, {{"fa", 1}, {"h", 4}, {"hist", 0x100}}),
       I(Opcode::SYNC, {{"mask", 0x1f}}),
       I(Opcode::FST, {{"fs", 3}, {"addr", 0x2000}}),
@@ -377,8 +397,9 @@ TEST(SimSfu, ScalePoliciesEqualNumerics) {
       I(Opcode::FLD, {{"fd", 9}, {"addr", 0x104}}),
       I(Opcode::FST, {{"fs", 8}, {"addr", 0x2014}}),
       I(Opcode::FST, {{"fs", 9}, {"addr", 0x2018}}),
+      I(Opcode::FST, {{"fs", 10}, {"addr", 0x201c}}),
   };
-  for (int i = 7; i < 16; ++i)
+  for (int i = 8; i < 16; ++i)
     body.push_back(I(Opcode::FST, {{"fs", 0}, {"addr", 0x2000 + 4u * i}}));
   Program p = sfuProgram(n, 1, body, DType::F32, {});
   ASSERT_EQ(p.validate(), "");
@@ -394,6 +415,7 @@ TEST(SimSfu, ScalePoliciesEqualNumerics) {
   EXPECT_EQ(bits(y[4]), bits(num::delayedScale(i4, x.data(), 4, -1, 0.8f)));
   EXPECT_EQ(bits(y[5]), bits(amax)); // hpush: newest first
   EXPECT_EQ(bits(y[6]), bits(x[0]));
+  EXPECT_EQ(bits(y[7]), bits(num::sawbScale(x.data(), n, 4)));
 }
 
 TEST(SimVpu, VopReductionsTransposeEqualIsaFunctions) {

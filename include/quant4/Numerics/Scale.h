@@ -112,6 +112,28 @@ double sawbClip(const float *w, size_t n, int bits, bool symmetric15 = false);
 /// Scale for int<bits>: float(clip) / (2^(bits-1)-1); 1.0f when clip is 0/NaN.
 float sawbScale(const float *w, size_t n, int bits, bool symmetric15 = false);
 
+/// SAWB's statistics of a tensor gathered chunk by chunk, with the bits of
+/// sawbClip / sawbScale over the whole tensor: element i adds v·v and |v|
+/// (v = double(x_i)) to lane i mod 16 of two sets of 16 double lanes (the
+/// order squareAndAbsSums fixes), and the amax is kept for the fallback.
+class SawbAccumulator {
+public:
+  /// Adds x[0..n) as consecutive elements of the tensor, the first of which
+  /// goes to lane `lane0` (its index mod 16).
+  void add(const float *x, size_t n, unsigned lane0);
+  uint64_t count() const { return count_; }
+  /// (Σ x², Σ |x|) of everything added: squareAndAbsSums of the tensor.
+  std::pair<double, double> sums() const;
+  double clip(int bits, bool symmetric15 = false) const;
+  float scale(int bits, bool symmetric15 = false) const;
+
+private:
+  double sq_[16] = {}, ab_[16] = {};
+  float amax_ = 0.0f;
+  bool nan_ = false;
+  uint64_t count_ = 0;
+};
+
 //===-- PACT (C36) --------------------------------------------------------===//
 
 /// y = clamp(x, 0, alpha) (NaN x -> 0).

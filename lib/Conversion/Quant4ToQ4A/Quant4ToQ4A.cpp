@@ -925,12 +925,27 @@ LogicalResult Lowering::lowerScale(mlir::quant4::ScaleOp op) {
     return success();
   }
   if (isa<mlir::quant4::SawbAttr>(policy)) {
-    if (failed(fits(op, hA + 4 * uint64_t(in->numel),
-                    "the whole tensor (SAWB reads it at once)")))
-      return failure();
-    dmaLinear(true, hA, in->addr, 4 * uint64_t(in->numel));
-    emit(mk(Opcode::SSAWB, {{"fd", 2}, {"fmt", fdesc}, {"s", hA},
-                            {"n", uint64_t(in->numel)}}));
+    uint64_t n = uint64_t(in->numel);
+    if (hA + 4 * n + 16 <= arch.spBytes) { // the whole tensor at once
+      dmaLinear(true, hA, in->addr, 4 * n);
+      emit(mk(Opcode::SSAWB, {{"fd", 2}, {"fmt", fdesc}, {"s", hA}, {"n", n}}));
+      storeScale(2);
+      return success();
+    }
+    // In chunks of a multiple of 16 elements (each starts in lane 0):
+    // sawb.acc gathers the statistics, sawb.fin computes the scale.
+    uint64_t chunk =
+        std::min<uint64_t>((arch.spBytes - hA - 16) / 4, (1u << 20) - 1) &
+        ~uint64_t(15);
+    if (chunk == 0)
+      return fits(op, hA + 64 + 16, "16 elements of the tensor");
+    for (uint64_t i0 = 0; i0 < n; i0 += chunk) {
+      uint64_t k = std::min(chunk, n - i0);
+      dmaLinear(true, hA, in->addr + 4 * i0, 4 * k);
+      emit(mk(Opcode::SAWB_ACC,
+              {{"s", hA}, {"n", k}, {"lane", 0}, {"init", i0 == 0}}));
+    }
+    emit(mk(Opcode::SAWB_FIN, {{"fd", 2}, {"fmt", fdesc}}));
     storeScale(2);
     return success();
   }

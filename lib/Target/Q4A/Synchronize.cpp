@@ -205,6 +205,16 @@ void footprint(const Instr &in, const Arch &arch, StaticState &st,
     rec.add(Space::SP, false, g("s"), 4 * g("n"));
     rec.fr(unsigned(g("fd")), true);
     return;
+  case Opcode::SAWB_ACC:
+    rec.add(Space::SP, false, g("s"), 4 * g("n"));
+    if (!g("init"))
+      rec.add(Space::SawbStats, false, 0, 1);
+    rec.add(Space::SawbStats, true, 0, 1);
+    return;
+  case Opcode::SAWB_FIN:
+    rec.add(Space::SawbStats, false, 0, 1);
+    rec.fr(unsigned(g("fd")), true);
+    return;
   }
 }
 
@@ -243,6 +253,7 @@ void relocateScratchpad(Instr &in, uint64_t delta) {
   case Opcode::HPUSH:
     return shift({"hist"});
   case Opcode::SSAWB:
+  case Opcode::SAWB_ACC:
     return shift({"s"});
   default:
     return; // no scratchpad address
@@ -281,7 +292,7 @@ struct Node {
   Unit unit;
   std::vector<Access> acc;
   /// The enclosing range per space (lo > hi: none), a quick rejection test.
-  std::array<std::pair<uint64_t, uint64_t>, 6> hull;
+  std::array<std::pair<uint64_t, uint64_t>, 7> hull;
 };
 
 bool hullsOverlap(const Node &a, const Node &b) {

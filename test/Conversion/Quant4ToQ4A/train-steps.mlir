@@ -65,7 +65,10 @@
 // MF: halt
 
 // MU: .program mlp_train_step
-// MU: ssawb
+// The 256x256 weight's SAWB statistics in chunks (its op gets half of the
+// scratchpad, 256 KiB, just short of the whole tensor).
+// MU: sawb.acc s={{.*}}, lane=0, init=1
+// MU: sawb.fin fd=f2, fmt=int4
 // MU: mcfg fa=uint4, fb=int4, acc=f16
 // MU: halt
 

@@ -72,6 +72,8 @@ enum class Opcode : uint8_t {
   HPUSH = 0x4B,
   SSAWB = 0x4C,
   SPACT = 0x4D,
+  SAWB_ACC = 0x4E,
+  SAWB_FIN = 0x4F,
 };
 
 enum class FieldKind : uint8_t {
@@ -249,7 +251,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err);
 
 //===-- Binary container (ISA.md §8) -------------------------------------===//
 
-constexpr uint16_t kVersionMajor = 1, kVersionMinor = 1;
+constexpr uint16_t kVersionMajor = 1, kVersionMinor = 2;
 constexpr uint32_t kHeaderBytes = 80;
 
 /// CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial value and

@@ -32,10 +32,11 @@
 namespace quant4::q4a {
 
 /// The kinds of architectural state an instruction can touch.
-enum class Space : uint8_t { SP, DRAM, XReg, FReg, Acc, MxuConfig };
+enum class Space : uint8_t { SP, DRAM, XReg, FReg, Acc, MxuConfig, SawbStats };
 
 /// One read or write: [lo, hi) in its space (register and tile numbers for
-/// XReg, FReg and Acc; MxuConfig is the single cell [0, 1)).
+/// XReg, FReg and Acc; MxuConfig and SawbStats, the SFU's SAWB statistics,
+/// are single cells [0, 1)).
 struct Access {
   Space space;
   bool write;

@@ -32,6 +32,10 @@ elif kind == "minor0":
     # An ISA 1.0 binary (no dependency tokens): still read.
     struct.pack_into("<H", b, 6, 0)
     fix_crc()
+elif kind == "minor1":
+    # An ISA 1.1 binary (no sawb.acc / sawb.fin): still read.
+    struct.pack_into("<H", b, 6, 1)
+    fix_crc()
 elif kind == "checksum":
     b[code_off + 3] ^= 0x40
 elif kind == "opcode":

@@ -466,4 +466,34 @@ def Q4A_SpactOp : Q4A_InstrOp<"spact"> {
   let arguments = (ins I64Attr:$fd, I64Attr:$fa, TypeAttr:$fmt);
 }
 
+def Q4A_SawbAccOp : Q4A_InstrOp<"sawb_acc"> {
+  let summary = "Gather SAWB statistics of a tensor chunk (opcode 0x4E, ISA 1.2)";
+  let description = [{
+    Adds SP f32[s .. s+4n) to the SFU's SAWB statistics as consecutive
+    elements of one tensor, element i into lane (lane + i) mod 16
+    (`num::SawbAccumulator`); with `init = 1` the statistics are reset
+    first. A tensor larger than the scratchpad gets its SAWB scale from
+    chunks: `sawb_acc` per chunk, then `sawb_fin`.
+
+    ```mlir
+    q4a.sawb_acc s = 0x30, n = 65536, lane = 0, init = 1
+    ```
+  }];
+  let arguments = (ins I64Attr:$s, I64Attr:$n, I64Attr:$lane, I64Attr:$init);
+}
+
+def Q4A_SawbFinOp : Q4A_InstrOp<"sawb_fin"> {
+  let summary = "SAWB scale of the gathered statistics (opcode 0x4F, ISA 1.2)";
+  let description = [{
+    `fd` = the SAWB scale (`num::SawbAccumulator::scale(bits(fmt))`) of
+    everything `sawb_acc` added since its last `init`: the bits of
+    `num::sawbScale` over the whole tensor. `fmt` is int2, 3, 4, 5 or 8.
+
+    ```mlir
+    q4a.sawb_fin fd = f2, fmt = !quant4.int<4>
+    ```
+  }];
+  let arguments = (ins I64Attr:$fd, TypeAttr:$fmt);
+}
+
 #endif // Q4A_OPS_TD
