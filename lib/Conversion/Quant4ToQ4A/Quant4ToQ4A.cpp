@@ -357,6 +357,7 @@ private:
                               Value result, bool fake);
   LogicalResult lowerDequantize(mlir::quant4::DequantizeOp op);
   LogicalResult lowerScale(mlir::quant4::ScaleOp op);
+  LogicalResult lowerAxisScale(mlir::quant4::ScaleOp op, int64_t axis);
   LogicalResult amaxInto(Operation *op, const Buf &in, unsigned reg,
                          uint64_t cell, uint64_t spBase);
   LogicalResult evalBody(linalg::LinalgOp op, Block &body,
@@ -866,11 +867,89 @@ LogicalResult Lowering::amaxInto(Operation *op, const Buf &in, unsigned reg,
   return success();
 }
 
+/// One scale per index of an axis (amax and SAWB: the per-channel scales of
+/// grouped and depthwise layers). The elements sharing index c of axis a are
+/// `outer` runs of `inner` contiguous elements, `len·inner` apart (the
+/// row-major order the CPU runtime groups them in): one strided DMA gathers
+/// them, a `vred amax` + `samax` or an `ssawb` (`sawb.acc` chunks when the
+/// group does not fit) gives the scale, and an `fst` collects it.
+LogicalResult Lowering::lowerAxisScale(mlir::quant4::ScaleOp op, int64_t axis) {
+  auto type = cast<RankedTensorType>(op.getInput().getType());
+  bool amax = isa<mlir::quant4::AmaxAttr>(op.getPolicy());
+  if (!amax && !isa<mlir::quant4::SawbAttr>(op.getPolicy()))
+    return op.emitOpError("per-axis scales are supported by the Q4A "
+                          "lowering for the amax and sawb policies only");
+  if (axis < 0 || axis >= type.getRank())
+    return op.emitOpError("scale axis ") << axis << " is out of range";
+  uint64_t outer = 1, inner = 1, len = uint64_t(type.getDimSize(axis));
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (d < axis)
+      outer *= uint64_t(type.getDimSize(d));
+    else if (d > axis)
+      inner *= uint64_t(type.getDimSize(d));
+  num::Format fmt = *mlir::quant4::getFormat(op.getFormat());
+  uint64_t fdesc = hw::encodeFormat(fmt);
+  FailureOr<Buf> in = bufOf(op, op.getInput());
+  if (failed(in))
+    return failure();
+  Buf out = define(op.getScale());
+  // SP: [amax cell | scales (len) | data ...]
+  uint64_t aCell = 0, scales = 16, data = alignTo(scales + 4 * len, 16);
+  if (failed(fits(op, data + 4 * inner + 16, "the scales and one run")))
+    return failure();
+  uint64_t runsPerChunk =
+      std::min<uint64_t>(outer, (arch.spBytes - data - 16) / (4 * inner));
+  if (!amax) // sawb.acc counts at most 2^20 - 1 elements
+    runsPerChunk = std::min<uint64_t>(runsPerChunk, ((1u << 20) - 1) / inner);
+  runsPerChunk = std::min<uint64_t>(runsPerChunk, 65535 / inner);
+  if (runsPerChunk == 0)
+    return fits(op, data + 4 * 65536, "one run of the scale axis");
+  bool whole = runsPerChunk == outer;
+  for (uint64_t c = 0; c < len; ++c) {
+    for (uint64_t r0 = 0; r0 < outer; r0 += runsPerChunk) {
+      uint64_t runs = std::min(runsPerChunk, outer - r0), n = runs * inner;
+      dma2D(true, data, in->addr + 4 * ((r0 * len + c) * inner), runs,
+            4 * inner, 4 * len * inner, 4 * inner);
+      if (amax)
+        emit(mk(Opcode::VRED, {{"red", uint64_t(hw::Red::Amax)},
+                               {"axis", uint64_t(hw::Axis::All)},
+                               {"init", r0 > 0},
+                               {"rows", 1},
+                               {"cols", n},
+                               {"d", aCell},
+                               {"s", data}}));
+      else if (whole)
+        emit(mk(Opcode::SSAWB,
+                {{"fd", 2}, {"fmt", fdesc}, {"s", data}, {"n", n}}));
+      else
+        emit(mk(Opcode::SAWB_ACC, {{"s", data},
+                                   {"n", n},
+                                   {"lane", (r0 * inner) % 16},
+                                   {"init", r0 == 0}}));
+    }
+    if (amax) {
+      emit(mk(Opcode::FLD, {{"fd", 1}, {"addr", aCell}}));
+      auto a = cast<mlir::quant4::AmaxAttr>(op.getPolicy());
+      emit(mk(Opcode::SAMAX,
+              {{"fd", 2}, {"fa", 1}, {"fmt", fdesc}, {"pow2", a.getPow2()}}));
+    } else if (!whole) {
+      emit(mk(Opcode::SAWB_FIN, {{"fd", 2}, {"fmt", fdesc}}));
+    }
+    emit(mk(Opcode::FST, {{"fs", 2}, {"addr", scales + 4 * c}}));
+  }
+  dmaLinear(false, scales, out.addr, 4 * len);
+  return success();
+}
+
 LogicalResult Lowering::lowerScale(mlir::quant4::ScaleOp op) {
   auto g = op.getGranularityAttr();
+  if (g && g.getKind() == mlir::quant4::GranularityKind::axis &&
+      op.getInput().getType().getElementType().isF32())
+    return lowerAxisScale(op, g.getAxis());
   if (g && g.getKind() != mlir::quant4::GranularityKind::tensor)
-    return op.emitOpError("only per-tensor scale policies are supported by "
-                          "the Q4A lowering");
+    return op.emitOpError("block scale policies (MXFP4, NVFP4) are not "
+                          "supported by the Q4A lowering (per-tensor and "
+                          "per-axis scales are)");
   if (!op.getInput().getType().getElementType().isF32())
     return op.emitOpError("only f32 inputs are supported by the Q4A lowering");
   num::Format fmt = *mlir::quant4::getFormat(op.getFormat());

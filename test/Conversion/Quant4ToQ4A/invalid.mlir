@@ -122,3 +122,13 @@ func.func @alternating(%x: tensor<4x8xf32>, %init: tensor<4xf32>) -> tensor<4xf3
   } -> tensor<4xf32>
   return %p : tensor<4xf32>
 }
+
+// -----
+
+// Per-axis scales lower for amax and SAWB only: a per-channel GradScale
+// state has no Q4A form yet.
+func.func @axis_gradscale(%x: tensor<4x8xf32>, %s: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error@+1 {{'quant4.scale' op per-axis scales are supported by the Q4A lowering for the amax and sawb policies only}}
+  %r = quant4.scale #quant4.gradscale %x state(%s : tensor<8xf32>) for !quant4.log<4, 3, 0> granularity<axis = 1> : tensor<4x8xf32> -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}

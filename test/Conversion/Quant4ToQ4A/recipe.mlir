@@ -21,4 +21,4 @@
 // FP8-LABEL: q4a.program @train_step
 // FP8: q4a.sdly
 // FP8: q4a.hpush
-// MX: error: 'quant4.scale' op only per-tensor scale policies are supported by the Q4A lowering
+// MX: error: 'quant4.scale' op block scale policies (MXFP4, NVFP4) are not supported by the Q4A lowering (per-tensor and per-axis scales are)
