@@ -72,6 +72,33 @@ for model in mlp lenet; do
 done
 
 echo
+echo "Models imported from ONNX (test/Target/ONNX/Models, batch 2; schedule: hoisted):"
+echo
+echo "| model / recipe | cycles | DMA busy | MXU busy | VPU busy | SFU busy | speed-up vs FP16 |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for onnx in resnet_train mobilenet_eval; do
+  name="residual CNN with BatchNorm (resnet_train)"
+  flags=(--batchnorm=training)
+  if [ "$onnx" = mobilenet_eval ]; then
+    name="MobileNetV2 blocks (mobilenet_eval)"
+    flags=()
+  fi
+  quant4-translate --import-onnx "$root/test/Target/ONNX/Models/$onnx.onnx" "${flags[@]}" \
+      -o "$work/$onnx.mlir"
+  quant4-opt "$work/$onnx.mlir" --quant4-build-training-step=forward=main -o "$work/$onnx-step.mlir"
+  base=
+  for recipe in fp32 ultralow4; do
+    quant4-opt "$work/$onnx-step.mlir" --quant4-apply-recipe=recipe=$recipe -o "$work/$onnx-$recipe.mlir" 2> /dev/null
+    compile "$work/$onnx-$recipe.mlir" main_train_step hoisted "$work/$onnx-$recipe.q4a"
+    read -r c d m v s < <(cycles "$work/$onnx-$recipe.q4a" --f32-as-fp16)
+    [ -z "$base" ] && base=$c
+    label=FP16
+    [ "$recipe" = ultralow4 ] && label=ultralow4
+    echo "| $name, $label | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
+  done
+done
+
+echo
 echo "1024³ GEMM, int4 × int4 codes in, f32 out (quant4.matmul, default 512 KiB scratchpad):"
 echo
 cat > "$work/gemm.mlir" <<'EOF'
