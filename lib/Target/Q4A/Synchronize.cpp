@@ -287,43 +287,50 @@ bool isConstantRegister(const Access &a) {
   return (a.space == Space::XReg || a.space == Space::FReg) && a.lo == 0;
 }
 
+/// What an instruction touches, with the enclosing range per space (lo >
+/// hi: none) as a quick rejection test before the range-by-range one.
+struct Footprint {
+  std::vector<Access> acc;
+  std::array<std::pair<uint64_t, uint64_t>, 7> hull;
+
+  /// The footprint of `in` without reads of the constant registers x0, f0
+  /// (they order nothing).
+  Footprint(const Instr &in, const Arch &arch, StaticState &st) {
+    std::vector<Access> all;
+    footprint(in, arch, st, all);
+    for (const Access &a : all)
+      if (!isConstantRegister(a))
+        acc.push_back(a);
+    hull.fill({UINT64_MAX, 0});
+    for (const Access &a : acc) {
+      auto &h = hull[unsigned(a.space)];
+      h.first = std::min(h.first, a.lo);
+      h.second = std::max(h.second, a.hi);
+    }
+  }
+  bool conflictsWith(const Footprint &o) const {
+    bool near = false;
+    for (unsigned s = 0; s < hull.size() && !near; ++s)
+      near =
+          hull[s].first < o.hull[s].second && o.hull[s].first < hull[s].second;
+    return near && conflicts(acc, o.acc);
+  }
+};
+
 /// One instruction with what it touches, for the token scheduler.
 struct Node {
   Unit unit;
-  std::vector<Access> acc;
-  /// The enclosing range per space (lo > hi: none), a quick rejection test.
-  std::array<std::pair<uint64_t, uint64_t>, 7> hull;
+  Footprint fp;
 };
-
-bool hullsOverlap(const Node &a, const Node &b) {
-  for (unsigned s = 0; s < a.hull.size(); ++s)
-    if (a.hull[s].first < b.hull[s].second &&
-        b.hull[s].first < a.hull[s].second)
-      return true;
-  return false;
-}
 
 class TokenScheduler {
 public:
   TokenScheduler(const std::vector<Instr> &code, const Arch &arch)
-      : code(code), nodes(code.size()), before(code.size()), after(code.size()),
-        snap(code.size()) {
+      : code(code), before(code.size()), after(code.size()), snap(code.size()) {
     StaticState st;
-    for (size_t j = 0; j < code.size(); ++j) {
-      Node &nd = nodes[j];
-      nd.unit = executingUnit(code[j]);
-      std::vector<Access> all;
-      footprint(code[j], arch, st, all);
-      for (const Access &a : all)
-        if (!isConstantRegister(a))
-          nd.acc.push_back(a);
-      nd.hull.fill({UINT64_MAX, 0});
-      for (const Access &a : nd.acc) {
-        auto &h = nd.hull[unsigned(a.space)];
-        h.first = std::min(h.first, a.lo);
-        h.second = std::max(h.second, a.hi);
-      }
-    }
+    nodes.reserve(code.size());
+    for (const Instr &in : code)
+      nodes.push_back({executingUnit(in), Footprint(in, arch, st)});
     for (auto &row : known)
       row.fill(-1);
   }
@@ -362,8 +369,7 @@ int64_t TokenScheduler::latestConflict(unsigned p, int64_t knownUpTo,
       return -1;
     if (++scanned > kScanWindow)
       return i; // not looked at: assume it conflicts
-    const Node &a = nodes[size_t(i)], &b = nodes[j];
-    if (hullsOverlap(a, b) && conflicts(a.acc, b.acc))
+    if (nodes[size_t(i)].fp.conflictsWith(nodes[j].fp))
       return i;
   }
   return -1;
@@ -501,18 +507,17 @@ std::vector<Instr> hoistLoads(const std::vector<Instr> &code, const Arch &arch,
                               size_t window) {
   struct Item {
     const Instr *in;
-    std::vector<Access> acc;
+    Footprint fp;
   };
   std::vector<Item> out;
   out.reserve(code.size());
   StaticState st;
   for (const Instr &in : code) {
-    Item it{&in, {}};
-    footprint(in, arch, st, it.acc);
+    Item it{&in, Footprint(in, arch, st)};
     size_t at = out.size();
     if (in.opcode == Opcode::DMA_LD) {
       size_t limit = out.size() > window ? out.size() - window : 0;
-      while (at > limit && !conflicts(out[at - 1].acc, it.acc) &&
+      while (at > limit && !out[at - 1].fp.conflictsWith(it.fp) &&
              out[at - 1].in->opcode != Opcode::HALT)
         --at;
     }
