@@ -1,13 +1,16 @@
-//===- Synchronize.h - what Q4A instructions touch, and their ordering -*- C++
-//-*-===//
+//===- Synchronize.h - Q4A footprints and scheduling ------------*- C++ -*-===//
 //
-// Plain C++17 (no MLIR). Two things a Q4A compiler needs after instruction
+// Plain C++17 (no MLIR). What a Q4A compiler needs after instruction
 // selection (docs/ISA.md §2.3-2.4, docs/Q4ACompiler.md):
 //
 //  * the static footprint of an instruction: the scratchpad and DRAM byte
-//    ranges, registers, accumulator tiles and MXU configuration it reads and
-//    writes, computed from its fields and what is known of the registers at
-//    that point of a straight-line program;
+//    ranges, registers, accumulator tiles, MXU configuration and SAWB
+//    statistics it reads and writes, computed from its fields and what is
+//    known of the registers at that point of a straight-line program;
+//  * relocation of an instruction's scratchpad addresses (an op lowered in
+//    a window of the scratchpad);
+//  * load hoisting: each `dma.ld` of a sequential program moved up to just
+//    after the last instruction it depends on;
 //  * synchronisation: given a program in sequential order with no `sync` or
 //    dependency token, insert what makes it well synchronised — either a
 //    `sync` on every change of unit (serial), or a `dep.signal` / `dep.wait`
