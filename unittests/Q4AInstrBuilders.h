@@ -23,22 +23,21 @@ inline Instr I(Opcode op,
   return in;
 }
 
-/// One contiguous DMA transfer of `bytes` between SP `sp` and DRAM `dram`.
+/// One contiguous DMA transfer (dma.ld or dma.st) of `bytes` between SP `sp`
+/// and DRAM `dram`.
+inline Instr dma(Opcode op, uint64_t sp, uint64_t dram, uint64_t bytes) {
+  return I(op, {{"sp", sp},
+                {"dram", dram},
+                {"rows", 1},
+                {"bytes", bytes},
+                {"dstride", bytes},
+                {"sstride", bytes}});
+}
 inline Instr dmaLoad(uint64_t sp, uint64_t dram, uint64_t bytes) {
-  return I(Opcode::DMA_LD, {{"sp", sp},
-                            {"dram", dram},
-                            {"rows", 1},
-                            {"bytes", bytes},
-                            {"dstride", bytes},
-                            {"sstride", bytes}});
+  return dma(Opcode::DMA_LD, sp, dram, bytes);
 }
 inline Instr dmaStore(uint64_t sp, uint64_t dram, uint64_t bytes) {
-  return I(Opcode::DMA_ST, {{"sp", sp},
-                            {"dram", dram},
-                            {"rows", 1},
-                            {"bytes", bytes},
-                            {"dstride", bytes},
-                            {"sstride", bytes}});
+  return dma(Opcode::DMA_ST, sp, dram, bytes);
 }
 
 } // namespace quant4::q4a::test

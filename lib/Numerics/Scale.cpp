@@ -268,16 +268,19 @@ std::optional<std::pair<double, double>> sawbCoefficients(int bits,
   }
 }
 
-/// clip from the sums, the element count and the amax (C35).
-static double clipFromSums(double sq, double ab, uint64_t n, float amax,
-                           int bits, bool symmetric15) {
+/// clip from the sums and the element count (C35); `amax` gives max|w| for
+/// the fallback and is only called when the fallback applies.
+template <typename Amax>
+static double clipFromSums(std::pair<double, double> sums, uint64_t n, int bits,
+                           bool symmetric15, Amax amax) {
   auto c = sawbCoefficients(bits, symmetric15);
   if (!c)
     return std::numeric_limits<double>::quiet_NaN();
+  auto [sq, ab] = sums;
   double ms = n ? sq / double(n) : 0.0, ma = n ? ab / double(n) : 0.0;
   double clip = c->first * std::sqrt(ms) + c->second * ma;
   if (!(clip > 0.0) || !std::isfinite(clip))
-    clip = double(amax);
+    clip = double(amax());
   return clip;
 }
 
@@ -288,9 +291,8 @@ static float scaleFromClip(double clip, int bits) {
 }
 
 double sawbClip(const float *w, size_t n, int bits, bool symmetric15) {
-  SawbAccumulator acc;
-  acc.add(w, n, 0);
-  return acc.clip(bits, symmetric15);
+  return clipFromSums(squareAndAbsSums(w, n), n, bits, symmetric15,
+                      [&] { return amaxOf(w, n); });
 }
 
 float sawbScale(const float *w, size_t n, int bits, bool symmetric15) {
@@ -299,6 +301,7 @@ float sawbScale(const float *w, size_t n, int bits, bool symmetric15) {
 
 void SawbAccumulator::add(const float *x, size_t n, unsigned lane0) {
   addToLanes(x, n, lane0 % kSumLanes, sq_, ab_, true);
+  // The fallback's amax of the whole tensor: NaN if any chunk has one.
   float m = amaxOf(x, n);
   if (m != m)
     nan_ = true;
@@ -312,10 +315,9 @@ std::pair<double, double> SawbAccumulator::sums() const {
 }
 
 double SawbAccumulator::clip(int bits, bool symmetric15) const {
-  auto [sq, ab] = sums();
-  return clipFromSums(sq, ab, count_,
-                      nan_ ? std::numeric_limits<float>::quiet_NaN() : amax_,
-                      bits, symmetric15);
+  return clipFromSums(sums(), count_, bits, symmetric15, [&] {
+    return nan_ ? std::numeric_limits<float>::quiet_NaN() : amax_;
+  });
 }
 
 float SawbAccumulator::scale(int bits, bool symmetric15) const {

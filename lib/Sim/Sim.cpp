@@ -11,6 +11,7 @@
 #include "quant4/Sim/Sim.h"
 
 #include "quant4/Numerics/Numerics.h"
+#include "quant4/Target/Q4A/Synchronize.h"
 
 #include <algorithm>
 #include <chrono>
@@ -38,25 +39,11 @@ using u128 = unsigned __int128;
 /// Per-byte shadow state of DRAM and SP.
 enum Tag : uint8_t { Uninit = 0, Data = 1, Code4 = 2, CodeWide = 3 };
 
-enum class Space : uint8_t { SP, DRAM, XReg, FReg, Acc };
-const char *spaceName(Space s) {
-  switch (s) {
-  case Space::SP: return "scratchpad";
-  case Space::DRAM: return "DRAM";
-  case Space::XReg: return "x register";
-  case Space::FReg: return "f register";
-  case Space::Acc: return "accumulator tile";
-  }
-  return "?";
-}
-
-/// One read or write of an instruction, for the synchronisation check.
-struct Access {
-  Space space;
-  bool write;
-  uint64_t lo, hi; // [lo, hi)
-  uint32_t pc;
-};
+// The vocabulary of what instructions touch is the ISA library's
+// (q4a::Space, q4a::Access); the accesses recorded here are those an
+// instruction makes while it runs, not q4a::footprint's static ones.
+using q4a::Access;
+using q4a::Space;
 
 struct AccEntry {
   float s32 = 0, s16 = 0;
@@ -248,8 +235,8 @@ struct Simulator::Impl {
     uint64_t size = s == Space::SP ? sp.size() : dram.size();
     if (addr > size || len > size - addr)
       return fail(std::string("accesses ") + what + " [" + hex(addr) + ", " +
-                  hex(addr + len) + ") outside the " +
-                  std::to_string(size) + "-byte " + spaceName(s));
+                  hex(addr + len) + ") outside the " + std::to_string(size) +
+                  "-byte " + std::string(q4a::spaceName(s)));
     return true;
   }
   /// Bounds, initialisation check and access record of a read.
@@ -268,18 +255,18 @@ struct Simulator::Impl {
           uint64_t j = i;
           while (j < len && t[j] == Uninit)
             ++j;
-          return fail("reads uninitialised " + std::string(spaceName(s)) +
+          return fail("reads uninitialised " + std::string(q4a::spaceName(s)) +
                       " bytes [" + hex(addr + i) + ", " + hex(addr + j) +
                       ") (" + what + "): nothing wrote them since reset");
         }
     }
-    cur.push_back({s, false, addr, addr + len, 0});
+    cur.push_back({s, false, addr, addr + len});
     return true;
   }
   bool wr(Space s, uint64_t addr, uint64_t len, const char *what) {
     if (!bounds(s, addr, len, what))
       return false;
-    cur.push_back({s, true, addr, addr + len, 0});
+    cur.push_back({s, true, addr, addr + len});
     return true;
   }
   float ldF(uint64_t addr) {
@@ -311,20 +298,20 @@ struct Simulator::Impl {
     }
   }
   float rf(unsigned r) {
-    cur.push_back({Space::FReg, false, r, r + 1, 0});
+    cur.push_back({Space::FReg, false, r, r + 1});
     return f[r];
   }
   uint64_t rx(unsigned r) {
-    cur.push_back({Space::XReg, false, r, r + 1, 0});
+    cur.push_back({Space::XReg, false, r, r + 1});
     return x[r];
   }
   void wf(unsigned r, float v) {
-    cur.push_back({Space::FReg, true, r, r + 1, 0});
+    cur.push_back({Space::FReg, true, r, r + 1});
     if (r != 0)
       f[r] = v;
   }
   void wx(unsigned r, uint64_t v) {
-    cur.push_back({Space::XReg, true, r, r + 1, 0});
+    cur.push_back({Space::XReg, true, r, r + 1});
     if (r != 0)
       x[r] = v;
   }
@@ -454,9 +441,9 @@ bool Simulator::Impl::execMma(const Instr &in) {
   for (uint64_t j = 0; j < n; ++j)
     for (uint64_t q = 0; q < k; ++q)
       B[j * k + q] = ldCode(b + (tb ? j * ldb + q : q * ldb + j) * eb, eb);
-  cur.push_back({Space::Acc, true, tile, tile + 1, 0});
+  cur.push_back({Space::Acc, true, tile, tile + 1});
   if (accumulate)
-    cur.push_back({Space::Acc, false, tile, tile + 1, 0});
+    cur.push_back({Space::Acc, false, tile, tile + 1});
   uint32_t cols = prog.arch.arrayCols;
   auto dec = [](const std::vector<float> &t, uint32_t mask, uint32_t c) {
     if (t.empty()) {
@@ -534,7 +521,7 @@ bool Simulator::Impl::execMst(const Instr &in) {
   for (uint64_t i = 0; i < m; ++i)
     if (!wr(Space::SP, d + 4 * i * ldc, 4 * n, "result row"))
       return false;
-  cur.push_back({Space::Acc, false, tile, tile + 1, 0});
+  cur.push_back({Space::Acc, false, tile, tile + 1});
   float ts = rf(unsigned(in.get("ts")));
   uint32_t cols = prog.arch.arrayCols;
   for (uint64_t i = 0; i < m; ++i) {
@@ -591,7 +578,7 @@ bool Simulator::Impl::execVop(const Instr &in) {
     }
     if (!bounds(Space::SP, addr[o], 4 * n, what[o]))
       return false;
-    cur.push_back({Space::SP, false, addr[o], addr[o] + 4 * n, 0});
+    cur.push_back({Space::SP, false, addr[o], addr[o] + 4 * n});
     if (opts.checkUninitialised)
       for (uint64_t i = 0; i < 4 * n && fast; ++i)
         fast = spTag[addr[o] + i] != Uninit;
@@ -939,12 +926,12 @@ void Simulator::Impl::checkSync(size_t pc, Unit u) {
             break;
         }
         if (st.firstHazard.empty())
-          st.firstHazard = location(pc) + " on " +
-                           std::string(q4a::unitName(u)) + ": " + d->kind +
-                           " on " + spaceName(a.space) + " [" + hex(lo) + ", " +
-                           hex(hi) + ") with " + location(size_t(d->pc)) +
-                           " on " + std::string(q4a::unitName(Unit(d->unit))) +
-                           ", no sync or dependency token between them";
+          st.firstHazard =
+              location(pc) + " on " + std::string(q4a::unitName(u)) + ": " +
+              d->kind + " on " + std::string(q4a::spaceName(a.space)) + " [" +
+              hex(lo) + ", " + hex(hi) + ") with " + location(size_t(d->pc)) +
+              " on " + std::string(q4a::unitName(Unit(d->unit))) +
+              ", no sync or dependency token between them";
         return false;
       }
       return true;
@@ -1043,8 +1030,6 @@ std::string Simulator::Impl::run() {
         st.chargedDmaBytes += chargedBytes(tp, dmaBytes);
       if (in.opcode == Opcode::MMA)
         st.mmaCyclesByFormats[formatPairName(mfa, mfb)] += dur;
-      for (Access &a : cur)
-        a.pc = uint32_t(pc);
       uint64_t before = st.hazards;
       checkSync(pc, u);
       if (st.hazards != before && opts.strictSync)

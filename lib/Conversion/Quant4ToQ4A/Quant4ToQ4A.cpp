@@ -42,6 +42,12 @@ struct Buf {
   unsigned esz = 4;
 };
 
+/// The f32 elements that share one scale: `runs` runs of `run` contiguous
+/// elements in DRAM, `stride` bytes apart, from `addr` (in row-major order).
+struct ScaleGroup {
+  uint64_t addr, runs, run, stride;
+};
+
 /// A body value during elementwise evaluation: an f register or an SP array.
 struct Operand {
   bool reg = false;
@@ -88,6 +94,16 @@ private:
   DenseMap<Value, Buf> bufs;
   uint64_t dramTop = 0;
   DenseMap<int64_t, uint64_t> iotas;
+  /// What the op being lowered added to `bufs` and `iotas`, so that a trial
+  /// lowering (lowerInHalf) can be undone.
+  SmallVector<Value> boundValues;
+  SmallVector<int64_t> iotaLengths;
+
+  /// Gives `v` its storage.
+  Buf &bind(Value v, Buf b) {
+    boundValues.push_back(v);
+    return bufs[v] = b;
+  }
 
   // ---- emission --------------------------------------------------------
   /// The scratchpad window of the op being lowered: its tiling sees
@@ -189,7 +205,7 @@ private:
     b.numel = numel(v.getType());
     b.esz = eltBytes(v.getType());
     b.addr = allocDram(uint64_t(b.numel) * b.esz);
-    return bufs[v] = b;
+    return bind(v, b);
   }
   FailureOr<Buf> bufOf(Operation *user, Value v) {
     auto it = bufs.find(v);
@@ -240,7 +256,7 @@ private:
     b.esz = uint32_t(bytes.size() / std::max<int64_t>(b.numel, 1));
     b.addr = allocDram(bytes.size());
     prog.segments.push_back(hw::Segment{b.addr, std::move(bytes)});
-    bufs[c.getResult()] = b;
+    bind(c.getResult(), b);
     return success();
   }
   /// DEQ of n codes at SP `codes` into floats at SP `dst`, scales at SP
@@ -358,8 +374,23 @@ private:
   LogicalResult lowerDequantize(mlir::quant4::DequantizeOp op);
   LogicalResult lowerScale(mlir::quant4::ScaleOp op);
   LogicalResult lowerAxisScale(mlir::quant4::ScaleOp op, int64_t axis);
-  LogicalResult amaxInto(Operation *op, const Buf &in, unsigned reg,
+  /// Streams a scale group through SP at `data`, at most `cap` elements at
+  /// a time (whole runs while a run fits, else pieces of one run), calling
+  /// f(n, first) after each load: n elements, the first of them the group's
+  /// element `first`.
+  void streamGroup(const ScaleGroup &g, uint64_t data, uint64_t cap,
+                   function_ref<void(uint64_t, uint64_t)> f);
+  /// f[reg] = the group's amax (vred amax into SP `cell`, then fld).
+  LogicalResult amaxInto(Operation *op, const ScaleGroup &g, unsigned reg,
                          uint64_t cell, uint64_t spBase);
+  /// f[reg] = the group's SAWB scale: ssawb when the group fits SP at once,
+  /// else sawb.acc per chunk (in the lane of its first element) and sawb.fin.
+  LogicalResult sawbInto(Operation *op, const ScaleGroup &g, unsigned reg,
+                         uint64_t fdesc, uint64_t spBase);
+  static ScaleGroup wholeTensor(const Buf &b) {
+    uint64_t n = uint64_t(b.numel);
+    return {b.addr, 1, n, 4 * n};
+  }
   LogicalResult evalBody(linalg::LinalgOp op, Block &body,
                          DenseMap<Value, Operand> &vals, uint64_t n,
                          uint64_t &spTop, Operation *stopAt,
@@ -393,7 +424,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     FailureOr<Buf> b = bufOf(op, op->getOperand(0));
     if (failed(b))
       return failure();
-    bufs[op->getResult(0)] = *b; // row-major: same bytes
+    bind(op->getResult(0), *b); // row-major: same bytes
     return success();
   }
   if (auto t = dyn_cast<linalg::TransposeOp>(op))
@@ -493,7 +524,7 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     FailureOr<Buf> b = bufOf(op, e.getTensor());
     if (failed(b))
       return failure();
-    bufs[e.getResult()] = Buf{b->addr + uint64_t(lin) * b->esz, 1, b->esz};
+    bind(e.getResult(), Buf{b->addr + uint64_t(lin) * b->esz, 1, b->esz});
     return success();
   }
   if (auto l = dyn_cast<linalg::LinalgOp>(op))
@@ -848,31 +879,78 @@ LogicalResult Lowering::lowerDequantize(mlir::quant4::DequantizeOp op) {
   return success();
 }
 
-LogicalResult Lowering::amaxInto(Operation *op, const Buf &in, unsigned reg,
-                                 uint64_t cell, uint64_t spBase) {
-  uint64_t chunk = std::min<uint64_t>(uint64_t(in.numel),
-                                      (arch.spBytes - spBase) / 4);
-  chunk = std::min<uint64_t>(chunk, 65535);
-  if (chunk == 0)
+void Lowering::streamGroup(const ScaleGroup &g, uint64_t data, uint64_t cap,
+                           function_ref<void(uint64_t, uint64_t)> f) {
+  if (g.run <= cap) {
+    uint64_t per = std::min(g.runs, cap / g.run);
+    for (uint64_t r0 = 0; r0 < g.runs; r0 += per) {
+      uint64_t runs = std::min(per, g.runs - r0);
+      dma2D(true, data, g.addr + r0 * g.stride, runs, 4 * g.run, g.stride,
+            4 * g.run);
+      f(runs * g.run, r0 * g.run);
+    }
+    return;
+  }
+  for (uint64_t r = 0; r < g.runs; ++r)
+    for (uint64_t o = 0; o < g.run; o += cap) {
+      uint64_t n = std::min(cap, g.run - o);
+      dmaLinear(true, data, g.addr + r * g.stride + 4 * o, 4 * n);
+      f(n, r * g.run + o);
+    }
+}
+
+LogicalResult Lowering::amaxInto(Operation *op, const ScaleGroup &g,
+                                 unsigned reg, uint64_t cell, uint64_t spBase) {
+  uint64_t cap = spBase < arch.spBytes
+                     ? std::min<uint64_t>((arch.spBytes - spBase) / 4, 65535)
+                     : 0;
+  if (cap == 0)
     return fits(op, spBase + 4, "one element");
-  for (uint64_t i0 = 0; i0 < uint64_t(in.numel); i0 += chunk) {
-    uint64_t n = std::min(chunk, uint64_t(in.numel) - i0);
-    dmaLinear(true, spBase, in.addr + 4 * i0, 4 * n);
+  streamGroup(g, spBase, cap, [&](uint64_t n, uint64_t first) {
     emit(mk(Opcode::VRED, {{"red", uint64_t(hw::Red::Amax)},
                            {"axis", uint64_t(hw::Axis::All)},
-                           {"init", i0 > 0}, {"rows", 1}, {"cols", n},
-                           {"d", cell}, {"s", spBase}}));
-  }
+                           {"init", first > 0},
+                           {"rows", 1},
+                           {"cols", n},
+                           {"d", cell},
+                           {"s", spBase}}));
+  });
   emit(mk(Opcode::FLD, {{"fd", reg}, {"addr", cell}}));
+  return success();
+}
+
+LogicalResult Lowering::sawbInto(Operation *op, const ScaleGroup &g,
+                                 unsigned reg, uint64_t fdesc,
+                                 uint64_t spBase) {
+  uint64_t n = g.runs * g.run;
+  uint64_t cap =
+      spBase + 16 < arch.spBytes
+          ? std::min<uint64_t>((arch.spBytes - spBase - 16) / 4, (1u << 20) - 1)
+          : 0;
+  if (n <= cap) { // the whole group at once
+    streamGroup(g, spBase, cap, [](uint64_t, uint64_t) {});
+    emit(mk(Opcode::SSAWB,
+            {{"fd", reg}, {"fmt", fdesc}, {"s", spBase}, {"n", n}}));
+    return success();
+  }
+  cap &= ~uint64_t(15); // pieces of a long run start in lane 0
+  if (cap == 0)
+    return fits(op, spBase + 16 + 64, "16 elements of the tensor");
+  streamGroup(g, spBase, cap, [&](uint64_t k, uint64_t first) {
+    emit(mk(
+        Opcode::SAWB_ACC,
+        {{"s", spBase}, {"n", k}, {"lane", first % 16}, {"init", first == 0}}));
+  });
+  emit(mk(Opcode::SAWB_FIN, {{"fd", reg}, {"fmt", fdesc}}));
   return success();
 }
 
 /// One scale per index of an axis (amax and SAWB: the per-channel scales of
 /// grouped and depthwise layers). The elements sharing index c of axis a are
 /// `outer` runs of `inner` contiguous elements, `len·inner` apart (the
-/// row-major order the CPU runtime groups them in): one strided DMA gathers
-/// them, a `vred amax` + `samax` or an `ssawb` (`sawb.acc` chunks when the
-/// group does not fit) gives the scale, and an `fst` collects it.
+/// row-major order the CPU runtime groups them in): each group streams
+/// through SP into amaxInto + samax or sawbInto, and an `fst` collects its
+/// scale.
 LogicalResult Lowering::lowerAxisScale(mlir::quant4::ScaleOp op, int64_t axis) {
   auto type = cast<RankedTensorType>(op.getInput().getType());
   bool amax = isa<mlir::quant4::AmaxAttr>(op.getPolicy());
@@ -895,45 +973,18 @@ LogicalResult Lowering::lowerAxisScale(mlir::quant4::ScaleOp op, int64_t axis) {
   Buf out = define(op.getScale());
   // SP: [amax cell | scales (len) | data ...]
   uint64_t aCell = 0, scales = 16, data = alignTo(scales + 4 * len, 16);
-  if (failed(fits(op, data + 4 * inner + 16, "the scales and one run")))
+  if (failed(fits(op, data + 16 + 64, "the scales and 16 elements")))
     return failure();
-  uint64_t runsPerChunk =
-      std::min<uint64_t>(outer, (arch.spBytes - data - 16) / (4 * inner));
-  if (!amax) // sawb.acc counts at most 2^20 - 1 elements
-    runsPerChunk = std::min<uint64_t>(runsPerChunk, ((1u << 20) - 1) / inner);
-  runsPerChunk = std::min<uint64_t>(runsPerChunk, 65535 / inner);
-  if (runsPerChunk == 0)
-    return fits(op, data + 4 * 65536, "one run of the scale axis");
-  bool whole = runsPerChunk == outer;
   for (uint64_t c = 0; c < len; ++c) {
-    for (uint64_t r0 = 0; r0 < outer; r0 += runsPerChunk) {
-      uint64_t runs = std::min(runsPerChunk, outer - r0), n = runs * inner;
-      dma2D(true, data, in->addr + 4 * ((r0 * len + c) * inner), runs,
-            4 * inner, 4 * len * inner, 4 * inner);
-      if (amax)
-        emit(mk(Opcode::VRED, {{"red", uint64_t(hw::Red::Amax)},
-                               {"axis", uint64_t(hw::Axis::All)},
-                               {"init", r0 > 0},
-                               {"rows", 1},
-                               {"cols", n},
-                               {"d", aCell},
-                               {"s", data}}));
-      else if (whole)
-        emit(mk(Opcode::SSAWB,
-                {{"fd", 2}, {"fmt", fdesc}, {"s", data}, {"n", n}}));
-      else
-        emit(mk(Opcode::SAWB_ACC, {{"s", data},
-                                   {"n", n},
-                                   {"lane", (r0 * inner) % 16},
-                                   {"init", r0 == 0}}));
-    }
+    ScaleGroup g{in->addr + 4 * c * inner, outer, inner, 4 * len * inner};
     if (amax) {
-      emit(mk(Opcode::FLD, {{"fd", 1}, {"addr", aCell}}));
+      if (failed(amaxInto(op, g, 1, aCell, data)))
+        return failure();
       auto a = cast<mlir::quant4::AmaxAttr>(op.getPolicy());
       emit(mk(Opcode::SAMAX,
               {{"fd", 2}, {"fa", 1}, {"fmt", fdesc}, {"pow2", a.getPow2()}}));
-    } else if (!whole) {
-      emit(mk(Opcode::SAWB_FIN, {{"fd", 2}, {"fmt", fdesc}}));
+    } else if (failed(sawbInto(op, g, 2, fdesc, data))) {
+      return failure();
     }
     emit(mk(Opcode::FST, {{"fs", 2}, {"addr", scales + 4 * c}}));
   }
@@ -966,7 +1017,7 @@ LogicalResult Lowering::lowerScale(mlir::quant4::ScaleOp op) {
     dmaLinear(false, oCell, out.addr, 4);
   };
   if (auto amax = dyn_cast<mlir::quant4::AmaxAttr>(policy)) {
-    if (failed(amaxInto(op, *in, 1, aCell, hA)))
+    if (failed(amaxInto(op, wholeTensor(*in), 1, aCell, hA)))
       return failure();
     emit(mk(Opcode::SAMAX, {{"fd", 2}, {"fa", 1}, {"fmt", fdesc},
                             {"pow2", amax.getPow2()}}));
@@ -974,7 +1025,7 @@ LogicalResult Lowering::lowerScale(mlir::quant4::ScaleOp op) {
     return success();
   }
   if (isa<mlir::quant4::GradScaleAttr>(policy)) {
-    if (failed(amaxInto(op, *in, 1, aCell, hA)) ||
+    if (failed(amaxInto(op, wholeTensor(*in), 1, aCell, hA)) ||
         failed(scalarToReg(op, op.getState()[0], 3, sCell)))
       return failure();
     emit(mk(Opcode::SGRAD,
@@ -990,7 +1041,7 @@ LogicalResult Lowering::lowerScale(mlir::quant4::ScaleOp op) {
     uint64_t data = alignTo(hA + 4 * H, 16);
     if (failed(fits(op, data + 4, "the amax history")))
       return failure();
-    if (failed(amaxInto(op, *in, 1, aCell, data)) ||
+    if (failed(amaxInto(op, wholeTensor(*in), 1, aCell, data)) ||
         failed(scalarToReg(op, op.getState()[1], 3, sCell)))
       return failure();
     dmaLinear(true, hA, hist->addr, 4 * H);
@@ -1004,27 +1055,8 @@ LogicalResult Lowering::lowerScale(mlir::quant4::ScaleOp op) {
     return success();
   }
   if (isa<mlir::quant4::SawbAttr>(policy)) {
-    uint64_t n = uint64_t(in->numel);
-    if (hA + 4 * n + 16 <= arch.spBytes) { // the whole tensor at once
-      dmaLinear(true, hA, in->addr, 4 * n);
-      emit(mk(Opcode::SSAWB, {{"fd", 2}, {"fmt", fdesc}, {"s", hA}, {"n", n}}));
-      storeScale(2);
-      return success();
-    }
-    // In chunks of a multiple of 16 elements (each starts in lane 0):
-    // sawb.acc gathers the statistics, sawb.fin computes the scale.
-    uint64_t chunk =
-        std::min<uint64_t>((arch.spBytes - hA - 16) / 4, (1u << 20) - 1) &
-        ~uint64_t(15);
-    if (chunk == 0)
-      return fits(op, hA + 64 + 16, "16 elements of the tensor");
-    for (uint64_t i0 = 0; i0 < n; i0 += chunk) {
-      uint64_t k = std::min(chunk, n - i0);
-      dmaLinear(true, hA, in->addr + 4 * i0, 4 * k);
-      emit(mk(Opcode::SAWB_ACC,
-              {{"s", hA}, {"n", k}, {"lane", 0}, {"init", i0 == 0}}));
-    }
-    emit(mk(Opcode::SAWB_FIN, {{"fd", 2}, {"fmt", fdesc}}));
+    if (failed(sawbInto(op, wholeTensor(*in), 2, fdesc, hA)))
+      return failure();
     storeScale(2);
     return success();
   }
@@ -1479,6 +1511,7 @@ uint64_t Lowering::iota(int64_t n) {
   }
   uint64_t a = allocDram(bytes.size());
   prog.segments.push_back(hw::Segment{a, std::move(bytes)});
+  iotaLengths.push_back(n);
   return iotas[n] = a;
 }
 
@@ -1884,7 +1917,7 @@ LogicalResult Lowering::lowerInsertSlice(tensor::InsertSliceOp op) {
   Buf out;
   if (inPlace) {
     out = *d;
-    bufs[op.getResult()] = out;
+    bind(op.getResult(), out);
   } else {
     out = define(op.getResult());
     copyDram(out.addr, d->addr, uint64_t(out.numel) * out.esz);
@@ -2117,8 +2150,8 @@ LogicalResult Lowering::lowerInHalf(Operation *op, bool &upperHalf) {
   uint64_t full = arch.spBytes, half = (full / 2) & ~uint64_t(63);
   size_t codeSize = prog.code.size(), segments = prog.segments.size();
   uint64_t dramBefore = dramTop;
-  DenseMap<Value, Buf> bufsBefore = bufs;
-  DenseMap<int64_t, uint64_t> iotasBefore = iotas;
+  boundValues.clear();
+  iotaLengths.clear();
   LogicalResult trial = failure();
   {
     // A failure here is retried with the whole SP; its diagnostics go.
@@ -2135,11 +2168,14 @@ LogicalResult Lowering::lowerInHalf(Operation *op, bool &upperHalf) {
       upperHalf = !upperHalf;
     return success();
   }
+  // Undo the trial: its code, constants, DRAM and bindings.
   prog.code.resize(codeSize);
   prog.segments.resize(segments);
   dramTop = dramBefore;
-  bufs = std::move(bufsBefore);
-  iotas = std::move(iotasBefore);
+  for (Value v : boundValues)
+    bufs.erase(v);
+  for (int64_t n : iotaLengths)
+    iotas.erase(n);
   return lowerOp(op);
 }
 

@@ -37,7 +37,36 @@ struct Recorder {
   void fr(unsigned r, bool w) { add(Space::FReg, w, r, 1); }
 };
 
+/// Calls f(field, isRegister) for each operand of a vop (a, b, c up to its
+/// arity): an f register when its r-flag is set, else an SP address.
+template <typename F> void forEachVopOperand(const Instr &in, F f) {
+  const char *names[3] = {"a", "b", "c"}, *regs[3] = {"ra", "rb", "rc"};
+  int arity = vfnArity(VFn(in.get("fn")));
+  for (int o = 0; o < arity; ++o)
+    f(names[o], in.get(regs[o]) != 0);
+}
+
 } // namespace
+
+std::string_view spaceName(Space s) {
+  switch (s) {
+  case Space::SP:
+    return "scratchpad";
+  case Space::DRAM:
+    return "DRAM";
+  case Space::XReg:
+    return "x register";
+  case Space::FReg:
+    return "f register";
+  case Space::Acc:
+    return "accumulator tile";
+  case Space::MxuConfig:
+    return "MXU configuration";
+  case Space::SawbStats:
+    return "SAWB statistics";
+  }
+  return "?";
+}
 
 void footprint(const Instr &in, const Arch &arch, StaticState &st,
                std::vector<Access> &out) {
@@ -124,15 +153,13 @@ void footprint(const Instr &in, const Arch &arch, StaticState &st,
     return;
   }
   case Opcode::VOP: {
-    int arity = vfnArity(VFn(g("fn")));
-    const char *names[3] = {"a", "b", "c"}, *regs[3] = {"ra", "rb", "rc"};
     uint64_t n = g("n");
-    for (int o = 0; o < arity; ++o) {
-      if (g(regs[o]))
-        rec.fr(unsigned(g(names[o])), false);
+    forEachVopOperand(in, [&](const char *name, bool reg) {
+      if (reg)
+        rec.fr(unsigned(g(name)), false);
       else
-        rec.add(Space::SP, false, g(names[o]), 4 * n);
-    }
+        rec.add(Space::SP, false, g(name), 4 * n);
+    });
     rec.add(Space::SP, true, g("d"), 4 * n);
     return;
   }
@@ -235,14 +262,12 @@ void relocateScratchpad(Instr &in, uint64_t delta) {
     return shift({"a", "b"});
   case Opcode::MST:
     return shift({"d", "sa", "sb"});
-  case Opcode::VOP: {
-    const char *names[3] = {"a", "b", "c"}, *regs[3] = {"ra", "rb", "rc"};
-    int arity = vfnArity(VFn(in.get("fn")));
-    for (int o = 0; o < arity; ++o)
-      if (!in.get(regs[o]))
-        shift({names[o]});
+  case Opcode::VOP:
+    forEachVopOperand(in, [&](const char *name, bool reg) {
+      if (!reg)
+        shift({name});
+    });
     return shift({"d"});
-  }
   case Opcode::VRED:
   case Opcode::VTR:
     return shift({"d", "s"});
@@ -291,7 +316,7 @@ bool isConstantRegister(const Access &a) {
 /// hi: none) as a quick rejection test before the range-by-range one.
 struct Footprint {
   std::vector<Access> acc;
-  std::array<std::pair<uint64_t, uint64_t>, 7> hull;
+  std::array<std::pair<uint64_t, uint64_t>, kNumSpaces> hull;
 
   /// The footprint of `in` without reads of the constant registers x0, f0
   /// (they order nothing).
@@ -503,8 +528,18 @@ std::vector<Instr> serial(const std::vector<Instr> &code, SyncStats &stats) {
 
 } // namespace
 
-std::vector<Instr> hoistLoads(const std::vector<Instr> &code, const Arch &arch,
-                              size_t window) {
+std::vector<Instr> withoutSynchronization(const std::vector<Instr> &code) {
+  std::vector<Instr> plain;
+  plain.reserve(code.size());
+  for (const Instr &in : code)
+    if (in.opcode != Opcode::SYNC && !isDependencyToken(in.opcode))
+      plain.push_back(in);
+  return plain;
+}
+
+std::vector<Instr> hoistLoads(const std::vector<Instr> &withSync,
+                              const Arch &arch, size_t window) {
+  std::vector<Instr> code = withoutSynchronization(withSync);
   struct Item {
     const Instr *in;
     Footprint fp;
@@ -532,11 +567,7 @@ std::vector<Instr> hoistLoads(const std::vector<Instr> &code, const Arch &arch,
 
 std::vector<Instr> synchronize(const std::vector<Instr> &code, const Arch &arch,
                                SyncMode mode, SyncStats *stats) {
-  std::vector<Instr> plain;
-  plain.reserve(code.size());
-  for (const Instr &in : code)
-    if (in.opcode != Opcode::SYNC && !isDependencyToken(in.opcode))
-      plain.push_back(in);
+  std::vector<Instr> plain = withoutSynchronization(code);
   SyncStats local;
   std::vector<Instr> out = mode == SyncMode::Serial
                                ? serial(plain, local)

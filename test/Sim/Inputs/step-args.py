@@ -13,6 +13,7 @@ names a parameter, buffer, momentum or state back to the argument of the same
 name, and `--loss`, `--correct`, `--batch` point at the loss and the
 correct count. One line, for `$(...)` in a RUN line.
 """
+import math
 import re
 import sys
 
@@ -63,6 +64,12 @@ def parse(item):
     return shape, dtype, attrs
 
 
+def filled(shape, dtype, value):
+    """An --arg spec of a tensor whose every element is `value`."""
+    numel = math.prod(int(d) for d in shape.split("x")) if shape else 1
+    return "%s:%s:values:%s" % (shape, dtype, "/".join([str(value)] * numel))
+
+
 def main():
     path, entry = sys.argv[1], sys.argv[2]
     classes = 10
@@ -82,9 +89,8 @@ def main():
         if "quant4.param" in at:
             spec = "%s:%s:random:%d:-0.3:0.3" % (shape, dt, i + 1)
         elif "quant4.buffer" in at:
-            spec = "%s:%s:%s" % (shape, dt, "random:%d:1:1" % (i + 1)
-                                 if at["quant4.buffer"].endswith("var")
-                                 else "zeros")
+            var = at["quant4.buffer"].endswith("var")
+            spec = filled(shape, dt, 1) if var else "%s:%s:zeros" % (shape, dt)
         elif "quant4.batch" in at:
             batch = int(shape.split("x")[0])
             spec = "%s:%s:random:%d:0:1" % (shape, dt, 1000 + i)
@@ -97,13 +103,11 @@ def main():
                 at["quant4.hyper"], 0.0)
             spec = "%s:%s:values:%s" % (shape, dt, v)
         elif "quant4.state" in at:
+            # Scales start at 1 and PACT's clip at 8; histories at 0.
             kind = at["quant4.state"].rsplit(".", 1)[-1]
-            one = kind in ("gradscale", "scale", "pact_alpha")
-            spec = "%s:%s:%s" % (shape, dt, "values:" + ("/".join(
-                ["1"] * max(1, eval("*".join(shape.split("x")) or "1"))))
-                                 if one else "zeros")
-            if kind == "pact_alpha":
-                spec = spec.replace("values:1", "values:8")
+            start = {"gradscale": 1, "scale": 1, "pact_alpha": 8}.get(kind)
+            spec = (filled(shape, dt, start) if start is not None
+                    else "%s:%s:zeros" % (shape, dt))
         else:
             spec = "%s:%s:zeros" % (shape, dt)
         out.append("--arg " + spec)

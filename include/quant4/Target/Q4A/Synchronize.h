@@ -30,12 +30,15 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace quant4::q4a {
 
 /// The kinds of architectural state an instruction can touch.
 enum class Space : uint8_t { SP, DRAM, XReg, FReg, Acc, MxuConfig, SawbStats };
+constexpr unsigned kNumSpaces = unsigned(Space::SawbStats) + 1;
+std::string_view spaceName(Space s);
 
 /// One read or write: [lo, hi) in its space (register and tile numbers for
 /// XReg, FReg and Acc; MxuConfig and SawbStats, the SFU's SAWB statistics,
@@ -73,8 +76,13 @@ void relocateScratchpad(Instr &in, uint64_t delta);
 /// space and at least one of the two accesses writes it.
 bool conflicts(const std::vector<Access> &a, const std::vector<Access> &b);
 
-/// Returns `code` (with no `sync` or token) with every `dma.ld` moved as
-/// early as its dependencies allow, but at most `window` instructions: right
+/// `code` without its `sync`, `dep.signal` and `dep.wait` instructions: the
+/// sequential program (docs/ISA.md §2.2) they order.
+std::vector<Instr> withoutSynchronization(const std::vector<Instr> &code);
+
+/// Returns `code` without synchronisation (withoutSynchronization: it would
+/// pin the loads) and with every `dma.ld` moved as early as its dependencies
+/// allow, but at most `window` instructions: right
 /// after the last earlier instruction whose footprint conflicts with it. The
 /// other instructions keep their order, so the sequential result is
 /// unchanged; in-order units then start loads for later work (the next

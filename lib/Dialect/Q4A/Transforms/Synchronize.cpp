@@ -52,12 +52,7 @@ struct Q4AHoistLoadsPass
     FailureOr<std::vector<hw::Instr>> code = instructionsOf(program);
     if (failed(code))
       return signalPassFailure();
-    // Synchronisation would pin the loads: drop it (q4a-synchronize redoes it).
-    std::vector<hw::Instr> plain;
-    for (hw::Instr &in : *code)
-      if (in.opcode != hw::Opcode::SYNC && !hw::isDependencyToken(in.opcode))
-        plain.push_back(std::move(in));
-    setInstructions(program, hw::hoistLoads(plain, getArch(program), window));
+    setInstructions(program, hw::hoistLoads(*code, getArch(program), window));
   }
 };
 
