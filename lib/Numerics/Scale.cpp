@@ -357,6 +357,51 @@ float pactBackward(const float *x, const float *dy, size_t n, float alpha,
   return float(dAlpha);
 }
 
+float pactCalibrate(const float *x, size_t n, int bits, float fallback) {
+  constexpr int kBins = 2048, kCandidates = 128;
+  float amax = 0.0f;
+  for (size_t i = 0; i < n; ++i)
+    if (std::isfinite(x[i]) && x[i] > amax)
+      amax = x[i];
+  if (!(amax > 0.0f))
+    return fallback;
+  struct Bin {
+    double count = 0, sum = 0, sumsq = 0;
+  };
+  std::vector<Bin> bins(kBins);
+  const double a = amax;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i]) || !(x[i] > 0.0f))
+      continue;
+    double v = x[i];
+    Bin &b =
+        bins[size_t(std::min<double>(kBins - 1, std::floor(v / a * kBins)))];
+    b.count += 1;
+    b.sum += v;
+    b.sumsq += v * v;
+  }
+  float best = fallback;
+  double bestErr = std::numeric_limits<double>::infinity();
+  for (int k = 1; k <= kCandidates; ++k) {
+    float alpha = float(a * k / kCandidates);
+    if (!(alpha > 0.0f))
+      continue;
+    const double h = pactScale(alpha, bits);
+    double err = 0.0;
+    for (const Bin &b : bins) {
+      if (b.count == 0)
+        continue;
+      double q = double(pactQuantize(float(b.sum / b.count), alpha, bits)) * h;
+      err += b.sumsq - 2.0 * q * b.sum + b.count * q * q;
+    }
+    if (err < bestErr) {
+      bestErr = err;
+      best = alpha;
+    }
+  }
+  return best;
+}
+
 //===----------------------------------------------------------------------===//
 // MX (C37)
 //===----------------------------------------------------------------------===//

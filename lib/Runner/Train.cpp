@@ -233,6 +233,17 @@ func::FuncOp lookupInitState(func::FuncOp f) {
   return init ? dyn_cast<func::FuncOp>(init.getOperation()) : func::FuncOp();
 }
 
+/// The state calibrator of `f` (quant4.calibrate_state_of names it), or null.
+func::FuncOp lookupCalibrateState(ModuleOp module, func::FuncOp f) {
+  if (!f)
+    return {};
+  for (auto g : module.getOps<func::FuncOp>())
+    if (FlatSymbolRefAttr of = q4::getCalibrateStateOf(g);
+        of && of.getAttr() == f.getSymNameAttr())
+      return g;
+  return {};
+}
+
 llvm::Error runPasses(ModuleOp module, const std::string &pipeline,
                       const std::string &what) {
   PassManager pm(module->getContext(), ModuleOp::getOperationName());
@@ -387,6 +398,9 @@ void registerPasses() {
 struct ModelFunctions {
   std::string stepName;
   func::FuncOp step, initState;
+  /// The step's state calibrator (quant4.calibrate_state_of, the recipe
+  /// option pact-calibrate), or null.
+  func::FuncOp calibrateState;
   /// Split (data-parallel training): `step` is the gradient function and
   /// this the update function.
   func::FuncOp update;
@@ -588,6 +602,8 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (forward) {
     if (func::FuncOp fi = lookupInitState(forward))
       fi.erase(); // its values are those of the step's state of the same name
+    if (func::FuncOp fc = lookupCalibrateState(module, forward))
+      fc.erase(); // the step's calibration sets that state
     // A recipe that quantizes changed the forward function: evaluate the
     // FP32 copy too.
     if (q4::getRecipeDesc(recipe.recipe).quantizes)
@@ -606,6 +622,7 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (!updateName.empty())
     m.update = module.lookupSymbol<func::FuncOp>(updateName);
   m.initState = initState;
+  m.calibrateState = lookupCalibrateState(module, step);
   m.forward = forward;
   if (forward)
     m.fp32Forward = module.lookupSymbol<func::FuncOp>(fp32Name);
@@ -1392,12 +1409,22 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     return error("@" + stepName + " has no forward function in '" + o.model +
                  "' to evaluate with (give the forward model, or keep the "
                  "function its quant4.forward attribute names in the file)");
-  CompiledFn initFn;
+  CompiledFn initFn, calibrateFn;
   if (initState) {
     auto fn = describe(initState);
     if (!fn)
       return fn.takeError();
     initFn = std::move(*fn);
+  }
+  if (model->calibrateState) {
+    auto fn = describe(model->calibrateState);
+    if (!fn)
+      return fn.takeError();
+    calibrateFn = std::move(*fn);
+    if (calibrateFn.args.size() != stepFn.args.size() ||
+        calibrateFn.results.size() != step.stateArgs.size())
+      return error("@" + calibrateFn.name + " does not take @" + stepName +
+                   "'s arguments and return its state");
   }
   // The initial parameters of @<model>_params: read from the IR when it
   // only returns constants (imported initializers), so that it is not
@@ -1497,6 +1524,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       entries.push_back(step.update.name);
     if (initState)
       entries.push_back(initFn.name);
+    if (model->calibrateState)
+      entries.push_back(calibrateFn.name);
     for (const EvalFn &e : evals)
       entries.push_back(e.fn.name);
     if (model->params)
@@ -1582,6 +1611,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
     setup.stepArenaBytes = arenaBytes;
     if (fromParams)
       setup.paramsFunction = paramsFn.name;
+    if (model->calibrateState && start.globalStep == 0)
+      setup.calibrateFunction = calibrateFn.name;
     setup.warmupSteps = warmupSteps;
     setup.replicas = N;
     setup.allReduce = std::string(num::allReduceName(allReduce));
@@ -1701,7 +1732,9 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       args[size_t(step.momArg)] = &momBuf;
     }
   };
-  auto runStep = [&](double &loss, int64_t &c) -> llvm::Error {
+  // The step's arguments for global step `globalStep` (the batch in
+  // xBuf/yBuf).
+  auto fillStepArgs = [&] {
     std::fill(stepArgs.begin(), stepArgs.end(), nullptr);
     for (unsigned k = 0; k < numModel; ++k)
       stepArgs[size_t(step.modelArgs[k])] = &modelArgs[k];
@@ -1724,6 +1757,28 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       }
       setHypers(stepArgs);
     }
+  };
+  // Before the first step of a run: each PACT alpha set from that step's
+  // batch (rank 0's for every replica).
+  auto calibrateState = [&]() -> llvm::Error {
+    fillStepArgs();
+    // Not a training step: not in the profile.
+    quant4_rt_profile_enable(0);
+    llvm::Error e = invoke(*engine, calibrateFn, stepArgs, outs);
+    quant4_rt_profile_enable(o.profile ? 1 : 0);
+    if (e)
+      return e;
+    for (size_t k = 0; k < state.size(); ++k) {
+      std::swap(state[k], outs[k]);
+      if (N > 1)
+        if (llvm::Error e =
+                replicas.broadcast(state[k].data.data(), state[k].data.size()))
+          return e;
+    }
+    return llvm::Error::success();
+  };
+  auto runStep = [&](double &loss, int64_t &c) -> llvm::Error {
+    fillStepArgs();
     if (llvm::Error e = invoke(*engine, stepFn, stepArgs, outs))
       return e;
     for (size_t k = 0; k < step.stateRes.size(); ++k)
@@ -1901,6 +1956,9 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       *lrBuf.as<float>() = float(lr);
       double loss = 0;
       int64_t c = 0;
+      if (globalStep == 0 && model->calibrateState)
+        if (llvm::Error e = calibrateState())
+          return std::move(e);
       if (llvm::Error e = runStep(loss, c))
         return std::move(e);
       lossSum += loss;

@@ -1001,6 +1001,16 @@ void quant4_rt_dropout_f32(Q4RT_MEMREF(in), int64_t seed, int64_t stream,
   scatterReal(Q4RT_V(out, 4), Real::F32, y);
 }
 
+void quant4_rt_pact_calibrate_f32(Q4RT_MEMREF(in), int64_t format,
+                                  Q4RT_MEMREF(fallback), Q4RT_MEMREF(out)) {
+  ProfileScope profile_(QUANT4_RT_PROFILE_SCALE);
+  Floats x(Q4RT_V(in, 4), Real::F32);
+  float f = gatherReal(Q4RT_V(fallback, 4), Real::F32).at(0);
+  float alpha =
+      num::pactCalibrate(x.data, x.size, rt::unpackFormat(format).bits, f);
+  scatterReal(Q4RT_V(out, 4), Real::F32, std::vector<float>{alpha});
+}
+
 void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter) {
   ProfileScope profile_(QUANT4_RT_PROFILE_COUNTERS);
   Floats y(Q4RT_V(out, 4), Real::F32);
@@ -1459,42 +1469,42 @@ const rt::Symbol *rt::runtimeSymbols() {
       Q4RT_SYM(quant4_rt_scale_block_f32_##sfx),                               \
       Q4RT_SYM(quant4_rt_count_quantize_##sfx),                                \
       Q4RT_SYM(quant4_rt_count_fake_quant_##sfx)
-  static const Symbol table[] = {
-      Q4RT_SYM(quant4_rt_set_num_threads),
-      Q4RT_SYM(quant4_rt_get_num_threads),
-      Q4RT_SYM(quant4_rt_set_seed),
-      Q4RT_SYM(quant4_rt_get_seed),
-      Q4RT_SYM(quant4_rt_last_error),
-      Q4RT_SYM(quant4_rt_clear_error),
-      Q4RT_SYM_REAL(f32),
-      Q4RT_SYM_REAL(f16),
-      Q4RT_SYM_REAL(bf16),
-      Q4RT_SYM(quant4_rt_decode_scale),
-      Q4RT_SYM(quant4_rt_matmul),
-      Q4RT_SYM(quant4_rt_conv2d),
-      Q4RT_SYM(quant4_rt_pack4),
-      Q4RT_SYM(quant4_rt_unpack4),
-      Q4RT_SYM(quant4_rt_matmul_f32),
-      Q4RT_SYM(quant4_rt_has_blas),
-      Q4RT_SYM(quant4_rt_conv2d_f32),
-      Q4RT_SYM(quant4_rt_count_output),
-      Q4RT_SYM(quant4_rt_dropout_f32),
-      Q4RT_SYM(quant4_rt_profile_enable),
-      Q4RT_SYM(quant4_rt_profile_read),
-      Q4RT_SYM(quant4_rt_profile_class_name),
-      Q4RT_SYM(quant4_rt_copy_f32),
-      Q4RT_SYM(quant4_rt_copy_f16),
-      Q4RT_SYM(quant4_rt_copy_bf16),
-      Q4RT_SYM(quant4_rt_copy_f64),
-      Q4RT_SYM(quant4_rt_copy_i8),
-      Q4RT_SYM(quant4_rt_copy_i16),
-      Q4RT_SYM(quant4_rt_copy_i32),
-      Q4RT_SYM(quant4_rt_copy_i64),
-      Q4RT_SYM(quant4_rt_profile_begin),
-      Q4RT_SYM(quant4_rt_profile_end),
-      Q4RT_SYM(quant4_rt_counters_reset),
-      Q4RT_SYM(quant4_rt_counters_size),
-      Q4RT_SYM(quant4_rt_counter_read),
-      {nullptr, nullptr}};
+  static const Symbol table[] = {Q4RT_SYM(quant4_rt_set_num_threads),
+                                 Q4RT_SYM(quant4_rt_get_num_threads),
+                                 Q4RT_SYM(quant4_rt_set_seed),
+                                 Q4RT_SYM(quant4_rt_get_seed),
+                                 Q4RT_SYM(quant4_rt_last_error),
+                                 Q4RT_SYM(quant4_rt_clear_error),
+                                 Q4RT_SYM_REAL(f32),
+                                 Q4RT_SYM_REAL(f16),
+                                 Q4RT_SYM_REAL(bf16),
+                                 Q4RT_SYM(quant4_rt_decode_scale),
+                                 Q4RT_SYM(quant4_rt_matmul),
+                                 Q4RT_SYM(quant4_rt_conv2d),
+                                 Q4RT_SYM(quant4_rt_pack4),
+                                 Q4RT_SYM(quant4_rt_unpack4),
+                                 Q4RT_SYM(quant4_rt_matmul_f32),
+                                 Q4RT_SYM(quant4_rt_has_blas),
+                                 Q4RT_SYM(quant4_rt_conv2d_f32),
+                                 Q4RT_SYM(quant4_rt_count_output),
+                                 Q4RT_SYM(quant4_rt_dropout_f32),
+                                 Q4RT_SYM(quant4_rt_pact_calibrate_f32),
+                                 Q4RT_SYM(quant4_rt_profile_enable),
+                                 Q4RT_SYM(quant4_rt_profile_read),
+                                 Q4RT_SYM(quant4_rt_profile_class_name),
+                                 Q4RT_SYM(quant4_rt_copy_f32),
+                                 Q4RT_SYM(quant4_rt_copy_f16),
+                                 Q4RT_SYM(quant4_rt_copy_bf16),
+                                 Q4RT_SYM(quant4_rt_copy_f64),
+                                 Q4RT_SYM(quant4_rt_copy_i8),
+                                 Q4RT_SYM(quant4_rt_copy_i16),
+                                 Q4RT_SYM(quant4_rt_copy_i32),
+                                 Q4RT_SYM(quant4_rt_copy_i64),
+                                 Q4RT_SYM(quant4_rt_profile_begin),
+                                 Q4RT_SYM(quant4_rt_profile_end),
+                                 Q4RT_SYM(quant4_rt_counters_reset),
+                                 Q4RT_SYM(quant4_rt_counters_size),
+                                 Q4RT_SYM(quant4_rt_counter_read),
+                                 {nullptr, nullptr}};
   return table;
 }

@@ -391,6 +391,9 @@ int ::quant4::run::trainMain(int argc, char **argv) {
                  << fmt(s.compileSeconds, 1) << " s";
     if (!s.paramsFunction.empty())
       llvm::outs() << "; initial parameters from @" << s.paramsFunction;
+    if (!s.calibrateFunction.empty())
+      llvm::outs() << "; PACT clips calibrated on the first batch (@"
+                   << s.calibrateFunction << ")";
     if (o.schedule == "warmup-cosine")
       llvm::outs() << "; warm-up " << s.warmupSteps << " steps";
     if (s.optimizer != "sgd")

@@ -264,6 +264,36 @@ TEST(Pact, C36_ForwardBackward) {
   EXPECT_EQ(pactQuantize(16.0f, 15.0f, 4), 15u);
 }
 
+TEST(Pact, CalibrateMinimisesTheSquaredError) {
+  // 1..15: alpha = amax = 15 puts every element on the grid (error 0); every
+  // smaller candidate clips 15 or misses a level.
+  std::vector<float> ramp;
+  for (int i = 1; i <= 15; ++i)
+    ramp.push_back(float(i));
+  EXPECT_EQ(pactCalibrate(ramp.data(), ramp.size(), 4, 10.0f), 15.0f);
+  // 10,000 ones and one 64: candidates are k/2. alpha = 16 (k = 32): step
+  // 16/15, 1 -> code 1 (error 10000 * (1/15)^2 = 44.4), 64 clips to 16
+  // (error 48^2 = 2304): 2348.4. alpha = 15: 1 exact, 64 -> 15: 2401.
+  // alpha = 16.5: 1 -> 1.1 (100), 64 -> 16.5 (2256.25): 2356.25. Larger
+  // candidates lose more on the ones than they gain on the outlier (alpha
+  // = 30: step 2, every one rounds to 0 (tie to even): 10000 + 34^2).
+  std::vector<float> outlier(10000, 1.0f);
+  outlier.push_back(64.0f);
+  EXPECT_EQ(pactCalibrate(outlier.data(), outlier.size(), 4, 10.0f), 16.0f);
+  // Negative, zero, NaN and Inf elements are left out; none positive ->
+  // the fallback.
+  const float none[] = {-1.0f, 0.0f, std::nanf(""), -INFINITY};
+  EXPECT_EQ(pactCalibrate(none, 4, 4, 10.0f), 10.0f);
+  std::vector<float> mixed = ramp;
+  mixed.insert(mixed.end(), {-5.0f, std::nanf(""), INFINITY, 0.0f});
+  EXPECT_EQ(pactCalibrate(mixed.data(), mixed.size(), 4, 10.0f), 15.0f);
+  // Fewer bits, coarser grid: 1..3 with 2 bits is exact at alpha = 3.
+  EXPECT_EQ(pactCalibrate(ramp.data(), 3, 2, 10.0f), 3.0f);
+  // Reversed, the same (every sum here is exact in double).
+  std::vector<float> reversed(outlier.rbegin(), outlier.rend());
+  EXPECT_EQ(pactCalibrate(reversed.data(), reversed.size(), 4, 10.0f), 16.0f);
+}
+
 TEST(Mx, C37_HandWorkedBlock) {
   // Block 0 (32 elements): amax 100 -> floor(log2 100) = 6, shared_exp = 6-2
   // = 4, scale code 131, scale 16. Elements / 16: 100 -> 6.25 saturates to 6,

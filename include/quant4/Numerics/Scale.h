@@ -150,6 +150,19 @@ uint32_t pactQuantize(float x, float alpha, int bits,
 float pactBackward(const float *x, const float *dy, size_t n, float alpha,
                    float *dx);
 
+/// PACT's clip calibrated on data (the initial alpha of `pact-calibrate`):
+/// the candidate alpha_k = amax * k / 128 (k = 1..128, computed in double and
+/// rounded to float once; amax the largest finite positive x) whose uint<bits>
+/// grid (pactQuantize, round to nearest even) gives the smallest squared
+/// error over the positive finite elements. The error is taken on a
+/// histogram: 2048 bins of equal width over (0, amax], each holding its
+/// count, sum and sum of squares (double, in index order) and quantized as
+/// one value, its mean; the error of bin b under grid value Q is
+/// sumsq - 2 Q sum + count Q^2. Ties go to the smaller k. Elements <= 0, NaN
+/// and Inf are left out (their error does not depend on alpha). Returns
+/// `fallback` when no element is positive and finite.
+float pactCalibrate(const float *x, size_t n, int bits, float fallback);
+
 //===-- MX block quantization (C37) ---------------------------------------===//
 
 struct MxBlocks {

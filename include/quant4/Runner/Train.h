@@ -133,6 +133,9 @@ struct TrainSetup {
   /// The parameters function the initial parameters come from (init
   /// "model"), e.g. "main_params"; empty for He initialisation.
   std::string paramsFunction;
+  /// The PACT calibration run before the first step (pact-calibrate), or
+  /// empty.
+  std::string calibrateFunction;
   int64_t warmupSteps = 0; // of "warmup-cosine"
   /// A resumed run (TrainOptions::resumeDir): where it continues, as
   /// completed steps (the epoch's and in all); resumedEpoch is 0 otherwise.

@@ -279,6 +279,10 @@ Q4RT_DECLARE_COUNT(bf16)
 /// stream, i), i the row-major index; f32, same shape.
 void quant4_rt_dropout_f32(Q4RT_MEMREF(in), int64_t seed, int64_t stream,
                            double ratio, Q4RT_MEMREF(out));
+/// quant4.pact_calibrate: out (rank 0) = num::pactCalibrate(in, bits of
+/// `format`, fallback).
+void quant4_rt_pact_calibrate_f32(Q4RT_MEMREF(in), int64_t format,
+                                  Q4RT_MEMREF(fallback), Q4RT_MEMREF(out));
 /// Adds the elements of a GEMM or convolution result (f32) and its NaN and
 /// infinite ones to counter `counter`.
 void quant4_rt_count_output(Q4RT_MEMREF(out), int64_t counter);

@@ -395,6 +395,24 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
   }
 };
 
+struct PactCalibrateLowering : OpConversionPattern<PactCalibrateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PactCalibrateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RuntimeCall rc(rewriter, op);
+    auto type = cast<RankedTensorType>(op.getType());
+    Value out = rc.alloc(type);
+    if (failed(
+            rc.call("quant4_rt_pact_calibrate_f32",
+                    {rc.buffer(adaptor.getInput()), rc.format(op.getFormat()),
+                     rc.buffer(adaptor.getFallback()), rc.unranked(out)})))
+      return failure();
+    rewriter.replaceOp(op, rc.tensorOf(out, type));
+    return success();
+  }
+};
+
 struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -758,9 +776,9 @@ struct ConvertQuant4ToCPUPass
 
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering, QuantizeLowering, DequantizeLowering,
-                 FakeQuantLowering, DropoutLowering, ScaleLowering,
-                 MatmulLowering, Conv2DLowering, TensorOpTypeLowering>(
-        converter, ctx);
+                 FakeQuantLowering, DropoutLowering, PactCalibrateLowering,
+                 ScaleLowering, MatmulLowering, Conv2DLowering,
+                 TensorOpTypeLowering>(converter, ctx);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateCallOpTypeConversionPattern(patterns, converter);

@@ -3,7 +3,7 @@
 // attribute contract", A1-A7), checked by the dialect's attribute verifiers.
 
 // A1: an undeclared quant4 attribute on an operation.
-// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.counter, quant4.counters, quant4.profile_regions, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.params_of, quant4.signature on operations)}}
+// expected-error@+1 {{'func.func' op unknown attribute 'quant4.foo' (quant4 declares quant4.role, quant4.layer, quant4.layer_name, quant4.recipe, quant4.counter, quant4.counters, quant4.profile_regions, quant4.num_layers, quant4.forward, quant4.init_state_of, quant4.calibrate_state_of, quant4.params_of, quant4.signature on operations)}}
 func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
   return
 }

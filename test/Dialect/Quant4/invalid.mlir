@@ -567,3 +567,11 @@ func.func @dropout_f16(%x: tensor<4x8xf16>, %seed: i64) {
   %y = quant4.dropout %x seed %seed ratio 0.5 : tensor<4x8xf16>
   return
 }
+
+// -----
+
+func.func @pact_calibrate_needs_uint(%x: tensor<4xf32>, %a: tensor<f32>) -> tensor<f32> {
+  // expected-error@+1 {{PACT calibrates for a !quant4.uint format, got '!quant4.int<4>'}}
+  %r = quant4.pact_calibrate %x, %a for !quant4.int<4> : tensor<4xf32>
+  return %r : tensor<f32>
+}

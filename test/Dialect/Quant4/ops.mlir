@@ -164,3 +164,10 @@ func.func @constant() -> tensor<4x!quant4.log<4, 3, 0>> {
   %c = quant4.constant dense<[0, 1, 7, 15]> : tensor<4xui8> -> tensor<4x!quant4.log<4, 3, 0>>
   return %c : tensor<4x!quant4.log<4, 3, 0>>
 }
+
+// CHECK-LABEL: func.func @pact_calibrate
+// CHECK: quant4.pact_calibrate %{{.*}}, %{{.*}} for !quant4.uint<4> : tensor<8x32xf32>
+func.func @pact_calibrate(%x: tensor<8x32xf32>, %a: tensor<f32>) -> tensor<f32> {
+  %r = quant4.pact_calibrate %x, %a for !quant4.uint<4> : tensor<8x32xf32>
+  return %r : tensor<f32>
+}

@@ -129,6 +129,14 @@ void mlir::quant4::setInitStateOf(Operation *init, StringAttr step) {
   init->setAttr(attrs::kInitStateOf, FlatSymbolRefAttr::get(step));
 }
 
+FlatSymbolRefAttr mlir::quant4::getCalibrateStateOf(Operation *calibrate) {
+  return calibrate->getAttrOfType<FlatSymbolRefAttr>(attrs::kCalibrateStateOf);
+}
+
+void mlir::quant4::setCalibrateStateOf(Operation *calibrate, StringAttr step) {
+  calibrate->setAttr(attrs::kCalibrateStateOf, FlatSymbolRefAttr::get(step));
+}
+
 FlatSymbolRefAttr mlir::quant4::getParamsOf(Operation *params) {
   return params->getAttrOfType<FlatSymbolRefAttr>(attrs::kParamsOf);
 }
@@ -306,6 +314,7 @@ static constexpr Rule kRules[] = {
     {attrs::kNumLayers, OnFunction, ValueKind::Index},
     {attrs::kForward, OnFunction, ValueKind::Symbol},
     {attrs::kInitStateOf, OnFunction, ValueKind::Symbol},
+    {attrs::kCalibrateStateOf, OnFunction, ValueKind::Symbol},
     {attrs::kParamsOf, OnFunction, ValueKind::Symbol},
     {attrs::kSignature, OnFunction, ValueKind::FunctionType},
     {attrs::kParam, OnArg | OnResult, ValueKind::Name},

@@ -494,6 +494,17 @@ OpFoldResult FakeQuantOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// PactCalibrateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PactCalibrateOp::verify() {
+  if (!isa<UIntType>(getFormat()))
+    return emitOpError("PACT calibrates for a !quant4.uint format, got ")
+           << getFormat();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ScaleOp
 //===----------------------------------------------------------------------===//
 

@@ -20,7 +20,7 @@ using namespace mlir::quant4;
 SmallVector<func::FuncOp> mlir::quant4::getRecipeFunctions(ModuleOp module) {
   SmallVector<func::FuncOp> funcs;
   for (auto f : module.getOps<func::FuncOp>())
-    if (!f.isExternal() && !getInitStateOf(f))
+    if (!f.isExternal() && !getInitStateOf(f) && !getCalibrateStateOf(f))
       funcs.push_back(f);
   return funcs;
 }

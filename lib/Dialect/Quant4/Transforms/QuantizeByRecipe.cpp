@@ -560,7 +560,9 @@ LogicalResult mlir::quant4::quantizeByRecipe(func::FuncOp func,
   FailureOr<RecipePlan> plan = planRecipes(analysis, options);
   if (failed(plan))
     return failure();
-  return GemmRewriter(func, analysis, *plan, options).run();
+  if (failed(GemmRewriter(func, analysis, *plan, options).run()))
+    return failure();
+  return options.pactCalibrate ? emitPactCalibration(func) : success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -65,6 +65,7 @@ template <typename To, typename From> To getStageOptions(const From &p) {
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);
+  QUANT4_COPY_OPTION(pactCalibrate);
   QUANT4_COPY_OPTION(pactUpdate);
   QUANT4_COPY_OPTION(pactLr);
   QUANT4_COPY_OPTION(fp8History);
@@ -91,6 +92,7 @@ void copyPlainOptions(const OptionsT &raw, RecipeOptions &o) {
   QUANT4_COPY_OPTION(gradScale);
   QUANT4_COPY_OPTION(gradScaleInit);
   QUANT4_COPY_OPTION(pactAlphaInit);
+  QUANT4_COPY_OPTION(pactCalibrate);
   QUANT4_COPY_OPTION(pactLr);
   QUANT4_COPY_OPTION(fp8History);
   QUANT4_COPY_OPTION(fp8Margin);
@@ -125,6 +127,10 @@ LogicalResult threadRecipeState(func::FuncOp func, const RoleAnalysis &analysis,
 /// GEMMs of `func` were replaced: its analysis must run again.
 FailureOr<bool> foldSlicedConvs(func::FuncOp func,
                                 const RecipeOptions &options);
+
+/// After stage 3 (`pact-calibrate`): @<name>_calibrate_state for the PACT
+/// layers of `func`, if it has any.
+LogicalResult emitPactCalibration(func::FuncOp func);
 
 /// Stage 3: the GEMM rewrites and straight-through estimators.
 LogicalResult quantizeByRecipe(func::FuncOp func, const RoleAnalysis &analysis,

@@ -45,6 +45,8 @@ constexpr llvm::StringLiteral kForward =
     Quant4Dialect::ForwardAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kInitStateOf =
     Quant4Dialect::InitStateOfAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kCalibrateStateOf =
+    Quant4Dialect::CalibrateStateOfAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kParamsOf =
     Quant4Dialect::ParamsOfAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kSignature =
@@ -122,6 +124,10 @@ void setForwardFunction(Operation *step, StringAttr forward);
 /// initializes; null when absent.
 FlatSymbolRefAttr getInitStateOf(Operation *init);
 void setInitStateOf(Operation *init, StringAttr step);
+/// `quant4.calibrate_state_of` on a state calibrator (`pact-calibrate`):
+/// the step whose state it calibrates; null when absent.
+FlatSymbolRefAttr getCalibrateStateOf(Operation *calibrate);
+void setCalibrateStateOf(Operation *calibrate, StringAttr step);
 /// The function of `step`'s symbol table whose `quant4.init_state_of` names
 /// `step` (not found by its name), or null.
 FunctionOpInterface lookupInitStateFunction(FunctionOpInterface step);

@@ -22,6 +22,8 @@ def Quant4_QuantizedTensor : RankedTensorOf<[Quant4_QuantizedElement]>;
 def Quant4_RealTensor : RankedTensorOf<[Quant4_RealElement]>;
 def Quant4_ScaleTensor : RankedTensorOf<[F32, F8E8M0FNU, F8E4M3FN]>;
 def Quant4_F32Tensor : RankedTensorOf<[F32]>;
+def Quant4_F32Scalar : 0DTensorOf<[F32]>,
+    BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getF32Type())">;
 def Quant4_CodesAttr : Attr<
     CPred<"::llvm::isa<::mlir::DenseIntElementsAttr>($_self) && "
           "::llvm::cast<::mlir::DenseIntElementsAttr>($_self).getType()"
@@ -186,6 +188,39 @@ def Quant4_DropoutOp : Quant4_Op<"dropout",
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// quant4.pact_calibrate
+//===----------------------------------------------------------------------===//
+
+def Quant4_PactCalibrateOp : Quant4_Op<"pact_calibrate", [Pure]> {
+  let summary = "PACT's clip alpha calibrated on a tensor";
+  let description = [{
+    The clip `alpha` of PACT for quantizing `input` to the unsigned `format`
+    that gives the smallest squared quantization error on `input` — the rule
+    `num::pactCalibrate` of Numerics (docs/Formats.md, C36): the best of 128
+    candidates `amax * k / 128`, the error taken on a 2048-bin histogram of
+    the positive elements. `fallback` is the result when no element is
+    positive and finite.
+
+    The recipe option `pact-calibrate` puts one per PACT layer in
+    `@<step>_calibrate_state`, which the training driver calls on the first
+    batch so that each layer's alpha starts where its activations are rather
+    than at `pact-alpha-init` (docs/Recipes.md).
+
+    ```mlir
+    %alpha = quant4.pact_calibrate %x, %alpha0 for !quant4.uint<4>
+        : tensor<64x12x12x6xf32>
+    ```
+  }];
+  let arguments = (ins Quant4_F32Tensor:$input, Quant4_F32Scalar:$fallback,
+                       TypeAttr:$format);
+  let results = (outs Quant4_F32Scalar:$alpha);
+  let assemblyFormat = [{
+    $input `,` $fallback `for` $format attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -124,6 +124,11 @@ defvar GradScaleInitOption = Option<"gradScaleInit", "gradscale-init",
     "double", "0.0009765625", "Initial GradScale scale">;
 defvar PactAlphaInitOption = Option<"pactAlphaInit", "pact-alpha-init",
     "double", "10.0", "Initial PACT clip alpha">;
+defvar PactCalibrateOption = Option<"pactCalibrate", "pact-calibrate", "bool",
+    "true",
+    "Emit @<name>_calibrate_state, which sets each PACT alpha to the clip "
+    "with the smallest squared error on a batch (quant4.pact_calibrate); "
+    "quant4-run train calls it on the first batch">;
 defvar PactUpdateOption = Option<"pactUpdate", "pact-update", "std::string",
     "\"sgd\"",
     "PACT alpha: 'sgd' (the step updates alpha with pact-lr) or 'grad' (the "
@@ -183,8 +188,8 @@ def Quant4ApplyRecipe : Pass<"quant4-apply-recipe", "ModuleOp"> {
     KeepLastOption, EdgeRecipeOption, TprOption, DgradPhaseOption,
     GradRoundingOption, GradRadixOption, WgradGradOption, SignedActOption,
     GroupScalesOption, GradScaleOption, GradScaleInitOption, PactAlphaInitOption,
-    PactUpdateOption, PactLrOption, Fp8HistoryOption, Fp8MarginOption,
-    SeedOption,
+    PactCalibrateOption, PactUpdateOption, PactLrOption, Fp8HistoryOption,
+    Fp8MarginOption, SeedOption,
   ];
 }
 
@@ -246,7 +251,12 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
     argument (or the constant `seed`), and inserts the straight-through
     estimators (SAWB mask of the weight gradient; PACT mask and α gradient,
     applied by SGD or, with `pact-update=grad`, returned as results tagged
-    `quant4.state_grad`).
+    `quant4.state_grad`). With `pact-calibrate` (the default) and PACT
+    layers, it emits `@<name>_calibrate_state`, tagged
+    `quant4.calibrate_state_of = @<name>`: the step's arguments in, its
+    state out, each PACT α replaced by `quant4.pact_calibrate` of the
+    activation it clips (the layers before it quantized with their
+    calibrated α), every other state tensor passed through.
   }];
   let dependentDialects = ["::mlir::quant4::Quant4Dialect",
                            "::mlir::linalg::LinalgDialect",
@@ -256,8 +266,8 @@ def Quant4QuantizeByRecipe : Pass<"quant4-quantize-by-recipe", "ModuleOp"> {
   let options = [
     AccumulationOption, TprOption, DgradPhaseOption, GradRoundingOption,
     GradRadixOption, WgradGradOption, SignedActOption, GroupScalesOption,
-    GradScaleOption, PactUpdateOption, PactLrOption, Fp8HistoryOption,
-    Fp8MarginOption, SeedOption,
+    GradScaleOption, PactCalibrateOption, PactUpdateOption, PactLrOption,
+    Fp8HistoryOption, Fp8MarginOption, SeedOption,
   ];
 }
 

@@ -139,6 +139,8 @@ struct RecipeOptions {
   bool gradScale = true;
   double gradScaleInit = 0.0009765625;
   double pactAlphaInit = 10.0;
+  /// Emit @<name>_calibrate_state (`pact-calibrate`).
+  bool pactCalibrate = true;
   /// pact-update=grad: return dL/dalpha instead of updating alpha.
   bool pactGrad = false;
   double pactLr = 0.01;
