@@ -60,8 +60,8 @@ func.func @net(%w0: tensor<3x3x2x4xf32> {quant4.param = "stem"},
 // CHECK-NEXT: quant4.fake_quant %{{.+}}, %[[SW]] to !quant4.int<4> rounding<nearest> granularity<axis = 2>
 // CHECK-NEXT: linalg.depthwise_conv_2d_nhwc_hwc {{.*}}quant4.layer_name = "dw"{{.*}}"fwd"
 // The grouped layer: per group (activation axis 3 of NHWGC, signed: it
-// reads a convolution; filter axis 0 of GFHWC).
-// CHECK: quant4.scale #quant4.amax %{{.+}} for !quant4.int<4> granularity<axis = 3> : tensor<2x4x4x2x2xf32> -> tensor<2xf32>
+// reads a convolution, so a SAWB clip per group; filter axis 0 of GFHWC).
+// CHECK: quant4.scale #quant4.sawb %{{.+}} for !quant4.int<4> granularity<axis = 3> : tensor<2x4x4x2x2xf32> -> tensor<2xf32>
 // CHECK: %[[SG:.+]] = quant4.scale #quant4.sawb %{{.+}} for !quant4.int<4> granularity<axis = 0> : tensor<2x2x1x1x2xf32> -> tensor<2xf32>
 // CHECK: linalg.conv_2d_nhwgc_gfhwc {{.*}}quant4.layer_name = "gw"{{.*}}"fwd"
 // The dgrads: the gradient per group / channel (amax), the flipped filters

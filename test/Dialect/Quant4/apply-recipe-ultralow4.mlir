@@ -64,11 +64,11 @@
 // DEF-NEXT: %[[G1:.*]] = arith.constant dense<9.765625E-4> : tensor<f32>
 // DEF-NEXT: return %[[A0]], %[[G0]], %[[G1]] : tensor<f32>, tensor<f32>, tensor<f32>
 
-// All layers quantized: the first layer's input (data) is INT4 with amax
-// scaling, no PACT; every later layer has its alpha.
+// All layers quantized: the first layer's input (data) is signed INT4 with
+// a SAWB clip, no PACT; every later layer has its alpha.
 // ALL-LABEL: func.func @train_step(
 // ALL-SAME: {quant4.state = "layer0.wgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.act.pact_alpha"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.dgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer1.wgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer2.act.pact_alpha"}, %{{.*}}: tensor<f32> {quant4.state = "layer2.dgrad.gradscale"}, %{{.*}}: tensor<f32> {quant4.state = "layer2.wgrad.gradscale"})
-// ALL: %[[S0:.*]] = quant4.scale #quant4.amax %arg4 for !quant4.int<4> : tensor<8x16xf32> -> tensor<f32>
+// ALL: %[[S0:.*]] = quant4.scale #quant4.sawb %arg4 for !quant4.int<4> : tensor<8x16xf32> -> tensor<f32>
 // ALL-NEXT: quant4.quantize %arg4, %[[S0]] rounding<nearest> : tensor<8x16xf32>, tensor<f32> -> tensor<8x16x!quant4.int<4>>
 // ALL: quant4.matmul {{.*}} acc<f16_chunked, 512> {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "fwd"}
 // ALL: quant4.scale #quant4.pact %{{.*}} state(%arg8 : tensor<f32>) for !quant4.uint<4>
@@ -117,7 +117,7 @@
 // TOSA-LABEL: func.func @tosa_step(
 // TOSA: %[[X:.*]] = tensor.collapse_shape %arg2 {{\[}}[0, 1], [2]] : tensor<1x8x16xf32> into tensor<8x16xf32>
 // TOSA-NEXT: %[[W:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<1x16x32xf32> into tensor<16x32xf32>
-// TOSA: quant4.scale #quant4.amax %[[X]] for !quant4.int<4>
+// TOSA: quant4.scale #quant4.sawb %[[X]] for !quant4.int<4>
 // TOSA: quant4.scale #quant4.sawb %[[W]] for !quant4.int<4>
 // TOSA: %[[Y:.*]] = quant4.matmul {{.*}} acc<f16_chunked, 512> {quant4.layer = 0 : i64, quant4.layer_name = "layer0", quant4.recipe = "ultralow4", quant4.role = "fwd"} : tensor<8x16x!quant4.int<4>>, tensor<16x32x!quant4.int<4>>, tensor<f32>, tensor<f32> -> tensor<8x32xf32>
 // TOSA-NEXT: tensor.expand_shape %[[Y]] {{\[}}[0, 1], [2]] output_shape [1, 8, 32] : tensor<8x32xf32> into tensor<1x8x32xf32>
@@ -137,10 +137,10 @@
 // RADIX2: func.func @train_step_init_state()
 
 // signed-act=true: layer 1's activation takes the input-activation rule
-// (signed INT4, amax scale): no PACT alpha state, no PACT mask.
+// (signed INT4, SAWB clip): no PACT alpha state, no PACT mask.
 // SIGNED-LABEL: func.func @train_step(
 // SIGNED-NOT: pact_alpha
-// SIGNED: quant4.scale #quant4.amax %{{.*}} for !quant4.int<4> : tensor<8x32xf32> -> tensor<f32>
+// SIGNED: quant4.scale #quant4.sawb %{{.*}} for !quant4.int<4> : tensor<8x32xf32> -> tensor<f32>
 // SIGNED-NOT: #quant4.pact
 // SIGNED-NOT: !quant4.uint<4>
 // SIGNED: func.func @train_step_init_state()

@@ -51,7 +51,7 @@ static std::vector<RecipeDesc> makeRecipes() {
   RecipeDesc ultralow4;
   ultralow4.recipe = Recipe::ultralow4;
   ultralow4.activation = rule(uint4, P::Pact, R::nearest);
-  ultralow4.inputActivation = rule(int4, P::Amax, R::nearest);
+  ultralow4.inputActivation = rule(int4, P::Sawb, R::nearest);
   ultralow4.weight = rule(int4, P::Sawb, R::nearest);
   ultralow4.gradient = rule({F::Log, 4, 3, 0}, P::GradScale, R::nearest);
   ultralow4.twoPhaseGradient = true;
