@@ -224,24 +224,24 @@ llvm::Error invoke(ExecutionEngine &engine, const CompiledFn &fn,
 /// A state initializer (quant4.init_state_of), whatever its name.
 bool isInitState(func::FuncOp f) { return bool(q4::getInitStateOf(f)); }
 
+/// `lookup(f)` (q4::lookupInitStateFunction or lookupCalibrateStateFunction)
+/// as a func.func, or null (also for a null `f`).
+func::FuncOp
+lookupCompanion(func::FuncOp f,
+                FunctionOpInterface (*lookup)(FunctionOpInterface)) {
+  FunctionOpInterface g = f ? lookup(f) : FunctionOpInterface();
+  return g ? dyn_cast<func::FuncOp>(g.getOperation()) : func::FuncOp();
+}
+
 /// The state initializer of `f` (the function whose quant4.init_state_of
 /// names it), or null.
 func::FuncOp lookupInitState(func::FuncOp f) {
-  if (!f)
-    return {};
-  FunctionOpInterface init = q4::lookupInitStateFunction(f);
-  return init ? dyn_cast<func::FuncOp>(init.getOperation()) : func::FuncOp();
+  return lookupCompanion(f, q4::lookupInitStateFunction);
 }
 
 /// The state calibrator of `f` (quant4.calibrate_state_of names it), or null.
-func::FuncOp lookupCalibrateState(ModuleOp module, func::FuncOp f) {
-  if (!f)
-    return {};
-  for (auto g : module.getOps<func::FuncOp>())
-    if (FlatSymbolRefAttr of = q4::getCalibrateStateOf(g);
-        of && of.getAttr() == f.getSymNameAttr())
-      return g;
-  return {};
+func::FuncOp lookupCalibrateState(func::FuncOp f) {
+  return lookupCompanion(f, q4::lookupCalibrateStateFunction);
 }
 
 llvm::Error runPasses(ModuleOp module, const std::string &pipeline,
@@ -602,7 +602,7 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (forward) {
     if (func::FuncOp fi = lookupInitState(forward))
       fi.erase(); // its values are those of the step's state of the same name
-    if (func::FuncOp fc = lookupCalibrateState(module, forward))
+    if (func::FuncOp fc = lookupCalibrateState(forward))
       fc.erase(); // the step's calibration sets that state
     // A recipe that quantizes changed the forward function: evaluate the
     // FP32 copy too.
@@ -622,7 +622,7 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   if (!updateName.empty())
     m.update = module.lookupSymbol<func::FuncOp>(updateName);
   m.initState = initState;
-  m.calibrateState = lookupCalibrateState(module, step);
+  m.calibrateState = lookupCalibrateState(step);
   m.forward = forward;
   if (forward)
     m.fp32Forward = module.lookupSymbol<func::FuncOp>(fp32Name);

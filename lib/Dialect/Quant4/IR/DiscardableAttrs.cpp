@@ -154,8 +154,10 @@ bool mlir::quant4::isTrainingStep(FunctionOpInterface func) {
   return false;
 }
 
-FunctionOpInterface
-mlir::quant4::lookupInitStateFunction(FunctionOpInterface step) {
+/// The function of `step`'s symbol table whose `attr` (a symbol reference)
+/// names `step`, or null.
+static FunctionOpInterface lookupFunctionNaming(FunctionOpInterface step,
+                                                StringRef attr) {
   Operation *table = SymbolTable::getNearestSymbolTable(step->getParentOp());
   if (!table)
     return {};
@@ -164,10 +166,20 @@ mlir::quant4::lookupInitStateFunction(FunctionOpInterface step) {
     for (Block &block : region)
       for (Operation &op : block)
         if (auto f = dyn_cast<FunctionOpInterface>(&op))
-          if (FlatSymbolRefAttr of = getInitStateOf(f))
+          if (auto of = f->getAttrOfType<FlatSymbolRefAttr>(attr))
             if (of.getAttr() == name)
               return f;
   return {};
+}
+
+FunctionOpInterface
+mlir::quant4::lookupInitStateFunction(FunctionOpInterface step) {
+  return lookupFunctionNaming(step, attrs::kInitStateOf);
+}
+
+FunctionOpInterface
+mlir::quant4::lookupCalibrateStateFunction(FunctionOpInterface step) {
+  return lookupFunctionNaming(step, attrs::kCalibrateStateOf);
 }
 
 FunctionType mlir::quant4::getTensorSignature(Operation *func) {

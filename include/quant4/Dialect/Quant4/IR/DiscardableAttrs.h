@@ -131,6 +131,8 @@ void setCalibrateStateOf(Operation *calibrate, StringAttr step);
 /// The function of `step`'s symbol table whose `quant4.init_state_of` names
 /// `step` (not found by its name), or null.
 FunctionOpInterface lookupInitStateFunction(FunctionOpInterface step);
+/// The same for `quant4.calibrate_state_of`: `step`'s state calibrator.
+FunctionOpInterface lookupCalibrateStateFunction(FunctionOpInterface step);
 /// A training step: it names its forward function (`quant4.forward`) or
 /// takes labels (an argument tagged `quant4.labels`).
 bool isTrainingStep(FunctionOpInterface func);

@@ -28,7 +28,8 @@ def Quant4_Dialect : Dialect {
     drivers exchange on training steps — on GEMMs `quant4.role`,
     `quant4.layer`, `quant4.layer_name`, `quant4.recipe`; on functions
     `quant4.num_layers`, `quant4.forward`, `quant4.init_state_of`,
-    `quant4.calibrate_state_of`,    `quant4.params_of`, `quant4.signature`; on arguments and results
+    `quant4.calibrate_state_of`, `quant4.params_of`, `quant4.signature`; on
+    arguments and results
     `quant4.param`, `quant4.momentum`, `quant4.second_moment`,
     `quant4.buffer`, `quant4.state`, `quant4.state_grad`, `quant4.grad`,
     `quant4.hyper`, `quant4.seed`, `quant4.batch`, `quant4.labels`,
