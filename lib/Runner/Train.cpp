@@ -312,6 +312,10 @@ struct Prepared {
   /// the sequence length is known.
   std::vector<uint32_t> trainIdx, testIdx;
   int64_t pixels = 0;
+  /// Every train and test image element is >= 0 (MNIST's and
+  /// Fashion-MNIST's are in [0, 1]): the model's data argument is marked
+  /// quant4.non_negative.
+  bool nonNegativeImages = false;
   double weightDecay = 0; // TrainOptions::weightDecay or the default
   bool sigintIgnored = false;
 };
@@ -384,6 +388,10 @@ llvm::Error prepare(const TrainOptions &o, Prepared &p) {
   if (p.testIdx.empty())
     return error("dataset '" + o.dataset + "' has no test samples");
   p.pixels = p.split.train.pixelsPerImage();
+  auto nonNegative = [](const data::Dataset &d) {
+    return llvm::all_of(d.images, [](float x) { return x >= 0.0f; });
+  };
+  p.nonNegativeImages = nonNegative(p.split.train) && nonNegative(p.split.test);
   return llvm::Error::success();
 }
 
@@ -428,10 +436,25 @@ bool isParamsFunction(func::FuncOp f) { return bool(q4::getParamsOf(f)); }
 /// recipe to the step and the evaluation model -- the forward function's
 /// evaluation forward @<forward>_eval (evalFunctionName) if the module has
 /// one, else the forward function --, keeping an FP32 copy of the latter.
-llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
-                                             const TrainOptions &o,
-                                             const RecipeSpec &recipe,
-                                             bool split) {
+/// Marks the data argument of `f` quant4.non_negative: the step's batch, or
+/// a forward function's last argument that is no parameter or buffer (the
+/// convention describeEval reads).
+void markNonNegativeData(func::FuncOp f) {
+  for (unsigned i = f.getNumArguments(); i-- > 0;) {
+    SlotKind kind = q4::getArgumentSlot(f, i).kind;
+    if (kind != SlotKind::Batch &&
+        (kind != SlotKind::None || q4::isTrainingStep(f)))
+      continue;
+    auto type = dyn_cast<RankedTensorType>(f.getArgumentTypes()[i]);
+    if (type && type.getElementType().isF32())
+      q4::setNonNegativeArgument(f, i);
+    return;
+  }
+}
+
+llvm::Expected<ModelFunctions>
+quantizeModel(ModuleOp module, const TrainOptions &o, const RecipeSpec &recipe,
+              bool split, bool nonNegativeImages) {
   std::vector<func::FuncOp> steps, forwards;
   for (auto f : module.getOps<func::FuncOp>()) {
     if (f.isExternal())
@@ -583,6 +606,12 @@ llvm::Expected<ModelFunctions> quantizeModel(ModuleOp module,
   // The training forward is not evaluated when the evaluation forward is.
   if (evalForward && forward)
     forward.erase();
+  // The images' sign, for the recipe's choice of an unsigned first layer
+  // (signed-act=auto).
+  if (nonNegativeImages)
+    for (func::FuncOp f : {step, evalForward ? evalForward : forward})
+      if (f)
+        markNonNegativeData(f);
   if (llvm::Error e = runPasses(
           module, "quant4-apply-recipe{" + recipe.passOptions + "}",
           "applying recipe '" + o.recipe + "' to '" + o.model + "'"))
@@ -1378,7 +1407,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
                  " processes, but quant4 was built without MPI (install "
                  "libopenmpi-dev and rebuild: bash scripts/setup.sh)");
   const bool splitStep = Replicas::launchedByMpi() && Replicas::available();
-  auto model = quantizeModel(module, o, p.recipe, splitStep);
+  auto model =
+      quantizeModel(module, o, p.recipe, splitStep, p.nonNegativeImages);
   if (!model)
     return model.takeError();
   const std::string &stepName = model->stepName;
@@ -1613,6 +1643,8 @@ llvm::Expected<TrainResult> trainModule(ModuleOp module, const TrainOptions &o,
       setup.paramsFunction = paramsFn.name;
     if (model->calibrateState && start.globalStep == 0)
       setup.calibrateFunction = calibrateFn.name;
+    setup.nonNegativeImages =
+        p.nonNegativeImages && q4::getRecipeDesc(p.recipe.recipe).quantizes;
     setup.warmupSteps = warmupSteps;
     setup.replicas = N;
     setup.allReduce = std::string(num::allReduceName(allReduce));

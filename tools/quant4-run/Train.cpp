@@ -394,6 +394,8 @@ int ::quant4::run::trainMain(int argc, char **argv) {
     if (!s.calibrateFunction.empty())
       llvm::outs() << "; PACT clips calibrated on the first batch (@"
                    << s.calibrateFunction << ")";
+    if (s.nonNegativeImages)
+      llvm::outs() << "; images >= 0 (batch argument quant4.non_negative)";
     if (o.schedule == "warmup-cosine")
       llvm::outs() << "; warm-up " << s.warmupSteps << " steps";
     if (s.optimizer != "sgd")

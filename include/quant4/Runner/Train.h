@@ -136,6 +136,10 @@ struct TrainSetup {
   /// The PACT calibration run before the first step (pact-calibrate), or
   /// empty.
   std::string calibrateFunction;
+  /// Every image is >= 0, so the batch argument was marked
+  /// quant4.non_negative (an unsigned first layer under signed-act=auto);
+  /// false under a recipe that does not quantize.
+  bool nonNegativeImages = false;
   int64_t warmupSteps = 0; // of "warmup-cosine"
   /// A resumed run (TrainOptions::resumeDir): where it continues, as
   /// completed steps (the epoch's and in all); resumedEpoch is 0 otherwise.

@@ -181,3 +181,32 @@ func.func @net(%w0: tensor<4x4xf32> {quant4.param = "input"},
   %y10 = linalg.matmul ins(%sel9, %w10 : tensor<2x4xf32>, tensor<4x4xf32>) outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
   return %y10 : tensor<2x4xf32>
 }
+
+// The first layer's input is a data argument: signed, unless its caller
+// promises non-negative elements (quant4.non_negative, which quant4-run
+// train sets for images in [0, 1]). Then, under auto, it is unsigned with an
+// amax scale: a data input's range is the dataset's, not a learned clip
+// (no pact_alpha state). A zero padding keeps it non-negative.
+// AUTO-LABEL: func.func @images(
+// AUTO-NOT: pact_alpha
+// AUTO: %[[S:.*]] = quant4.scale #quant4.amax %{{.*}} for !quant4.uint<4> : tensor<2x6xf32> -> tensor<f32>
+// AUTO: quant4.matmul {{.*}}scales(%[[S]], {{.*}}quant4.layer_name = "first"{{.*}}"fwd"} : tensor<2x6x!quant4.uint<4>>
+// AUTO: quant4.matmul {{.*}}quant4.layer_name = "next"{{.*}}"fwd"} : tensor<2x4x!quant4.int<4>>
+// ALL-LABEL: func.func @images(
+// ALL: quant4.matmul {{.*}}quant4.layer_name = "first"{{.*}}"fwd"} : tensor<2x6x!quant4.int<4>>
+// NONE-LABEL: func.func @images(
+// NONE: quant4.matmul {{.*}}quant4.layer_name = "first"{{.*}}"fwd"} : tensor<2x6x!quant4.int<4>>
+func.func @images(%w0: tensor<6x4xf32> {quant4.param = "first"},
+                  %w1: tensor<4x4xf32> {quant4.param = "next"},
+                  %x: tensor<2x4xf32> {quant4.non_negative}) -> tensor<2x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %p = tensor.pad %x low[0, 1] high[0, 1] {
+    ^bb0(%i: index, %j: index):
+      tensor.yield %zero : f32
+  } : tensor<2x4xf32> to tensor<2x6xf32>
+  %y0 = linalg.matmul ins(%p, %w0 : tensor<2x6xf32>, tensor<6x4xf32>) outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y1 = linalg.matmul ins(%y0, %w1 : tensor<2x4xf32>, tensor<4x4xf32>) outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %y1 : tensor<2x4xf32>
+}

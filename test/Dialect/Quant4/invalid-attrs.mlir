@@ -11,7 +11,7 @@ func.func @unknown_op_attr() attributes {quant4.foo = 1 : i64} {
 // -----
 
 // A1: on an argument.
-// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.grad, quant4.hyper, quant4.seed, quant4.batch, quant4.labels on function arguments)}}
+// expected-error@+1 {{'func.func' op argument 0: unknown attribute 'quant4.weight' (quant4 declares quant4.param, quant4.momentum, quant4.second_moment, quant4.buffer, quant4.state, quant4.grad, quant4.hyper, quant4.seed, quant4.batch, quant4.non_negative, quant4.labels on function arguments)}}
 func.func @unknown_arg_attr(%a: tensor<f32> {quant4.weight = "w"}) {
   return
 }
@@ -172,6 +172,22 @@ func.func @param_kind(%w: tensor<4xf32> {quant4.param}) {
 // expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.seed' must be a unit attribute (no value), got 1 : i64}}
 func.func @seed_kind(%s: i64 {quant4.seed = 1}) {
   return
+}
+
+// -----
+
+// A3: the data-sign marker carries no value either.
+// expected-error@+1 {{'func.func' op argument 0: attribute 'quant4.non_negative' must be a unit attribute (no value), got true}}
+func.func @non_negative_kind(%x: tensor<2x4xf32> {quant4.non_negative = true}) {
+  return
+}
+
+// -----
+
+// A2: the data-sign marker is a promise about an argument, not a result.
+// expected-error@+1 {{'func.func' op result 0: attribute 'quant4.non_negative' belongs on function arguments, not on function result}}
+func.func @non_negative_on_result(%x: tensor<2x4xf32>) -> (tensor<2x4xf32> {quant4.non_negative}) {
+  return %x : tensor<2x4xf32>
 }
 
 // -----

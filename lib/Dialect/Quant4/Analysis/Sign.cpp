@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Quant4/Analysis/Sign.h"
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
 #include "quant4/Dialect/Quant4/IR/Quant4.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -67,6 +68,12 @@ bool NonNegativeAnalysis::tensorNonNegative(Value v, bool maxWindow) {
 bool NonNegativeAnalysis::computeTensor(Value v, bool maxWindow) {
   if (isNonNegativeConstant(v))
     return true;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    // A function argument is non-negative only by its caller's promise.
+    auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+    return func && arg.getOwner()->isEntryBlock() &&
+           isNonNegativeArgument(func, arg.getArgNumber());
+  }
   Operation *def = v.getDefiningOp();
   if (!def)
     return false;

@@ -241,6 +241,17 @@ Slot mlir::quant4::getResultSlot(FunctionOpInterface func, unsigned index) {
   return slotOf(func.getResultAttrDict(index));
 }
 
+bool mlir::quant4::isNonNegativeArgument(FunctionOpInterface func,
+                                         unsigned index) {
+  return bool(func.getArgAttr(index, attrs::kNonNegative));
+}
+
+void mlir::quant4::setNonNegativeArgument(FunctionOpInterface func,
+                                          unsigned index) {
+  func.setArgAttr(index, attrs::kNonNegative,
+                  UnitAttr::get(func->getContext()));
+}
+
 bool mlir::quant4::hasSeedArgument(FunctionOpInterface func) {
   unsigned n = func.getNumArguments();
   return n > 0 && getArgumentSlot(func, n - 1).kind == SlotKind::Seed;
@@ -339,6 +350,7 @@ static constexpr Rule kRules[] = {
     {attrs::kHyper, OnArg, ValueKind::Hyper},
     {attrs::kSeed, OnArg, ValueKind::Unit},
     {attrs::kBatch, OnArg, ValueKind::Unit},
+    {attrs::kNonNegative, OnArg, ValueKind::Unit},
     {attrs::kLabels, OnArg, ValueKind::Unit},
     {attrs::kLoss, OnResult, ValueKind::Unit},
     {attrs::kCorrect, OnResult, ValueKind::Unit},

@@ -468,6 +468,9 @@ OperandSpec RecipePlan::operandSpec(MLIRContext *ctx, Recipe r,
   OperandKind kind = g.operands[i];
   OperandSpec spec = getOperandSpec(ctx, r, kind, g.role,
                                     isUnsigned(g.layer, kind), options);
+  // A data input's range is the dataset's: amax, not a learned clip.
+  if (spec.policy == PolicyKind::Pact && dataInputs.count({g.layer, kind}))
+    spec.policy = PolicyKind::Amax;
   if (!groupScaledLayers.count(g.layer))
     return spec;
   // Per-channel scales are just-in-time: PACT's clip and GradScale's state
@@ -496,24 +499,30 @@ FailureOr<RecipePlan> mlir::quant4::planRecipes(const RoleAnalysis &analysis,
                return a.info->position < b.info->position;
              });
 
-  // Which activation operands are unsigned: from the second layer on, by
-  // the forward GEMM's operands (`signed-act`).
+  // Which activation operands are unsigned, by the forward GEMM's operands
+  // (`signed-act`): with `auto`, those proven non-negative (in the first
+  // layer, only a data argument its caller marks non-negative); with
+  // `false`, every activation after the first layer. An unsigned operand
+  // that is a function argument (through views) is a data input.
   NonNegativeAnalysis signs;
   for (const LayerInfo &layer : layers) {
     const GemmInfo *fwd = layer.fwd ? analysis.lookup(layer.fwd) : nullptr;
-    if (!fwd || layer.index < 1 ||
-        options.signedAct == SignedActivations::All)
+    if (!fwd || options.signedAct == SignedActivations::All ||
+        (layer.index < 1 && options.signedAct == SignedActivations::None))
       continue;
     auto op = cast<linalg::LinalgOp>(fwd->op);
     for (unsigned i = 0; i < 2; ++i) {
       OperandKind kind = fwd->operands[i];
+      Value operand = op.getDpsInputOperand(i)->get();
       bool unsignedOperand =
           options.signedAct == SignedActivations::None
               ? kind == OperandKind::Activation
-              : kind != OperandKind::Weight &&
-                    signs.isNonNegative(op.getDpsInputOperand(i)->get());
-      if (unsignedOperand)
-        plan.unsignedOperands.insert({layer.index, kind});
+              : kind != OperandKind::Weight && signs.isNonNegative(operand);
+      if (!unsignedOperand)
+        continue;
+      plan.unsignedOperands.insert({layer.index, kind});
+      if (isa<BlockArgument>(RoleAnalysis::stripViews(operand)))
+        plan.dataInputs.insert({layer.index, kind});
     }
   }
 

@@ -72,6 +72,8 @@ constexpr llvm::StringLiteral kSeed =
     Quant4Dialect::SeedAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kBatch =
     Quant4Dialect::BatchAttrHelper::getNameStr();
+constexpr llvm::StringLiteral kNonNegative =
+    Quant4Dialect::NonNegativeAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kLabels =
     Quant4Dialect::LabelsAttrHelper::getNameStr();
 constexpr llvm::StringLiteral kLoss =
@@ -187,6 +189,10 @@ struct Slot {
 /// The slot of argument/result `index` of a function.
 Slot getArgumentSlot(FunctionOpInterface func, unsigned index);
 Slot getResultSlot(FunctionOpInterface func, unsigned index);
+/// `quant4.non_negative`: every element of argument `index` is >= 0 (a
+/// promise of whoever calls the function, e.g. the driver for its images).
+bool isNonNegativeArgument(FunctionOpInterface func, unsigned index);
+void setNonNegativeArgument(FunctionOpInterface func, unsigned index);
 /// Whether the last argument is the i64 seed (quant4.seed): random dropout's
 /// and stochastic rounding's, which follows every other argument.
 bool hasSeedArgument(FunctionOpInterface func);

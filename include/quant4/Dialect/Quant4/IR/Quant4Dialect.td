@@ -91,6 +91,9 @@ def Quant4_Dialect : Dialect {
     "::mlir::StringAttr":$hyper,
     "::mlir::UnitAttr":$seed,
     "::mlir::UnitAttr":$batch,
+    // A data argument whose every element is >= 0 (the driver's images):
+    // the sign analysis of quant4-apply-recipe may rely on it.
+    "::mlir::UnitAttr":$non_negative,
     "::mlir::UnitAttr":$labels,
     "::mlir::UnitAttr":$loss,
     "::mlir::UnitAttr":$correct

@@ -253,9 +253,12 @@ struct RecipePlan {
   };
   SmallVector<Gemm> gemms;
   /// The activation operands (layer, kind) that take the unsigned
-  /// activation rule: in layers after the first, those `signed-act` makes
-  /// unsigned.
+  /// activation rule: those `signed-act` makes unsigned.
   std::set<std::pair<int64_t, OperandKind>> unsignedOperands;
+  /// The unsigned operands that are function arguments (through views): a
+  /// data input marked `quant4.non_negative`. Their range is the dataset's,
+  /// so PACT's learned clip becomes an amax scale.
+  std::set<std::pair<int64_t, OperandKind>> dataInputs;
   std::vector<RecipeSite> sites;
   std::map<std::pair<int64_t, ScaleSite>, unsigned> siteIndex;
   std::vector<StateSlotDesc> slots;
