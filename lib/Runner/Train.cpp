@@ -431,11 +431,6 @@ struct ModelFunctions {
 /// A parameters function (quant4.params_of), whatever its name.
 bool isParamsFunction(func::FuncOp f) { return bool(q4::getParamsOf(f)); }
 
-/// Steps 2 and 3 of Train.h: finds the training step and/or the forward
-/// function of `module`, builds the step if there is none, and applies the
-/// recipe to the step and the evaluation model -- the forward function's
-/// evaluation forward @<forward>_eval (evalFunctionName) if the module has
-/// one, else the forward function --, keeping an FP32 copy of the latter.
 /// Marks the data argument of `f` quant4.non_negative: the step's batch, or
 /// a forward function's last argument that is no parameter or buffer (the
 /// convention describeEval reads).
@@ -452,6 +447,13 @@ void markNonNegativeData(func::FuncOp f) {
   }
 }
 
+/// Steps 2 and 3 of Train.h: finds the training step and/or the forward
+/// function of `module`, builds the step if there is none, and applies the
+/// recipe to the step and the evaluation model -- the forward function's
+/// evaluation forward @<forward>_eval (evalFunctionName) if the module has
+/// one, else the forward function --, keeping an FP32 copy of the latter.
+/// With `nonNegativeImages`, the data arguments of both are marked
+/// quant4.non_negative first (markNonNegativeData).
 llvm::Expected<ModelFunctions>
 quantizeModel(ModuleOp module, const TrainOptions &o, const RecipeSpec &recipe,
               bool split, bool nonNegativeImages) {
