@@ -435,10 +435,9 @@ bool isParamsFunction(func::FuncOp f) { return bool(q4::getParamsOf(f)); }
 /// a forward function's last argument that is no parameter or buffer (the
 /// convention describeEval reads).
 void markNonNegativeData(func::FuncOp f) {
+  SlotKind data = q4::isTrainingStep(f) ? SlotKind::Batch : SlotKind::None;
   for (unsigned i = f.getNumArguments(); i-- > 0;) {
-    SlotKind kind = q4::getArgumentSlot(f, i).kind;
-    if (kind != SlotKind::Batch &&
-        (kind != SlotKind::None || q4::isTrainingStep(f)))
+    if (q4::getArgumentSlot(f, i).kind != data)
       continue;
     auto type = dyn_cast<RankedTensorType>(f.getArgumentTypes()[i]);
     if (type && type.getElementType().isF32())

@@ -30,8 +30,7 @@ LogicalResult Lowering::lowerGemm(Operation *op, Value lhs, Value rhs, Value ls,
   FailureOr<Buf> A = bufOf(op, lhs), B = bufOf(op, rhs);
   if (failed(A) || failed(B))
     return failure();
-  FailureOr<Buf> SA = ls ? bufOf(op, ls) : FailureOr<Buf>(Buf{});
-  FailureOr<Buf> SB = rs ? bufOf(op, rs) : FailureOr<Buf>(Buf{});
+  FailureOr<Buf> SA = scaleBufOf(op, ls), SB = scaleBufOf(op, rs);
   if (failed(SA) || failed(SB))
     return failure();
   Buf C = define(result);
@@ -231,8 +230,7 @@ LogicalResult Lowering::lowerConv(Operation *op, Value x, Value w, Value sx,
   FailureOr<Buf> X = bufOf(op, x), Wb = bufOf(op, w);
   if (failed(X) || failed(Wb))
     return failure();
-  FailureOr<Buf> SA = sx ? bufOf(op, sx) : FailureOr<Buf>(Buf{});
-  FailureOr<Buf> SB = sw ? bufOf(op, sw) : FailureOr<Buf>(Buf{});
+  FailureOr<Buf> SA = scaleBufOf(op, sx), SB = scaleBufOf(op, sw);
   if (failed(SA) || failed(SB))
     return failure();
   Buf Y = define(result);

@@ -236,6 +236,11 @@ private:
            << " has no Q4A storage (it is produced by an op the Q4A "
               "lowering does not support)";
   }
+  /// The storage of a GEMM's or convolution's scale operand; an empty Buf
+  /// when the operand has none (the unit-scale cell stands for it).
+  FailureOr<Buf> scaleBufOf(Operation *user, Value scale) {
+    return scale ? bufOf(user, scale) : FailureOr<Buf>(Buf{});
+  }
   LogicalResult constantSegment(arith::ConstantOp c) {
     auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
     std::vector<uint8_t> bytes;

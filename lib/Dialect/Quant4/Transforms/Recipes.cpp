@@ -468,16 +468,14 @@ OperandSpec RecipePlan::operandSpec(MLIRContext *ctx, Recipe r,
   OperandKind kind = g.operands[i];
   OperandSpec spec = getOperandSpec(ctx, r, kind, g.role,
                                     isUnsigned(g.layer, kind), options);
-  // A data input's range is the dataset's: amax, not a learned clip.
-  if (spec.policy == PolicyKind::Pact && dataInputs.count({g.layer, kind}))
+  // PACT's clip is one learned number per tensor: a data input (whose
+  // range is the dataset's) and a per-channel scale take amax instead; so
+  // does a per-channel gradient for GradScale's one-number state.
+  bool grouped = groupScaledLayers.count(g.layer);
+  if (spec.policy == PolicyKind::Pact &&
+      (grouped || dataInputs.count({g.layer, kind})))
     spec.policy = PolicyKind::Amax;
-  if (!groupScaledLayers.count(g.layer))
-    return spec;
-  // Per-channel scales are just-in-time: PACT's clip and GradScale's state
-  // are one number per tensor.
-  if (kind == OperandKind::Activation && spec.policy == PolicyKind::Pact)
-    spec.policy = PolicyKind::Amax;
-  if (kind == OperandKind::Gradient && spec.policy == PolicyKind::GradScale)
+  if (grouped && spec.policy == PolicyKind::GradScale)
     spec.policy = PolicyKind::Amax;
   return spec;
 }
