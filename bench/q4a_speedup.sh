@@ -24,10 +24,14 @@ passes() {
     hoisted) echo "--q4a-hoist-loads --q4a-synchronize" ;;
   esac
 }
+# Every quant4-opt keeps locations (--mlir-print-debuginfo): the binary's
+# source map labels each instruction with the layer or source line it came
+# from (quant4-sim --stats, "by source").
+opt() { quant4-opt --mlir-print-debuginfo "$@"; }
 # compile STEP.mlir ENTRY SCHEDULE OUT.q4a
 compile() {
   # shellcheck disable=SC2046
-  quant4-opt "$1" --convert-quant4-to-q4a="entry=$2 sp-size=1048576" \
+  opt "$1" --convert-quant4-to-q4a="entry=$2 sp-size=1048576" \
       $(passes "$3") | quant4-translate --q4a-to-bin -o "$4"
 }
 # cycles PROG.q4a [extra sim flags]: prints "cycles dma mxu vpu sfu"
@@ -44,14 +48,14 @@ fmt() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
 echo "| model / recipe | schedule | cycles | DMA busy | MXU busy | VPU busy | SFU busy | speed-up vs FP16 (same schedule) |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"
 for model in mlp lenet; do
-  quant4-opt "$root/examples/$model.mlir" --quant4-build-training-step \
+  opt "$root/examples/$model.mlir" --quant4-build-training-step \
       -o "$work/$model.mlir"
   entry=${model}_train_step
   name=MLP
   [ "$model" = lenet ] && name=LeNet
-  quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=fp32" -o "$work/$model-fp32.mlir"
-  quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4" -o "$work/$model-u4.mlir"
-  quant4-opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" \
+  opt "$work/$model.mlir" --quant4-apply-recipe="recipe=fp32" -o "$work/$model-fp32.mlir"
+  opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4" -o "$work/$model-u4.mlir"
+  opt "$work/$model.mlir" --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" \
       -o "$work/$model-all4.mlir"
   for mode in serial tokens hoisted; do
     compile "$work/$model-fp32.mlir" "$entry" "$mode" "$work/fp32.q4a"
@@ -71,6 +75,34 @@ for model in mlp lenet; do
   done
 done
 
+# Per layer: the LeNet step's hoisted programs of the last loop, FP16 and
+# every layer 4-bit, each source label's busiest unit (the least time its
+# instructions can take) side by side.
+echo
+echo "Per layer, LeNet step, hoisted schedule (\`quant4-sim --stats --stats-sources 0\`; busiest unit's cycles; the labels are convert-quant4-to-q4a's: a layer's GEMMs with their quantization and derivative ops, else a line of examples/lenet.mlir):"
+echo
+echo "| source | FP16: busiest unit, cycles | every layer 4-bit: busiest unit, cycles | speed-up | DMA bytes 4-bit / FP16 |"
+echo "|---|---:|---:|---:|---:|"
+bySource() {
+  quant4-sim "$1" --random-inputs 1 --stats --stats-sources 0 --f32-as-fp16 | awk '
+    /^by source/ { on = 1; getline; next }
+    /^host:/ { on = 0 }
+    on {
+      label = $10; for (i = 11; i <= NF; ++i) label = label " " $i
+      best = $2; unit = "dma"
+      if ($3 > best) { best = $3; unit = "mxu" }
+      if ($4 > best) { best = $4; unit = "vpu" }
+      if ($5 > best) { best = $5; unit = "sfu" }
+      printf "%s\t%s\t%d\t%d\n", label, unit, best, $6
+    }'
+}
+bySource "$work/fp32.q4a" | sort -t$'\t' -k1,1 > "$work/fp16.layers"
+bySource "$work/all4.q4a" | sort -t$'\t' -k1,1 > "$work/all4.layers"
+join -t$'\t' "$work/fp16.layers" "$work/all4.layers" | sort -t$'\t' -k3,3nr | head -12 |
+  while IFS=$'\t' read -r label u1 c1 b1 u2 c2 b2; do
+    echo "| $label | $u1 $(fmt "$c1") | $u2 $(fmt "$c2") | $(awk -v a="$c1" -v b="$c2" 'BEGIN { printf "%.2f×", a / b }') | $(awk -v a="$b1" -v b="$b2" 'BEGIN { printf "%.2f", b / a }') |"
+  done
+
 echo
 echo "Models imported from ONNX (test/Target/ONNX/Models, batch 2; schedule: hoisted):"
 echo
@@ -85,10 +117,10 @@ for onnx in resnet_train mobilenet_eval; do
   fi
   quant4-translate --import-onnx "$root/test/Target/ONNX/Models/$onnx.onnx" "${flags[@]}" \
       -o "$work/$onnx.mlir"
-  quant4-opt "$work/$onnx.mlir" --quant4-build-training-step=forward=main -o "$work/$onnx-step.mlir"
+  opt "$work/$onnx.mlir" --quant4-build-training-step=forward=main -o "$work/$onnx-step.mlir"
   base=
   for recipe in fp32 ultralow4; do
-    quant4-opt "$work/$onnx-step.mlir" --quant4-apply-recipe=recipe=$recipe -o "$work/$onnx-$recipe.mlir" 2> /dev/null
+    opt "$work/$onnx-step.mlir" --quant4-apply-recipe=recipe=$recipe -o "$work/$onnx-$recipe.mlir" 2> /dev/null
     compile "$work/$onnx-$recipe.mlir" main_train_step hoisted "$work/$onnx-$recipe.q4a"
     read -r c d m v s < <(cycles "$work/$onnx-$recipe.q4a" --f32-as-fp16)
     [ -z "$base" ] && base=$c

@@ -968,6 +968,8 @@ std::string Simulator::Impl::run() {
   for (const q4a::Segment &s : prog.segments)
     dram.write(s.address, s.bytes.size(), s.bytes.data(), nullptr, Data);
   const TimingParams &tp = opts.timing;
+  std::vector<uint32_t> sourceOf = prog.sourceRuns();
+  st.sources.assign(prog.sources.size() + 1, SourceStats());
   for (size_t pc = 0; pc < prog.code.size(); ++pc) {
     if (opts.maxInstructions && st.instructions >= opts.maxInstructions)
       return location(pc) + ": instruction budget of " +
@@ -980,9 +982,16 @@ std::string Simulator::Impl::run() {
     cur.clear();
     dmaBytes = DmaBytes();
     num::Format mfa = fa, mfb = fb; // MCFG in force for the timing of mma
+    uint64_t macsBefore = st.macs;
+    std::array<uint64_t, kNumUnits> busyBefore;
+    for (unsigned x = 0; x < kNumUnits; ++x)
+      busyBefore[x] = sb.busy(Unit(x));
     if (!exec(in))
       return location(pc) + ": " + err;
     ++st.instructions;
+    SourceStats &src = st.sources[sourceOf[pc]];
+    ++src.instructions;
+    src.macs += st.macs - macsBefore;
     Unit u = q4a::executingUnit(in);
     Scoreboard::Slot slot;
     if (in.opcode == Opcode::DEP_SIGNAL) {
@@ -1026,8 +1035,11 @@ std::string Simulator::Impl::run() {
     } else {
       uint64_t dur = instrCycles(tp, in, mfa, mfb, dmaBytes);
       slot = sb.issue(u, dur);
-      if (in.opcode == Opcode::DMA_LD || in.opcode == Opcode::DMA_ST)
-        st.chargedDmaBytes += chargedBytes(tp, dmaBytes);
+      if (in.opcode == Opcode::DMA_LD || in.opcode == Opcode::DMA_ST) {
+        uint64_t charged = chargedBytes(tp, dmaBytes);
+        st.chargedDmaBytes += charged;
+        src.chargedDmaBytes += charged;
+      }
       if (in.opcode == Opcode::MMA)
         st.mmaCyclesByFormats[formatPairName(mfa, mfb)] += dur;
       uint64_t before = st.hazards;
@@ -1035,6 +1047,8 @@ std::string Simulator::Impl::run() {
       if (st.hazards != before && opts.strictSync)
         return "not well synchronised (docs/ISA.md §2.3): " + st.firstHazard;
     }
+    for (unsigned x = 0; x < kNumUnits; ++x)
+      src.unitBusy[x] += sb.busy(Unit(x)) - busyBefore[x];
     if (opts.trace)
       tr.push_back({uint32_t(pc), u, slot.issue, slot.start, slot.finish});
     if (in.opcode == Opcode::HALT)

@@ -61,12 +61,16 @@ std::string chromeTrace(const q4a::Program &program,
     out += ",\n{\"ph\": \"M\", \"name\": \"thread_name\", \"pid\": 0, \"tid\": " +
            std::to_string(u) + ", \"args\": {\"name\": " +
            quoted(std::string(q4a::unitName(q4a::Unit(u)))) + "}}";
+  std::vector<uint32_t> sourceOf = program.sourceRuns();
   for (const TraceEntry &e : trace) {
     const q4a::Instr &in = program.code[e.pc];
+    std::string source;
+    if (uint32_t src = sourceOf[e.pc])
+      source = ", \"source\": " + quoted(program.sources[src - 1]);
     std::string text = q4a::printInstr(in);
     std::string name = text.substr(0, text.find(' '));
-    out += ",\n{\"name\": " + quoted(name) + ", \"cat\": " +
-           quoted(std::string(q4a::unitName(e.unit))) +
+    out += ",\n{\"name\": " + quoted(name) +
+           ", \"cat\": " + quoted(std::string(q4a::unitName(e.unit))) +
            ", \"ph\": \"X\", \"pid\": 0, \"tid\": " +
            std::to_string(unsigned(e.unit)) +
            ", \"ts\": " + micros(e.start, clockGHz) +
@@ -75,7 +79,7 @@ std::string chromeTrace(const q4a::Program &program,
            ", \"issue_cycle\": " + std::to_string(e.issue) +
            ", \"start_cycle\": " + std::to_string(e.start) +
            ", \"finish_cycle\": " + std::to_string(e.finish) +
-           ", \"asm\": " + quoted(text) + "}}";
+           ", \"asm\": " + quoted(text) + source + "}}";
   }
   return out + "\n]}\n";
 }

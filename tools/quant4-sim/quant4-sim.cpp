@@ -1,8 +1,9 @@
 //===- quant4-sim.cpp - run a Q4A binary on the simulator -----------------===//
 //
 //   quant4-sim PROG.q4a [--input X.npy | --input NAME=X.npy]...
-//              [--output-dir DIR] [--print] [--stats] [--trace FILE]
-//              [--max-instructions N] [--timing NAME=V]... [--f32-as-fp16]
+//              [--output-dir DIR] [--print] [--stats] [--stats-sources N]
+//              [--trace FILE] [--max-instructions N] [--timing NAME=V]...
+//              [--f32-as-fp16]
 //              [--packed-codes] [--strict-sync] [--no-uninit-check]
 //              [--random-inputs SEED]
 //
@@ -20,6 +21,7 @@
 #include "quant4/Sim/Trace.h"
 #include "quant4/Target/Q4A/ISA.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -42,7 +44,8 @@ bool endsWith(const std::string &s, const std::string &suffix) {
 
 const char *const kUsage =
     "usage: quant4-sim PROG.q4a [--input X.npy | --input NAME=X.npy]...\n"
-    "                  [--output-dir DIR] [--print] [--stats] [--trace FILE]\n"
+    "                  [--output-dir DIR] [--print] [--stats]\n"
+    "                  [--stats-sources N] [--trace FILE]\n"
     "                  [--max-instructions N] [--timing NAME=V]...\n"
     "                  [--f32-as-fp16] [--packed-codes] [--strict-sync]\n"
     "                  [--no-uninit-check]\n"
@@ -52,9 +55,13 @@ const char *const kUsage =
     "                     NAME=F to bind the input called NAME\n"
     "  --output-dir DIR   write output NAME to DIR/NAME.npy\n"
     "  --print            print the outputs on stdout\n"
-    "  --stats            print cycles, unit utilisation, bytes moved, MACs\n"
-    "  --trace FILE       per-instruction trace: pc, unit, issue/start/finish;\n"
-    "                     FILE.json: Chrome trace events (Perfetto, about:tracing)\n"
+    "  --stats            print cycles, unit utilisation, bytes moved, MACs,\n"
+    "                     and the same per source (the binary's source map)\n"
+    "  --stats-sources N  rows of the per-source table (default 20, 0: all)\n"
+    "  --trace FILE       per-instruction trace: pc, unit, "
+    "issue/start/finish;\n"
+    "                     FILE.json: Chrome trace events (Perfetto, "
+    "about:tracing)\n"
     "  --max-instructions N  instruction budget (default 100000000, 0: none)\n"
     "  --timing NAME=V    cycle-model parameter (dma-latency, dram-bw, rate4,\n"
     "                     rate8, rate16, rate32, vpu-lanes, vtr-lanes,\n"
@@ -63,7 +70,8 @@ const char *const kUsage =
     "  --packed-codes     cost <=4-bit codes at half a byte of DMA (what-if)\n"
     "  --strict-sync      a missing sync between dependent units is an error\n"
     "  --no-uninit-check  do not stop on reads of never-written memory\n"
-    "  --random-inputs S  instead of --input: deterministic values from seed S\n"
+    "  --random-inputs S  instead of --input: deterministic values from seed "
+    "S\n"
     "                     (f32 in [0.001, 0.1], integers in [0, 10), random\n"
     "                     codes) - for timing and benchmarks\n";
 
@@ -72,6 +80,7 @@ struct Args {
   std::vector<std::string> inputs;
   std::string outDir, trace;
   bool print = false, stats = false;
+  uint64_t statsSources = 20; // rows of the per-source table, 0: all
   bool randomInputs = false;
   uint64_t randomSeed = 0;
   sim::Options opts;
@@ -82,6 +91,17 @@ struct Args {
   if (usage)
     std::fputs(kUsage, stderr);
   std::exit(1);
+}
+
+/// The non-negative integer value of `option`, or a usage error.
+uint64_t count(const std::string &option, const std::string &v,
+               const char *what = "integer") {
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno || v[0] == '-')
+    die(option + " needs a non-negative " + what + ", got '" + v + "'", true);
+  return n;
 }
 
 Args parseArgs(int argc, char **argv) {
@@ -129,22 +149,11 @@ Args parseArgs(int argc, char **argv) {
     } else if (s == "--no-uninit-check") {
       a.opts.checkUninitialised = false;
     } else if (name == "--max-instructions") {
-      std::string v = value();
-      char *end = nullptr;
-      errno = 0;
-      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end || errno || v[0] == '-')
-        die("--max-instructions needs a non-negative integer, got '" + v + "'",
-            true);
-      a.opts.maxInstructions = n;
+      a.opts.maxInstructions = count(name, value());
+    } else if (name == "--stats-sources") {
+      a.statsSources = count(name, value());
     } else if (name == "--random-inputs") {
-      std::string v = value();
-      char *end = nullptr;
-      a.randomSeed = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end || v[0] == '-')
-        die("--random-inputs needs a non-negative integer seed, got '" + v +
-                "'",
-            true);
+      a.randomSeed = count(name, value(), "integer seed");
       a.randomInputs = true;
     } else if (name == "--timing") {
       if (std::string e = a.opts.timing.set(value()); !e.empty())
@@ -250,8 +259,62 @@ void printArray(const q4a::TensorDesc &t, const std::vector<uint8_t> &b) {
   std::printf("%s]\n", line.c_str());
 }
 
+/// The per-source table of --stats: what each source label of the binary's
+/// source map (a layer, an op) cost, busiest first — its busy cycles on each
+/// unit, DMA bytes as charged, MACs and MACs per byte (against the ridge
+/// point of the roofline line), and its busiest unit. `rows` limits the
+/// table (0: all); the rest is summed in one line.
+void printSourceStats(const q4a::Program &p, const sim::Stats &st,
+                      uint64_t rows) {
+  if (p.sources.empty())
+    return;
+  using Row = std::pair<std::string, sim::SourceStats>;
+  std::vector<Row> table;
+  auto busiest = [](const sim::SourceStats &x) {
+    return *std::max_element(x.unitBusy.begin() + 1, x.unitBusy.end());
+  };
+  for (size_t i = 0; i < st.sources.size(); ++i)
+    if (st.sources[i].instructions)
+      table.push_back(
+          {i ? p.sources[i - 1] : "(before the first label)", st.sources[i]});
+  std::sort(table.begin(), table.end(), [&](const Row &a, const Row &b) {
+    uint64_t x = busiest(a.second), y = busiest(b.second);
+    return x != y ? x > y : a.first < b.first;
+  });
+  if (rows && table.size() > rows) {
+    Row rest{"(" + std::to_string(table.size() - rows) + " more sources)", {}};
+    for (size_t i = rows; i < table.size(); ++i) {
+      const sim::SourceStats &x = table[i].second;
+      rest.second.instructions += x.instructions;
+      for (unsigned u = 0; u < sim::kNumUnits; ++u)
+        rest.second.unitBusy[u] += x.unitBusy[u];
+      rest.second.chargedDmaBytes += x.chargedDmaBytes;
+      rest.second.macs += x.macs;
+    }
+    table.resize(rows);
+    table.push_back(std::move(rest));
+  }
+  std::printf("by source (%zu labels, busiest first):\n", p.sources.size());
+  std::printf("  %9s %11s %11s %11s %11s %12s %12s %8s %5s  %s\n", "instrs",
+              "dma cycles", "mxu cycles", "vpu cycles", "sfu cycles",
+              "dma bytes", "MACs", "MACs/B", "bound", "source");
+  for (const auto &[label, x] : table) {
+    unsigned bound =
+        unsigned(std::max_element(x.unitBusy.begin() + 1, x.unitBusy.end()) -
+                 x.unitBusy.begin());
+    std::printf(
+        "  %9" PRIu64 " %11" PRIu64 " %11" PRIu64 " %11" PRIu64 " %11" PRIu64
+        " %12" PRIu64 " %12" PRIu64 " %8.2f %5s  %s\n",
+        x.instructions, x.unitBusy[1], x.unitBusy[2], x.unitBusy[3],
+        x.unitBusy[4], x.chargedDmaBytes, x.macs,
+        x.chargedDmaBytes ? double(x.macs) / double(x.chargedDmaBytes) : 0.0,
+        busiest(x) ? std::string(q4a::unitName(q4a::Unit(bound))).c_str() : "-",
+        label.c_str());
+  }
+}
+
 void printStats(const q4a::Program &p, const sim::Simulator &s,
-                const sim::TimingParams &tp) {
+                const sim::TimingParams &tp, uint64_t statsSources) {
   const sim::Stats &st = s.stats();
   double us = double(st.cycles) / (tp.clockGHz * 1e3);
   std::printf("program '%s': %" PRIu64 " instructions executed (%zu in the "
@@ -295,6 +358,7 @@ void printStats(const q4a::Program &p, const sim::Simulator &s,
               st.syncs, st.syncStallCycles);
   std::printf("hazards: %" PRIu64 "%s%s\n", st.hazards,
               st.hazards ? ", first: " : "", st.firstHazard.c_str());
+  printSourceStats(p, st, statsSources);
   double secs = st.hostSeconds > 0 ? st.hostSeconds : 1e-9;
   std::printf("host: %.3f s, %.3g instructions/s, %.3g MACs/s\n",
               st.hostSeconds, double(st.instructions) / secs,
@@ -483,6 +547,6 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < p.outputs.size(); ++i)
       printArray(p.outputs[i], outs[i]);
   if (a.stats)
-    printStats(p, s, a.opts.timing);
+    printStats(p, s, a.opts.timing, a.statsSources);
   return 0;
 }

@@ -870,6 +870,10 @@ TEST(SimTiming, ProgramTimelineAndStats) {
   p.code.push_back(I(Opcode::MMA, {{"m", M}, {"n", N}, {"k", K}, {"a", 0},
                                    {"b", 0x100}, {"lda", K}, {"ldb", N}}));
   p.code.push_back(I(Opcode::HALT, {}));
+  // Source labels: the loads (and the mcfg after them, which has none of
+  // its own), then the sync, mma and halt.
+  p.code[0].source = p.internSource("load");
+  p.code[3].source = p.internSource("gemm");
   ASSERT_EQ(p.validate(), "");
   sim::Options o;
   o.trace = true;
@@ -900,6 +904,21 @@ TEST(SimTiming, ProgramTimelineAndStats) {
   EXPECT_EQ(st.unitBusy[unsigned(Unit::MXU)], 1u + 24u);
   EXPECT_EQ(st.syncStallCycles, 24u - 3u);
   EXPECT_EQ(st.hazards, 0u);
+  // What each source cost: the busy cycles of its instructions per unit.
+  ASSERT_EQ(st.sources.size(), 3u);
+  EXPECT_EQ(st.sources[0].instructions, 0u);
+  const sim::SourceStats &load = st.sources[1], &gemm = st.sources[2];
+  EXPECT_EQ(load.instructions, 3u);
+  EXPECT_EQ(load.unitBusy[unsigned(Unit::DMA)], 24u);
+  EXPECT_EQ(load.unitBusy[unsigned(Unit::MXU)], 1u);
+  EXPECT_EQ(load.chargedDmaBytes, 512u);
+  EXPECT_EQ(load.macs, 0u);
+  EXPECT_EQ(gemm.instructions, 3u);
+  EXPECT_EQ(gemm.unitBusy[unsigned(Unit::MXU)], 24u);
+  EXPECT_EQ(gemm.unitBusy[unsigned(Unit::Scalar)], 2u); // sync, halt
+  EXPECT_EQ(gemm.macs, uint64_t(M * N * K));
+  for (unsigned u = 0; u < sim::kNumUnits; ++u)
+    EXPECT_EQ(load.unitBusy[u] + gemm.unitBusy[u], st.unitBusy[u]) << u;
 }
 
 TEST(SimTiming, ParametersAreSettable) {

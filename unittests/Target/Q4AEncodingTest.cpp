@@ -158,6 +158,111 @@ TEST(Q4AContainer, WriteReadIsIdentityAndDeterministic) {
   }
 }
 
+// The source map: labels travel with the instructions through the binary
+// (version 1.3, 96-byte header) and the assembly (.source); an instruction
+// without a label of its own belongs to the run before it.
+TEST(Q4AContainer, SourceMapRoundTripsThroughBinaryAndAssembly) {
+  Program p;
+  p.name = "src";
+  p.dramSize = 4096;
+  p.code = {Instr::make(Opcode::NOP), Instr::make(Opcode::NOP),
+            Instr::make(Opcode::NOP), Instr::make(Opcode::NOP),
+            Instr::make(Opcode::HALT)};
+  uint32_t conv = p.internSource("conv1.weight (lenet.mlir:36)");
+  uint32_t odd = p.internSource("a \"quoted\" ; label\\");
+  EXPECT_EQ(p.internSource("conv1.weight (lenet.mlir:36)"), conv);
+  p.code[1].source = conv;
+  p.code[2].source = 0; // continues conv's run
+  p.code[3].source = odd;
+  p.code[4].source = conv;
+  ASSERT_EQ(p.validate(), "");
+  EXPECT_EQ(p.sourceRuns(), (std::vector<uint32_t>{0, conv, conv, odd, conv}));
+
+  std::vector<uint8_t> bin = writeBinary(p);
+  EXPECT_EQ(bin[6], 3); // version 1.3
+  EXPECT_EQ(bin[8], kHeaderBytesWithSources);
+  BinError err;
+  auto q = readBinary(bin.data(), bin.size(), err);
+  ASSERT_TRUE(q) << err.offset << ": " << err.message;
+  EXPECT_EQ(q->sources, p.sources);
+  std::vector<uint32_t> read;
+  for (const Instr &in : q->code)
+    read.push_back(in.source);
+  EXPECT_EQ(read, p.sourceRuns());
+  EXPECT_EQ(writeBinary(*q), bin);
+  for (size_t n = 0; n < bin.size(); ++n)
+    EXPECT_FALSE(readBinary(bin.data(), n, err)) << n;
+  for (size_t i = 0; i < bin.size(); ++i) {
+    std::vector<uint8_t> c = bin;
+    c[i] ^= 0x10;
+    EXPECT_FALSE(readBinary(c.data(), c.size(), err)) << i;
+  }
+
+  std::string text = printAssembly(p);
+  EXPECT_NE(text.find(".source \"a \\\"quoted\\\" ; label\\\\\"\n  nop"),
+            std::string::npos)
+      << text;
+  AsmError aerr;
+  auto r = parseAssembly(text, aerr);
+  ASSERT_TRUE(r) << aerr.line << ": " << aerr.message;
+  EXPECT_EQ(r->sources, p.sources);
+  EXPECT_EQ(printAssembly(*r), text);
+  EXPECT_EQ(writeBinary(*r), bin);
+
+  // A program without labels keeps the 80-byte header.
+  for (Instr &in : p.code)
+    in.source = 0;
+  EXPECT_EQ(writeBinary(p)[8], kHeaderBytes);
+}
+
+TEST(Q4AContainer, MalformedSourceMapsAreRejected) {
+  Program p;
+  p.name = "src";
+  p.dramSize = 4096;
+  p.code = {Instr::make(Opcode::NOP), Instr::make(Opcode::HALT)};
+  p.code[0].source = p.internSource("first");
+  p.code[1].source = p.internSource("second");
+  std::vector<uint8_t> bin = writeBinary(p);
+  auto at = [&](std::vector<uint8_t> b, size_t off, uint32_t v) {
+    for (unsigned i = 0; i < 4; ++i)
+      b[off + i] = uint8_t(v >> (8 * i));
+    uint32_t crc = crc32(b.data(), b.size() - 4);
+    for (unsigned i = 0; i < 4; ++i)
+      b[b.size() - 4 + i] = uint8_t(crc >> (8 * i));
+    return b;
+  };
+  uint32_t map =
+      uint32_t(bin[80] | bin[81] << 8 | bin[82] << 16 | bin[83] << 24);
+  BinError err;
+  auto expect = [&](const std::vector<uint8_t> &b, uint64_t off,
+                    const std::string &what) {
+    EXPECT_FALSE(readBinary(b.data(), b.size(), err)) << what;
+    EXPECT_EQ(err.offset, off) << err.message;
+    EXPECT_NE(err.message.find(what), std::string::npos) << err.message;
+  };
+  expect(at(bin, map, 7), map, "pc 7 is past the last instruction");
+  expect(at(bin, map + 8, 0), map + 8, "does not follow the previous entry's");
+  expect(at(bin, map + 4, 100000), map + 4, "outside the string table");
+  expect(at(bin, 88, 1), 88, "reserved header bytes 88..95");
+  expect(at(bin, 6, 2) /* version 1.2 */, 8, "version 1.2 has no source map");
+  // Q26 in Program::validate: unique, non-empty labels that exist.
+  Program bad = p;
+  bad.sources.push_back("first");
+  EXPECT_NE(bad.validate().find("listed twice (Q26)"), std::string::npos);
+  bad = p;
+  bad.code[0].source = 9;
+  EXPECT_NE(bad.validate().find("does not exist"), std::string::npos);
+  AsmError aerr;
+  EXPECT_FALSE(parseAssembly(
+      ".program p\n.dram 0x10\n.text\n.source \"\"\n  halt\n", aerr));
+  EXPECT_NE(aerr.message.find("empty label"), std::string::npos);
+  EXPECT_FALSE(parseAssembly(".program p\n.source \"x\"\n.dram 0x10\n", aerr));
+  EXPECT_NE(aerr.message.find("belongs after '.text'"), std::string::npos);
+  EXPECT_FALSE(
+      parseAssembly(".program p\n.dram 0x10\n.text\n.source \"x\n", aerr));
+  EXPECT_NE(aerr.message.find("unterminated label"), std::string::npos);
+}
+
 TEST(Q4AAssembly, ParseErrorsNameTheLine) {
   AsmError err;
   EXPECT_FALSE(parseAssembly(".program p\n.dram 0x10\n.text\n  halt\n  bogus\n", err));

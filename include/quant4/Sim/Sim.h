@@ -47,6 +47,15 @@ struct TraceEntry {
   uint64_t issue = 0, start = 0, finish = 0;
 };
 
+/// What the instructions of one source label (q4a::Program::sources, the
+/// source map's runs) cost: the busy cycles they occupied on each unit,
+/// their DMA bytes as charged and their MACs.
+struct SourceStats {
+  uint64_t instructions = 0;
+  std::array<uint64_t, kNumUnits> unitBusy{};
+  uint64_t chargedDmaBytes = 0, macs = 0;
+};
+
 struct Stats {
   uint64_t instructions = 0; // executed (halt included)
   uint64_t cycles = 0;
@@ -60,6 +69,9 @@ struct Stats {
   uint64_t hazards = 0;       // unsynchronised cross-unit dependences
   std::string firstHazard;    // description of the first one
   double hostSeconds = 0;     // wall time of run()
+  /// Per source label: [0] the instructions before the first labelled one,
+  /// [i] those of q4a::Program::sources[i - 1] (Program::sourceRuns()).
+  std::vector<SourceStats> sources;
 };
 
 class Simulator {

@@ -23,8 +23,9 @@ std::string textTrace(const q4a::Program &program,
 /// The trace as a JSON object {"traceEvents": [...], ...}: per unit a
 /// thread-name record, per instruction a complete event ("ph": "X") on its
 /// unit's track named by its mnemonic, from its start cycle for its
-/// duration, in microseconds at `clockGHz` (issue cycle, pc and the
-/// instruction's assembly in "args"). Scalar instructions and syncs take
+/// duration, in microseconds at `clockGHz` (issue cycle, pc, the
+/// instruction's assembly and its source label, when the program has a
+/// source map, in "args"). Scalar instructions and syncs take
 /// their one issue cycle on the scalar track.
 std::string chromeTrace(const q4a::Program &program,
                         const std::vector<TraceEntry> &trace,

@@ -11,7 +11,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/Builders.h"
-#include "llvm/Support/Path.h"
 
 namespace mlir::quant4 {
 #define GEN_PASS_DEF_QUANT4CPUPROFILEREGIONS
@@ -78,26 +77,6 @@ std::optional<int> profileClass(Operation *op) {
   return QUANT4_RT_PROFILE_ELEMENTWISE;
 }
 
-/// The most telling part of `loc`: a name (an ONNX node's), else a file's
-/// base name and line; empty when there is neither.
-std::string where(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-    if (file.getFilename().empty())
-      return "";
-    return llvm::sys::path::filename(file.getFilename().getValue()).str() +
-           ":" + std::to_string(file.getLine());
-  }
-  if (auto site = dyn_cast<CallSiteLoc>(loc))
-    return where(site.getCallee());
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location part : fused.getLocations())
-      if (std::string w = where(part); !w.empty())
-        return w;
-  return "";
-}
-
 /// What `op` is, for the profile's list of ops: its name (a runtime call's
 /// callee), the type of the buffer it writes and where it comes from.
 std::string describe(Operation *op) {
@@ -127,7 +106,7 @@ std::string describe(Operation *op) {
          << 'x';
     os << type.getElementType();
   }
-  if (std::string w = where(op->getLoc()); !w.empty())
+  if (std::string w = mlir::quant4::describeLocation(op->getLoc()); !w.empty())
     os << " (" << w << ')';
   return s;
 }

@@ -33,6 +33,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <cmath>
 #include <cstring>
@@ -116,13 +117,27 @@ private:
   /// `arch.spBytes` bytes from address 0, which emit() moves to `spOffset`.
   uint64_t spOffset = 0;
 
+  /// The source label of the instructions emitted now (Instr::source).
+  uint32_t source = 0;
+  /// For sourceLabel(), by op location: the layer of the GEMMs there, and
+  /// the first op at a source line (what the line is, e.g. a pooling).
+  llvm::StringMap<std::string> layerAt, firstOpAt;
+
   /// Appends an instruction in sequential order; q4a-synchronize orders the
   /// units afterwards.
   void emit(Instr in) {
     if (spOffset)
       hw::relocateScratchpad(in, spOffset);
+    in.source = source;
     prog.code.push_back(std::move(in));
   }
+  /// What the instructions of `op` are attributed to in the source map: the
+  /// layer of the GEMMs at its location (their `quant4.layer_name`: so a
+  /// layer's forward, gradient GEMMs, quantizations and derivative ops
+  /// share one label) with the location; else the location (a source line
+  /// with the first op on it, as derivative ops carry the location of the
+  /// op they differentiate); else the op's name.
+  std::string sourceLabel(Operation *op);
   /// Lowers `op` in one half of the scratchpad (the other half from the
   /// previous op's), so that consecutive ops do not reuse each other's SP
   /// bytes and q4a-synchronize can let them overlap; an op that does not fit

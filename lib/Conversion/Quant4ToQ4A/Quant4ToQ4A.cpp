@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
 
+#include "quant4/Dialect/Quant4/IR/DiscardableAttrs.h"
+
 namespace mlir::quant4 {
 #define GEN_PASS_DEF_CONVERTQUANT4TOQ4A
 #include "quant4/Conversion/Passes.h.inc"
@@ -167,6 +169,19 @@ static std::optional<std::pair<hw::DType, num::Format>> dtypeOf(Type t) {
   return std::nullopt;
 }
 
+std::string Lowering::sourceLabel(Operation *op) {
+  std::string where = mlir::quant4::describeLocation(op->getLoc());
+  if (where.empty())
+    return op->getName().getStringRef().str();
+  auto layer = layerAt.find(where);
+  if (layer != layerAt.end())
+    return layer->second + " (" + where + ")";
+  auto first = firstOpAt.find(where);
+  if (first != firstOpAt.end())
+    return where + " (" + first->second + ")";
+  return where;
+}
+
 LogicalResult Lowering::lowerInHalf(Operation *op, bool &upperHalf) {
   uint64_t full = arch.spBytes, half = (full / 2) & ~uint64_t(63);
   size_t codeSize = prog.code.size(), segments = prog.segments.size();
@@ -235,6 +250,7 @@ FailureOr<hw::Program> Lowering::run() {
     t->address = define(a).addr;
     prog.inputs.push_back(*t);
   }
+  source = prog.internSource("(program inputs)");
   for (BlockArgument a : func.getArguments())
     if (getElementTypeOrSelf(a.getType()).isSignlessInteger(32)) {
       Buf in = bufs[a];
@@ -244,8 +260,17 @@ FailureOr<hw::Program> Lowering::run() {
       bufs[a] = f;
     }
   Operation *ret = func.getBody().front().getTerminator();
+  for (Operation &op : func.getBody().front().without_terminator()) {
+    std::string where = mlir::quant4::describeLocation(op.getLoc());
+    if (StringAttr layer = mlir::quant4::getLayerName(&op))
+      layerAt.try_emplace(where, layer.getValue().str());
+    if (isa<FileLineColLoc>(op.getLoc()) &&
+        !op.hasTrait<OpTrait::ConstantLike>() && !isa<tensor::EmptyOp>(op))
+      firstOpAt.try_emplace(where, op.getName().getStringRef().str());
+  }
   bool upperHalf = false;
   for (Operation &op : func.getBody().front().without_terminator()) {
+    source = prog.internSource(sourceLabel(&op));
     if (failed(lowerInHalf(&op, upperHalf)))
       return failure();
     if (dramTop > dramLimit)
@@ -253,6 +278,7 @@ FailureOr<hw::Program> Lowering::run() {
              << dramTop << " bytes of DRAM in total, more than the target's "
              << dramLimit << " bytes";
   }
+  source = prog.internSource("(program outputs)");
   // Outputs: a value computed here becomes the output in place; arguments,
   // constants and values returned twice are copied to a region of their own.
   DenseSet<Value> inPlace;

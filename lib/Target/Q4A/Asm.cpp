@@ -2,7 +2,8 @@
 //
 // docs/ISA.md §7. One instruction per line: `mnemonic field=value, ...`, the
 // fields in table order; `;` starts a comment. Directives describe the
-// program container: .program .arch .dram .input .output .data .hex .text.
+// program container: .program .arch .dram .input .output .data .hex .text,
+// and .source "LABEL" within .text (the source map).
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Target/Q4A/ISA.h"
@@ -88,6 +89,20 @@ std::string printInstr(const Instr &in) {
   return s;
 }
 
+/// `label` in double quotes; '"', '\\' and line breaks escaped.
+static std::string quoted(const std::string &label) {
+  std::string q = "\"";
+  for (char c : label) {
+    if (c == '"' || c == '\\')
+      q += '\\';
+    if (c == '\n')
+      q += "\\n";
+    else
+      q += c;
+  }
+  return q + "\"";
+}
+
 std::string printAssembly(const Program &p) {
   std::string s = "; Q4A assembly (docs/ISA.md)\n";
   s += ".program " + p.name + "\n";
@@ -114,8 +129,14 @@ std::string printAssembly(const Program &p) {
     }
   }
   s += ".text\n";
-  for (const Instr &in : p.code)
+  uint32_t current = 0;
+  for (const Instr &in : p.code) {
+    if (in.source && in.source != current) {
+      s += ".source " + quoted(p.sources[in.source - 1]) + "\n";
+      current = in.source;
+    }
     s += "  " + printInstr(in) + "\n";
+  }
   return s;
 }
 
@@ -384,11 +405,55 @@ bool parseKeyValues(LineParser &lp, std::map<std::string, uint64_t> &kv) {
   }
   return true;
 }
+/// Where the comment of `line` starts: its first ';' outside a quoted
+/// string (only `.source` labels are quoted); the line's size if none.
+size_t commentStart(std::string_view line) {
+  bool inQuotes = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (inQuotes && line[i] == '\\')
+      ++i;
+    else if (line[i] == '"')
+      inQuotes = !inQuotes;
+    else if (line[i] == ';' && !inQuotes)
+      return i;
+  }
+  return line.size();
+}
+
+/// A double-quoted label with the escapes of quoted(); nullopt (and a
+/// reason) if it is not one.
+std::optional<std::string> unquote(LineParser &lp) {
+  if (!lp.consume('"'))
+    return lp.fail("expected a double-quoted label"), std::nullopt;
+  std::string out;
+  while (lp.pos < lp.text.size() && lp.text[lp.pos] != '"') {
+    char c = lp.text[lp.pos++];
+    if (c == '\\') {
+      if (lp.pos >= lp.text.size())
+        break;
+      char e = lp.text[lp.pos++];
+      if (e == 'n')
+        c = '\n';
+      else if (e == '"' || e == '\\')
+        c = e;
+      else
+        return lp.fail(std::string("unknown escape '\\") + e + "' in a label"),
+               std::nullopt;
+    }
+    out += c;
+  }
+  if (!lp.consume('"'))
+    return lp.fail("unterminated label (missing '\"')"), std::nullopt;
+  if (out.empty())
+    return lp.fail("empty label (Q26)"), std::nullopt;
+  return out;
+}
 } // namespace
 
 std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
   Program p;
   bool inText = false, haveName = false;
+  uint32_t source = 0; // the label of the last .source directive
   Segment *cur = nullptr;
   size_t curSize = 0;
   unsigned lineNo = 0;
@@ -408,8 +473,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
       end = text.size();
     std::string_view line = text.substr(start, end - start);
     ++lineNo;
-    if (size_t c = line.find(';'); c != std::string_view::npos)
-      line = line.substr(0, c);
+    line = line.substr(0, commentStart(line));
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
     LineParser lp{line, 0, lineNo, &err};
@@ -498,6 +562,10 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
                  std::nullopt;
       } else if (d == ".text") {
         inText = true;
+      } else if (d == ".source") {
+        return lp.fail("'.source' labels instructions: it belongs after "
+                       "'.text'"),
+               std::nullopt;
       } else {
         return lp.fail("unknown directive '" + std::string(d) + "'"),
                std::nullopt;
@@ -511,6 +579,18 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
     if (!inText)
       return lp.fail("instruction before '.text'"), std::nullopt;
     lp.skipSpace();
+    if (lp.text.substr(lp.pos).rfind(".source", 0) == 0) {
+      lp.ident();
+      std::optional<std::string> label = unquote(lp);
+      if (!label)
+        return std::nullopt;
+      if (!lp.atEnd())
+        return lp.fail("unexpected text after the directive"), std::nullopt;
+      source = p.internSource(*label);
+      if (end == text.size())
+        break;
+      continue;
+    }
     size_t mpos = lp.pos;
     std::string_view mn = lp.ident();
     const OpInfo *info = lookupMnemonic(mn);
@@ -567,6 +647,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
       lp.pos = mpos;
       return lp.fail(e), std::nullopt;
     }
+    in.source = source;
     p.code.push_back(std::move(in));
     lines.push_back(lineNo);
     if (end == text.size())

@@ -1,9 +1,9 @@
 //===- Binary.cpp - the Q4A binary container ------------------------------===//
 //
-// docs/ISA.md §8. Little-endian throughout. Layout: 80-byte header, then the
-// sections code, segment table, tensor table, data, string table (each
-// starting at a multiple of 16, zero padding between), then a 4-byte CRC-32
-// of every preceding byte.
+// docs/ISA.md §8. Little-endian throughout. Layout: 80-byte header (96 with
+// a source map), then the sections code, segment table, tensor table, data,
+// string table and source map (each starting at a multiple of 16, zero
+// padding between), then a 4-byte CRC-32 of every preceding byte.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Target/Q4A/ISA.h"
@@ -12,6 +12,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 namespace quant4::q4a {
 
@@ -36,6 +37,7 @@ uint32_t crc32(const uint8_t *data, size_t n, uint32_t crc) {
 namespace {
 constexpr uint32_t kSegEntryBytes = 16;
 constexpr uint32_t kTensorEntryBytes = 56;
+constexpr uint32_t kSourceEntryBytes = 8;
 
 void put(std::vector<uint8_t> &b, size_t off, uint64_t v, unsigned n) {
   for (unsigned i = 0; i < n; ++i)
@@ -70,24 +72,39 @@ std::vector<uint8_t> writeBinary(const Program &p) {
   for (const auto *list : {&p.inputs, &p.outputs})
     for (const TensorDesc &t : *list)
       tensorNames.push_back(addStr(t.name));
+  // The source map: one (pc, label) entry where a run of instructions with
+  // the same label starts; an instruction without a label continues the
+  // run before it.
+  std::vector<std::pair<uint32_t, uint32_t>> runs;
+  std::vector<uint32_t> labelOffsets(p.sources.size(), 0);
+  for (size_t i = 0; i < p.sources.size(); ++i)
+    labelOffsets[i] = addStr(p.sources[i]);
+  uint32_t current = 0;
+  for (size_t pc = 0; pc < p.code.size(); ++pc)
+    if (uint32_t src = p.code[pc].source; src && src != current) {
+      runs.push_back({uint32_t(pc), labelOffsets[src - 1]});
+      current = src;
+    }
   uint64_t dataSize = 0;
   for (const Segment &s : p.segments)
     dataSize += s.bytes.size();
   uint32_t nTensors = uint32_t(p.inputs.size() + p.outputs.size());
 
-  uint32_t codeOff = kHeaderBytes;
+  uint32_t headerBytes = runs.empty() ? kHeaderBytes : kHeaderBytesWithSources;
+  uint32_t codeOff = headerBytes;
   uint32_t segOff = align16(codeOff + uint64_t(p.code.size()) * kInstrBytes);
   uint32_t ioOff = align16(segOff + uint64_t(p.segments.size()) * kSegEntryBytes);
   uint32_t dataOff = align16(ioOff + uint64_t(nTensors) * kTensorEntryBytes);
   uint32_t strOff = align16(dataOff + dataSize);
-  uint32_t end = align16(strOff + strtab.size());
+  uint32_t srcOff = align16(strOff + strtab.size());
+  uint32_t end = align16(srcOff + uint64_t(runs.size()) * kSourceEntryBytes);
   uint32_t fileSize = end + 4;
   std::vector<uint8_t> b(fileSize, 0);
 
   std::memcpy(b.data(), "Q4AB", 4);
   put(b, 4, kVersionMajor, 2);
   put(b, 6, kVersionMinor, 2);
-  put(b, 8, kHeaderBytes, 4);
+  put(b, 8, headerBytes, 4);
   put(b, 12, fileSize, 4);
   put(b, 16, 0, 4); // flags
   put(b, 20, nameOff, 4);
@@ -105,6 +122,14 @@ std::vector<uint8_t> writeBinary(const Program &p) {
   put(b, 68, dataSize, 4);
   put(b, 72, strOff, 4);
   put(b, 76, strtab.size(), 4);
+  if (!runs.empty()) {
+    put(b, 80, srcOff, 4);
+    put(b, 84, runs.size(), 4);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      put(b, srcOff + i * kSourceEntryBytes, runs[i].first, 4);
+      put(b, srcOff + i * kSourceEntryBytes + 4, runs[i].second, 4);
+    }
+  }
 
   for (size_t i = 0; i < p.code.size(); ++i) {
     Word w = encode(p.code[i]);
@@ -160,9 +185,21 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
     return fail(4, "unsupported version " + std::to_string(major) + "." +
                        std::to_string(minor) + " (this reader supports " +
                        std::to_string(kVersionMajor) + ".x)");
-  if (get(data, 8, 4) != kHeaderBytes)
-    return fail(8, "header size " + std::to_string(get(data, 8, 4)) +
-                       ", expected " + std::to_string(kHeaderBytes));
+  // 80 bytes; 96 from version 1.3 on when the program has a source map.
+  uint64_t headerBytes = get(data, 8, 4);
+  bool withSources = minor >= 3 && headerBytes == kHeaderBytesWithSources;
+  if (headerBytes != kHeaderBytes && !withSources) {
+    std::string expected =
+        minor >= 3
+            ? " or " + std::to_string(kHeaderBytesWithSources)
+            : " (version 1." + std::to_string(minor) + " has no source map)";
+    return fail(8, "header size " + std::to_string(headerBytes) +
+                       ", expected " + std::to_string(kHeaderBytes) + expected);
+  }
+  if (size < headerBytes + 4)
+    return fail(size, "truncated file: " + std::to_string(size) +
+                          " bytes, the header alone needs " +
+                          std::to_string(headerBytes + 4));
   uint64_t fileSize = get(data, 12, 4);
   if (fileSize != size)
     return fail(12, "file size field says " + std::to_string(fileSize) +
@@ -197,17 +234,22 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
       {"tensor table", 56, get(data, 56, 4), ioCount * kTensorEntryBytes},
       {"data", 64, get(data, 64, 4), get(data, 68, 4)},
       {"string table", 72, get(data, 72, 4), get(data, 76, 4)},
+      {"source map", 80, withSources ? get(data, 80, 4) : headerBytes,
+       withSources ? get(data, 84, 4) * kSourceEntryBytes : 0},
   };
+  if (withSources && get(data, 88, 8) != 0)
+    return fail(88, "reserved header bytes 88..95 are not zero");
   uint64_t limit = size - 4;
   for (const Sec &s : secs) {
-    if (s.off % 16 || s.off < kHeaderBytes || s.off + s.size > limit)
+    if (s.off % 16 || s.off < headerBytes || s.off + s.size > limit)
       return fail(s.hdr, std::string("section '") + s.name + "' [" +
                              hex(s.off) + ", " + hex(s.off + s.size) +
                              ") is misaligned or outside the file body [" +
-                             hex(kHeaderBytes) + ", " + hex(limit) + ")");
+                             hex(headerBytes) + ", " + hex(limit) + ")");
   }
-  for (size_t i = 0; i < 5; ++i)
-    for (size_t j = i + 1; j < 5; ++j)
+  constexpr size_t kSections = sizeof(secs) / sizeof(secs[0]);
+  for (size_t i = 0; i < kSections; ++i)
+    for (size_t j = i + 1; j < kSections; ++j)
       if (secs[i].size && secs[j].size && secs[i].off < secs[j].off + secs[j].size &&
           secs[j].off < secs[i].off + secs[i].size)
         return fail(secs[j].hdr, std::string("section '") + secs[j].name +
@@ -240,6 +282,39 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
     if (!in)
       return fail(off, "instruction " + std::to_string(i) + ": " + e);
     p.code.push_back(std::move(*in));
+  }
+  // The source map: runs of instructions, each from its pc to the next's.
+  const Sec &map = secs[5];
+  uint64_t runs = map.size / kSourceEntryBytes;
+  std::map<std::string, uint32_t> labelIndex;
+  for (uint64_t i = 0; i < runs; ++i) {
+    uint64_t e = map.off + i * kSourceEntryBytes;
+    uint64_t pc = get(data, e, 4);
+    if (pc >= codeCount)
+      return fail(e, "source map entry " + std::to_string(i) + ": pc " +
+                         std::to_string(pc) +
+                         " is past the last instruction (" +
+                         std::to_string(codeCount) + " in the code)");
+    if (i > 0 && pc <= get(data, e - kSourceEntryBytes, 4))
+      return fail(e, "source map entry " + std::to_string(i) + ": pc " +
+                         std::to_string(pc) +
+                         " does not follow the previous entry's");
+    std::string label;
+    if (!getStr(e + 4, get(data, e + 4, 4), label))
+      return std::nullopt;
+    if (label.empty())
+      return fail(e + 4, "source map entry " + std::to_string(i) +
+                             ": empty label (Q26)");
+    auto [it, added] = labelIndex.try_emplace(label, 0);
+    if (added) {
+      p.sources.push_back(label);
+      it->second = uint32_t(p.sources.size());
+    }
+    uint32_t src = it->second;
+    uint64_t next =
+        i + 1 < runs ? get(data, e + kSourceEntryBytes, 4) : codeCount;
+    for (uint64_t k = pc; k < std::min(next, codeCount); ++k)
+      p.code[k].source = src;
   }
   for (uint64_t i = 0; i < segCount; ++i) {
     uint64_t e = secs[1].off + i * kSegEntryBytes;

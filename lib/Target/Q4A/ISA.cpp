@@ -878,11 +878,23 @@ std::string Program::validate() const {
     if (!e.empty())
       return e;
   }
+  // Source labels: non-empty and unique, each instruction's index in range.
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i].empty())
+      return "source label " + std::to_string(i) + " is empty (Q26)";
+    for (size_t j = 0; j < i; ++j)
+      if (sources[j] == sources[i])
+        return "source label '" + sources[i] + "' is listed twice (Q26)";
+  }
   // Straight-line code: track the MXU configuration to bound MMA operands.
   std::optional<num::Format> fa, fb;
   for (size_t pc = 0; pc < code.size(); ++pc) {
     const Instr &in = code[pc];
     std::string at = "instruction " + std::to_string(pc) + ": ";
+    if (in.source > sources.size())
+      return at + "source label " + std::to_string(in.source) +
+             " does not exist (the program has " +
+             std::to_string(sources.size()) + ") (Q26)";
     e = q4a::validate(in, arch);
     if (!e.empty())
       return at + e;
@@ -923,6 +935,25 @@ std::string Program::validate() const {
     }
   }
   return "";
+}
+
+uint32_t Program::internSource(const std::string &label) {
+  auto it = std::find(sources.begin(), sources.end(), label);
+  if (it != sources.end())
+    return uint32_t(it - sources.begin()) + 1;
+  sources.push_back(label);
+  return uint32_t(sources.size());
+}
+
+std::vector<uint32_t> Program::sourceRuns() const {
+  std::vector<uint32_t> runs(code.size(), 0);
+  uint32_t current = 0;
+  for (size_t pc = 0; pc < code.size(); ++pc) {
+    if (code[pc].source)
+      current = code[pc].source;
+    runs[pc] = current;
+  }
+  return runs;
 }
 
 } // namespace quant4::q4a

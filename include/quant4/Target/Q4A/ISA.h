@@ -171,6 +171,11 @@ struct Instr {
   /// One value per field of the opcode's OpInfo (same order). Signed fields
   /// hold the sign-extended value cast to uint64_t.
   std::vector<uint64_t> fields;
+  /// Debug information, not encoded in the instruction word: which source
+  /// op the instruction was compiled from, as an index into
+  /// Program::sources plus one (0: none). Passes that reorder or insert
+  /// instructions carry it along; the binary keeps it in its source map.
+  uint32_t source = 0;
 
   uint64_t get(std::string_view name) const;
   void set(std::string_view name, uint64_t v);
@@ -232,9 +237,21 @@ struct Program {
   std::vector<TensorDesc> inputs, outputs;
   std::vector<Segment> segments;
   std::vector<Instr> code;
+  /// The source labels instructions refer to (Instr::source - 1): what the
+  /// compiler lowered them from, e.g. a layer ("conv1.weight
+  /// (lenet.mlir:23)"). Non-empty and unique (Q26).
+  std::vector<std::string> sources;
   /// "" if the program is well formed (every instruction valid, tensors and
-  /// segments inside DRAM and pairwise disjoint, unique names; Q20..Q24).
+  /// segments inside DRAM and pairwise disjoint, unique names, source labels
+  /// well formed; Q20..Q26).
   std::string validate() const;
+  /// The index of `label` in `sources` plus one, adding it when new.
+  uint32_t internSource(const std::string &label);
+  /// Per instruction, its Instr::source or, when it has none, that of the
+  /// nearest earlier instruction with one (0 before the first): the runs
+  /// the source map stores (ISA.md §8), and how quant4-sim attributes
+  /// cycles to sources.
+  std::vector<uint32_t> sourceRuns() const;
 };
 
 //===-- Assembly (ISA.md §7) ---------------------------------------------===//
@@ -251,8 +268,10 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err);
 
 //===-- Binary container (ISA.md §8) -------------------------------------===//
 
-constexpr uint16_t kVersionMajor = 1, kVersionMinor = 2;
-constexpr uint32_t kHeaderBytes = 80;
+constexpr uint16_t kVersionMajor = 1, kVersionMinor = 3;
+/// The header: 80 bytes, or 96 with the source map's fields (version 1.3,
+/// written only for a program whose instructions have source labels).
+constexpr uint32_t kHeaderBytes = 80, kHeaderBytesWithSources = 96;
 
 /// CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial value and
 /// final XOR 0xFFFFFFFF), the same as zlib's crc32.

@@ -9,6 +9,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cstdio>
@@ -407,10 +408,20 @@ FailureOr<hw::Program> mlir::q4a::toProgram(ProgramOp program) {
       seg.bytes.push_back(uint8_t(v.getZExtValue()));
     p.segments.push_back(std::move(seg));
   }
+  // The source map comes from the instructions' name locations.
+  llvm::StringMap<uint32_t> sourceIndex;
   for (Operation &op : program.getBody().front()) {
     FailureOr<hw::Instr> in = toInstr(&op);
     if (failed(in))
       return failure();
+    if (auto name = dyn_cast<NameLoc>(op.getLoc())) {
+      auto [it, added] = sourceIndex.try_emplace(name.getName().getValue(), 0);
+      if (added) {
+        p.sources.push_back(name.getName().str());
+        it->second = uint32_t(p.sources.size());
+      }
+      in->source = it->second;
+    }
     p.code.push_back(std::move(*in));
   }
   return p;
@@ -450,8 +461,11 @@ ProgramOp mlir::q4a::fromProgram(OpBuilder &b, Location loc,
     prog.setSegmentsAttr(b.getArrayAttr(segs));
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPointToEnd(&prog.getBody().front());
+  SmallVector<Location> sourceLocs;
+  for (const std::string &label : p.sources)
+    sourceLocs.push_back(NameLoc::get(StringAttr::get(ctx, label), loc));
   for (const hw::Instr &in : p.code)
-    createInstrOp(b, loc, in);
+    createInstrOp(b, in.source ? sourceLocs[in.source - 1] : loc, in);
   return prog;
 }
 

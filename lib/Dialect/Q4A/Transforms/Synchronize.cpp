@@ -22,25 +22,31 @@ using namespace mlir::q4a;
 
 namespace {
 
-/// The program's instructions, or failure (with a diagnostic).
-FailureOr<std::vector<hw::Instr>> instructionsOf(ProgramOp program) {
+/// The program's instructions, or failure (with a diagnostic). Each one's
+/// `source` is its position plus one, so that setInstructions can give an
+/// instruction a pass moved its location back (one a pass adds has none).
+FailureOr<std::vector<hw::Instr>> instructionsOf(ProgramOp program,
+                                                 SmallVector<Location> &locs) {
   std::vector<hw::Instr> code;
   for (Operation &op : program.getBody().front()) {
     FailureOr<hw::Instr> in = toInstr(&op);
     if (failed(in))
       return failure();
+    locs.push_back(op.getLoc());
+    in->source = uint32_t(locs.size());
     code.push_back(std::move(*in));
   }
   return code;
 }
 
 /// Replaces the program's instructions.
-void setInstructions(ProgramOp program, const std::vector<hw::Instr> &code) {
+void setInstructions(ProgramOp program, const std::vector<hw::Instr> &code,
+                     ArrayRef<Location> locs) {
   Block &body = program.getBody().front();
   body.clear();
   OpBuilder b = OpBuilder::atBlockEnd(&body);
   for (const hw::Instr &in : code)
-    createInstrOp(b, program.getLoc(), in);
+    createInstrOp(b, in.source ? locs[in.source - 1] : program.getLoc(), in);
 }
 
 struct Q4AHoistLoadsPass
@@ -49,10 +55,12 @@ struct Q4AHoistLoadsPass
 
   void runOnOperation() override {
     ProgramOp program = getOperation();
-    FailureOr<std::vector<hw::Instr>> code = instructionsOf(program);
+    SmallVector<Location> locs;
+    FailureOr<std::vector<hw::Instr>> code = instructionsOf(program, locs);
     if (failed(code))
       return signalPassFailure();
-    setInstructions(program, hw::hoistLoads(*code, getArch(program), window));
+    setInstructions(program, hw::hoistLoads(*code, getArch(program), window),
+                    locs);
   }
 };
 
@@ -72,10 +80,11 @@ struct Q4ASynchronizePass
           << mode << "' (expected 'tokens' or 'serial')";
       return signalPassFailure();
     }
-    FailureOr<std::vector<hw::Instr>> code = instructionsOf(program);
+    SmallVector<Location> locs;
+    FailureOr<std::vector<hw::Instr>> code = instructionsOf(program, locs);
     if (failed(code))
       return signalPassFailure();
-    setInstructions(program, hw::synchronize(*code, getArch(program), m));
+    setInstructions(program, hw::synchronize(*code, getArch(program), m), locs);
   }
 };
 

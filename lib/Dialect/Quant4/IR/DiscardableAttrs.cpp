@@ -11,6 +11,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::quant4;
@@ -95,6 +96,24 @@ StringAttr mlir::quant4::getLayerName(Operation *op) {
 
 void mlir::quant4::setLayerName(Operation *op, StringRef name) {
   op->setAttr(attrs::kLayerName, StringAttr::get(op->getContext(), name));
+}
+
+std::string mlir::quant4::describeLocation(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    if (file.getFilename().empty())
+      return "";
+    return llvm::sys::path::filename(file.getFilename().getValue()).str() +
+           ":" + std::to_string(file.getLine());
+  }
+  if (auto site = dyn_cast<CallSiteLoc>(loc))
+    return describeLocation(site.getCallee());
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location part : fused.getLocations())
+      if (std::string w = describeLocation(part); !w.empty())
+        return w;
+  return "";
 }
 
 std::optional<Recipe> mlir::quant4::getRecipe(Operation *op) {

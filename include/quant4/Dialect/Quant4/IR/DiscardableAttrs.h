@@ -108,6 +108,10 @@ void setLayerIndex(Operation *op, int64_t layer);
 /// `quant4.layer_name`; null when absent.
 StringAttr getLayerName(Operation *op);
 void setLayerName(Operation *op, StringRef name);
+/// The most telling part of a location, for profiles and the Q4A source
+/// map: a name (an ONNX node's), else a file's base name and line; empty
+/// when there is neither.
+std::string describeLocation(Location loc);
 /// `quant4.recipe`; nullopt when absent or not a recipe.
 std::optional<Recipe> getRecipe(Operation *op);
 void setRecipe(Operation *op, Recipe recipe);
