@@ -81,7 +81,7 @@ for s in "$root"/test/Sim/Inputs/*.s "$root"/test/Target/Q4A/Inputs/*.s \
   n=$(basename "$(dirname "$(dirname "$s")")")-$(basename "$s" .s)
   cp "$s" "$seeds/q4a-asm-fuzzer/$n.s"
   cp "$s" "$seeds/sim-fuzzer/$n.s"
-  if "$san/bin/quant4-translate" --asm-to-q4a "$s" 2>/dev/null |
+  if "$san/bin/quant4-translate" --asm-to-q4a "$s" --mlir-print-debuginfo 2>/dev/null |
      "$san/bin/quant4-translate" --q4a-to-bin -o "$seeds/q4a-binary-fuzzer/$n.q4a" 2>/dev/null; then
     cp "$seeds/q4a-binary-fuzzer/$n.q4a" "$seeds/sim-fuzzer/"
   else

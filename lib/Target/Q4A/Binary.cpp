@@ -12,7 +12,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <map>
 
 namespace quant4::q4a {
 
@@ -286,7 +285,6 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
   // The source map: runs of instructions, each from its pc to the next's.
   const Sec &map = secs[5];
   uint64_t runs = map.size / kSourceEntryBytes;
-  std::map<std::string, uint32_t> labelIndex;
   for (uint64_t i = 0; i < runs; ++i) {
     uint64_t e = map.off + i * kSourceEntryBytes;
     uint64_t pc = get(data, e, 4);
@@ -305,12 +303,7 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
     if (label.empty())
       return fail(e + 4, "source map entry " + std::to_string(i) +
                              ": empty label (Q26)");
-    auto [it, added] = labelIndex.try_emplace(label, 0);
-    if (added) {
-      p.sources.push_back(label);
-      it->second = uint32_t(p.sources.size());
-    }
-    uint32_t src = it->second;
+    uint32_t src = p.internSource(label);
     uint64_t next =
         i + 1 < runs ? get(data, e + kSourceEntryBytes, 4) : codeCount;
     for (uint64_t k = pc; k < std::min(next, codeCount); ++k)

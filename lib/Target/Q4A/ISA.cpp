@@ -938,9 +938,11 @@ std::string Program::validate() const {
 }
 
 uint32_t Program::internSource(const std::string &label) {
-  auto it = std::find(sources.begin(), sources.end(), label);
-  if (it != sources.end())
-    return uint32_t(it - sources.begin()) + 1;
+  // From the most recent label back: consecutive instructions, and loads a
+  // scheduler hoisted into the op before theirs, have recent labels.
+  for (size_t i = sources.size(); i-- > 0;)
+    if (sources[i] == label)
+      return uint32_t(i) + 1;
   sources.push_back(label);
   return uint32_t(sources.size());
 }

@@ -9,7 +9,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cstdio>
@@ -409,19 +408,12 @@ FailureOr<hw::Program> mlir::q4a::toProgram(ProgramOp program) {
     p.segments.push_back(std::move(seg));
   }
   // The source map comes from the instructions' name locations.
-  llvm::StringMap<uint32_t> sourceIndex;
   for (Operation &op : program.getBody().front()) {
     FailureOr<hw::Instr> in = toInstr(&op);
     if (failed(in))
       return failure();
-    if (auto name = dyn_cast<NameLoc>(op.getLoc())) {
-      auto [it, added] = sourceIndex.try_emplace(name.getName().getValue(), 0);
-      if (added) {
-        p.sources.push_back(name.getName().str());
-        it->second = uint32_t(p.sources.size());
-      }
-      in->source = it->second;
-    }
+    if (auto name = dyn_cast<NameLoc>(op.getLoc()))
+      in->source = p.internSource(name.getName().str());
     p.code.push_back(std::move(*in));
   }
   return p;
