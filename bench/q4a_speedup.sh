@@ -28,10 +28,10 @@ passes() {
 # source map labels each instruction with the layer or source line it came
 # from (quant4-sim --stats, "by source").
 opt() { quant4-opt --mlir-print-debuginfo "$@"; }
-# compile STEP.mlir ENTRY SCHEDULE OUT.q4a
+# compile STEP.mlir ENTRY SCHEDULE OUT.q4a [CONVERT-OPTIONS]
 compile() {
   # shellcheck disable=SC2046
-  opt "$1" --convert-quant4-to-q4a="entry=$2 sp-size=1048576" \
+  opt "$1" --convert-quant4-to-q4a="entry=$2 sp-size=1048576${5:+ $5}" \
       $(passes "$3") | quant4-translate --q4a-to-bin -o "$4"
 }
 # cycles PROG.q4a [extra sim flags]: prints "cycles dma mxu vpu sfu"
@@ -68,9 +68,10 @@ for model in mlp lenet; do
       read -r c d m v s < <(cycles "$work/$variant.q4a" --f32-as-fp16)
       echo "| $name, $label | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
     done
-    read -r c d m v s < <(cycles "$work/all4.q4a" --f32-as-fp16 --packed-codes)
-    echo "| … + codes packed two per byte | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
-    read -r c d m v s < <(cycles "$work/all4.q4a" --f32-as-fp16 --packed-codes --timing rate4=8)
+    compile "$work/$model-all4.mlir" "$entry" "$mode" "$work/all4-bytes.q4a" pack-codes=false
+    read -r c d m v s < <(cycles "$work/all4-bytes.q4a" --f32-as-fp16)
+    echo "| … codes one per DRAM byte (\`pack-codes=false\`) | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
+    read -r c d m v s < <(cycles "$work/all4.q4a" --f32-as-fp16 --timing rate4=8)
     echo "| … + 4-bit MXU at 8× FP16 (\`rate4=8\`) | $mode | $(fmt "$c") | $(fmt "$d") | $(fmt "$m") | $(fmt "$v") | $(fmt "$s") | $(awk -v a="$base" -v b="$c" 'BEGIN { printf "%.2f×", a / b }') |"
   done
 done

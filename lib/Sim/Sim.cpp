@@ -320,6 +320,7 @@ struct Simulator::Impl {
 
   bool exec(const Instr &in);
   bool execDma(const Instr &in, bool load);
+  bool execDmaPacked(const Instr &in, bool load);
   bool execMcfg(const Instr &in);
   bool execMma(const Instr &in);
   bool execMst(const Instr &in);
@@ -370,6 +371,51 @@ bool Simulator::Impl::execDma(const Instr &in, bool load) {
     }
   }
   (load ? st.dramToSpBytes : st.spToDramBytes) += rows * bytes;
+  return true;
+}
+
+/// dma.ldp / dma.stp: 4-bit codes two per DRAM byte (low nibble first),
+/// one per SP byte; `dram` and `dstride` count nibbles. A store keeps the
+/// other nibble of the bytes it shares with neighbouring codes; a byte
+/// counts as written (for the uninitialised-read check) once either of its
+/// nibbles is.
+bool Simulator::Impl::execDmaPacked(const Instr &in, bool load) {
+  uint64_t spA = in.get("sp"), dr = in.get("dram"), rows = in.get("rows"),
+           n = in.get("bytes"), ds = in.get("dstride"), ss = in.get("sstride");
+  for (uint64_t r = 0; r < rows; ++r) {
+    uint64_t nib = dr + r * ds, s = spA + r * ss;
+    auto [lo, hi] = q4a::dmaDramBytes(in.opcode, nib, n);
+    bool ok = load ? rd(Space::DRAM, lo, hi - lo, "DMA source row") &&
+                         wr(Space::SP, s, n, "DMA destination row")
+                   : rd(Space::SP, s, n, "DMA source row") &&
+                         wr(Space::DRAM, lo, hi - lo, "DMA destination row");
+    if (!ok)
+      return false;
+    rowData.resize(hi - lo);
+    rowTags.resize(hi - lo);
+    dram.read(lo, hi - lo, rowData.data(), rowTags.data());
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t a = nib + i;
+      uint8_t &byte = rowData[a / 2 - lo];
+      unsigned shift = (a & 1) ? 4 : 0;
+      if (load) {
+        sp[s + i] = uint8_t((byte >> shift) & 0xF);
+        spTag[s + i] = Code4;
+        continue;
+      }
+      uint8_t v = sp[s + i];
+      if (v > 15)
+        return fail("SP byte " + hex(s + i) + " holds " + std::to_string(v) +
+                    ", which is not a 4-bit code (dma.stp packs codes of at "
+                    "most 4 bits)");
+      byte = uint8_t((byte & ~(0xF << shift)) | (v << shift));
+      rowTags[a / 2 - lo] = Code4;
+    }
+    if (!load)
+      dram.write(lo, hi - lo, rowData.data(), rowTags.data());
+    dmaBytes.packed += hi - lo;
+    (load ? st.dramToSpBytes : st.spToDramBytes) += hi - lo;
+  }
   return true;
 }
 
@@ -772,6 +818,10 @@ bool Simulator::Impl::exec(const Instr &in) {
     return execDma(in, true);
   case Opcode::DMA_ST:
     return execDma(in, false);
+  case Opcode::DMA_LDP:
+    return execDmaPacked(in, true);
+  case Opcode::DMA_STP:
+    return execDmaPacked(in, false);
   case Opcode::MCFG:
     return execMcfg(in);
   case Opcode::MMA:
@@ -1035,7 +1085,7 @@ std::string Simulator::Impl::run() {
     } else {
       uint64_t dur = instrCycles(tp, in, mfa, mfb, dmaBytes);
       slot = sb.issue(u, dur);
-      if (in.opcode == Opcode::DMA_LD || in.opcode == Opcode::DMA_ST) {
+      if (q4a::isDma(in.opcode)) {
         uint64_t charged = chargedBytes(tp, dmaBytes);
         st.chargedDmaBytes += charged;
         src.chargedDmaBytes += charged;

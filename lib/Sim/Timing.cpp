@@ -72,7 +72,8 @@ double mxuRate(const TimingParams &t, const num::Format &fa,
 
 uint64_t chargedBytes(const TimingParams &t, const DmaBytes &b) {
   // Half-byte units, rounded up to whole bytes.
-  uint64_t halves = 2 * b.code8 + (t.packedCodes ? b.code4 : 2 * b.code4) +
+  uint64_t halves = 2 * b.code8 + 2 * b.packed +
+                    (t.packedCodes ? b.code4 : 2 * b.code4) +
                     (t.f32AsFp16 ? b.other : 2 * b.other);
   return (halves + 1) / 2;
 }
@@ -98,6 +99,8 @@ uint64_t instrCycles(const TimingParams &t, const q4a::Instr &in,
     return 0;
   case Opcode::DMA_LD:
   case Opcode::DMA_ST:
+  case Opcode::DMA_LDP:
+  case Opcode::DMA_STP:
     return t.dmaLatency + ceilDiv(chargedBytes(t, dma), t.dramBytesPerCycle);
   case Opcode::MCFG:
     return 1;

@@ -492,6 +492,72 @@ TEST(SimErrors, UninitialisedDramAndOutputs) {
       << e;
 }
 
+// dma.stp / dma.ldp (docs/ISA.md §6.3): codes two per DRAM byte, low
+// nibble first, `dram` and `dstride` in nibbles. Worked by hand: code 10
+// stored at nibble 2 of the packed area (byte 1's low nibble), then codes
+// 1..6 in two rows of 3 from nibble 3 with a stride of 4 nibbles (row 2 at
+// nibble 7, skipping byte 3's low nibble): bytes 1..4 become 0x1A 0x32 0x40
+// 0x65 (the second store keeps byte 1's low nibble). Loading the same rows
+// back gives 1..6; a store of an SP byte above 15 is an error.
+TEST(SimDma, PackedCodesTwoPerByteLowNibbleFirst) {
+  num::Format u4 = num::Format::uint(4);
+  const uint64_t area = 0x300; // the packed area: nibble 2 * area + i
+  Program p;
+  p.name = "packed";
+  p.dramSize = 0x1000;
+  p.inputs.push_back(tensor("c", DType::Code, u4, {7}, 0x100));
+  p.outputs.push_back(tensor("back", DType::Code, u4, {6}, 0x200));
+  p.outputs.push_back(tensor("raw", DType::U8, {}, {4}, area + 1));
+  auto dma = [](Opcode op, uint64_t sp, uint64_t dram, uint64_t rows,
+                uint64_t n, uint64_t ds, uint64_t ss) {
+    return I(op, {{"sp", sp},
+                  {"dram", dram},
+                  {"rows", rows},
+                  {"bytes", n},
+                  {"dstride", ds},
+                  {"sstride", ss}});
+  };
+  p.code = {dma(Opcode::DMA_LD, 0x10, 0x100, 1, 7, 7, 7),
+            dma(Opcode::DMA_STP, 0x16, 2 * area + 2, 1, 1, 1, 1),
+            dma(Opcode::DMA_STP, 0x10, 2 * area + 3, 2, 3, 4, 3),
+            dma(Opcode::DMA_LDP, 0x20, 2 * area + 3, 2, 3, 4, 3),
+            dma(Opcode::DMA_ST, 0x20, 0x200, 1, 6, 6, 6),
+            I(Opcode::HALT, {})};
+  ASSERT_EQ(p.validate(), "");
+  Simulator s(p);
+  std::vector<uint8_t> codes = {1, 2, 3, 4, 5, 6, 10};
+  ASSERT_EQ(s.setInput(0, codes.data(), codes.size()), "");
+  ASSERT_EQ(s.run(), "");
+  std::vector<uint8_t> back, raw;
+  ASSERT_EQ(s.output(0, back), "");
+  ASSERT_EQ(s.output(1, raw), "");
+  EXPECT_EQ(back, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(raw, (std::vector<uint8_t>{0x1A, 0x32, 0x40, 0x65}));
+  // DRAM bytes moved: 7 + 1 + 2 + 2 stored or loaded one way, 2 + 2 back,
+  // 6 out; the packed rows charged as the bytes they touch.
+  EXPECT_EQ(s.stats().dramToSpBytes, 7u + 4u);
+  EXPECT_EQ(s.stats().spToDramBytes, 1u + 4u + 6u);
+  EXPECT_EQ(s.stats().chargedDmaBytes, 7u + 1u + 4u + 4u + 6u);
+
+  // The DRAM range of a packed DMA counts nibbles (Q21).
+  Program q = p;
+  q.code[2].set("dram", 2 * p.dramSize - 5); // row 2 ends past the DRAM
+  EXPECT_NE(q.validate().find("dma.stp: DRAM region"), std::string::npos)
+      << q.validate();
+  // A byte that is not a 4-bit code cannot be packed.
+  q = p;
+  q.code.insert(q.code.begin() + 1,
+                I(Opcode::LIF, {{"fd", 1}, {"imm", 0x41200000}})); // 10.0f
+  q.code.insert(q.code.begin() + 2,
+                I(Opcode::FST, {{"fs", 1}, {"addr", 0x14}}));
+  Simulator t(q);
+  ASSERT_EQ(t.setInput(0, codes.data(), codes.size()), "");
+  std::string e = t.run();
+  EXPECT_NE(e.find("SP byte 0x16 holds 32, which is not a 4-bit code"),
+            std::string::npos)
+      << e;
+}
+
 TEST(SimMemory, DramIsAllocatedAsWrittenAndPagesSpanRows) {
   // A 2 GiB - 16 DRAM (the limit is 2 GiB) with an input near its end and
   // an output near its start: the simulator allocates the pages these touch

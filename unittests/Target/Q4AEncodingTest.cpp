@@ -179,7 +179,7 @@ TEST(Q4AContainer, SourceMapRoundTripsThroughBinaryAndAssembly) {
   EXPECT_EQ(p.sourceRuns(), (std::vector<uint32_t>{0, conv, conv, odd, conv}));
 
   std::vector<uint8_t> bin = writeBinary(p);
-  EXPECT_EQ(bin[6], 3); // version 1.3
+  EXPECT_EQ(bin[6], kVersionMinor);
   EXPECT_EQ(bin[8], kHeaderBytesWithSources);
   BinError err;
   auto q = readBinary(bin.data(), bin.size(), err);
@@ -261,6 +261,16 @@ TEST(Q4AContainer, MalformedSourceMapsAreRejected) {
   EXPECT_FALSE(
       parseAssembly(".program p\n.dram 0x10\n.text\n.source \"x\n", aerr));
   EXPECT_NE(aerr.message.find("unterminated label"), std::string::npos);
+  // A NUL byte would end the label's string in the binary (found by
+  // q4a-asm-fuzzer: the binary round trip changed the program).
+  std::string nul = ".program p\n.dram 0x10\n.text\n.source \"a";
+  nul += '\0';
+  nul += "b\"\n  halt\n";
+  EXPECT_FALSE(parseAssembly(nul, aerr));
+  EXPECT_NE(aerr.message.find("NUL byte in a label"), std::string::npos);
+  bad = p;
+  bad.sources[0] = std::string("a\0b", 3);
+  EXPECT_NE(bad.validate().find("contains a NUL byte"), std::string::npos);
 }
 
 TEST(Q4AAssembly, ParseErrorsNameTheLine) {

@@ -85,6 +85,19 @@ TEST(Q4AFootprint, DmaRowsAndStrides) {
   // More than 64 rows: the enclosing ranges.
   EXPECT_TRUE(has(s, Space::SP, false, 0, 99 * 32 + 4));
   EXPECT_TRUE(has(s, Space::DRAM, true, 0x40, 0x40 + 99 * 16 + 4));
+  // Packed codes: nibble addresses; each row covers the DRAM bytes its
+  // nibbles are in (nibbles 3..5 -> bytes 1..2, 67..69 -> bytes 33..34).
+  auto pk = fp(I(Opcode::DMA_STP, {{"sp", 0x10},
+                                   {"dram", 3},
+                                   {"rows", 2},
+                                   {"bytes", 3},
+                                   {"dstride", 64},
+                                   {"sstride", 3}}),
+               st);
+  EXPECT_TRUE(has(pk, Space::SP, false, 0x10, 0x16));
+  EXPECT_TRUE(has(pk, Space::DRAM, true, 1, 3));
+  EXPECT_TRUE(has(pk, Space::DRAM, true, 33, 35));
+  EXPECT_FALSE(has(pk, Space::DRAM, true, 3, 33));
 }
 
 TEST(Q4AFootprint, MmaUsesTheElementBytesOfTheMcfgInForce) {

@@ -510,6 +510,10 @@ def ConvertQuant4ToQ4A : Pass<"convert-quant4-to-q4a", "ModuleOp"> {
       `linalg.pooling_nhwc_max` and first-index argmax) on the vector unit,
       2-D `linalg.transpose` with `vtr`, static `tensor.extract_slice` /
       `insert_slice` by strided DMA;
+    * tensors of codes of at most 4 bits that the program computes are
+      packed two per byte in DRAM (`dma.ldp` / `dma.stp` move them, one
+      code per scratchpad byte; option `pack-codes`); inputs and outputs
+      keep one code per byte (the host's `.npy` convention);
     * each op works in one half of the scratchpad, the halves alternating
       from op to op (an op that does not fit half gets all of it), so that
       consecutive ops can overlap once scheduled;
@@ -539,6 +543,9 @@ def ConvertQuant4ToQ4A : Pass<"convert-quant4-to-q4a", "ModuleOp"> {
            "MXU array columns of the target">,
     Option<"dramSize", "dram-size", "uint64_t", "0",
            "DRAM bytes of the target (0: the ISA's 4 GiB address space)">,
+    Option<"packCodes", "pack-codes", "bool", "true",
+           "Keep computed 4-bit codes two per DRAM byte (dma.ldp / "
+           "dma.stp); false: one per byte">,
   ];
   let dependentDialects = ["::mlir::q4a::Q4ADialect"];
 }

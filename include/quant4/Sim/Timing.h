@@ -45,8 +45,9 @@ struct TimingParams {
   /// and f32 (non-code) bytes moved by DMA at half their size, i.e. the same
   /// program on an FP16 machine (docs/Simulator.md, "Projected speed-up").
   bool f32AsFp16 = false;
-  /// What-if costing: codes of formats of at most 4 bits cost half a byte of
-  /// DMA bandwidth (4-bit packing, which the ISA does not have yet).
+  /// What-if costing: codes of formats of at most 4 bits that a dma.ld /
+  /// dma.st moves one per byte cost half a byte of DMA bandwidth (as if
+  /// they were packed; dma.ldp / dma.stp pack them for real).
   bool packedCodes = false;
 
   /// "" if the parameters are usable, else a sentence.
@@ -63,10 +64,12 @@ double mxuRate(const TimingParams &t, const num::Format &fa,
                const num::Format &fb);
 
 /// DMA bytes as the model charges them: `other` bytes of f32/integer data,
-/// `code4` bytes of <= 4-bit codes, `code8` of wider codes.
+/// `code4` bytes of <= 4-bit codes one per byte, `code8` of wider codes,
+/// `packed` DRAM bytes of dma.ldp / dma.stp (two codes each, charged in
+/// full).
 struct DmaBytes {
-  uint64_t other = 0, code4 = 0, code8 = 0;
-  uint64_t total() const { return other + code4 + code8; }
+  uint64_t other = 0, code4 = 0, code8 = 0, packed = 0;
+  uint64_t total() const { return other + code4 + code8 + packed; }
 };
 /// Bytes charged for a transfer under the what-if options (rounded up).
 uint64_t chargedBytes(const TimingParams &t, const DmaBytes &b);

@@ -35,6 +35,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -86,10 +88,19 @@ struct VecOperand {
   AffView view;
 };
 
+/// Where the lowering places a tensor of 4-bit codes that it packs two per
+/// DRAM byte: the ops address it one code per byte from `virt` (a range
+/// above every DRAM address), emit() turns their dma.ld / dma.st into
+/// dma.ldp / dma.stp at nibble `2 * phys + (address - virt)`.
+struct PackedCodes {
+  uint64_t virt, codes, phys;
+};
+constexpr uint64_t kPackedCodesBase = uint64_t(1) << 40;
+
 class Lowering {
 public:
-  Lowering(func::FuncOp f, hw::Arch arch, uint64_t dramLimit)
-      : func(f), arch(arch), dramLimit(dramLimit) {}
+  Lowering(func::FuncOp f, hw::Arch arch, uint64_t dramLimit, bool packCodes)
+      : func(f), arch(arch), dramLimit(dramLimit), packCodes(packCodes) {}
 
   FailureOr<hw::Program> run();
 
@@ -97,7 +108,11 @@ private:
   func::FuncOp func;
   hw::Arch arch;
   uint64_t dramLimit;
+  bool packCodes;
   hw::Program prog;
+  /// The packed code tensors, by increasing `virt`, and the next `virt`.
+  std::vector<PackedCodes> packed;
+  uint64_t packedTop = kPackedCodesBase;
   DenseMap<Value, Buf> bufs;
   uint64_t dramTop = 0;
   DenseMap<int64_t, uint64_t> iotas;
@@ -128,8 +143,26 @@ private:
   void emit(Instr in) {
     if (spOffset)
       hw::relocateScratchpad(in, spOffset);
+    if (hw::isDma(in.opcode) && in.get("dram") >= kPackedCodesBase)
+      toPackedDma(in);
     in.source = source;
     prog.code.push_back(std::move(in));
+  }
+  /// A dma.ld / dma.st of a packed code tensor as the dma.ldp / dma.stp of
+  /// its DRAM nibbles (strides count codes either way).
+  void toPackedDma(Instr &in) {
+    uint64_t a = in.get("dram");
+    auto it = std::upper_bound(
+        packed.begin(), packed.end(), a,
+        [](uint64_t x, const PackedCodes &p) { return x < p.virt; });
+    assert(it != packed.begin() && "DMA into no packed code tensor");
+    const PackedCodes &p = *std::prev(it);
+    Instr out = Instr::make(hw::isDmaLoad(in.opcode) ? Opcode::DMA_LDP
+                                                     : Opcode::DMA_STP);
+    for (const char *f : {"sp", "rows", "bytes", "dstride", "sstride"})
+      out.set(f, in.get(f));
+    out.set("dram", 2 * p.phys + (a - p.virt));
+    in = out;
   }
   /// What the instructions of `op` are attributed to in the source map: the
   /// layer of the GEMMs at its location (their `quant4.layer_name`: so a
@@ -231,13 +264,27 @@ private:
       return hw::elementBytes(*f);
     return std::max(1u, e.getIntOrFloatBitWidth() / 8);
   }
-  Buf &define(Value v) {
+  /// Gives `v` DRAM of its own: codes of at most 4 bits packed two per
+  /// byte when `packable` (pack-codes; not for the program's inputs),
+  /// anything else one element after another.
+  Buf &define(Value v, bool packable = true) {
     Buf b;
     b.numel = numel(v.getType());
     b.esz = eltBytes(v.getType());
+    auto f = mlir::quant4::getFormat(getElementTypeOrSelf(v.getType()));
+    if (packCodes && packable && f && f->bitWidth() <= 4) {
+      uint64_t codes = uint64_t(std::max<int64_t>(b.numel, 1));
+      packed.push_back({packedTop, codes, allocDram((codes + 1) / 2)});
+      b.addr = packedTop;
+      packedTop = alignTo(packedTop + codes, 64);
+      return bind(v, b);
+    }
     b.addr = allocDram(uint64_t(b.numel) * b.esz);
     return bind(v, b);
   }
+  /// Whether `addr` is in a packed code tensor (the program's outputs are
+  /// never: they keep one code per byte).
+  static bool isPacked(uint64_t addr) { return addr >= kPackedCodesBase; }
   FailureOr<Buf> bufOf(Operation *user, Value v) {
     auto it = bufs.find(v);
     if (it != bufs.end())

@@ -185,7 +185,8 @@ std::string Lowering::sourceLabel(Operation *op) {
 LogicalResult Lowering::lowerInHalf(Operation *op, bool &upperHalf) {
   uint64_t full = arch.spBytes, half = (full / 2) & ~uint64_t(63);
   size_t codeSize = prog.code.size(), segments = prog.segments.size();
-  uint64_t dramBefore = dramTop;
+  size_t packedBefore = packed.size();
+  uint64_t dramBefore = dramTop, packedTopBefore = packedTop;
   boundValues.clear();
   iotaLengths.clear();
   LogicalResult trial = failure();
@@ -208,6 +209,8 @@ LogicalResult Lowering::lowerInHalf(Operation *op, bool &upperHalf) {
   prog.code.resize(codeSize);
   prog.segments.resize(segments);
   dramTop = dramBefore;
+  packed.resize(packedBefore);
+  packedTop = packedTopBefore;
   for (Value v : boundValues)
     bufs.erase(v);
   for (int64_t n : iotaLengths)
@@ -247,7 +250,7 @@ FailureOr<hw::Program> Lowering::run() {
         desc(a, "arg" + std::to_string(a.getArgNumber()), 0);
     if (failed(t))
       return failure();
-    t->address = define(a).addr;
+    t->address = define(a, /*packable=*/false).addr;
     prog.inputs.push_back(*t);
   }
   source = prog.internSource("(program inputs)");
@@ -287,7 +290,7 @@ FailureOr<hw::Program> Lowering::run() {
     if (failed(b))
       return failure();
     bool copy = isa<BlockArgument>(v) || inPlace.contains(v) ||
-                v.getDefiningOp<arith::ConstantOp>() ||
+                isPacked(b->addr) || v.getDefiningOp<arith::ConstantOp>() ||
                 v.getDefiningOp<mlir::quant4::ConstantOp>() ||
                 v.getDefiningOp<tensor::CollapseShapeOp>() ||
                 v.getDefiningOp<tensor::ExpandShapeOp>();
@@ -372,7 +375,7 @@ struct ConvertQuant4ToQ4APass
       return signalPassFailure();
     }
     uint64_t limit = dramSize ? uint64_t(dramSize) : (uint64_t(1) << 32) - 4096;
-    Lowering l(fn, arch, limit);
+    Lowering l(fn, arch, limit, packCodes);
     FailureOr<hw::Program> p = l.run();
     if (failed(p))
       return signalPassFailure();

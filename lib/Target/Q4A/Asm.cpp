@@ -427,6 +427,8 @@ std::optional<std::string> unquote(LineParser &lp) {
     return lp.fail("expected a double-quoted label"), std::nullopt;
   std::string out;
   while (lp.pos < lp.text.size() && lp.text[lp.pos] != '"') {
+    if (lp.text[lp.pos] == '\0')
+      return lp.fail("a NUL byte in a label (Q26)"), std::nullopt;
     char c = lp.text[lp.pos++];
     if (c == '\\') {
       if (lp.pos >= lp.text.size())

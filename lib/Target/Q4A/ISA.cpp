@@ -111,6 +111,13 @@ std::vector<OpInfo> buildTable() {
       {Opcode::DMA_ST, "dma.st", Unit::DMA, dmaFields(),
        "copy rows x bytes from SP (row pitch sstride) to DRAM (row pitch "
        "dstride)"},
+      {Opcode::DMA_LDP, "dma.ldp", Unit::DMA, dmaFields(),
+       "load rows x `bytes` 4-bit codes packed two per DRAM byte (low nibble "
+       "first; dram and dstride count nibbles) to one code per SP byte"},
+      {Opcode::DMA_STP, "dma.stp", Unit::DMA, dmaFields(),
+       "store rows x `bytes` SP bytes, each a 4-bit code (at most 15), "
+       "packed two per DRAM byte (dram and dstride count nibbles; the other "
+       "nibble of a byte is kept)"},
       {Opcode::MCFG, "mcfg", Unit::MXU,
        {Fmt("fa"), Fmt("fb"), F("acc", K::Acc, 2, 0, 3),
         F("chunk", K::UInt, 16)},
@@ -553,7 +560,9 @@ std::string validate(const Instr &in, const Arch &arch) {
     return "";
   }
   case Opcode::DMA_LD:
-  case Opcode::DMA_ST: {
+  case Opcode::DMA_ST:
+  case Opcode::DMA_LDP:
+  case Opcode::DMA_STP: {
     uint64_t rows = g("rows"), bytes = g("bytes"), ss = g("sstride");
     if (rows > 1 && ss < bytes)
       return err("sstride " + std::to_string(ss) +
@@ -882,6 +891,9 @@ std::string Program::validate() const {
   for (size_t i = 0; i < sources.size(); ++i) {
     if (sources[i].empty())
       return "source label " + std::to_string(i) + " is empty (Q26)";
+    if (sources[i].find('\0') != std::string::npos)
+      return "source label " + std::to_string(i) +
+             " contains a NUL byte, which ends a string of the binary (Q26)";
     for (size_t j = 0; j < i; ++j)
       if (sources[j] == sources[i])
         return "source label '" + sources[i] + "' is listed twice (Q26)";
@@ -921,11 +933,14 @@ std::string Program::validate() const {
       break;
     }
     case Opcode::DMA_LD:
-    case Opcode::DMA_ST: {
+    case Opcode::DMA_ST:
+    case Opcode::DMA_LDP:
+    case Opcode::DMA_STP: {
       uint64_t ext = (in.get("rows") - 1) * in.get("dstride") + in.get("bytes");
-      if (in.get("dram") + ext > dramSize)
+      auto [lo, hi] = dmaDramBytes(in.opcode, in.get("dram"), ext);
+      if (hi > dramSize)
         return at + lookup(in.opcode)->mnemonic + ": DRAM region [" +
-               hexStr(in.get("dram")) + ", " + hexStr(in.get("dram") + ext) +
+               hexStr(lo) + ", " + hexStr(hi) +
                ") exceeds the program's DRAM size " + hexStr(dramSize) +
                " (Q21)";
       break;

@@ -111,13 +111,29 @@ void footprint(const Instr &in, const Arch &arch, StaticState &st,
     rec.fr(unsigned(g("fd")), true);
     return;
   case Opcode::DMA_LD:
-  case Opcode::DMA_ST: {
-    bool load = in.opcode == Opcode::DMA_LD;
+  case Opcode::DMA_ST:
+  case Opcode::DMA_LDP:
+  case Opcode::DMA_STP: {
+    bool load = isDmaLoad(in.opcode);
     uint64_t rows = g("rows"), bytes = g("bytes");
-    rec.rows(Space::DRAM, load ? false : true, g("dram"), rows, bytes,
-             g("dstride"));
-    rec.rows(Space::SP, load ? true : false, g("sp"), rows, bytes,
-             g("sstride"));
+    if (isPackedDma(in.opcode)) {
+      // Nibble addresses: each row covers the DRAM bytes its nibbles are
+      // in (a store rewrites its end bytes' other nibbles too).
+      uint64_t ds = g("dstride");
+      if (rows == 1 || rows > kMaxRowsListed || ds <= bytes) {
+        auto [lo, hi] =
+            dmaDramBytes(in.opcode, g("dram"), (rows - 1) * ds + bytes);
+        rec.add(Space::DRAM, !load, lo, hi - lo);
+      } else {
+        for (uint64_t r = 0; r < rows; ++r) {
+          auto [lo, hi] = dmaDramBytes(in.opcode, g("dram") + r * ds, bytes);
+          rec.add(Space::DRAM, !load, lo, hi - lo);
+        }
+      }
+    } else {
+      rec.rows(Space::DRAM, !load, g("dram"), rows, bytes, g("dstride"));
+    }
+    rec.rows(Space::SP, load, g("sp"), rows, bytes, g("sstride"));
     return;
   }
   case Opcode::MCFG:
@@ -257,6 +273,8 @@ void relocateScratchpad(Instr &in, uint64_t delta) {
     return shift({"addr"});
   case Opcode::DMA_LD:
   case Opcode::DMA_ST:
+  case Opcode::DMA_LDP:
+  case Opcode::DMA_STP:
     return shift({"sp"});
   case Opcode::MMA:
     return shift({"a", "b"});
@@ -550,7 +568,7 @@ std::vector<Instr> hoistLoads(const std::vector<Instr> &withSync,
   for (const Instr &in : code) {
     Item it{&in, Footprint(in, arch, st)};
     size_t at = out.size();
-    if (in.opcode == Opcode::DMA_LD) {
+    if (isDmaLoad(in.opcode)) {
       size_t limit = out.size() > window ? out.size() - window : 0;
       while (at > limit && !out[at - 1].fp.conflictsWith(it.fp) &&
              out[at - 1].in->opcode != Opcode::HALT)

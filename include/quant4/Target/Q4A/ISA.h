@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace quant4::q4a {
@@ -58,6 +59,8 @@ enum class Opcode : uint8_t {
   FOP = 0x0D,
   DMA_LD = 0x10,
   DMA_ST = 0x11,
+  DMA_LDP = 0x12,
+  DMA_STP = 0x13,
   MCFG = 0x20,
   MMA = 0x21,
   MST = 0x22,
@@ -182,6 +185,28 @@ struct Instr {
   static Instr make(Opcode op); // all fields zero
 };
 
+/// The DMA transfers: dma.ld, dma.st and their packed-code forms dma.ldp,
+/// dma.stp (4-bit codes two per DRAM byte, low nibble first; `dram` and
+/// `dstride` count nibbles; one code per SP byte).
+inline bool isDma(Opcode op) {
+  return op == Opcode::DMA_LD || op == Opcode::DMA_ST ||
+         op == Opcode::DMA_LDP || op == Opcode::DMA_STP;
+}
+inline bool isDmaLoad(Opcode op) {
+  return op == Opcode::DMA_LD || op == Opcode::DMA_LDP;
+}
+inline bool isPackedDma(Opcode op) {
+  return op == Opcode::DMA_LDP || op == Opcode::DMA_STP;
+}
+/// The DRAM bytes [first, end) a DMA row of `n` elements from element
+/// address `a` touches: bytes, or nibbles of packed codes.
+inline std::pair<uint64_t, uint64_t> dmaDramBytes(Opcode op, uint64_t a,
+                                                  uint64_t n) {
+  if (isPackedDma(op))
+    return {a / 2, (a + n + 1) / 2};
+  return {a, a + n};
+}
+
 /// dep.signal and dep.wait: their unit is a field, not the table's.
 inline bool isDependencyToken(Opcode op) {
   return op == Opcode::DEP_SIGNAL || op == Opcode::DEP_WAIT;
@@ -268,7 +293,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err);
 
 //===-- Binary container (ISA.md §8) -------------------------------------===//
 
-constexpr uint16_t kVersionMajor = 1, kVersionMinor = 3;
+constexpr uint16_t kVersionMajor = 1, kVersionMinor = 4;
 /// The header: 80 bytes, or 96 with the source map's fields (version 1.3,
 /// written only for a program whose instructions have source labels).
 constexpr uint32_t kHeaderBytes = 80, kHeaderBytesWithSources = 96;

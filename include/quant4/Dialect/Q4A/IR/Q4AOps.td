@@ -250,6 +250,39 @@ def Q4A_DmaStOp : Q4A_InstrOp<"dma_st"> {
                        I64Attr:$bytes, I64Attr:$dstride, I64Attr:$sstride);
 }
 
+def Q4A_DmaLdpOp : Q4A_InstrOp<"dma_ldp"> {
+  let summary = "DMA of packed 4-bit codes from DRAM to the scratchpad "
+                "(opcode 0x12)";
+  let description = [{
+    For r in 0 .. rows-1 and i in 0 .. bytes-1: SP byte
+    `sp + r*sstride + i` gets the 4-bit code at DRAM nibble
+    `dram + r*dstride + i` (two codes per DRAM byte, low nibble first:
+    `dram` and `dstride` count nibbles).
+
+    ```mlir
+    q4a.dma_ldp sp = 0x0, dram = 0x2001, rows = 8, bytes = 25, dstride = 0x80, sstride = 0x20
+    ```
+  }];
+  let arguments = (ins I64Attr:$sp, I64Attr:$dram, I64Attr:$rows,
+                       I64Attr:$bytes, I64Attr:$dstride, I64Attr:$sstride);
+}
+
+def Q4A_DmaStpOp : Q4A_InstrOp<"dma_stp"> {
+  let summary = "DMA of 4-bit codes from the scratchpad to DRAM, packed "
+                "(opcode 0x13)";
+  let description = [{
+    For r in 0 .. rows-1 and i in 0 .. bytes-1: the code in SP byte
+    `sp + r*sstride + i` (at most 15) goes to DRAM nibble
+    `dram + r*dstride + i`; the other nibble of each DRAM byte is kept.
+
+    ```mlir
+    q4a.dma_stp sp = 0x0, dram = 0x2000, rows = 1, bytes = 64, dstride = 0x0, sstride = 0x0
+    ```
+  }];
+  let arguments = (ins I64Attr:$sp, I64Attr:$dram, I64Attr:$rows,
+                       I64Attr:$bytes, I64Attr:$dstride, I64Attr:$sstride);
+}
+
 def Q4A_McfgOp : Q4A_InstrOp<"mcfg"> {
   let summary = "Configure the matrix unit (opcode 0x20)";
   let description = [{
