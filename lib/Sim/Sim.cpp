@@ -1033,9 +1033,6 @@ std::string Simulator::Impl::run() {
     dmaBytes = DmaBytes();
     num::Format mfa = fa, mfb = fb; // MCFG in force for the timing of mma
     uint64_t macsBefore = st.macs;
-    std::array<uint64_t, kNumUnits> busyBefore;
-    for (unsigned x = 0; x < kNumUnits; ++x)
-      busyBefore[x] = sb.busy(Unit(x));
     if (!exec(in))
       return location(pc) + ": " + err;
     ++st.instructions;
@@ -1043,6 +1040,9 @@ std::string Simulator::Impl::run() {
     ++src.instructions;
     src.macs += st.macs - macsBefore;
     Unit u = q4a::executingUnit(in);
+    // The only unit whose busy time the instruction adds to (a sync counts
+    // on the scalar unit; tokens take no unit time).
+    uint64_t busyBefore = sb.busy(u);
     Scoreboard::Slot slot;
     if (in.opcode == Opcode::DEP_SIGNAL) {
       Unit peer = Unit(in.get("peer"));
@@ -1097,8 +1097,7 @@ std::string Simulator::Impl::run() {
       if (st.hazards != before && opts.strictSync)
         return "not well synchronised (docs/ISA.md §2.3): " + st.firstHazard;
     }
-    for (unsigned x = 0; x < kNumUnits; ++x)
-      src.unitBusy[x] += sb.busy(Unit(x)) - busyBefore[x];
+    src.unitBusy[unsigned(u)] += sb.busy(u) - busyBefore;
     if (opts.trace)
       tr.push_back({uint32_t(pc), u, slot.issue, slot.start, slot.finish});
     if (in.opcode == Opcode::HALT)

@@ -270,8 +270,13 @@ void printSourceStats(const q4a::Program &p, const sim::Stats &st,
     return;
   using Row = std::pair<std::string, sim::SourceStats>;
   std::vector<Row> table;
-  auto busiest = [](const sim::SourceStats &x) {
-    return *std::max_element(x.unitBusy.begin() + 1, x.unitBusy.end());
+  // The unit (DMA .. SFU) with the most busy cycles.
+  auto bound = [](const sim::SourceStats &x) {
+    return unsigned(std::max_element(x.unitBusy.begin() + 1, x.unitBusy.end()) -
+                    x.unitBusy.begin());
+  };
+  auto busiest = [&](const sim::SourceStats &x) {
+    return x.unitBusy[bound(x)];
   };
   for (size_t i = 0; i < st.sources.size(); ++i)
     if (st.sources[i].instructions)
@@ -299,17 +304,15 @@ void printSourceStats(const q4a::Program &p, const sim::Stats &st,
               "dma cycles", "mxu cycles", "vpu cycles", "sfu cycles",
               "dma bytes", "MACs", "MACs/B", "bound", "source");
   for (const auto &[label, x] : table) {
-    unsigned bound =
-        unsigned(std::max_element(x.unitBusy.begin() + 1, x.unitBusy.end()) -
-                 x.unitBusy.begin());
-    std::printf(
-        "  %9" PRIu64 " %11" PRIu64 " %11" PRIu64 " %11" PRIu64 " %11" PRIu64
-        " %12" PRIu64 " %12" PRIu64 " %8.2f %5s  %s\n",
-        x.instructions, x.unitBusy[1], x.unitBusy[2], x.unitBusy[3],
-        x.unitBusy[4], x.chargedDmaBytes, x.macs,
-        x.chargedDmaBytes ? double(x.macs) / double(x.chargedDmaBytes) : 0.0,
-        busiest(x) ? std::string(q4a::unitName(q4a::Unit(bound))).c_str() : "-",
-        label.c_str());
+    std::string unit =
+        busiest(x) ? std::string(q4a::unitName(q4a::Unit(bound(x)))) : "-";
+    std::printf("  %9" PRIu64 " %11" PRIu64 " %11" PRIu64 " %11" PRIu64
+                " %11" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8.2f %5s  %s\n",
+                x.instructions, x.unitBusy[1], x.unitBusy[2], x.unitBusy[3],
+                x.unitBusy[4], x.chargedDmaBytes, x.macs,
+                x.chargedDmaBytes ? double(x.macs) / double(x.chargedDmaBytes)
+                                  : 0.0,
+                unit.c_str(), label.c_str());
   }
 }
 

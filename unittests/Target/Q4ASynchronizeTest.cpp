@@ -97,7 +97,6 @@ TEST(Q4AFootprint, DmaRowsAndStrides) {
   EXPECT_TRUE(has(pk, Space::SP, false, 0x10, 0x16));
   EXPECT_TRUE(has(pk, Space::DRAM, true, 1, 3));
   EXPECT_TRUE(has(pk, Space::DRAM, true, 33, 35));
-  EXPECT_FALSE(has(pk, Space::DRAM, true, 3, 33));
 }
 
 TEST(Q4AFootprint, MmaUsesTheElementBytesOfTheMcfgInForce) {

@@ -273,6 +273,20 @@ LogicalResult Lowering::lowerConv(Operation *op, Value x, Value w, Value sx,
     return failure();
   if (sx)
     dmaLinear(true, saA, SA->addr, 4);
+  // Accumulator tile `tile` (row tile `s` of the block, m x nn) scaled into
+  // the block's C rows in the SP.
+  auto readOut = [&](unsigned tile, int64_t s, int64_t m, int64_t nn) {
+    emit(mk(Opcode::MST, {{"tile", tile},
+                          {"m", uint64_t(m)},
+                          {"n", uint64_t(nn)},
+                          {"d", cA + uint64_t(s * mt * nn) * 4},
+                          {"ldc", uint64_t(nn)},
+                          {"sam", 0},
+                          {"sa", sx ? saA : one},
+                          {"sbm", colScales},
+                          {"sb", sw ? sbA : one},
+                          {"ts", ts}}));
+  };
   for (const IBox &mbx : mBoxes) {
     int64_t rows = mbx.size;
     int64_t subs = (rows + mt - 1) / mt;
@@ -312,31 +326,13 @@ LogicalResult Lowering::lowerConv(Operation *op, Value x, Value w, Value sx,
                                 {"lda", uint64_t(kc)},
                                 {"ldb", uint64_t(nn)}}));
           if (single)
-            emit(mk(Opcode::MST, {{"tile", 0},
-                                  {"m", uint64_t(m)},
-                                  {"n", uint64_t(nn)},
-                                  {"d", cA + uint64_t(s * mt * nn) * 4},
-                                  {"ldc", uint64_t(nn)},
-                                  {"sam", 0},
-                                  {"sa", sx ? saA : one},
-                                  {"sbm", colScales},
-                                  {"sb", sw ? sbA : one},
-                                  {"ts", ts}}));
+            readOut(0, s, m, nn);
         }
       }
       if (!single)
         for (int64_t s = 0; s < subs; ++s) {
           int64_t m = std::min(mt, rows - s * mt);
-          emit(mk(Opcode::MST, {{"tile", uint64_t(s)},
-                                {"m", uint64_t(m)},
-                                {"n", uint64_t(nn)},
-                                {"d", cA + uint64_t(s * mt * nn) * 4},
-                                {"ldc", uint64_t(nn)},
-                                {"sam", 0},
-                                {"sa", sx ? saA : one},
-                                {"sbm", colScales},
-                                {"sb", sw ? sbA : one},
-                                {"ts", ts}}));
+          readOut(unsigned(s), s, m, nn);
         }
       dma2D(false, cA, Y.addr + uint64_t(mbx.flat0 * F + n0) * 4,
             uint64_t(rows), uint64_t(nn) * 4, uint64_t(F) * 4,

@@ -93,7 +93,7 @@ struct VecOperand {
 /// above every DRAM address), emit() turns their dma.ld / dma.st into
 /// dma.ldp / dma.stp at nibble `2 * phys + (address - virt)`.
 struct PackedCodes {
-  uint64_t virt, codes, phys;
+  uint64_t virt, phys;
 };
 constexpr uint64_t kPackedCodesBase = uint64_t(1) << 40;
 
@@ -143,7 +143,7 @@ private:
   void emit(Instr in) {
     if (spOffset)
       hw::relocateScratchpad(in, spOffset);
-    if (hw::isDma(in.opcode) && in.get("dram") >= kPackedCodesBase)
+    if (hw::isDma(in.opcode) && isPacked(in.get("dram")))
       toPackedDma(in);
     in.source = source;
     prog.code.push_back(std::move(in));
@@ -157,12 +157,9 @@ private:
         [](uint64_t x, const PackedCodes &p) { return x < p.virt; });
     assert(it != packed.begin() && "DMA into no packed code tensor");
     const PackedCodes &p = *std::prev(it);
-    Instr out = Instr::make(hw::isDmaLoad(in.opcode) ? Opcode::DMA_LDP
-                                                     : Opcode::DMA_STP);
-    for (const char *f : {"sp", "rows", "bytes", "dstride", "sstride"})
-      out.set(f, in.get(f));
-    out.set("dram", 2 * p.phys + (a - p.virt));
-    in = out;
+    // The packed forms have the same fields as dma.ld / dma.st.
+    in.opcode = hw::isDmaLoad(in.opcode) ? Opcode::DMA_LDP : Opcode::DMA_STP;
+    in.set("dram", 2 * p.phys + (a - p.virt));
   }
   /// What the instructions of `op` are attributed to in the source map: the
   /// layer of the GEMMs at its location (their `quant4.layer_name`: so a
@@ -188,17 +185,22 @@ private:
     dramTop = alignTo(dramTop + std::max<uint64_t>(bytes, 1), 64);
     return a;
   }
+  /// One dma.ld / dma.st (emit() makes it a packed one for packed codes).
+  void dma(bool load, uint64_t sp, uint64_t dram, uint64_t rows, uint64_t bytes,
+           uint64_t dstride, uint64_t sstride) {
+    emit(mk(load ? Opcode::DMA_LD : Opcode::DMA_ST, {{"sp", sp},
+                                                     {"dram", dram},
+                                                     {"rows", rows},
+                                                     {"bytes", bytes},
+                                                     {"dstride", dstride},
+                                                     {"sstride", sstride}}));
+  }
   /// Contiguous DRAM <-> SP copy.
   void dmaLinear(bool load, uint64_t sp, uint64_t dram, uint64_t bytes) {
     while (bytes) {
       uint64_t row = std::min<uint64_t>(bytes, 32768);
       uint64_t rows = std::min<uint64_t>(bytes / row, 4095);
-      emit(mk(load ? Opcode::DMA_LD : Opcode::DMA_ST, {{"sp", sp},
-                                                       {"dram", dram},
-                                                       {"rows", rows},
-                                                       {"bytes", row},
-                                                       {"dstride", row},
-                                                       {"sstride", row}}));
+      dma(load, sp, dram, rows, row, row, row);
       sp += rows * row;
       dram += rows * row;
       bytes -= rows * row;
@@ -210,12 +212,7 @@ private:
       return dmaLinear(load, sp, dram, rows * rowBytes);
     while (rows) {
       uint64_t r = std::min<uint64_t>(rows, 4095);
-      emit(mk(load ? Opcode::DMA_LD : Opcode::DMA_ST, {{"sp", sp},
-                                                       {"dram", dram},
-                                                       {"rows", r},
-                                                       {"bytes", rowBytes},
-                                                       {"dstride", dstride},
-                                                       {"sstride", sstride}}));
+      dma(load, sp, dram, r, rowBytes, dstride, sstride);
       sp += r * sstride;
       dram += r * dstride;
       rows -= r;
@@ -274,7 +271,7 @@ private:
     auto f = mlir::quant4::getFormat(getElementTypeOrSelf(v.getType()));
     if (packCodes && packable && f && f->bitWidth() <= 4) {
       uint64_t codes = uint64_t(std::max<int64_t>(b.numel, 1));
-      packed.push_back({packedTop, codes, allocDram((codes + 1) / 2)});
+      packed.push_back({packedTop, allocDram((codes + 1) / 2)});
       b.addr = packedTop;
       packedTop = alignTo(packedTop + codes, 64);
       return bind(v, b);

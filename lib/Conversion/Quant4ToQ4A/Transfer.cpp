@@ -176,13 +176,10 @@ uint64_t Lowering::xfer(bool load, uint64_t sp, int64_t dram,
       if (dry)
         continue;
       int64_t pd = p >= 0 ? c[p].ds : 0, ps = p >= 0 ? c[p].ss : 0;
-      emit(mk(load ? Opcode::DMA_LD : Opcode::DMA_ST,
-              {{"sp", uint64_t(int64_t(sp) + (sOff + r0 * ps) * esz)},
-               {"dram", uint64_t(dram + (dOff + r0 * pd) * esz)},
-               {"rows", uint64_t(rr)},
-               {"bytes", uint64_t(bytes)},
-               {"dstride", uint64_t(rr > 1 ? pd * esz : bytes)},
-               {"sstride", uint64_t(rr > 1 ? ps * esz : bytes)}}));
+      dma(load, uint64_t(int64_t(sp) + (sOff + r0 * ps) * esz),
+          uint64_t(dram + (dOff + r0 * pd) * esz), uint64_t(rr),
+          uint64_t(bytes), uint64_t(rr > 1 ? pd * esz : bytes),
+          uint64_t(rr > 1 ? ps * esz : bytes));
     }
     size_t i = outer.size();
     bool done = true;
