@@ -330,11 +330,29 @@ struct Simulator::Impl {
   bool execQuant(const Instr &in, bool quant);
 
   std::string run();
-  std::string location(size_t pc) const {
-    return "pc " + std::to_string(pc) + " (" + q4a::printInstr(prog.code[pc]) +
-           ")";
+  /// "pc N (ASSEMBLY)" of the seq-th executed instruction, with its loop
+  /// iterations inside loops.
+  std::string location(uint64_t seq) const {
+    q4a::Execution ex(prog);
+    const Instr *in = ex.next();
+    for (uint64_t i = 0; in && i < seq; ++i)
+      in = ex.next();
+    if (!in)
+      return "instruction " + std::to_string(seq);
+    std::string s = "pc " + std::to_string(ex.pc()) + " (" +
+                    q4a::printInstr(*in) + ")";
+    std::vector<uint64_t> it = ex.iterations();
+    if (in->opcode == Opcode::LOOP)
+      it.pop_back(); // the loop it starts
+    if (!it.empty()) {
+      s += " in iteration (";
+      for (size_t k = 0; k < it.size(); ++k)
+        s += (k ? ", " : "") + std::to_string(it[k]);
+      s += ")";
+    }
+    return s;
   }
-  void checkSync(size_t pc, Unit u);
+  void checkSync(uint64_t seq, Unit u);
 };
 
 bool Simulator::Impl::execDma(const Instr &in, bool load) {
@@ -774,6 +792,7 @@ bool Simulator::Impl::exec(const Instr &in) {
   case Opcode::SYNC:
   case Opcode::DEP_SIGNAL: // timing and synchronisation only
   case Opcode::DEP_WAIT:
+  case Opcode::LOOP: // sequencing: q4a::Execution walks the loops
     return true;
   case Opcode::LI:
     wx(unsigned(g("xd")), g("imm"));
@@ -925,7 +944,7 @@ bool Simulator::Impl::exec(const Instr &in) {
 /// dependency tokens), then records the instruction's accesses in the shadow
 /// state. Scalar instructions complete at issue: their accesses are never
 /// outstanding.
-void Simulator::Impl::checkSync(size_t pc, Unit u) {
+void Simulator::Impl::checkSync(uint64_t pc, Unit u) {
   unsigned ui = unsigned(u);
   const Knowledge &k = known[ui];
   // The other access a byte depends on without being ordered after it.
@@ -1020,15 +1039,23 @@ std::string Simulator::Impl::run() {
   const TimingParams &tp = opts.timing;
   std::vector<uint32_t> sourceOf = prog.sourceRuns();
   st.sources.assign(prog.sources.size() + 1, SourceStats());
-  for (size_t pc = 0; pc < prog.code.size(); ++pc) {
+  // Instructions in execution order, loops unrolled (docs/ISA.md §2.5);
+  // `pc` counts executed instructions (the hazard check's and the tokens'
+  // order), ex.pc() is the instruction's place in the code.
+  q4a::Execution ex(prog);
+  uint64_t pc = 0;
+  for (const Instr *next = ex.next(); next; next = ex.next(), ++pc) {
     if (opts.maxInstructions && st.instructions >= opts.maxInstructions)
       return location(pc) + ": instruction budget of " +
              std::to_string(opts.maxInstructions) +
              " exhausted (--max-instructions)";
-    const Instr &in = prog.code[pc];
+    if (pc >= uint64_t(INT32_MAX))
+      return location(pc) + ": more than 2^31 instructions executed, the "
+                            "simulator's limit";
+    const Instr &in = *next;
     const q4a::OpInfo *info = q4a::lookup(in.opcode);
     if (!info)
-      return "pc " + std::to_string(pc) + ": unknown opcode";
+      return "pc " + std::to_string(ex.pc()) + ": unknown opcode";
     cur.clear();
     dmaBytes = DmaBytes();
     num::Format mfa = fa, mfb = fb; // MCFG in force for the timing of mma
@@ -1036,7 +1063,7 @@ std::string Simulator::Impl::run() {
     if (!exec(in))
       return location(pc) + ": " + err;
     ++st.instructions;
-    SourceStats &src = st.sources[sourceOf[pc]];
+    SourceStats &src = st.sources[sourceOf[ex.pc()]];
     ++src.instructions;
     src.macs += st.macs - macsBefore;
     Unit u = q4a::executingUnit(in);
@@ -1099,7 +1126,7 @@ std::string Simulator::Impl::run() {
     }
     src.unitBusy[unsigned(u)] += sb.busy(u) - busyBefore;
     if (opts.trace)
-      tr.push_back({uint32_t(pc), u, slot.issue, slot.start, slot.finish});
+      tr.push_back({uint32_t(ex.pc()), u, slot.issue, slot.start, slot.finish});
     if (in.opcode == Opcode::HALT)
       break;
   }

@@ -91,6 +91,7 @@ uint64_t instrCycles(const TimingParams &t, const q4a::Instr &in,
   case Opcode::SYNC:
   case Opcode::DEP_SIGNAL:
   case Opcode::DEP_WAIT:
+  case Opcode::LOOP:
   case Opcode::LI:
   case Opcode::LIF:
   case Opcode::XLD:

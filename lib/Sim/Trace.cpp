@@ -39,11 +39,16 @@ std::string micros(uint64_t cycles, double clockGHz) {
 std::string textTrace(const q4a::Program &program,
                       const std::vector<TraceEntry> &trace) {
   std::string out = "# pc unit issue start finish  instruction\n";
-  for (const TraceEntry &e : trace)
+  // The trace has one entry per executed instruction, in order: walking
+  // the program alongside gives each its fields in that iteration.
+  q4a::Execution ex(program);
+  for (const TraceEntry &e : trace) {
+    const q4a::Instr *in = ex.next();
     out += std::to_string(e.pc) + ' ' + std::string(q4a::unitName(e.unit)) +
            ' ' + std::to_string(e.issue) + ' ' + std::to_string(e.start) +
            ' ' + std::to_string(e.finish) + "  " +
-           q4a::printInstr(program.code[e.pc]) + '\n';
+           (in ? q4a::printInstr(*in) : std::string("?")) + '\n';
+  }
   return out;
 }
 
@@ -62,8 +67,12 @@ std::string chromeTrace(const q4a::Program &program,
            std::to_string(u) + ", \"args\": {\"name\": " +
            quoted(std::string(q4a::unitName(q4a::Unit(u)))) + "}}";
   std::vector<uint32_t> sourceOf = program.sourceRuns();
+  q4a::Execution ex(program); // as in textTrace
   for (const TraceEntry &e : trace) {
-    const q4a::Instr &in = program.code[e.pc];
+    const q4a::Instr *next = ex.next();
+    if (!next)
+      break;
+    const q4a::Instr &in = *next;
     std::string source;
     if (uint32_t src = sourceOf[e.pc])
       source = ", \"source\": " + quoted(program.sources[src - 1]);

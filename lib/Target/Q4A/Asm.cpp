@@ -81,10 +81,21 @@ std::string printInstr(const Instr &in) {
     return "; unknown opcode " + hex(uint8_t(in.opcode));
   std::string s = info->mnemonic;
   for (size_t i = 0; i < info->fields.size() && i < in.fields.size(); ++i) {
+    const FieldInfo &f = info->fields[i];
     s += i ? ", " : " ";
-    s += info->fields[i].name;
+    s += f.name;
     s += "=";
-    s += printValue(info->fields[i], in.fields[i]);
+    s += printValue(f, in.fields[i]);
+    // Steps inside loops (ISA.md §7): "+STEP*iK" per enclosing loop K.
+    for (size_t k = 0; k < in.steps.size(); ++k) {
+      int64_t st = i < in.steps[k].size() ? in.steps[k][i] : 0;
+      if (!st)
+        continue;
+      uint64_t mag = st < 0 ? uint64_t(0) - uint64_t(st) : uint64_t(st);
+      s += st < 0 ? "-" : "+";
+      s += f.kind == FieldKind::Addr ? hex(mag) : std::to_string(mag);
+      s += "*i" + std::to_string(k);
+    }
   }
   return s;
 }
@@ -130,12 +141,18 @@ std::string printAssembly(const Program &p) {
   }
   s += ".text\n";
   uint32_t current = 0;
-  for (const Instr &in : p.code) {
+  std::vector<size_t> bodyEnds; // loop bodies open at an instruction
+  for (size_t pc = 0; pc < p.code.size(); ++pc) {
+    const Instr &in = p.code[pc];
+    while (!bodyEnds.empty() && pc >= bodyEnds.back())
+      bodyEnds.pop_back();
     if (in.source && in.source != current) {
       s += ".source " + quoted(p.sources[in.source - 1]) + "\n";
       current = in.source;
     }
-    s += "  " + printInstr(in) + "\n";
+    s += std::string(2 + 2 * bodyEnds.size(), ' ') + printInstr(in) + "\n";
+    if (in.opcode == Opcode::LOOP)
+      bodyEnds.push_back(pc + 1 + in.get("len"));
   }
   return s;
 }
@@ -326,6 +343,46 @@ std::optional<uint64_t> parseFieldValue(const FieldInfo &f, std::string_view s,
   return std::nullopt;
 }
 
+/// Splits the steps off a field value inside loops, "BASE+STEP*iK-STEP*iK"
+/// (ISA.md §7), into steps[K][field]; `v` keeps the base. False with a
+/// reason on a malformed term or a loop K that does not enclose the
+/// instruction (a term on a field that cannot step fails as a bad value).
+bool parseSteps(const FieldInfo &f, std::string_view &v, size_t field,
+                std::vector<std::vector<int64_t>> &steps, std::string &why) {
+  if (!isSteppable(f))
+    return true; // a value of another kind has no terms ('-' in a format)
+  size_t cut = v.find_first_of("+-", 1);
+  if (cut == std::string_view::npos)
+    return true;
+  std::string_view terms = v.substr(cut);
+  v = v.substr(0, cut);
+  while (!terms.empty()) {
+    bool neg = terms[0] == '-';
+    size_t next = terms.find_first_of("+-", 1);
+    std::string_view term = terms.substr(1, next == std::string_view::npos
+                                                ? std::string_view::npos
+                                                : next - 1);
+    terms = next == std::string_view::npos ? std::string_view()
+                                           : terms.substr(next);
+    size_t star = term.find("*i");
+    std::optional<uint64_t> mag = parseUnsigned(term.substr(0, star));
+    std::optional<uint64_t> loop =
+        star == std::string_view::npos ? std::nullopt
+                                       : parseUnsigned(term.substr(star + 2));
+    if (!mag || !loop || *mag > uint64_t(1) << 63) {
+      why = "expected steps '+STEP*iK' or '-STEP*iK'";
+      return false;
+    }
+    if (*loop >= steps.size()) {
+      why = "i" + std::to_string(*loop) + " names no loop around the "
+            "instruction (" + std::to_string(steps.size()) + " enclose it)";
+      return false;
+    }
+    steps[*loop][field] += neg ? int64_t(uint64_t(0) - *mag) : int64_t(*mag);
+  }
+  return true;
+}
+
 bool parseTensor(LineParser &lp, TensorDesc &t) {
   std::string_view name = lp.ident();
   if (name.empty())
@@ -461,6 +518,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
   unsigned lineNo = 0;
   size_t start = 0;
   std::vector<unsigned> lines; // source line of each instruction
+  std::vector<size_t> bodyEnds; // where each loop open at the next instruction ends
   auto finishSegment = [&](LineParser &lp) {
     if (cur && cur->bytes.size() != curSize)
       return lp.fail("data segment declares size=" + std::to_string(curSize) +
@@ -602,6 +660,11 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
              std::nullopt;
     }
     Instr in = Instr::make(info->opcode);
+    while (!bodyEnds.empty() && p.code.size() >= bodyEnds.back())
+      bodyEnds.pop_back();
+    if (in.opcode != Opcode::LOOP)
+      in.steps.assign(bodyEnds.size(),
+                      std::vector<int64_t>(info->fields.size(), 0));
     std::vector<bool> seen(info->fields.size(), false);
     bool first = true;
     while (!lp.atEnd()) {
@@ -629,7 +692,14 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
       size_t vpos = lp.pos;
       std::string_view v = lp.value();
       std::string why;
-      auto val = parseFieldValue(info->fields[size_t(idx)], v, why);
+      const FieldInfo &f = info->fields[size_t(idx)];
+      if (!parseSteps(f, v, size_t(idx), in.steps, why)) {
+        lp.pos = vpos;
+        return lp.fail("field '" + std::string(name) + "': " + why + ", got '" +
+                       std::string(v) + "'"),
+               std::nullopt;
+      }
+      auto val = parseFieldValue(f, v, why);
       if (!val) {
         lp.pos = vpos;
         return lp.fail("field '" + std::string(name) + "': " + why + ", got '" +
@@ -650,6 +720,8 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
       return lp.fail(e), std::nullopt;
     }
     in.source = source;
+    if (in.opcode == Opcode::LOOP)
+      bodyEnds.push_back(p.code.size() + 1 + in.get("len"));
     p.code.push_back(std::move(in));
     lines.push_back(lineNo);
     if (end == text.size())

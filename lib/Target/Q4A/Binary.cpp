@@ -91,7 +91,8 @@ std::vector<uint8_t> writeBinary(const Program &p) {
 
   uint32_t headerBytes = runs.empty() ? kHeaderBytes : kHeaderBytesWithSources;
   uint32_t codeOff = headerBytes;
-  uint32_t segOff = align16(codeOff + uint64_t(p.code.size()) * kInstrBytes);
+  uint64_t words = p.codeWords();
+  uint32_t segOff = align16(codeOff + words * kInstrBytes);
   uint32_t ioOff = align16(segOff + uint64_t(p.segments.size()) * kSegEntryBytes);
   uint32_t dataOff = align16(ioOff + uint64_t(nTensors) * kTensorEntryBytes);
   uint32_t strOff = align16(dataOff + dataSize);
@@ -112,7 +113,7 @@ std::vector<uint8_t> writeBinary(const Program &p) {
   put(b, 36, p.arch.arrayRows, 2);
   put(b, 38, p.arch.arrayCols, 2);
   put(b, 40, codeOff, 4);
-  put(b, 44, p.code.size(), 4);
+  put(b, 44, words, 4);
   put(b, 48, segOff, 4);
   put(b, 52, p.segments.size(), 4);
   put(b, 56, ioOff, 4);
@@ -130,10 +131,16 @@ std::vector<uint8_t> writeBinary(const Program &p) {
     }
   }
 
-  for (size_t i = 0; i < p.code.size(); ++i) {
-    Word w = encode(p.code[i]);
-    put(b, codeOff + i * kInstrBytes, w[0], 8);
-    put(b, codeOff + i * kInstrBytes + 8, w[1], 8);
+  uint64_t at = codeOff;
+  auto putWord = [&](const Word &w) {
+    put(b, at, w[0], 8);
+    put(b, at + 8, w[1], 8);
+    at += kInstrBytes;
+  };
+  for (const Instr &in : p.code) {
+    putWord(encode(in));
+    for (size_t k = 0; k < in.steps.size(); ++k)
+      putWord(encodeSteps(in, k));
   }
   uint64_t dpos = 0;
   for (size_t i = 0; i < p.segments.size(); ++i) {
@@ -273,26 +280,55 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
   if (!getStr(20, get(data, 20, 4), p.name))
     return std::nullopt;
 
-  for (uint64_t i = 0; i < codeCount; ++i) {
-    uint64_t off = secs[0].off + i * kInstrBytes;
+  // The code: instruction words, each inside loops followed by one step
+  // word per enclosing loop (ISA.md §2.5); the loops' bodies are counted in
+  // instructions.
+  std::vector<uint64_t> bodyEnds; // instruction index where each open loop ends
+  for (uint64_t wi = 0; wi < codeCount;) {
+    uint64_t off = secs[0].off + wi * kInstrBytes;
     Word w{get(data, off, 8), get(data, off + 8, 8)};
     std::string e;
+    size_t pc = p.code.size();
     auto in = decode(w, p.arch, &e);
     if (!in)
-      return fail(off, "instruction " + std::to_string(i) + ": " + e);
+      return fail(off, "instruction " + std::to_string(pc) + ": " + e);
+    ++wi;
+    while (!bodyEnds.empty() && pc >= bodyEnds.back())
+      bodyEnds.pop_back();
+    if (in->opcode == Opcode::LOOP) {
+      if (bodyEnds.size() == kMaxLoopDepth)
+        return fail(off, "instruction " + std::to_string(pc) +
+                             ": loop: loops nest deeper than " +
+                             std::to_string(kMaxLoopDepth) + " (Q27)");
+      bodyEnds.push_back(pc + 1 + in->get("len"));
+    } else {
+      for (size_t k = 0; k < bodyEnds.size(); ++k, ++wi) {
+        uint64_t soff = secs[0].off + wi * kInstrBytes;
+        if (wi >= codeCount)
+          return fail(soff, "instruction " + std::to_string(pc) +
+                                ": the code ends before its step word for "
+                                "loop " + std::to_string(k) + " (Q28)");
+        auto steps = decodeSteps({get(data, soff, 8), get(data, soff + 8, 8)},
+                                 *in, &e);
+        if (!steps)
+          return fail(soff, "instruction " + std::to_string(pc) + ": " + e);
+        in->steps.push_back(std::move(*steps));
+      }
+    }
     p.code.push_back(std::move(*in));
   }
+  uint64_t instrCount = p.code.size();
   // The source map: runs of instructions, each from its pc to the next's.
   const Sec &map = secs[5];
   uint64_t runs = map.size / kSourceEntryBytes;
   for (uint64_t i = 0; i < runs; ++i) {
     uint64_t e = map.off + i * kSourceEntryBytes;
     uint64_t pc = get(data, e, 4);
-    if (pc >= codeCount)
+    if (pc >= instrCount)
       return fail(e, "source map entry " + std::to_string(i) + ": pc " +
                          std::to_string(pc) +
                          " is past the last instruction (" +
-                         std::to_string(codeCount) + " in the code)");
+                         std::to_string(instrCount) + " in the code)");
     if (i > 0 && pc <= get(data, e - kSourceEntryBytes, 4))
       return fail(e, "source map entry " + std::to_string(i) + ": pc " +
                          std::to_string(pc) +
@@ -305,8 +341,8 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
                              ": empty label (Q26)");
     uint32_t src = p.internSource(label);
     uint64_t next =
-        i + 1 < runs ? get(data, e + kSourceEntryBytes, 4) : codeCount;
-    for (uint64_t k = pc; k < std::min(next, codeCount); ++k)
+        i + 1 < runs ? get(data, e + kSourceEntryBytes, 4) : instrCount;
+    for (uint64_t k = pc; k < std::min(next, instrCount); ++k)
       p.code[k].source = src;
   }
   for (uint64_t i = 0; i < segCount; ++i) {
@@ -380,12 +416,20 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
 std::string printHexListing(const Program &p) {
   std::string s;
   char buf[96];
-  for (size_t i = 0; i < p.code.size(); ++i) {
-    Word w = encode(p.code[i]);
+  size_t word = 0;
+  for (const Instr &in : p.code) {
+    Word w = encode(in);
     std::snprintf(buf, sizeof buf, "%04zx: %016" PRIx64 " %016" PRIx64 "  ",
-                  i * kInstrBytes, w[1], w[0]);
+                  word++ * kInstrBytes, w[1], w[0]);
     s += buf;
-    s += printInstr(p.code[i]) + "\n";
+    s += printInstr(in) + "\n";
+    for (size_t k = 0; k < in.steps.size(); ++k) {
+      Word sw = encodeSteps(in, k);
+      std::snprintf(buf, sizeof buf,
+                    "%04zx: %016" PRIx64 " %016" PRIx64 "    step word %zu\n",
+                    word++ * kInstrBytes, sw[1], sw[0], k);
+      s += buf;
+    }
   }
   return s;
 }

@@ -92,6 +92,10 @@ std::vector<OpInfo> buildTable() {
        {F("unit", K::UnitId, 3, 1, 4), F("peer", K::UnitId, 3, 1, 4)},
        "in unit's queue: unit's later instructions start after it pops a "
        "token pushed by peer"},
+      {Opcode::LOOP, "loop", Unit::Scalar,
+       {F("count", K::UInt, 32, 1), F("len", K::UInt, 24, 1)},
+       "execute the next len instructions count times, each instruction "
+       "advanced by its step words every iteration"},
       {Opcode::LI, "li", Unit::Scalar, {X("xd", true), F("imm", K::Imm, 64)},
        "xd = imm"},
       {Opcode::LIF, "lif", Unit::Scalar, {FR("fd", true), F("imm", K::F32, 32)},
@@ -799,6 +803,55 @@ std::optional<Instr> decode(const Word &w, const Arch &arch,
   return in;
 }
 
+Word encodeSteps(const Instr &in, size_t loop) {
+  Word w{0, 0};
+  setBits(w, 0, 8, kStepWordOpcode);
+  const OpInfo *info = lookup(in.opcode);
+  if (!info || loop >= in.steps.size())
+    return w;
+  const std::vector<int64_t> &s = in.steps[loop];
+  for (size_t i = 0; i < info->fields.size() && i < s.size(); ++i) {
+    const FieldInfo &f = info->fields[i];
+    setBits(w, f.lsb, f.width, uint64_t(s[i]) & maxOf(f.width));
+  }
+  return w;
+}
+
+std::optional<std::vector<int64_t>> decodeSteps(const Word &w, const Instr &in,
+                                                std::string *error) {
+  auto fail = [&](const std::string &m) {
+    if (error)
+      *error = m;
+    return std::nullopt;
+  };
+  const OpInfo *info = lookup(in.opcode);
+  if (!info)
+    return fail("step word after an unknown instruction");
+  if ((w[0] & 0xFF) != kStepWordOpcode)
+    return fail(std::string(info->mnemonic) +
+                ": inside a loop, a step word (opcode " +
+                hexStr(kStepWordOpcode) + ") must follow it, got opcode " +
+                hexStr(uint8_t(w[0] & 0xFF)) + " (Q28)");
+  std::vector<int64_t> steps(info->fields.size(), 0);
+  Word used{0xFF, 0};
+  for (size_t i = 0; i < info->fields.size(); ++i) {
+    const FieldInfo &f = info->fields[i];
+    uint64_t v = getBits(w, f.lsb, f.width);
+    if (f.width < 64 && (v >> (f.width - 1)) & 1)
+      v |= ~maxOf(f.width); // two's complement in the field's width
+    if (v && !isSteppable(f))
+      return fail(std::string(info->mnemonic) + ": field '" + f.name +
+                  "' is not an address, stride or immediate and cannot "
+                  "step (Q28)");
+    steps[i] = int64_t(v);
+    setBits(used, f.lsb, f.width, maxOf(f.width));
+  }
+  if ((w[0] & ~used[0]) || (w[1] & ~used[1]))
+    return fail(std::string(info->mnemonic) +
+                ": a reserved bit of its step word is set (Q4)");
+  return steps;
+}
+
 //===----------------------------------------------------------------------===//
 // Programs
 //===----------------------------------------------------------------------===//
@@ -835,6 +888,200 @@ uint64_t TensorDesc::byteSize() const {
   return checkedTensorBytes(shape, dtypeBytes(dtype, format), UINT64_MAX)
       .value_or(UINT64_MAX);
 }
+
+namespace {
+/// Program::validate's walk over the code (Q23, Q21 for DMAs, Q26 for
+/// source indices, Q27 and Q28 for loops). Each instruction is checked as
+/// it executes: outside loops as it is; inside loops at every corner of
+/// its iteration space (each loop at its first or last iteration), which
+/// bounds every iteration because a stepped field is affine in the
+/// iterations and every rule on it is a bound on a sum of such fields
+/// (Q11's overlap of vtr's operands is checked over the whole span).
+class CodeChecker {
+public:
+  explicit CodeChecker(const Program &p) : p(p) {}
+
+  std::string run() { return walk(0, p.code.size()); }
+
+private:
+  const Program &p;
+  std::optional<num::Format> fa, fb; // the MXU configuration in force
+  std::vector<uint64_t> counts;      // of the loops around the walk
+
+  std::string walk(size_t begin, size_t end) {
+    for (size_t pc = begin; pc < end;) {
+      const Instr &in = p.code[pc];
+      std::string at = "instruction " + std::to_string(pc) + ": ";
+      if (in.source > p.sources.size())
+        return at + "source label " + std::to_string(in.source) +
+               " does not exist (the program has " +
+               std::to_string(p.sources.size()) + ") (Q26)";
+      if (in.opcode != Opcode::LOOP) {
+        if (std::string e = instance(in); !e.empty())
+          return at + e;
+        ++pc;
+        continue;
+      }
+      if (std::string e = q4a::validate(in, p.arch); !e.empty())
+        return at + e;
+      if (!in.steps.empty())
+        return at + "loop: a loop instruction has no step words (Q28)";
+      uint64_t len = in.get("len");
+      if (counts.size() == kMaxLoopDepth)
+        return at + "loop: loops nest deeper than " +
+               std::to_string(kMaxLoopDepth) + " (Q27)";
+      if (len > end - pc - 1)
+        return at + "loop: its body of " + std::to_string(len) +
+               " instructions runs past the end of " +
+               (counts.empty() ? std::string("the code")
+                               : std::string("the enclosing loop's body")) +
+               " (Q27)";
+      counts.push_back(in.get("count"));
+      // A body with an mcfg starts its second and later iterations under
+      // the configuration its first one leaves: walk it again under that.
+      auto before = std::make_pair(fa, fb);
+      std::string e = walk(pc + 1, pc + 1 + len);
+      if (e.empty() && counts.back() > 1 && std::make_pair(fa, fb) != before)
+        e = walk(pc + 1, pc + 1 + len);
+      counts.pop_back();
+      if (!e.empty())
+        return e;
+      pc += 1 + len;
+    }
+    return "";
+  }
+
+  /// Checks every corner of `in`'s iteration space.
+  std::string instance(const Instr &in) {
+    if (in.opcode == Opcode::HALT && !counts.empty())
+      return "halt: inside a loop (Q27)";
+    if (in.steps.size() != counts.size())
+      return std::string(mnemonicOf(in)) + ": inside " +
+             std::to_string(counts.size()) + " loop(s) it needs as many "
+             "step words, it has " + std::to_string(in.steps.size()) + " (Q28)";
+    const OpInfo *info = lookup(in.opcode);
+    if (!info)
+      return "unknown opcode " + hexStr(uint8_t(in.opcode));
+    bool stepped = false;
+    for (const std::vector<int64_t> &s : in.steps) {
+      if (s.size() != info->fields.size())
+        return std::string(info->mnemonic) + ": a step word needs " +
+               std::to_string(info->fields.size()) + " steps, got " +
+               std::to_string(s.size()) + " (Q28)";
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] && !isSteppable(info->fields[i]))
+          return std::string(info->mnemonic) + ": field '" +
+                 info->fields[i].name + "' is not an address, stride or "
+                 "immediate and cannot step (Q28)";
+        stepped |= s[i] != 0;
+      }
+    }
+    if (!stepped)
+      return check(in);
+    if (in.opcode == Opcode::VTR)
+      if (std::string e = vtrSpan(in, *info); !e.empty())
+        return e;
+    Instr corner = in;
+    corner.steps.clear();
+    for (uint32_t mask = 0; mask < (1u << counts.size()); ++mask) {
+      for (size_t i = 0; i < info->fields.size(); ++i) {
+        const FieldInfo &f = info->fields[i];
+        __int128 v = __int128(in.fields[i]);
+        for (size_t k = 0; k < counts.size(); ++k)
+          if (mask >> k & 1)
+            v += __int128(counts[k] - 1) * in.steps[k][i];
+        if (f.width >= 64) { // li's immediate wraps modulo 2^64
+          corner.fields[i] = uint64_t(v);
+          continue;
+        }
+        if (v < __int128(f.min) || v > __int128(f.max))
+          return std::string(info->mnemonic) + ": field '" + f.name +
+                 "' leaves its range [" + hexStr(f.min) + ", " +
+                 hexStr(f.max) + "] in " + cornerText(mask) + " (Q28)";
+        corner.fields[i] = uint64_t(v);
+      }
+      if (std::string e = check(corner); !e.empty())
+        return e + " (in " + cornerText(mask) + ")";
+    }
+    return "";
+  }
+
+  std::string cornerText(uint32_t mask) const {
+    std::string s = "the iteration (";
+    for (size_t k = 0; k < counts.size(); ++k)
+      s += (k ? ", " : "") + std::to_string(mask >> k & 1 ? counts[k] - 1 : 0);
+    return s + ")";
+  }
+
+  /// vtr's source and destination must not overlap in any iteration: the
+  /// difference of their addresses is affine, so its range over the loops
+  /// is that of its corners (Q11).
+  std::string vtrSpan(const Instr &in, const OpInfo &info) {
+    int si = fieldIndex(info, "s"), di = fieldIndex(info, "d");
+    uint64_t bytes = in.get("rows") * in.get("cols") << in.get("esz");
+    __int128 lo = __int128(in.fields[size_t(si)]) - __int128(in.fields[size_t(di)]);
+    __int128 hi = lo;
+    for (size_t k = 0; k < counts.size(); ++k) {
+      __int128 d = __int128(counts[k] - 1) *
+                   (in.steps[k][size_t(si)] - in.steps[k][size_t(di)]);
+      (d < 0 ? lo : hi) += d;
+    }
+    if (lo < __int128(bytes) && hi > -__int128(bytes))
+      return "vtr: source and destination may overlap in some iteration "
+             "(Q11)";
+    return "";
+  }
+
+  static std::string_view mnemonicOf(const Instr &in) {
+    const OpInfo *info = lookup(in.opcode);
+    return info ? info->mnemonic : "?";
+  }
+
+  /// The rules of one executed instruction: its own (q4a::validate) and
+  /// those that depend on the program (MMA operands under the MCFG in
+  /// force, DMA ranges in DRAM).
+  std::string check(const Instr &in) {
+    if (std::string e = q4a::validate(in, p.arch); !e.empty())
+      return e;
+    switch (in.opcode) {
+    case Opcode::MCFG:
+      fa = decodeFormat(in.get("fa"), nullptr);
+      fb = decodeFormat(in.get("fb"), nullptr);
+      return "";
+    case Opcode::MMA: {
+      if (!fa)
+        return "mma: no mcfg precedes it (Q23)";
+      uint64_t m = in.get("m"), n = in.get("n"), k = in.get("k");
+      uint64_t rowsA = in.get("ta") ? k : m, lenA = in.get("ta") ? m : k;
+      uint64_t rowsB = in.get("tb") ? n : k, lenB = in.get("tb") ? k : n;
+      std::string e = spRange(
+          "mma", "operand a", in.get("a"),
+          ((rowsA - 1) * in.get("lda") + lenA) * elementBytes(*fa), p.arch);
+      if (e.empty())
+        e = spRange("mma", "operand b", in.get("b"),
+                    ((rowsB - 1) * in.get("ldb") + lenB) * elementBytes(*fb),
+                    p.arch);
+      return e;
+    }
+    case Opcode::DMA_LD:
+    case Opcode::DMA_ST:
+    case Opcode::DMA_LDP:
+    case Opcode::DMA_STP: {
+      uint64_t ext = (in.get("rows") - 1) * in.get("dstride") + in.get("bytes");
+      auto [lo, hi] = dmaDramBytes(in.opcode, in.get("dram"), ext);
+      if (hi > p.dramSize)
+        return std::string(lookup(in.opcode)->mnemonic) + ": DRAM region [" +
+               hexStr(lo) + ", " + hexStr(hi) +
+               ") exceeds the program's DRAM size " + hexStr(p.dramSize) +
+               " (Q21)";
+      return "";
+    }
+    default:
+      return "";
+    }
+  }
+};
+} // namespace
 
 std::string Program::validate() const {
   std::string e = arch.validate();
@@ -898,58 +1145,57 @@ std::string Program::validate() const {
       if (sources[j] == sources[i])
         return "source label '" + sources[i] + "' is listed twice (Q26)";
   }
-  // Straight-line code: track the MXU configuration to bound MMA operands.
-  std::optional<num::Format> fa, fb;
-  for (size_t pc = 0; pc < code.size(); ++pc) {
-    const Instr &in = code[pc];
-    std::string at = "instruction " + std::to_string(pc) + ": ";
-    if (in.source > sources.size())
-      return at + "source label " + std::to_string(in.source) +
-             " does not exist (the program has " +
-             std::to_string(sources.size()) + ") (Q26)";
-    e = q4a::validate(in, arch);
-    if (!e.empty())
-      return at + e;
-    switch (in.opcode) {
-    case Opcode::MCFG:
-      fa = decodeFormat(in.get("fa"), nullptr);
-      fb = decodeFormat(in.get("fb"), nullptr);
-      break;
-    case Opcode::MMA: {
-      if (!fa)
-        return at + "mma: no mcfg precedes it (Q23)";
-      uint64_t m = in.get("m"), n = in.get("n"), k = in.get("k");
-      uint64_t rowsA = in.get("ta") ? k : m, lenA = in.get("ta") ? m : k;
-      uint64_t rowsB = in.get("tb") ? n : k, lenB = in.get("tb") ? k : n;
-      e = spRange("mma", "operand a", in.get("a"),
-                  ((rowsA - 1) * in.get("lda") + lenA) * elementBytes(*fa),
-                  arch);
-      if (e.empty())
-        e = spRange("mma", "operand b", in.get("b"),
-                    ((rowsB - 1) * in.get("ldb") + lenB) * elementBytes(*fb),
-                    arch);
-      if (!e.empty())
-        return at + e;
+  return CodeChecker(*this).run();
+}
+
+bool Program::hasLoops() const {
+  return std::any_of(code.begin(), code.end(), [](const Instr &in) {
+    return in.opcode == Opcode::LOOP;
+  });
+}
+
+uint64_t Program::codeWords() const {
+  uint64_t n = 0;
+  for (const Instr &in : code)
+    n += 1 + in.steps.size();
+  return n;
+}
+
+const Instr *Execution::next() {
+  // Past the end of a body: the next iteration, or out of the loop.
+  while (!loops.empty() && position == loops.back().end) {
+    Frame &f = loops.back();
+    if (++f.iteration < f.count) {
+      position = f.begin;
       break;
     }
-    case Opcode::DMA_LD:
-    case Opcode::DMA_ST:
-    case Opcode::DMA_LDP:
-    case Opcode::DMA_STP: {
-      uint64_t ext = (in.get("rows") - 1) * in.get("dstride") + in.get("bytes");
-      auto [lo, hi] = dmaDramBytes(in.opcode, in.get("dram"), ext);
-      if (hi > dramSize)
-        return at + lookup(in.opcode)->mnemonic + ": DRAM region [" +
-               hexStr(lo) + ", " + hexStr(hi) +
-               ") exceeds the program's DRAM size " + hexStr(dramSize) +
-               " (Q21)";
-      break;
-    }
-    default:
-      break;
-    }
+    loops.pop_back();
   }
-  return "";
+  if (position >= code.size())
+    return nullptr;
+  current = position++;
+  const Instr &in = code[current];
+  if (in.opcode == Opcode::LOOP) {
+    loops.push_back({position, position + in.get("len"), in.get("count"), 0});
+    return &in;
+  }
+  if (in.steps.empty())
+    return &in;
+  stepped.opcode = in.opcode;
+  stepped.source = in.source;
+  stepped.fields = in.fields;
+  for (size_t k = 0; k < in.steps.size() && k < loops.size(); ++k)
+    if (uint64_t it = loops[k].iteration)
+      for (size_t i = 0; i < stepped.fields.size(); ++i)
+        stepped.fields[i] += it * uint64_t(in.steps[k][i]);
+  return &stepped;
+}
+
+std::vector<uint64_t> Execution::iterations() const {
+  std::vector<uint64_t> it;
+  for (const Frame &f : loops)
+    it.push_back(f.iteration);
+  return it;
 }
 
 uint32_t Program::internSource(const std::string &label) {

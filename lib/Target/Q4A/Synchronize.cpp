@@ -82,6 +82,7 @@ void footprint(const Instr &in, const Arch &arch, StaticState &st,
   case Opcode::SYNC:
   case Opcode::DEP_SIGNAL:
   case Opcode::DEP_WAIT:
+  case Opcode::LOOP: // straight-line code only: hoistLoads/synchronize
     return;
   case Opcode::LI:
     rec.xr(unsigned(g("xd")), true);

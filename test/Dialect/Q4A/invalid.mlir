@@ -259,7 +259,7 @@ q4a.program @p dram(4096) inputs([]) outputs([]) attributes {array_rows = 64 : i
 // -----
 
 func.func @f() {
-  // expected-error@+1 {{'q4a.halt' op expects parent op 'q4a.program'}}
+  // expected-error@+1 {{'q4a.halt' op expects parent op to be one of 'q4a.program, q4a.loop'}}
   q4a.halt
   return
 }

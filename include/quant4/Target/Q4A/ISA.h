@@ -51,6 +51,7 @@ enum class Opcode : uint8_t {
   SYNC = 0x02,
   DEP_SIGNAL = 0x03,
   DEP_WAIT = 0x04,
+  LOOP = 0x05,
   LI = 0x08,
   LIF = 0x09,
   XLD = 0x0A,
@@ -113,6 +114,12 @@ struct OpInfo {
   std::vector<FieldInfo> fields;
   const char *summary;
 };
+
+/// Loops (ISA.md §2.5): the opcode byte of a step word, the extension word
+/// that follows an instruction inside a loop once per enclosing loop; and
+/// how deep loops nest.
+constexpr uint8_t kStepWordOpcode = 0x06;
+constexpr unsigned kMaxLoopDepth = 4;
 
 /// Dependency tokens (ISA.md §2.4): the most tokens a (signalling unit,
 /// waiting unit) queue holds.
@@ -179,6 +186,10 @@ struct Instr {
   /// Program::sources plus one (0: none). Passes that reorder or insert
   /// instructions carry it along; the binary keeps it in its source map.
   uint32_t source = 0;
+  /// Inside loops (ISA.md §2.5): per enclosing loop, outermost first, what
+  /// each field (same order as `fields`) adds per iteration of that loop;
+  /// only steppable fields (isSteppable) may step. Empty outside loops.
+  std::vector<std::vector<int64_t>> steps;
 
   uint64_t get(std::string_view name) const;
   void set(std::string_view name, uint64_t v);
@@ -207,6 +218,13 @@ inline std::pair<uint64_t, uint64_t> dmaDramBytes(Opcode op, uint64_t a,
   return {a, a + n};
 }
 
+/// Fields a loop may step (ISA.md §2.5): addresses and strides (which
+/// must stay in their field's range in every iteration) and `li`'s 64-bit
+/// immediate (which wraps modulo 2^64).
+inline bool isSteppable(const FieldInfo &f) {
+  return f.kind == FieldKind::Addr || f.kind == FieldKind::Imm;
+}
+
 /// dep.signal and dep.wait: their unit is a field, not the table's.
 inline bool isDependencyToken(Opcode op) {
   return op == Opcode::DEP_SIGNAL || op == Opcode::DEP_WAIT;
@@ -222,8 +240,15 @@ using Word = std::array<uint64_t, 2>; // bits 0..63, bits 64..127
 /// register rules, formats, scratchpad bounds), else a sentence naming the
 /// field (Q4..Q12).
 std::string validate(const Instr &in, const Arch &arch);
-/// Packs a validated instruction.
+/// Packs a validated instruction (its fields; the step words are separate).
 Word encode(const Instr &in);
+/// The step word of `in` for its enclosing loop `loop` (ISA.md §2.5): each
+/// step in its field's bit positions, two's complement in the field's width.
+Word encodeSteps(const Instr &in, size_t loop);
+/// Unpacks a step word of `in` into its steps (sign-extended); the opcode
+/// byte, reserved bits and steps of fields no loop may step are errors.
+std::optional<std::vector<int64_t>> decodeSteps(const Word &w, const Instr &in,
+                                                std::string *error);
 /// Unpacks a word: unknown opcode, non-zero reserved bits and every
 /// validate() rule are reported in `error`.
 std::optional<Instr> decode(const Word &w, const Arch &arch,
@@ -268,8 +293,13 @@ struct Program {
   std::vector<std::string> sources;
   /// "" if the program is well formed (every instruction valid, tensors and
   /// segments inside DRAM and pairwise disjoint, unique names, source labels
-  /// well formed; Q20..Q26).
+  /// well formed, loops nested and every iteration of a stepped instruction
+  /// valid; Q20..Q28).
   std::string validate() const;
+  /// Whether the code has a `loop`.
+  bool hasLoops() const;
+  /// The number of 16-byte words the code takes: instructions and step words.
+  uint64_t codeWords() const;
   /// The index of `label` in `sources` plus one, adding it when new.
   uint32_t internSource(const std::string &label);
   /// Per instruction, its Instr::source or, when it has none, that of the
@@ -277,6 +307,32 @@ struct Program {
   /// the source map stores (ISA.md §8), and how quant4-sim attributes
   /// cycles to sources.
   std::vector<uint32_t> sourceRuns() const;
+};
+
+/// Walks a valid program's code in execution order (ISA.md §2.5): a `loop`
+/// is executed once each time it is reached and its body `count` times,
+/// each instruction with its steps applied. Straight-line code is the code
+/// itself.
+class Execution {
+public:
+  explicit Execution(const Program &p) : code(p.code) {}
+  /// The next instruction executed, or nullptr after the last; valid until
+  /// the next call.
+  const Instr *next();
+  /// The code index (pc) of the instruction next() returned last.
+  size_t pc() const { return current; }
+  /// The iteration of each loop around it, outermost first.
+  std::vector<uint64_t> iterations() const;
+
+private:
+  struct Frame {
+    size_t begin, end;
+    uint64_t count, iteration;
+  };
+  const std::vector<Instr> &code;
+  std::vector<Frame> loops;
+  size_t position = 0, current = 0;
+  Instr stepped;
 };
 
 //===-- Assembly (ISA.md §7) ---------------------------------------------===//
@@ -293,7 +349,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err);
 
 //===-- Binary container (ISA.md §8) -------------------------------------===//
 
-constexpr uint16_t kVersionMajor = 1, kVersionMinor = 4;
+constexpr uint16_t kVersionMajor = 1, kVersionMinor = 5;
 /// The header: 80 bytes, or 96 with the source map's fields (version 1.3,
 /// written only for a program whose instructions have source labels).
 constexpr uint32_t kHeaderBytes = 80, kHeaderBytesWithSources = 96;

@@ -185,6 +185,18 @@ FailureOr<hw::Instr> mlir::q4a::toInstr(Operation *op, bool emit) {
     }
     in.fields[i] = uint64_t(ia.getInt());
   }
+  if (auto steps = op->getAttrOfType<ArrayAttr>("steps")) {
+    for (Attribute a : steps) {
+      auto s = dyn_cast<DenseI64ArrayAttr>(a);
+      if (!s || s.size() != int64_t(info->fields.size())) {
+        if (emit)
+          op->emitOpError("'steps' must hold one array<i64> of ")
+              << info->fields.size() << " steps per loop";
+        return failure();
+      }
+      in.steps.emplace_back(s.asArrayRef().begin(), s.asArrayRef().end());
+    }
+  }
   return in;
 }
 
@@ -207,7 +219,69 @@ Operation *mlir::q4a::createInstrOp(OpBuilder &b, Location loc,
       a = b.getI64IntegerAttr(int64_t(in.fields[i]));
     st.addAttribute(f.name, a);
   }
+  // Steps up to the innermost loop that steps a field.
+  size_t used = in.steps.size();
+  while (used && llvm::all_of(in.steps[used - 1],
+                              [](int64_t v) { return v == 0; }))
+    --used;
+  if (used) {
+    SmallVector<Attribute> steps;
+    for (size_t k = 0; k < used; ++k)
+      steps.push_back(b.getDenseI64ArrayAttr(in.steps[k]));
+    st.addAttribute("steps", b.getArrayAttr(steps));
+  }
   return b.create(st);
+}
+
+LogicalResult mlir::q4a::appendCode(Block &block, unsigned depth,
+                                    std::vector<hw::Instr> &code,
+                                    SmallVectorImpl<Operation *> &ops) {
+  for (Operation &op : block) {
+    if (auto loop = dyn_cast<LoopOp>(op)) {
+      size_t at = code.size();
+      hw::Instr in = hw::Instr::make(hw::Opcode::LOOP);
+      in.set("count", uint64_t(loop.getCount()));
+      code.push_back(std::move(in));
+      ops.push_back(&op);
+      if (failed(appendCode(loop.getBody().front(), depth + 1, code, ops)))
+        return failure();
+      code[at].set("len", code.size() - at - 1);
+      continue;
+    }
+    FailureOr<hw::Instr> in = toInstr(&op);
+    if (failed(in))
+      return failure();
+    // An instruction that steps nothing in the inner loops around it has
+    // zero steps for them.
+    if (in->steps.size() < depth)
+      in->steps.resize(depth, std::vector<int64_t>(in->fields.size(), 0));
+    code.push_back(std::move(*in));
+    ops.push_back(&op);
+  }
+  return success();
+}
+
+void mlir::q4a::buildCode(OpBuilder &b, ArrayRef<hw::Instr> code,
+                          function_ref<Location(const hw::Instr &)> locOf) {
+  OpBuilder::InsertionGuard guard(b);
+  // Where each open loop's body ends (an index into code).
+  SmallVector<size_t> ends;
+  for (size_t pc = 0; pc < code.size(); ++pc) {
+    while (!ends.empty() && pc >= ends.back()) {
+      ends.pop_back();
+      b.setInsertionPointAfter(b.getInsertionBlock()->getParentOp());
+    }
+    const hw::Instr &in = code[pc];
+    if (in.opcode != hw::Opcode::LOOP) {
+      createInstrOp(b, locOf(in), in);
+      continue;
+    }
+    auto loop = LoopOp::create(b, locOf(in), int64_t(in.get("count")));
+    Block *body = new Block();
+    loop.getBody().push_back(body);
+    b.setInsertionPointToEnd(body);
+    ends.push_back(pc + 1 + in.get("len"));
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -258,6 +332,7 @@ ParseResult mlir::q4a::parseInstrOp(OpAsmParser &parser,
     return parser.emitError(parser.getCurrentLocation(),
                             "not a Q4A instruction");
   Builder &b = parser.getBuilder();
+  SmallVector<SmallVector<int64_t>> steps; // per loop, per field
   for (size_t i = 0; i < info->fields.size(); ++i) {
     const hw::FieldInfo &f = info->fields[i];
     if (i && parser.parseComma())
@@ -308,17 +383,49 @@ ParseResult mlir::q4a::parseInstrOp(OpAsmParser &parser,
       if (parser.parseInteger(v))
         return failure();
       a = b.getI64IntegerAttr(v);
+      // Inside loops: `+ STEP * iK` / `- STEP * iK` per loop K stepping it.
+      while (true) {
+        bool neg = succeeded(parser.parseOptionalMinus());
+        if (!neg && failed(parser.parseOptionalPlus()))
+          break;
+        SMLoc stepLoc = parser.getCurrentLocation();
+        uint64_t mag;
+        StringRef kw;
+        unsigned loop = 0;
+        if (parser.parseInteger(mag) || parser.parseStar() ||
+            parser.parseKeyword(&kw) || !kw.consume_front("i") ||
+            kw.getAsInteger(10, loop) || loop >= hw::kMaxLoopDepth)
+          return parser.emitError(stepLoc, "field '")
+                 << f.name << "': expected a step 'STEP * iK' (K < "
+                 << hw::kMaxLoopDepth << ")";
+        if (!hw::isSteppable(f))
+          return parser.emitError(stepLoc, "field '")
+                 << f.name
+                 << "' is not an address, stride or immediate and cannot "
+                    "step (Q28)";
+        if (steps.size() <= loop)
+          steps.resize(loop + 1,
+                       SmallVector<int64_t>(info->fields.size(), 0));
+        steps[loop][i] += neg ? int64_t(0 - mag) : int64_t(mag);
+      }
       break;
     }
     }
     result.addAttribute(f.name, a);
+  }
+  if (!steps.empty()) {
+    SmallVector<Attribute> arrays;
+    for (const SmallVector<int64_t> &s : steps)
+      arrays.push_back(b.getDenseI64ArrayAttr(s));
+    result.addAttribute("steps", b.getArrayAttr(arrays));
   }
   return parser.parseOptionalAttrDict(result.attributes);
 }
 
 void mlir::q4a::printInstrOp(OpAsmPrinter &p, Operation *op) {
   const hw::OpInfo *info = getOpInfo(op);
-  SmallVector<StringRef> elided;
+  SmallVector<StringRef> elided = {"steps"};
+  auto steps = op->getAttrOfType<ArrayAttr>("steps");
   for (size_t i = 0; info && i < info->fields.size(); ++i) {
     const hw::FieldInfo &f = info->fields[i];
     elided.push_back(f.name);
@@ -349,7 +456,25 @@ void mlir::q4a::printInstrOp(OpAsmPrinter &p, Operation *op) {
       p << "0x" << llvm::utohexstr(uint64_t(v), /*LowerCase=*/true);
     else
       p << v;
+    for (size_t k = 0; steps && k < steps.size(); ++k) {
+      auto s = dyn_cast<DenseI64ArrayAttr>(steps[k]);
+      int64_t st = s && int64_t(i) < s.size() ? s[i] : 0;
+      if (!st)
+        continue;
+      uint64_t mag = st < 0 ? uint64_t(0) - uint64_t(st) : uint64_t(st);
+      p << (st < 0 ? " - " : " + ");
+      if (isHexKind(f.kind))
+        p << "0x" << llvm::utohexstr(mag, /*LowerCase=*/true);
+      else
+        p << mag;
+      p << " * i" << k;
+    }
   }
+  if (steps && !llvm::all_of(steps, [&](Attribute a) {
+        auto s = dyn_cast<DenseI64ArrayAttr>(a);
+        return s && info && s.size() == int64_t(info->fields.size());
+      }))
+    elided.clear(); // malformed: print it as it is for the verifier's error
   p.printOptionalAttrDict(op->getAttrs(), elided);
 }
 
@@ -407,15 +532,13 @@ FailureOr<hw::Program> mlir::q4a::toProgram(ProgramOp program) {
       seg.bytes.push_back(uint8_t(v.getZExtValue()));
     p.segments.push_back(std::move(seg));
   }
+  SmallVector<Operation *> ops;
+  if (failed(appendCode(program.getBody().front(), 0, p.code, ops)))
+    return failure();
   // The source map comes from the instructions' name locations.
-  for (Operation &op : program.getBody().front()) {
-    FailureOr<hw::Instr> in = toInstr(&op);
-    if (failed(in))
-      return failure();
-    if (auto name = dyn_cast<NameLoc>(op.getLoc()))
-      in->source = p.internSource(name.getName().str());
-    p.code.push_back(std::move(*in));
-  }
+  for (size_t pc = 0; pc < ops.size(); ++pc)
+    if (auto name = dyn_cast<NameLoc>(ops[pc]->getLoc()))
+      p.code[pc].source = p.internSource(name.getName().str());
   return p;
 }
 
@@ -456,8 +579,9 @@ ProgramOp mlir::q4a::fromProgram(OpBuilder &b, Location loc,
   SmallVector<Location> sourceLocs;
   for (const std::string &label : p.sources)
     sourceLocs.push_back(NameLoc::get(StringAttr::get(ctx, label), loc));
-  for (const hw::Instr &in : p.code)
-    createInstrOp(b, in.source ? sourceLocs[in.source - 1] : loc, in);
+  buildCode(b, p.code, [&](const hw::Instr &in) -> Location {
+    return in.source ? sourceLocs[in.source - 1] : loc;
+  });
   return prog;
 }
 
@@ -475,9 +599,11 @@ LogicalResult ProgramOp::verifyRegions() {
     return success();
   unsigned long idx;
   if (std::sscanf(e.c_str(), "instruction %lu:", &idx) == 1) {
-    auto &ops = getBody().front().getOperations();
-    if (idx < ops.size())
-      return std::next(ops.begin(), long(idx))->emitOpError(e);
+    std::vector<hw::Instr> code;
+    SmallVector<Operation *> ops;
+    if (succeeded(appendCode(getBody().front(), 0, code, ops)) &&
+        idx < ops.size())
+      return ops[idx]->emitOpError(e);
   }
   return emitOpError(e);
 }

@@ -29,6 +29,9 @@ FailureOr<std::vector<hw::Instr>> instructionsOf(ProgramOp program,
                                                  SmallVector<Location> &locs) {
   std::vector<hw::Instr> code;
   for (Operation &op : program.getBody().front()) {
+    if (isa<LoopOp>(op))
+      return op.emitOpError("the scheduling passes work on straight-line "
+                            "code: run q4a-materialize-loops after them");
     FailureOr<hw::Instr> in = toInstr(&op);
     if (failed(in))
       return failure();

@@ -45,8 +45,20 @@ hw::Arch getArch(ProgramOp program);
 /// An instruction op as an encoder instruction. Fails (with a diagnostic at
 /// the op when `emit` is set) if a field does not convert.
 FailureOr<hw::Instr> toInstr(Operation *op, bool emit = true);
-/// Creates the instruction op of `in` at the builder's insertion point.
+/// Creates the instruction op of `in` at the builder's insertion point
+/// (not for `loop`: buildCode makes q4a.loop ops).
 Operation *createInstrOp(OpBuilder &b, Location loc, const hw::Instr &in);
+/// Appends the instructions of `block` (inside `depth` loops) to `code`,
+/// each q4a.loop as a `loop` instruction followed by its body, and the op
+/// of each to `ops`. Fails with a diagnostic if an op does not convert.
+LogicalResult appendCode(Block &block, unsigned depth,
+                         std::vector<hw::Instr> &code,
+                         SmallVectorImpl<Operation *> &ops);
+/// Creates the ops of `code` at the builder's insertion point, each `loop`
+/// as a q4a.loop holding the instructions of its body; `locOf` gives each
+/// op its location.
+void buildCode(OpBuilder &b, ArrayRef<hw::Instr> code,
+               function_ref<Location(const hw::Instr &)> locOf);
 /// MLIR type of a Numerics format, and of a tensor descriptor's type.
 Type formatToType(MLIRContext *ctx, const num::Format &f);
 /// The program as a plain Program (fails with a diagnostic).

@@ -56,13 +56,42 @@ def Q4A_ProgramOp : Q4A_Op<"program", [Symbol, NoTerminator, SingleBlock,
 }
 
 //===----------------------------------------------------------------------===//
+// q4a.loop
+//===----------------------------------------------------------------------===//
+
+def Q4A_LoopOp : Q4A_Op<"loop", [NoTerminator, SingleBlock,
+                                 ParentOneOf<["ProgramOp", "LoopOp"]>]> {
+  let summary = "A hardware loop (opcode 0x05): its body `count` times";
+  let description = [{
+    The `loop` instruction (docs/ISA.md §2.5): the instructions of its body
+    execute `count` times in order. An instruction inside loops may step an
+    address, a stride or `li`'s immediate per iteration of each loop around
+    it: `dram = 0x800 + 0x20 * i0` is 0x800 in the first iteration of the
+    outermost loop (`i0`), 0x820 in the second, and so on (`i1` is the next
+    loop inside). Loops nest at most 4 deep; `halt` is not allowed inside.
+    `q4a-materialize-loops` makes them from straight-line code.
+
+    ```mlir
+    q4a.loop count = 4 {
+      q4a.dma_ld sp = 0x0, dram = 0x800 + 0x20 * i0, rows = 1, bytes = 32,
+          dstride = 0x20, sstride = 0x20
+      q4a.vop fn = add, n = 8, d = 0x100 + 0x20 * i0, a = 0x0, b = 0x40, ...
+    }
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<1>]>:$count);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`count` `=` $count attr-dict-with-keyword $body";
+}
+
+//===----------------------------------------------------------------------===//
 // Instructions
 //===----------------------------------------------------------------------===//
 
 // Every instruction shares one syntax, one verifier (the ISA table's rules,
 // docs/ISA.md) and one conversion to/from the encoder's Instr.
 class Q4A_InstrOp<string mnemonic, list<Trait> traits = []>
-    : Q4A_Op<mnemonic, traits # [HasParent<"ProgramOp">]> {
+    : Q4A_Op<mnemonic, traits # [ParentOneOf<["ProgramOp", "LoopOp"]>]> {
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
   let extraClassDefinition = [{

@@ -75,4 +75,35 @@ def Q4ASynchronize : Pass<"q4a-synchronize", "::mlir::q4a::ProgramOp"> {
   ];
 }
 
+def Q4AMaterializeLoops : Pass<"q4a-materialize-loops", "::mlir::q4a::ProgramOp"> {
+  let summary = "Roll the repeating runs of a straight-line Q4A program into hardware loops";
+  let description = [{
+    The last stage before the binary (docs/Q4ACompiler.md): takes a
+    scheduled, straight-line `q4a.program` (after `q4a-synchronize`) and
+    rewrites every run of instructions that repeats with addresses, strides
+    or `li` immediates advancing by a constant — the tiles of an op, the
+    chunks of a large tensor, the images of a batch — as a `q4a.loop` whose
+    body is one period, each stepped field written `BASE + STEP * iK`
+    (docs/ISA.md §2.5). Instructions repeat only with the same opcode,
+    source location and every other field; a run rolls when it saves code
+    words (each instruction inside loops pays a step word per loop); bodies
+    are rolled again inside (nested loops, at most 4 deep). The program
+    executes the same instructions in the same order, so every result bit
+    is unchanged; each executed `loop` takes one scalar issue cycle.
+
+    ```mlir
+    // quant4-opt --convert-quant4-to-q4a --q4a-hoist-loads --q4a-synchronize
+    //            --q4a-materialize-loops
+    q4a.loop count = 18 {
+      q4a.dma_ldp sp = 0x4210 + 0x20 * i0, dram = 0x1000 + 0x30 * i0, ...
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxBody", "max-body", "unsigned", "4096",
+           "The longest loop body searched for, in instructions">,
+  ];
+}
+
 #endif // QUANT4_DIALECT_Q4A_TRANSFORMS_PASSES_TD
