@@ -28,7 +28,8 @@
 
 using namespace quant4;
 
-/// Enough for every program under test/ (loops are unrolled in Q4A code);
+/// Enough for every program under test/ (executed instructions: a loop
+/// counts its body once per iteration);
 /// bounds the time of one input.
 constexpr uint64_t kMaxInstructions = 20000;
 /// Programs whose inputs and outputs together exceed this are skipped: the

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Sim/Sim.h"
 #include "quant4/Numerics/Numerics.h"
+#include "quant4/Target/Q4A/Loops.h"
 #include "quant4/Target/Q4A/Synchronize.h"
 
 #include "../Q4AInstrBuilders.h"
@@ -997,4 +998,100 @@ TEST(SimTiming, ParametersAreSettable) {
   EXPECT_NE(t.set("bogus=1").find("unknown timing parameter 'bogus'"), std::string::npos);
   EXPECT_NE(t.set("rate4").find("expected NAME=VALUE"), std::string::npos);
   EXPECT_NE(t.set("vpu-lanes=1.5").find("whole number"), std::string::npos);
+}
+
+//===----------------------------------------------------------------------===//
+// Loops (ISA 1.5)
+//===----------------------------------------------------------------------===//
+
+TEST(SimLoops, RolledProgramsComputeTheSameAndCostOneIssuePerLoop) {
+  // Straight-line: 16 blocks of 16 floats, each loaded, doubled, stored.
+  Program flat;
+  flat.name = "blocks";
+  flat.dramSize = 0x800;
+  flat.inputs.push_back(tensor("x", DType::F32, {}, {256}, 0));
+  flat.outputs.push_back(tensor("y", DType::F32, {}, {256}, 0x400));
+  for (uint64_t i = 0; i < 16; ++i) {
+    flat.code.push_back(test::dmaLoad(0x100 * i, 0x40 * i, 0x40));
+    flat.code.push_back(I(Opcode::VOP, {{"fn", uint64_t(VFn::Add)},
+                                        {"n", 16},
+                                        {"d", 0x2000 + 0x100 * i},
+                                        {"a", 0x100 * i},
+                                        {"b", 0x100 * i}}));
+    flat.code.push_back(test::dmaStore(0x2000 + 0x100 * i, 0x400 + 0x40 * i,
+                                       0x40));
+  }
+  flat.code.push_back(I(Opcode::HALT, {}));
+  Program tokens = flat;
+  tokens.code = synchronize(hoistLoads(flat.code, flat.arch), flat.arch,
+                            SyncMode::Tokens);
+  Program rolled = tokens;
+  rolled.code = materializeLoops(tokens.code);
+  ASSERT_EQ(rolled.validate(), "");
+  ASSERT_LT(rolled.code.size(), tokens.code.size() / 2)
+      << printAssembly(rolled);
+  uint64_t loops = 0;
+  for (const Instr &in : unrollLoops(rolled.code))
+    loops += in.opcode == Opcode::LOOP;
+  Execution ex(rolled);
+  uint64_t executedLoops = 0;
+  while (const Instr *in = ex.next())
+    executedLoops += in->opcode == Opcode::LOOP;
+  EXPECT_EQ(loops, 0u); // unrollLoops drops them
+  ASSERT_GT(executedLoops, 0u);
+
+  std::vector<float> x(256);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = float(i) / 8.0f - 3.0f;
+  sim::Options strict;
+  strict.strictSync = true;
+  Simulator a(tokens, strict), b(rolled, strict);
+  std::vector<uint8_t> in = floatBytes(x), ya, yb;
+  ASSERT_EQ(a.setInput(0, in.data(), in.size()), "");
+  ASSERT_EQ(b.setInput(0, in.data(), in.size()), "");
+  ASSERT_EQ(a.run(), "");
+  ASSERT_EQ(b.run(), "") << printAssembly(rolled);
+  ASSERT_EQ(a.output(0, ya), "");
+  ASSERT_EQ(b.output(0, yb), "");
+  EXPECT_EQ(ya, yb);
+  std::vector<float> y = asFloats(yb);
+  for (size_t i = 0; i < y.size(); ++i)
+    ASSERT_EQ(y[i], x[i] + x[i]) << i;
+  // The same instructions execute, plus each loop once per entry, which
+  // takes one issue cycle on the scalar unit and nothing else.
+  EXPECT_EQ(b.stats().instructions, a.stats().instructions + executedLoops);
+  EXPECT_GE(b.stats().cycles, a.stats().cycles);
+  EXPECT_LE(b.stats().cycles, a.stats().cycles + executedLoops);
+  for (unsigned u = 1; u < sim::kNumUnits; ++u)
+    EXPECT_EQ(b.stats().unitBusy[u], a.stats().unitBusy[u]) << u;
+  EXPECT_EQ(b.stats().unitBusy[0], a.stats().unitBusy[0] + executedLoops);
+  EXPECT_EQ(b.stats().macs, a.stats().macs);
+}
+
+TEST(SimLoops, ErrorsNameThePcAndTheIteration) {
+  // The third iteration reads SP bytes no instruction wrote.
+  Program p;
+  p.name = "uninit";
+  p.dramSize = 0x400;
+  p.inputs.push_back(tensor("x", DType::F32, {}, {32}, 0));
+  Instr vop = I(Opcode::VOP, {{"fn", uint64_t(VFn::Mov)},
+                              {"n", 16},
+                              {"d", 0x1000},
+                              {"a", 0x0}});
+  const OpInfo &info = *lookup(Opcode::VOP);
+  vop.steps.push_back(std::vector<int64_t>(info.fields.size(), 0));
+  vop.steps[0][size_t(fieldIndex(info, "a"))] = 0x40;
+  p.code = {test::dmaLoad(0, 0, 0x80), I(Opcode::SYNC, {{"mask", 0x2}}),
+            I(Opcode::LOOP, {{"count", 4}, {"len", 1}}), vop,
+            I(Opcode::HALT, {})};
+  ASSERT_EQ(p.validate(), "");
+  Simulator s(p);
+  std::vector<uint8_t> in(128, 0);
+  ASSERT_EQ(s.setInput(0, in.data(), in.size()), "");
+  std::string e = s.run();
+  EXPECT_NE(e.find("pc 3 (vop fn=mov, n=16, d=0x1000, a=0x80, b=0x0, c=0x0, "
+                   "ra=0, rb=0, rc=0) in iteration (2): reads uninitialised "
+                   "scratchpad bytes [0x80, 0x84)"),
+            std::string::npos)
+      << e;
 }

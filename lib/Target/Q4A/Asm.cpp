@@ -693,10 +693,11 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
       std::string_view v = lp.value();
       std::string why;
       const FieldInfo &f = info->fields[size_t(idx)];
+      std::string_view whole = v;
       if (!parseSteps(f, v, size_t(idx), in.steps, why)) {
         lp.pos = vpos;
         return lp.fail("field '" + std::string(name) + "': " + why + ", got '" +
-                       std::string(v) + "'"),
+                       std::string(whole) + "'"),
                std::nullopt;
       }
       auto val = parseFieldValue(f, v, why);

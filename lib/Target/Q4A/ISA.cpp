@@ -192,6 +192,8 @@ std::vector<OpInfo> buildTable() {
     for (FieldInfo &f : op.fields) {
       f.lsb = uint8_t(pos);
       pos += f.width;
+      f.steppable = f.kind == K::Addr || f.kind == K::Imm ||
+                    std::string_view(f.name) == "tile";
     }
   }
   return t;
@@ -841,8 +843,7 @@ std::optional<std::vector<int64_t>> decodeSteps(const Word &w, const Instr &in,
       v |= ~maxOf(f.width); // two's complement in the field's width
     if (v && !isSteppable(f))
       return fail(std::string(info->mnemonic) + ": field '" + f.name +
-                  "' is not an address, stride or immediate and cannot "
-                  "step (Q28)");
+                  "' cannot step (Q28)");
     steps[i] = int64_t(v);
     setBits(used, f.lsb, f.width, maxOf(f.width));
   }
@@ -971,8 +972,7 @@ private:
       for (size_t i = 0; i < s.size(); ++i) {
         if (s[i] && !isSteppable(info->fields[i]))
           return std::string(info->mnemonic) + ": field '" +
-                 info->fields[i].name + "' is not an address, stride or "
-                 "immediate and cannot step (Q28)";
+                 info->fields[i].name + "' cannot step (Q28)";
         stepped |= s[i] != 0;
       }
     }

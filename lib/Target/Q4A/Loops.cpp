@@ -137,6 +137,8 @@ public:
 
 private:
   const LoopOptions &opts;
+  /// How far ahead a better run is looked for before rolling one.
+  static constexpr size_t kLookahead = 8;
 
   struct Run {
     size_t period = 0;
@@ -160,8 +162,8 @@ private:
     for (size_t i = 0; i < n; ++i)
       where[seq[i].shape].push_back(i);
 
-    std::vector<Node> out;
-    for (size_t i = 0; i < n;) {
+    // The run at i that saves the most.
+    auto bestAt = [&](size_t i) {
       Run best;
       const std::vector<size_t> &same = where[seq[i].shape];
       auto it = std::upper_bound(same.begin(), same.end(), i);
@@ -175,12 +177,33 @@ private:
         if (r.saving > best.saving)
           best = r;
       }
-      if (!best.count) {
-        out.push_back(std::move(seq[i++]));
+      return best;
+    };
+    std::vector<Node> out;
+    Run next = n ? bestAt(0) : Run();
+    for (size_t i = 0; i < n;) {
+      Run best = next;
+      // Lazy matching: a run starting a few nodes later that saves more
+      // wins; the nodes before it stay as they are.
+      size_t defer = 0;
+      for (size_t j = 1; best.count && j <= kLookahead && i + j < n; ++j)
+        if (Run later = bestAt(i + j); later.saving > best.saving) {
+          defer = j;
+          next = later;
+          break;
+        }
+      if (!best.count || defer) {
+        size_t k = best.count ? defer : 1;
+        for (size_t t = 0; t < k; ++t)
+          out.push_back(std::move(seq[i++]));
+        if (!best.count && i < n)
+          next = bestAt(i);
         continue;
       }
       out.push_back(makeLoop(seq, i, best, depth));
       i += best.period * best.count;
+      if (i < n)
+        next = bestAt(i);
     }
     return out;
   }

@@ -270,3 +270,92 @@ q4a.program @p dram(4096) inputs([]) outputs([]) {
   // expected-error@+1 {{field 'xd' expects a register x0..x31}}
   q4a.li xd = f1, imm = 0
 }
+
+// -----
+
+// Loops (ISA 1.5, Q27/Q28).
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 2 {
+    // expected-error@+1 {{field 'rows' cannot step (Q28)}}
+    q4a.dma_ld sp = 0x0, dram = 0x0, rows = 1 + 1 * i0, bytes = 16, dstride = 0x10, sstride = 0x10
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 2 {
+    // expected-error@+1 {{field 'sp': expected a step 'STEP * iK' (K < 4)}}
+    q4a.dma_ld sp = 0x0 + 0x10 * i4, dram = 0x0, rows = 1, bytes = 16, dstride = 0x10, sstride = 0x10
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 2 {
+    // expected-error@+1 {{inside 1 loop(s) it needs as many step words, it has 2 (Q28)}}
+    q4a.dma_ld sp = 0x0 + 0x10 * i1, dram = 0x0, rows = 1, bytes = 16, dstride = 0x10, sstride = 0x10
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 2 {
+    // expected-error@+1 {{halt: inside a loop (Q27)}}
+    q4a.halt
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 2 {
+    q4a.loop count = 2 {
+      q4a.loop count = 2 {
+        q4a.loop count = 2 {
+          // expected-error@+1 {{loops nest deeper than 4 (Q27)}}
+          q4a.loop count = 2 {
+            q4a.nop
+          }
+        }
+      }
+    }
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 3 {
+    // expected-error@+1 {{field 'sp' leaves its range [0x0, 0xfffff] in the iteration (2) (Q28)}}
+    q4a.dma_ld sp = 0x10 - 0x10 * i0, dram = 0x0, rows = 1, bytes = 16, dstride = 0x10, sstride = 0x10
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  q4a.loop count = 3 {
+    // expected-error@+1 {{exceeds the program's DRAM size 0x1000 (Q21) (in the iteration (2))}}
+    q4a.dma_ld sp = 0x0, dram = 0xfe0 + 0x10 * i0, rows = 1, bytes = 16, dstride = 0x10, sstride = 0x10
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  // expected-error@+1 {{'q4a.loop' op attribute 'count' failed to satisfy constraint}}
+  q4a.loop count = 0 {
+    q4a.nop
+  }
+}
+
+// -----
+
+q4a.program @p dram(4096) inputs([]) outputs([]) {
+  // expected-error@+1 {{'q4a.loop' op needs an instruction in its body (Q27)}}
+  q4a.loop count = 2 {
+  }
+}

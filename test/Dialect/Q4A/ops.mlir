@@ -59,6 +59,22 @@ q4a.program @ops dram(8192)
   q4a.ssawb fd = f7, fmt = !quant4.int<4>, s = 0x0, n = 32
   // CHECK-NEXT: q4a.spact fd = f8, fa = f7, fmt = !quant4.uint<8>
   q4a.spact fd = f8, fa = f7, fmt = !quant4.uint<8>
+  // Loops (ISA 1.5): steps per enclosing loop, i0 the outermost; li's
+  // immediate and the accumulator tile step too.
+  // CHECK-NEXT: q4a.loop count = 2 {
+  // CHECK-NEXT:   q4a.li xd = x2, imm = 5 + 3 * i0
+  // CHECK-NEXT:   q4a.loop count = 3 {
+  // CHECK-NEXT:     q4a.dma_ld sp = 0x100 + 0x40 * i0 - 0x10 * i1, dram = 0x0 + 0x20 * i1, rows = 1, bytes = 16, dstride = 0x10, sstride = 0x10
+  // CHECK-NEXT:     q4a.mst tile = 0 + 1 * i1, m = 4, n = 8, d = 0x400, ldc = 8, sam = 0, sa = 0x0, sbm = 0, sb = 0x0, ts = f0
+  // CHECK-NEXT:   }
+  // CHECK-NEXT: }
+  q4a.loop count = 2 {
+    q4a.li xd = x2, imm = 5 + 3 * i0
+    q4a.loop count = 3 {
+      q4a.dma_ld sp = 0x100 + 0x40 * i0 - 0x10 * i1, dram = 0x0 + 0x20 * i1, rows = 1, bytes = 16, dstride = 0x10, sstride = 0x10
+      q4a.mst tile = 0 + 1 * i1, m = 4, n = 8, d = 0x400, ldc = 8, sam = 0, sa = 0x0, sbm = 0, sb = 0x0, ts = f0
+    }
+  }
   // CHECK-NEXT: q4a.halt
   q4a.halt
 }

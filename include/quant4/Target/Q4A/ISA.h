@@ -105,6 +105,7 @@ struct FieldInfo {
   uint8_t lsb;       // bit position in the 128-bit word (filled by the table)
   uint64_t min, max; // legal range of the value (inclusive)
   bool dest;         // register written by the instruction (x0/f0 illegal)
+  bool steppable = false; // a loop may step it (isSteppable; set by the table)
 };
 
 struct OpInfo {
@@ -218,12 +219,12 @@ inline std::pair<uint64_t, uint64_t> dmaDramBytes(Opcode op, uint64_t a,
   return {a, a + n};
 }
 
-/// Fields a loop may step (ISA.md §2.5): addresses and strides (which
-/// must stay in their field's range in every iteration) and `li`'s 64-bit
-/// immediate (which wraps modulo 2^64).
-inline bool isSteppable(const FieldInfo &f) {
-  return f.kind == FieldKind::Addr || f.kind == FieldKind::Imm;
-}
+/// Fields a loop may step (ISA.md §2.5): addresses and strides and the
+/// accumulator tile of `mma`/`mst` (which must stay in their field's range
+/// in every iteration), and `li`'s 64-bit immediate (which wraps modulo
+/// 2^64). No rule multiplies two of them, so every rule on a stepped
+/// instruction holds in all iterations if it holds in the corner ones.
+inline bool isSteppable(const FieldInfo &f) { return f.steppable; }
 
 /// dep.signal and dep.wait: their unit is a field, not the table's.
 inline bool isDependencyToken(Opcode op) {

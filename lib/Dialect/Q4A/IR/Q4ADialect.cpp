@@ -238,6 +238,8 @@ LogicalResult mlir::q4a::appendCode(Block &block, unsigned depth,
                                     SmallVectorImpl<Operation *> &ops) {
   for (Operation &op : block) {
     if (auto loop = dyn_cast<LoopOp>(op)) {
+      if (loop.getBody().front().empty())
+        return loop.emitOpError("needs an instruction in its body (Q27)");
       size_t at = code.size();
       hw::Instr in = hw::Instr::make(hw::Opcode::LOOP);
       in.set("count", uint64_t(loop.getCount()));
@@ -400,9 +402,7 @@ ParseResult mlir::q4a::parseInstrOp(OpAsmParser &parser,
                  << hw::kMaxLoopDepth << ")";
         if (!hw::isSteppable(f))
           return parser.emitError(stepLoc, "field '")
-                 << f.name
-                 << "' is not an address, stride or immediate and cannot "
-                    "step (Q28)";
+                 << f.name << "' cannot step (Q28)";
         if (steps.size() <= loop)
           steps.resize(loop + 1,
                        SmallVector<int64_t>(info->fields.size(), 0));

@@ -2,8 +2,9 @@
 //
 // A thin pass over quant4::q4a::materializeLoops: the program's straight-line
 // instructions out, the code with loops back in. Each instruction's source
-// is its location's index, so that instructions repeat only with the same
-// location and every op keeps its own.
+// is its name location's (what the binary's source map keeps, the layer or
+// op it was lowered from), so that instructions repeat only with the same
+// label; other locations (a file and line) are not kept, as in the binary.
 //
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Q4A/Transforms/Passes.h"
@@ -32,7 +33,7 @@ struct Q4AMaterializeLoopsPass
     Block &body = program.getBody().front();
     std::vector<hw::Instr> code;
     SmallVector<Location> locs;
-    llvm::DenseMap<Location, uint32_t> ids;
+    llvm::DenseMap<StringAttr, uint32_t> ids;
     for (Operation &op : body) {
       if (isa<LoopOp>(op)) {
         op.emitOpError("q4a-materialize-loops takes straight-line code; the "
@@ -42,10 +43,12 @@ struct Q4AMaterializeLoopsPass
       FailureOr<hw::Instr> in = toInstr(&op);
       if (failed(in))
         return signalPassFailure();
-      auto [it, added] = ids.try_emplace(op.getLoc(), locs.size() + 1);
-      if (added)
-        locs.push_back(op.getLoc());
-      in->source = it->second;
+      if (auto name = dyn_cast<NameLoc>(op.getLoc())) {
+        auto [it, added] = ids.try_emplace(name.getName(), locs.size() + 1);
+        if (added)
+          locs.push_back(name);
+        in->source = it->second;
+      }
       code.push_back(std::move(*in));
     }
     hw::LoopOptions opts;

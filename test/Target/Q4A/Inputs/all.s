@@ -33,4 +33,9 @@
   hpush fa=f3, h=16, hist=0x800
   ssawb fd=f7, fmt=int4, s=0x0, n=32
   spact fd=f8, fa=f7, fmt=uint8
+  loop count=2, len=4
+    li xd=x2, imm=5+3*i0
+    loop count=3, len=2
+      dma.ld sp=0x100+0x40*i0-0x10*i1, dram=0x0+0x20*i1, rows=1, bytes=16, dstride=0x10, sstride=0x10
+      mst tile=0+1*i1, m=4, n=8, d=0x400, ldc=8, sam=0, sa=0x0, sbm=0, sb=0x0, ts=f0
   halt

@@ -1,0 +1,15 @@
+.program loops
+.dram 0x400
+.input x f32[64] @0x0
+.output y f32[64] @0x100
+.text
+  loop count=2, len=5
+    li xd=x2, imm=5+3*i0
+    loop count=2, len=3
+      dma.ld sp=0x0+0x80*i0+0x40*i1, dram=0x0+0x80*i0+0x40*i1, rows=1, bytes=64, dstride=0x40, sstride=0x40
+      sync mask=0x2
+      vop fn=neg, n=16, d=0x400+0x80*i0+0x40*i1, a=0x0+0x80*i0+0x40*i1, b=0x0, c=0x0, ra=0, rb=0, rc=0
+  sync mask=0x1f
+  loop count=4, len=1
+    dma.st sp=0x400+0x40*i0, dram=0x100+0x40*i0, rows=1, bytes=64, dstride=0x40, sstride=0x40
+  halt
