@@ -4,9 +4,10 @@
 # modelled accelerator, 4-bit recipes against the same step under `fp32`
 # costed as FP16 (--f32-as-fp16), each compiled with three schedules:
 # serial (q4a-synchronize=mode=serial), tokens (q4a-synchronize) and hoisted
-# (q4a-hoist-loads, then q4a-synchronize); and a 1024^3 4-bit GEMM (codes in,
-# f32 out).
-# Usage: bash bench/q4a_speedup.sh   (prints Markdown; ~1 minute)
+# (q4a-hoist-loads, then q4a-synchronize); the LeNet step's program size at
+# batch 64 and 256, straight-line and with hardware loops
+# (q4a-materialize-loops); and a 1024^3 4-bit GEMM (codes in, f32 out).
+# Usage: bash bench/q4a_speedup.sh   (prints Markdown; ~3 minutes)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${QUANT4_BUILD_DIR:-$root/build}
@@ -22,6 +23,7 @@ passes() {
     serial) echo "--q4a-synchronize=mode=serial" ;;
     tokens) echo "--q4a-synchronize" ;;
     hoisted) echo "--q4a-hoist-loads --q4a-synchronize" ;;
+    loops) echo "--q4a-hoist-loads --q4a-synchronize --q4a-materialize-loops" ;;
   esac
 }
 # Every quant4-opt keeps locations (--mlir-print-debuginfo): the binary's
@@ -132,6 +134,36 @@ for onnx in resnet_train mobilenet_eval; do
 done
 
 echo
+echo 'Program size: the LeNet step with every layer 4-bit at two batch sizes (examples/lenet.mlir with its batch of 64 replaced), hoisted schedule, straight-line and with hardware loops (`q4a-materialize-loops`, ISA 1.5); code words count the step words of the instructions inside loops:'
+echo
+echo "| batch | straight-line: instructions | cycles | with loops: instructions | code words | executed | cycles | quant4-opt --q4a-materialize-loops (parse, pass, print) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+# size PROG.q4a: prints "binary-instructions code-words executed cycles"
+size() {
+  quant4-sim "$1" --random-inputs 1 --stats --strict-sync --f32-as-fp16 | awk '
+    /^program / { e = $3; b = $6; sub(/^\(/, "", b); w = b
+                  if ($0 ~ /code words/) { w = $(NF - 2) } }
+    /^cycles:/ { c = $2 }
+    END { print b, w, e, c }'
+}
+for bs in 64 256; do
+  sed "s/\b64x/${bs}x/g" "$root/examples/lenet.mlir" > "$work/lenet-b$bs.mlir"
+  opt "$work/lenet-b$bs.mlir" --quant4-build-training-step |
+    opt --quant4-apply-recipe="recipe=ultralow4 keep-first=false keep-last=false" \
+        -o "$work/lenet-b$bs-all4.mlir"
+  compile "$work/lenet-b$bs-all4.mlir" lenet_train_step hoisted "$work/b$bs-flat.q4a"
+  opt "$work/lenet-b$bs-all4.mlir" --convert-quant4-to-q4a="entry=lenet_train_step sp-size=1048576" \
+      --q4a-hoist-loads --q4a-synchronize -o "$work/b$bs-flat.mlir"
+  t0=$(date +%s.%N)
+  opt "$work/b$bs-flat.mlir" --q4a-materialize-loops -o "$work/b$bs-loops.mlir"
+  t1=$(date +%s.%N)
+  quant4-translate --q4a-to-bin "$work/b$bs-loops.mlir" -o "$work/b$bs-loops.q4a"
+  read -r fb _ _ fc < <(size "$work/b$bs-flat.q4a")
+  read -r lb lw le lc < <(size "$work/b$bs-loops.q4a")
+  echo "| $bs | $(fmt "$fb") | $(fmt "$fc") | $(fmt "$lb") | $(fmt "$lw") | $(fmt "$le") | $(fmt "$lc") | $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }') |"
+done
+
+echo
 echo "1024³ GEMM, int4 × int4 codes in, f32 out (quant4.matmul, default 512 KiB scratchpad):"
 echo
 cat > "$work/gemm.mlir" <<'EOF'
@@ -143,17 +175,18 @@ func.func @gemm(%a: tensor<1024x1024x!quant4.int<4>>, %b: tensor<1024x1024x!quan
   return %c : tensor<1024x1024xf32>
 }
 EOF
-echo "| schedule | cycles | MXU busy | DMA busy | roofline |"
-echo "|---|---:|---:|---:|---|"
-for mode in serial tokens hoisted; do
+echo "| schedule | instructions in the binary | cycles | MXU busy | DMA busy | roofline |"
+echo "|---|---:|---:|---:|---:|---|"
+for mode in serial tokens hoisted loops; do
   # shellcheck disable=SC2046
   quant4-opt "$work/gemm.mlir" --convert-quant4-to-q4a=entry=gemm \
       $(passes "$mode") | quant4-translate --q4a-to-bin -o "$work/gemm.q4a"
   quant4-sim "$work/gemm.q4a" --random-inputs 1 --stats --strict-sync | awk -v mode="$mode" '
+    /^program / { b = $6; sub(/^\(/, "", b) }
     /^cycles:/ { c = $2 }
     /^mxu / { m = $4 }
     /^dma / { d = $4 }
     /^roofline:/ { sub(/^roofline: /, ""); r = $0 }
-    END { printf "| %s | %d | %s | %s | %s |\n", mode, c, m, d, r }' |
-    sed -e ':a' -e 's/| \([0-9]*\)\([0-9]\{3\}\) |/| \1,\2 |/' -e 'ta'
+    END { printf "| %s | %d | %d | %s | %s | %s |\n", mode, b, c, m, d, r }' |
+    sed -e ':a' -e 's/| \([0-9][0-9]*\)\([0-9]\{3\}\) |/| \1,\2 |/' -e 'ta'
 done

@@ -321,8 +321,11 @@ void printStats(const q4a::Program &p, const sim::Simulator &s,
   const sim::Stats &st = s.stats();
   double us = double(st.cycles) / (tp.clockGHz * 1e3);
   std::printf("program '%s': %" PRIu64 " instructions executed (%zu in the "
-              "binary)\n",
+              "binary",
               p.name.c_str(), st.instructions, p.code.size());
+  if (p.hasLoops()) // and the step words of the instructions inside loops
+    std::printf(", %" PRIu64 " code words", p.codeWords());
+  std::printf(")\n");
   std::printf("cycles: %" PRIu64 " (%.3f us at %g GHz)%s%s\n", st.cycles, us,
               tp.clockGHz, tp.f32AsFp16 ? " [f32 costed as fp16]" : "",
               tp.packedCodes ? " [packed codes]" : "");
