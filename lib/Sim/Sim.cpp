@@ -339,8 +339,8 @@ struct Simulator::Impl {
       in = ex.next();
     if (!in)
       return "instruction " + std::to_string(seq);
-    std::string s = "pc " + std::to_string(ex.pc()) + " (" +
-                    q4a::printInstr(*in) + ")";
+    std::string s =
+        "pc " + std::to_string(ex.pc()) + " (" + q4a::printInstr(*in) + ")";
     std::vector<uint64_t> it = ex.iterations();
     if (in->opcode == Opcode::LOOP)
       it.pop_back(); // the loop it starts

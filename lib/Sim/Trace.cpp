@@ -45,8 +45,8 @@ std::string textTrace(const q4a::Program &program,
   for (const TraceEntry &e : trace) {
     const q4a::Instr *in = ex.next();
     out += std::to_string(e.pc) + ' ' + std::string(q4a::unitName(e.unit)) +
-           ' ' + std::to_string(e.issue) + ' ' + std::to_string(e.start) +
-           ' ' + std::to_string(e.finish) + "  " +
+           ' ' + std::to_string(e.issue) + ' ' + std::to_string(e.start) + ' ' +
+           std::to_string(e.finish) + "  " +
            (in ? q4a::printInstr(*in) : std::string("?")) + '\n';
   }
   return out;

@@ -1018,8 +1018,8 @@ TEST(SimLoops, RolledProgramsComputeTheSameAndCostOneIssuePerLoop) {
                                         {"d", 0x2000 + 0x100 * i},
                                         {"a", 0x100 * i},
                                         {"b", 0x100 * i}}));
-    flat.code.push_back(test::dmaStore(0x2000 + 0x100 * i, 0x400 + 0x40 * i,
-                                       0x40));
+    flat.code.push_back(
+        test::dmaStore(0x2000 + 0x100 * i, 0x400 + 0x40 * i, 0x40));
   }
   flat.code.push_back(I(Opcode::HALT, {}));
   Program tokens = flat;
@@ -1074,10 +1074,9 @@ TEST(SimLoops, ErrorsNameThePcAndTheIteration) {
   p.name = "uninit";
   p.dramSize = 0x400;
   p.inputs.push_back(tensor("x", DType::F32, {}, {32}, 0));
-  Instr vop = I(Opcode::VOP, {{"fn", uint64_t(VFn::Mov)},
-                              {"n", 16},
-                              {"d", 0x1000},
-                              {"a", 0x0}});
+  Instr vop =
+      I(Opcode::VOP,
+        {{"fn", uint64_t(VFn::Mov)}, {"n", 16}, {"d", 0x1000}, {"a", 0x0}});
   const OpInfo &info = *lookup(Opcode::VOP);
   vop.steps.push_back(std::vector<int64_t>(info.fields.size(), 0));
   vop.steps[0][size_t(fieldIndex(info, "a"))] = 0x40;

@@ -1,4 +1,5 @@
-//===- Q4ALoopsTest.cpp - Q4A loops: encoding, rules, walk, rolling --------===//
+//===- Q4ALoopsTest.cpp - Q4A loops: encoding, rules, walk, rolling
+//--------===//
 #include "quant4/Target/Q4A/ISA.h"
 #include "quant4/Target/Q4A/Loops.h"
 
@@ -42,8 +43,9 @@ Program program(std::vector<Instr> code) {
 }
 
 Instr vadd(uint64_t d, uint64_t a, uint64_t b) {
-  return I(Opcode::VOP, {{"fn", uint64_t(VFn::Add)}, {"n", 4}, {"d", d},
-                         {"a", a}, {"b", b}});
+  return I(
+      Opcode::VOP,
+      {{"fn", uint64_t(VFn::Add)}, {"n", 4}, {"d", d}, {"a", a}, {"b", b}});
 }
 
 /// Two nested loops (2 x 3) around a DMA that steps in both and a vop that
@@ -129,9 +131,11 @@ TEST(Q4ALoops, StructureRulesQ27) {
   Instr ld = test::dmaLoad(0, 0, 16);
   auto in1 = [&](Instr in) { return stepped(std::move(in), {{}}); };
   auto in2 = [&](Instr in) { return stepped(std::move(in), {{}, {}}); };
-  EXPECT_NE(errorOf({loop(2, 2), in1(ld)}).find(
-                "its body of 2 instructions runs past the end of the code (Q27)"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf({loop(2, 2), in1(ld)})
+          .find(
+              "its body of 2 instructions runs past the end of the code (Q27)"),
+      std::string::npos);
   EXPECT_NE(errorOf({loop(2, 2), loop(2, 2), in2(ld), in1(ld)})
                 .find("runs past the end of the enclosing loop's body (Q27)"),
             std::string::npos);
@@ -152,9 +156,10 @@ TEST(Q4ALoops, StructureRulesQ27) {
 TEST(Q4ALoops, StepRulesQ28) {
   Instr ld = test::dmaLoad(0, 0, 16);
   // Every instruction inside loops has a step word per loop.
-  EXPECT_NE(errorOf({loop(2, 1), ld}).find(
-                "inside 1 loop(s) it needs as many step words, it has 0 (Q28)"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf({loop(2, 1), ld})
+          .find("inside 1 loop(s) it needs as many step words, it has 0 (Q28)"),
+      std::string::npos);
   Instr looped = loop(2, 1);
   looped.steps.push_back({0, 0});
   EXPECT_NE(errorOf({loop(2, 1), looped, stepped(ld, {{}, {}})})
@@ -165,30 +170,31 @@ TEST(Q4ALoops, StepRulesQ28) {
                 .find("field 'rows' cannot step (Q28)"),
             std::string::npos);
   // A stepped field stays in its range in every iteration.
-  EXPECT_NE(errorOf({loop(3, 1), stepped(test::dmaLoad(0x10, 0, 16),
-                                         {{{"sp", -0x10}}})})
+  EXPECT_NE(errorOf({loop(3, 1),
+                     stepped(test::dmaLoad(0x10, 0, 16), {{{"sp", -0x10}}})})
                 .find("field 'sp' leaves its range [0x0, 0xfffff] in the "
                       "iteration (2) (Q28)"),
             std::string::npos);
   // ... and so does everything it addresses (Q6, Q21), in the last
   // iteration as in the first.
-  EXPECT_NE(errorOf({loop(3, 1), stepped(test::dmaLoad(0x7FFE0, 0, 16),
-                                         {{{"sp", 0x10}}})})
+  EXPECT_NE(errorOf({loop(3, 1),
+                     stepped(test::dmaLoad(0x7FFE0, 0, 16), {{{"sp", 0x10}}})})
                 .find("exceeds the 524288-byte scratchpad (Q6) (in the "
                       "iteration (2))"),
             std::string::npos);
-  EXPECT_NE(errorOf({loop(3, 1), stepped(test::dmaLoad(0, 0xFFE0, 16),
-                                         {{{"dram", 0x10}}})})
+  EXPECT_NE(errorOf({loop(3, 1),
+                     stepped(test::dmaLoad(0, 0xFFE0, 16), {{{"dram", 0x10}}})})
                 .find("exceeds the program's DRAM size 0x10000 (Q21) (in the "
                       "iteration (2))"),
             std::string::npos);
-  EXPECT_EQ(errorOf({loop(2, 1), stepped(test::dmaLoad(0x7FFE0, 0, 16),
-                                         {{{"sp", 0x10}}})}),
+  EXPECT_EQ(errorOf({loop(2, 1),
+                     stepped(test::dmaLoad(0x7FFE0, 0, 16), {{{"sp", 0x10}}})}),
             "");
   // vtr: the operands overlap in iteration 2 of 5 although they do not in
   // the first and the last (Q11 over the whole span).
-  Instr vtr = I(Opcode::VTR, {{"esz", 2}, {"rows", 2}, {"cols", 2},
-                              {"d", 0x100}, {"s", 0x140}});
+  Instr vtr =
+      I(Opcode::VTR,
+        {{"esz", 2}, {"rows", 2}, {"cols", 2}, {"d", 0x100}, {"s", 0x140}});
   EXPECT_NE(errorOf({loop(5, 1), stepped(vtr, {{{"s", -0x20}}})})
                 .find("vtr: source and destination may overlap in some "
                       "iteration (Q11)"),
@@ -198,11 +204,16 @@ TEST(Q4ALoops, StepRulesQ28) {
 
 TEST(Q4ALoops, MmaOperandsUnderTheMcfgOfThePreviousIteration) {
   auto mcfg = [](num::Format f) {
-    return I(Opcode::MCFG, {{"fa", encodeFormat(f)}, {"fb", encodeFormat(f)},
-                            {"acc", 0}});
+    return I(Opcode::MCFG,
+             {{"fa", encodeFormat(f)}, {"fb", encodeFormat(f)}, {"acc", 0}});
   };
-  Instr mma = I(Opcode::MMA, {{"m", 32}, {"n", 32}, {"k", 32}, {"a", 0x7F800},
-                              {"b", 0}, {"lda", 32}, {"ldb", 32}});
+  Instr mma = I(Opcode::MMA, {{"m", 32},
+                              {"n", 32},
+                              {"k", 32},
+                              {"a", 0x7F800},
+                              {"b", 0},
+                              {"lda", 32},
+                              {"ldb", 32}});
   // One-byte operands fit; the body's own f32 mcfg is in force from the
   // second iteration on and makes operand a 4 KiB: past the scratchpad.
   std::vector<Instr> code = {mcfg(num::Format::sint(4)), loop(2, 2),

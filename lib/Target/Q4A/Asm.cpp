@@ -359,23 +359,24 @@ bool parseSteps(const FieldInfo &f, std::string_view &v, size_t field,
   while (!terms.empty()) {
     bool neg = terms[0] == '-';
     size_t next = terms.find_first_of("+-", 1);
-    std::string_view term = terms.substr(1, next == std::string_view::npos
-                                                ? std::string_view::npos
-                                                : next - 1);
+    std::string_view term = terms.substr(
+        1, next == std::string_view::npos ? std::string_view::npos : next - 1);
     terms = next == std::string_view::npos ? std::string_view()
                                            : terms.substr(next);
     size_t star = term.find("*i");
     std::optional<uint64_t> mag = parseUnsigned(term.substr(0, star));
-    std::optional<uint64_t> loop =
-        star == std::string_view::npos ? std::nullopt
+    std::optional<uint64_t> loop = star == std::string_view::npos
+                                       ? std::nullopt
                                        : parseUnsigned(term.substr(star + 2));
     if (!mag || !loop || *mag > uint64_t(1) << 63) {
       why = "expected steps '+STEP*iK' or '-STEP*iK'";
       return false;
     }
     if (*loop >= steps.size()) {
-      why = "i" + std::to_string(*loop) + " names no loop around the "
-            "instruction (" + std::to_string(steps.size()) + " enclose it)";
+      why = "i" + std::to_string(*loop) +
+            " names no loop around the "
+            "instruction (" +
+            std::to_string(steps.size()) + " enclose it)";
       return false;
     }
     steps[*loop][field] += neg ? int64_t(uint64_t(0) - *mag) : int64_t(*mag);
@@ -518,7 +519,8 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
   unsigned lineNo = 0;
   size_t start = 0;
   std::vector<unsigned> lines; // source line of each instruction
-  std::vector<size_t> bodyEnds; // where each loop open at the next instruction ends
+  std::vector<size_t>
+      bodyEnds; // where each loop open at the next instruction ends
   auto finishSegment = [&](LineParser &lp) {
     if (cur && cur->bytes.size() != curSize)
       return lp.fail("data segment declares size=" + std::to_string(curSize) +

@@ -307,9 +307,10 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
         if (wi >= codeCount)
           return fail(soff, "instruction " + std::to_string(pc) +
                                 ": the code ends before its step word for "
-                                "loop " + std::to_string(k) + " (Q28)");
-        auto steps = decodeSteps({get(data, soff, 8), get(data, soff + 8, 8)},
-                                 *in, &e);
+                                "loop " +
+                                std::to_string(k) + " (Q28)");
+        auto steps =
+            decodeSteps({get(data, soff, 8), get(data, soff + 8, 8)}, *in, &e);
         if (!steps)
           return fail(soff, "instruction " + std::to_string(pc) + ": " + e);
         in->steps.push_back(std::move(*steps));

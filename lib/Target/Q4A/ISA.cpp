@@ -958,8 +958,10 @@ private:
       return "halt: inside a loop (Q27)";
     if (in.steps.size() != counts.size())
       return std::string(mnemonicOf(in)) + ": inside " +
-             std::to_string(counts.size()) + " loop(s) it needs as many "
-             "step words, it has " + std::to_string(in.steps.size()) + " (Q28)";
+             std::to_string(counts.size()) +
+             " loop(s) it needs as many "
+             "step words, it has " +
+             std::to_string(in.steps.size()) + " (Q28)";
     const OpInfo *info = lookup(in.opcode);
     if (!info)
       return "unknown opcode " + hexStr(uint8_t(in.opcode));
@@ -996,8 +998,8 @@ private:
         }
         if (v < __int128(f.min) || v > __int128(f.max))
           return std::string(info->mnemonic) + ": field '" + f.name +
-                 "' leaves its range [" + hexStr(f.min) + ", " +
-                 hexStr(f.max) + "] in " + cornerText(mask) + " (Q28)";
+                 "' leaves its range [" + hexStr(f.min) + ", " + hexStr(f.max) +
+                 "] in " + cornerText(mask) + " (Q28)";
         corner.fields[i] = uint64_t(v);
       }
       if (std::string e = check(corner); !e.empty())
@@ -1019,7 +1021,8 @@ private:
   std::string vtrSpan(const Instr &in, const OpInfo &info) {
     int si = fieldIndex(info, "s"), di = fieldIndex(info, "d");
     uint64_t bytes = in.get("rows") * in.get("cols") << in.get("esz");
-    __int128 lo = __int128(in.fields[size_t(si)]) - __int128(in.fields[size_t(di)]);
+    __int128 lo =
+        __int128(in.fields[size_t(si)]) - __int128(in.fields[size_t(di)]);
     __int128 hi = lo;
     for (size_t k = 0; k < counts.size(); ++k) {
       __int128 d = __int128(counts[k] - 1) *
@@ -1149,9 +1152,8 @@ std::string Program::validate() const {
 }
 
 bool Program::hasLoops() const {
-  return std::any_of(code.begin(), code.end(), [](const Instr &in) {
-    return in.opcode == Opcode::LOOP;
-  });
+  return std::any_of(code.begin(), code.end(),
+                     [](const Instr &in) { return in.opcode == Opcode::LOOP; });
 }
 
 uint64_t Program::codeWords() const {

@@ -1,4 +1,5 @@
-//===- Loops.cpp - hardware loops from straight-line Q4A code ---------------===//
+//===- Loops.cpp - hardware loops from straight-line Q4A code
+//---------------===//
 //
 // Rerolling, bottom to top of a tree of nodes (an instruction, or a loop of
 // nodes): at each position of a sequence, the period p and repeat count c
@@ -19,7 +20,7 @@ namespace quant4::q4a {
 namespace {
 
 struct Node {
-  Instr in;       // an instruction (count == 0): fields of the first iteration
+  Instr in; // an instruction (count == 0): fields of the first iteration
   uint64_t count = 0; // a loop: its iterations, and its body
   std::vector<Node> body;
   uint64_t shape = 0;         // hash of everything but the steppable values
@@ -211,8 +212,8 @@ private:
   /// How many blocks of p nodes from i repeat affinely, and what rolling
   /// them saves (0 if it may not roll).
   template <typename BlockHash>
-  Run measure(const std::vector<Node> &seq, size_t i, size_t p,
-              unsigned depth, const BlockHash &blockHash) {
+  Run measure(const std::vector<Node> &seq, size_t i, size_t p, unsigned depth,
+              const BlockHash &blockHash) {
     Run r;
     unsigned inner = 0, leaves = 0;
     uint64_t blockWords = 0;
@@ -264,9 +265,9 @@ private:
       for (size_t v = 0; v < x.vals.size(); ++v)
         delta.push_back(y.vals[v] - x.vals[v]);
     }
-    std::vector<Node> body(std::make_move_iterator(seq.begin() + long(i)),
-                           std::make_move_iterator(seq.begin() +
-                                                   long(i + r.period)));
+    std::vector<Node> body(
+        std::make_move_iterator(seq.begin() + long(i)),
+        std::make_move_iterator(seq.begin() + long(i + r.period)));
     const uint64_t *d = delta.data();
     for (Node &c : body)
       insertSteps(c, depth, d);

@@ -221,8 +221,8 @@ Operation *mlir::q4a::createInstrOp(OpBuilder &b, Location loc,
   }
   // Steps up to the innermost loop that steps a field.
   size_t used = in.steps.size();
-  while (used && llvm::all_of(in.steps[used - 1],
-                              [](int64_t v) { return v == 0; }))
+  while (used &&
+         llvm::all_of(in.steps[used - 1], [](int64_t v) { return v == 0; }))
     --used;
   if (used) {
     SmallVector<Attribute> steps;
@@ -404,8 +404,7 @@ ParseResult mlir::q4a::parseInstrOp(OpAsmParser &parser,
           return parser.emitError(stepLoc, "field '")
                  << f.name << "' cannot step (Q28)";
         if (steps.size() <= loop)
-          steps.resize(loop + 1,
-                       SmallVector<int64_t>(info->fields.size(), 0));
+          steps.resize(loop + 1, SmallVector<int64_t>(info->fields.size(), 0));
         steps[loop][i] += neg ? int64_t(0 - mag) : int64_t(mag);
       }
       break;
