@@ -15,8 +15,22 @@ namespace mlir::q4a::lowering {
 // Strided boxes: DMA gathers/scatters and chunking
 //===----------------------------------------------------------------------===//
 
+/// How many of `extent` items each of equal pieces of at most `most` takes:
+/// the largest divisor of `extent` that is at least half of `most` (equal
+/// pieces repeat exactly, so q4a-materialize-loops rolls them all into one
+/// loop, whatever the extent), else `most` (the last piece is shorter).
+static int64_t evenPiece(int64_t extent, int64_t most) {
+  if (extent <= most)
+    return extent;
+  for (int64_t d = most; d * 2 >= most; --d)
+    if (extent % d == 0)
+      return d;
+  return most;
+}
+
 /// Splits the row-major index space `shape` into sub-boxes of at most `cap`
-/// elements, each a contiguous range of the flattened index, in order.
+/// elements, each a contiguous range of the flattened index, in order (the
+/// cut dimension in equal ranges where a divisor allows, evenPiece).
 SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap) {
   size_t r = shape.size();
   SmallVector<int64_t> suffix(r + 1, 1);
@@ -37,7 +51,7 @@ SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap) {
     return out;
   }
   size_t q = p - 1; // the dimension cut into ranges
-  int64_t step = cap / suffix[p];
+  int64_t step = evenPiece(shape[q], cap / suffix[p]);
   SmallVector<int64_t> idx(q, 0);
   while (true) {
     for (int64_t s = 0; s < shape[q]; s += step) {
@@ -170,8 +184,9 @@ uint64_t Lowering::xfer(bool load, uint64_t sp, int64_t dram,
       sOff += idx[i] * outer[i].ss;
     }
     int64_t rows = p >= 0 ? c[p].cnt : 1;
-    for (int64_t r0 = 0; r0 < rows; r0 += 4095) {
-      int64_t rr = std::min<int64_t>(4095, rows - r0);
+    int64_t piece = evenPiece(rows, 4095); // rows of one DMA: 12 bits
+    for (int64_t r0 = 0; r0 < rows; r0 += piece) {
+      int64_t rr = std::min<int64_t>(piece, rows - r0);
       ++count;
       if (dry)
         continue;
