@@ -355,7 +355,7 @@ LogicalResult Lowering::lowerElementwise(linalg::LinalgOp op) {
   SmallVector<unsigned> order;
   for (unsigned d = 0; d < dom.size(); ++d)
     order.push_back(d);
-  for (const IBox &box : boxesOf(dom, cap)) {
+  for (const IBox &box : boxesOf(dom, cap, /*even=*/true)) {
     uint64_t n = uint64_t(box.size);
     uint64_t spTop = base;
     for (VecOperand &v : vecs) {
@@ -509,8 +509,8 @@ LogicalResult Lowering::lowerReduction(linalg::LinalgOp op) {
       return fits(op, base + 64 * arrays, "one element of each array");
   }
   pCap = std::min<int64_t>(pCap, 65535);
-  SmallVector<IBox> pBoxes = boxesOf(pShape, pCap);
-  SmallVector<IBox> rBoxes = boxesOf(rShape, rCap);
+  SmallVector<IBox> pBoxes = boxesOf(pShape, pCap, /*even=*/true);
+  SmallVector<IBox> rBoxes = boxesOf(rShape, rCap, /*even=*/true);
   for (const IBox &pb : pBoxes) {
     uint64_t accA = base;
     uint64_t dataA = alignTo(accA + 4 * uint64_t(pb.size), 16);

@@ -484,7 +484,11 @@ private:
 
 /// Splits the row-major index space `shape` into sub-boxes of at most `cap`
 /// elements, each a contiguous range of the flattened index, in order.
-SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap);
+/// `even`: the cut dimension in equal ranges where a divisor allows (the
+/// chunks of an element-wise op or reduction then repeat exactly and roll
+/// into one loop); GEMM tiling keeps its largest boxes.
+SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap,
+                          bool even = false);
 /// A tensor of `shape` seen through the indexing map `map` (offset and
 /// per-loop-dimension strides), if the map is affine with constant
 /// coefficients.

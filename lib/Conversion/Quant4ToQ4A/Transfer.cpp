@@ -29,9 +29,9 @@ static int64_t evenPiece(int64_t extent, int64_t most) {
 }
 
 /// Splits the row-major index space `shape` into sub-boxes of at most `cap`
-/// elements, each a contiguous range of the flattened index, in order (the
-/// cut dimension in equal ranges where a divisor allows, evenPiece).
-SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap) {
+/// elements, each a contiguous range of the flattened index, in order (with
+/// `even`, the cut dimension in equal ranges where a divisor allows).
+SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap, bool even) {
   size_t r = shape.size();
   SmallVector<int64_t> suffix(r + 1, 1);
   for (size_t i = r; i-- > 0;)
@@ -51,7 +51,7 @@ SmallVector<IBox> boxesOf(ArrayRef<int64_t> shape, int64_t cap) {
     return out;
   }
   size_t q = p - 1; // the dimension cut into ranges
-  int64_t step = evenPiece(shape[q], cap / suffix[p]);
+  int64_t step = even ? evenPiece(shape[q], cap / suffix[p]) : cap / suffix[p];
   SmallVector<int64_t> idx(q, 0);
   while (true) {
     for (int64_t s = 0; s < shape[q]; s += step) {

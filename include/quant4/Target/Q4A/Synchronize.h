@@ -17,6 +17,10 @@
 //    pair from each producer to each consumer on another unit (tokens), so
 //    that independent work of different units overlaps.
 //
+// All of it works on straight-line code (no `loop`, ISA.md §2.5): loops are
+// made afterwards (Loops.h), and the MLIR passes refuse a program that has
+// them.
+//
 // The simulator's hazard check (quant4-sim, docs/Simulator.md) records the
 // accesses an instruction actually makes while it runs; it does not use this
 // code, so it checks the scheduler independently.
