@@ -141,18 +141,17 @@ std::string printAssembly(const Program &p) {
   }
   s += ".text\n";
   uint32_t current = 0;
-  std::vector<size_t> bodyEnds; // loop bodies open at an instruction
+  LoopNest nest; // loop bodies are indented
   for (size_t pc = 0; pc < p.code.size(); ++pc) {
     const Instr &in = p.code[pc];
-    while (!bodyEnds.empty() && pc >= bodyEnds.back())
-      bodyEnds.pop_back();
+    unsigned depth = nest.depthAt(pc);
     if (in.source && in.source != current) {
       s += ".source " + quoted(p.sources[in.source - 1]) + "\n";
       current = in.source;
     }
-    s += std::string(2 + 2 * bodyEnds.size(), ' ') + printInstr(in) + "\n";
+    s += std::string(2 + 2 * depth, ' ') + printInstr(in) + "\n";
     if (in.opcode == Opcode::LOOP)
-      bodyEnds.push_back(pc + 1 + in.get("len"));
+      nest.open(pc, in);
   }
   return s;
 }
@@ -519,8 +518,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
   unsigned lineNo = 0;
   size_t start = 0;
   std::vector<unsigned> lines; // source line of each instruction
-  std::vector<size_t>
-      bodyEnds; // where each loop open at the next instruction ends
+  LoopNest nest;               // how many step vectors an instruction gets
   auto finishSegment = [&](LineParser &lp) {
     if (cur && cur->bytes.size() != curSize)
       return lp.fail("data segment declares size=" + std::to_string(curSize) +
@@ -662,11 +660,9 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
              std::nullopt;
     }
     Instr in = Instr::make(info->opcode);
-    while (!bodyEnds.empty() && p.code.size() >= bodyEnds.back())
-      bodyEnds.pop_back();
+    unsigned depth = nest.depthAt(p.code.size());
     if (in.opcode != Opcode::LOOP)
-      in.steps.assign(bodyEnds.size(),
-                      std::vector<int64_t>(info->fields.size(), 0));
+      in.steps.assign(depth, std::vector<int64_t>(info->fields.size(), 0));
     std::vector<bool> seen(info->fields.size(), false);
     bool first = true;
     while (!lp.atEnd()) {
@@ -724,7 +720,7 @@ std::optional<Program> parseAssembly(std::string_view text, AsmError &err) {
     }
     in.source = source;
     if (in.opcode == Opcode::LOOP)
-      bodyEnds.push_back(p.code.size() + 1 + in.get("len"));
+      nest.open(p.code.size(), in);
     p.code.push_back(std::move(in));
     lines.push_back(lineNo);
     if (end == text.size())

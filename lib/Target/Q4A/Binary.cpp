@@ -283,7 +283,7 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
   // The code: instruction words, each inside loops followed by one step
   // word per enclosing loop (ISA.md §2.5); the loops' bodies are counted in
   // instructions.
-  std::vector<uint64_t> bodyEnds; // instruction index where each open loop ends
+  LoopNest nest;
   for (uint64_t wi = 0; wi < codeCount;) {
     uint64_t off = secs[0].off + wi * kInstrBytes;
     Word w{get(data, off, 8), get(data, off + 8, 8)};
@@ -293,16 +293,15 @@ std::optional<Program> readBinary(const uint8_t *data, size_t size,
     if (!in)
       return fail(off, "instruction " + std::to_string(pc) + ": " + e);
     ++wi;
-    while (!bodyEnds.empty() && pc >= bodyEnds.back())
-      bodyEnds.pop_back();
+    unsigned depth = nest.depthAt(pc);
     if (in->opcode == Opcode::LOOP) {
-      if (bodyEnds.size() == kMaxLoopDepth)
+      if (depth == kMaxLoopDepth)
         return fail(off, "instruction " + std::to_string(pc) +
                              ": loop: loops nest deeper than " +
                              std::to_string(kMaxLoopDepth) + " (Q27)");
-      bodyEnds.push_back(pc + 1 + in->get("len"));
+      nest.open(pc, *in);
     } else {
-      for (size_t k = 0; k < bodyEnds.size(); ++k, ++wi) {
+      for (size_t k = 0; k < depth; ++k, ++wi) {
         uint64_t soff = secs[0].off + wi * kInstrBytes;
         if (wi >= codeCount)
           return fail(soff, "instruction " + std::to_string(pc) +

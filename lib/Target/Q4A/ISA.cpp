@@ -954,17 +954,16 @@ private:
 
   /// Checks every corner of `in`'s iteration space.
   std::string instance(const Instr &in) {
-    if (in.opcode == Opcode::HALT && !counts.empty())
-      return "halt: inside a loop (Q27)";
-    if (in.steps.size() != counts.size())
-      return std::string(mnemonicOf(in)) + ": inside " +
-             std::to_string(counts.size()) +
-             " loop(s) it needs as many "
-             "step words, it has " +
-             std::to_string(in.steps.size()) + " (Q28)";
     const OpInfo *info = lookup(in.opcode);
     if (!info)
       return "unknown opcode " + hexStr(uint8_t(in.opcode));
+    if (in.opcode == Opcode::HALT && !counts.empty())
+      return "halt: inside a loop (Q27)";
+    if (in.steps.size() != counts.size())
+      return std::string(info->mnemonic) + ": inside " +
+             std::to_string(counts.size()) +
+             " loop(s) it needs as many step words, it has " +
+             std::to_string(in.steps.size()) + " (Q28)";
     bool stepped = false;
     for (const std::vector<int64_t> &s : in.steps) {
       if (s.size() != info->fields.size())
@@ -1033,11 +1032,6 @@ private:
       return "vtr: source and destination may overlap in some iteration "
              "(Q11)";
     return "";
-  }
-
-  static std::string_view mnemonicOf(const Instr &in) {
-    const OpInfo *info = lookup(in.opcode);
-    return info ? info->mnemonic : "?";
   }
 
   /// The rules of one executed instruction: its own (q4a::validate) and

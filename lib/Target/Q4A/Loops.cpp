@@ -140,6 +140,9 @@ private:
   const LoopOptions &opts;
   /// How far ahead a better run is looked for before rolling one.
   static constexpr size_t kLookahead = 8;
+  /// How many later nodes of the same shape are tried as the start of the
+  /// second period.
+  static constexpr unsigned kMaxCandidates = 256;
 
   struct Run {
     size_t period = 0;
@@ -168,7 +171,8 @@ private:
       Run best;
       const std::vector<size_t> &same = where[seq[i].shape];
       auto it = std::upper_bound(same.begin(), same.end(), i);
-      for (unsigned tried = 0; it != same.end() && tried < 256; ++it, ++tried) {
+      for (unsigned tried = 0; it != same.end() && tried < kMaxCandidates;
+           ++it, ++tried) {
         size_t p = *it - i;
         if (p > opts.maxBody || i + 2 * p > n)
           break;

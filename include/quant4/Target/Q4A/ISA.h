@@ -310,6 +310,26 @@ struct Program {
   std::vector<uint32_t> sourceRuns() const;
 };
 
+/// The loops open at each instruction of code read or written in order
+/// (ISA.md §2.5): what the assembly printer indents by, and how many step
+/// words the parsers expect after an instruction.
+class LoopNest {
+public:
+  /// How many loops enclose instruction `pc` (pcs given in increasing order).
+  unsigned depthAt(size_t pc) {
+    while (!ends.empty() && pc >= ends.back())
+      ends.pop_back();
+    return unsigned(ends.size());
+  }
+  /// Instruction `pc`, a `loop`, opens a body of its `len` instructions.
+  void open(size_t pc, const Instr &loop) {
+    ends.push_back(pc + 1 + loop.get("len"));
+  }
+
+private:
+  std::vector<uint64_t> ends; // one past each open body, innermost last
+};
+
 /// Walks a valid program's code in execution order (ISA.md §2.5): a `loop`
 /// is executed once each time it is reached and its body `count` times,
 /// each instruction with its steps applied. Straight-line code is the code

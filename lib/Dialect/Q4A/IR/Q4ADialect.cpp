@@ -266,13 +266,11 @@ LogicalResult mlir::q4a::appendCode(Block &block, unsigned depth,
 void mlir::q4a::buildCode(OpBuilder &b, ArrayRef<hw::Instr> code,
                           function_ref<Location(const hw::Instr &)> locOf) {
   OpBuilder::InsertionGuard guard(b);
-  // Where each open loop's body ends (an index into code).
-  SmallVector<size_t> ends;
+  hw::LoopNest nest;
+  unsigned open = 0; // q4a.loop bodies the insertion point is in
   for (size_t pc = 0; pc < code.size(); ++pc) {
-    while (!ends.empty() && pc >= ends.back()) {
-      ends.pop_back();
+    for (unsigned depth = nest.depthAt(pc); open > depth; --open)
       b.setInsertionPointAfter(b.getInsertionBlock()->getParentOp());
-    }
     const hw::Instr &in = code[pc];
     if (in.opcode != hw::Opcode::LOOP) {
       createInstrOp(b, locOf(in), in);
@@ -282,7 +280,8 @@ void mlir::q4a::buildCode(OpBuilder &b, ArrayRef<hw::Instr> code,
     Block *body = new Block();
     loop.getBody().push_back(body);
     b.setInsertionPointToEnd(body);
-    ends.push_back(pc + 1 + in.get("len"));
+    nest.open(pc, in);
+    ++open;
   }
 }
 
@@ -423,8 +422,17 @@ ParseResult mlir::q4a::parseInstrOp(OpAsmParser &parser,
 
 void mlir::q4a::printInstrOp(OpAsmPrinter &p, Operation *op) {
   const hw::OpInfo *info = getOpInfo(op);
-  SmallVector<StringRef> elided = {"steps"};
+  SmallVector<StringRef> elided;
+  // Well-formed steps print with the fields they step; malformed ones stay
+  // in the attribute dictionary for the verifier's error.
   auto steps = op->getAttrOfType<ArrayAttr>("steps");
+  if (steps && llvm::all_of(steps, [&](Attribute a) {
+        auto s = dyn_cast<DenseI64ArrayAttr>(a);
+        return s && info && s.size() == int64_t(info->fields.size());
+      }))
+    elided.push_back("steps");
+  else
+    steps = nullptr;
   for (size_t i = 0; info && i < info->fields.size(); ++i) {
     const hw::FieldInfo &f = info->fields[i];
     elided.push_back(f.name);
@@ -456,8 +464,7 @@ void mlir::q4a::printInstrOp(OpAsmPrinter &p, Operation *op) {
     else
       p << v;
     for (size_t k = 0; steps && k < steps.size(); ++k) {
-      auto s = dyn_cast<DenseI64ArrayAttr>(steps[k]);
-      int64_t st = s && int64_t(i) < s.size() ? s[i] : 0;
+      int64_t st = cast<DenseI64ArrayAttr>(steps[k])[i];
       if (!st)
         continue;
       uint64_t mag = st < 0 ? uint64_t(0) - uint64_t(st) : uint64_t(st);
@@ -469,11 +476,6 @@ void mlir::q4a::printInstrOp(OpAsmPrinter &p, Operation *op) {
       p << " * i" << k;
     }
   }
-  if (steps && !llvm::all_of(steps, [&](Attribute a) {
-        auto s = dyn_cast<DenseI64ArrayAttr>(a);
-        return s && info && s.size() == int64_t(info->fields.size());
-      }))
-    elided.clear(); // malformed: print it as it is for the verifier's error
   p.printOptionalAttrDict(op->getAttrs(), elided);
 }
 

@@ -11,8 +11,7 @@
 
 #include "quant4/Target/Q4A/Loops.h"
 
-#include "mlir/IR/Builders.h"
-#include "llvm/ADT/DenseMap.h"
+#include "StraightLine.h"
 
 namespace mlir::q4a {
 #define GEN_PASS_DEF_Q4AMATERIALIZELOOPS
@@ -30,35 +29,17 @@ struct Q4AMaterializeLoopsPass
 
   void runOnOperation() override {
     ProgramOp program = getOperation();
-    Block &body = program.getBody().front();
-    std::vector<hw::Instr> code;
     SmallVector<Location> locs;
-    llvm::DenseMap<StringAttr, uint32_t> ids;
-    for (Operation &op : body) {
-      if (isa<LoopOp>(op)) {
-        op.emitOpError("q4a-materialize-loops takes straight-line code; the "
-                       "program already has loops");
-        return signalPassFailure();
-      }
-      FailureOr<hw::Instr> in = toInstr(&op);
-      if (failed(in))
-        return signalPassFailure();
-      if (auto name = dyn_cast<NameLoc>(op.getLoc())) {
-        auto [it, added] = ids.try_emplace(name.getName(), locs.size() + 1);
-        if (added)
-          locs.push_back(name);
-        in->source = it->second;
-      }
-      code.push_back(std::move(*in));
-    }
+    FailureOr<std::vector<hw::Instr>> code = straightLineCode(
+        program, SourceKey::Label,
+        "q4a-materialize-loops takes straight-line code; the program already "
+        "has loops",
+        locs);
+    if (failed(code))
+      return signalPassFailure();
     hw::LoopOptions opts;
     opts.maxBody = maxBody;
-    std::vector<hw::Instr> rolled = hw::materializeLoops(code, opts);
-    body.clear();
-    OpBuilder b = OpBuilder::atBlockEnd(&body);
-    buildCode(b, rolled, [&](const hw::Instr &in) -> Location {
-      return in.source ? locs[in.source - 1] : program.getLoc();
-    });
+    replaceCode(program, hw::materializeLoops(*code, opts), locs);
   }
 };
 

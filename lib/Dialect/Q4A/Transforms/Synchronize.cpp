@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "quant4/Dialect/Q4A/Transforms/Passes.h"
 
-#include "quant4/Target/Q4A/Synchronize.h"
+#include "StraightLine.h"
 
-#include "mlir/IR/Builders.h"
+#include "quant4/Target/Q4A/Synchronize.h"
 
 namespace mlir::q4a {
 #define GEN_PASS_DEF_Q4AHOISTLOADS
@@ -22,34 +22,14 @@ using namespace mlir::q4a;
 
 namespace {
 
-/// The program's instructions, or failure (with a diagnostic). Each one's
-/// `source` is its position plus one, so that setInstructions can give an
-/// instruction a pass moved its location back (one a pass adds has none).
+/// A scheduling pass's input: straight-line code, each instruction with its
+/// own location.
 FailureOr<std::vector<hw::Instr>> instructionsOf(ProgramOp program,
                                                  SmallVector<Location> &locs) {
-  std::vector<hw::Instr> code;
-  for (Operation &op : program.getBody().front()) {
-    if (isa<LoopOp>(op))
-      return op.emitOpError("the scheduling passes work on straight-line "
-                            "code: run q4a-materialize-loops after them");
-    FailureOr<hw::Instr> in = toInstr(&op);
-    if (failed(in))
-      return failure();
-    locs.push_back(op.getLoc());
-    in->source = uint32_t(locs.size());
-    code.push_back(std::move(*in));
-  }
-  return code;
-}
-
-/// Replaces the program's instructions.
-void setInstructions(ProgramOp program, const std::vector<hw::Instr> &code,
-                     ArrayRef<Location> locs) {
-  Block &body = program.getBody().front();
-  body.clear();
-  OpBuilder b = OpBuilder::atBlockEnd(&body);
-  for (const hw::Instr &in : code)
-    createInstrOp(b, in.source ? locs[in.source - 1] : program.getLoc(), in);
+  return straightLineCode(program, SourceKey::Position,
+                          "the scheduling passes work on straight-line code: "
+                          "run q4a-materialize-loops after them",
+                          locs);
 }
 
 struct Q4AHoistLoadsPass
@@ -62,8 +42,7 @@ struct Q4AHoistLoadsPass
     FailureOr<std::vector<hw::Instr>> code = instructionsOf(program, locs);
     if (failed(code))
       return signalPassFailure();
-    setInstructions(program, hw::hoistLoads(*code, getArch(program), window),
-                    locs);
+    replaceCode(program, hw::hoistLoads(*code, getArch(program), window), locs);
   }
 };
 
@@ -87,7 +66,7 @@ struct Q4ASynchronizePass
     FailureOr<std::vector<hw::Instr>> code = instructionsOf(program, locs);
     if (failed(code))
       return signalPassFailure();
-    setInstructions(program, hw::synchronize(*code, getArch(program), m), locs);
+    replaceCode(program, hw::synchronize(*code, getArch(program), m), locs);
   }
 };
 
